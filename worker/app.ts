@@ -1,0 +1,49 @@
+/**
+ * @module app
+ * The Hono app: `/v1/*` inference (OpenAI-compatible) and `/api/*` management. Every route is
+ * listed here explicitly; every error goes through `handleError`.
+ */
+import { Hono } from 'hono';
+import type { AppEnv } from './env';
+import { ApiError, handleError } from './errors';
+import { apiKeyAuth } from './middleware/api-key-auth';
+import { requireAccount } from './middleware/account-auth';
+import { requireAdmin } from './middleware/admin-auth';
+import { requestId } from './middleware/request-id';
+import { accountRoutes } from './routes/api/account';
+import { adminAccountRoutes } from './routes/api/admin-accounts';
+import { adminServiceRoutes } from './routes/api/admin-services';
+import { keyRoutes } from './routes/api/keys';
+import { openApiDocument } from './routes/api/openapi';
+import { inference } from './routes/v1/inference';
+import { listModels } from './routes/v1/models';
+
+/** Builds the application. */
+export function createApp() {
+  const app = new Hono<AppEnv>();
+  app.use('*', requestId());
+  app.onError(handleError);
+  app.notFound(() => {
+    throw new ApiError({ code: 'not_found', message: 'No such route.' });
+  });
+
+  // Inference (OpenAI-compatible)
+  app.use('/v1/*', apiKeyAuth());
+  app.post('/v1/chat/completions', inference('chat'));
+  app.post('/v1/completions', inference('completions'));
+  app.post('/v1/embeddings', inference('embeddings'));
+  app.get('/v1/models', listModels);
+
+  // Management
+  app.get('/api/health', (c) => c.json({ ok: true }));
+  const openapi = openApiDocument();
+  app.get('/api/openapi.json', (c) => c.json(openapi));
+  app.use('/api/account', requireAccount());
+  app.use('/api/account/*', requireAccount());
+  app.route('/api/account', accountRoutes);
+  app.route('/api/account/keys', keyRoutes);
+  app.use('/api/admin/*', requireAdmin());
+  app.route('/api/admin/accounts', adminAccountRoutes);
+  app.route('/api/admin/services', adminServiceRoutes);
+  return app;
+}

@@ -1,0 +1,109 @@
+/**
+ * @module db/schema
+ * D1 tables (drizzle). D1 holds what is shared across accounts or read in bulk: the service
+ * catalog and its price history, the key-hash index (fallback for KV), and the mirrors of
+ * every account object's usage events and journal, written in batches by the objects' alarms.
+ * Balances are never decided here. Migrations in /migrations are generated from this file.
+ */
+import { sql } from 'drizzle-orm';
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+export const accounts = sqliteTable('accounts', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  status: text('status', { enum: ['active', 'suspended'] }).notNull().default('active'),
+  createdAt: integer('created_at').notNull(),
+});
+
+export const apiKeys = sqliteTable(
+  'api_keys',
+  {
+    id: text('id').primaryKey(),
+    accountId: text('account_id').notNull(),
+    kind: text('kind', { enum: ['inference', 'management'] }).notNull(),
+    /** SHA-256 (hex) of the secret; the secret itself is never stored. */
+    keyHash: text('key_hash').notNull(),
+    prefix: text('prefix').notNull(),
+    last4: text('last4').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [uniqueIndex('api_keys_hash').on(t.keyHash), index('api_keys_account').on(t.accountId)],
+);
+
+export const services = sqliteTable('services', {
+  id: text('id').primaryKey(),
+  /** The public model name clients send. */
+  name: text('name').notNull().unique(),
+  /** JSON array of 'chat' | 'completions' | 'embeddings'. */
+  endpoints: text('endpoints').notNull(),
+  originBaseUrl: text('origin_base_url').notNull(),
+  /** Which origin adapter speaks to it (see worker/origins); 'openai' for any OpenAI-compatible server. */
+  originFlavour: text('origin_flavour').notNull().default('openai'),
+  /** Model name sent to the origin (defaults to `name`). */
+  originModel: text('origin_model'),
+  /** Name of the secret holding the origin's bearer token; the token never enters D1. */
+  originCredentialSecret: text('origin_credential_secret'),
+  maxOutputTokens: integer('max_output_tokens').notNull(),
+  defaultRequestsPerMinute: integer('default_requests_per_minute'),
+  defaultTokensPerMinute: integer('default_tokens_per_minute'),
+  defaultMaxConcurrent: integer('default_max_concurrent'),
+  priceVersion: integer('price_version').notNull(),
+  status: text('status', { enum: ['active', 'disabled'] }).notNull().default('active'),
+  createdAt: integer('created_at').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+/** Every price a service ever had; rows are never updated, a change adds a version. */
+export const servicePrices = sqliteTable(
+  'service_prices',
+  {
+    serviceId: text('service_id').notNull(),
+    version: integer('version').notNull(),
+    inputMicrosPer1M: integer('input_micros_per_1m').notNull(),
+    outputMicrosPer1M: integer('output_micros_per_1m').notNull(),
+    requestMicros: integer('request_micros').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.serviceId, t.version] })],
+);
+
+/** One row per settled request; the id is the request id, so re-flushing inserts nothing. */
+export const usageEvents = sqliteTable(
+  'usage_events',
+  {
+    id: text('id').primaryKey(),
+    accountId: text('account_id').notNull(),
+    keyId: text('key_id').notNull(),
+    serviceId: text('service_id').notNull(),
+    model: text('model').notNull(),
+    endpoint: text('endpoint').notNull(),
+    inputTokens: integer('input_tokens').notNull(),
+    outputTokens: integer('output_tokens').notNull(),
+    costMicros: integer('cost_micros').notNull(),
+    priceVersion: integer('price_version').notNull(),
+    latencyMs: integer('latency_ms').notNull(),
+    ttftMs: integer('ttft_ms'),
+    status: text('status').notNull(),
+    estimated: integer('estimated', { mode: 'boolean' }).notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('usage_account_time').on(t.accountId, t.createdAt), index('usage_key_time').on(t.keyId, t.createdAt)],
+);
+
+/** Mirror of each account object's journal; (account, seq) and (account, idempotency key) are unique. */
+export const journalEntries = sqliteTable(
+  'journal_entries',
+  {
+    accountId: text('account_id').notNull(),
+    seq: integer('seq').notNull(),
+    idempotencyKey: text('idempotency_key').notNull(),
+    kind: text('kind').notNull(),
+    amountMicros: integer('amount_micros').notNull(),
+    balanceAfterMicros: integer('balance_after_micros').notNull(),
+    ref: text('ref'),
+    reason: text('reason'),
+    createdAt: integer('created_at').notNull(),
+    mirroredAt: integer('mirrored_at').notNull().default(sql`(unixepoch() * 1000)`),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.seq] }), uniqueIndex('journal_idem').on(t.accountId, t.idempotencyKey)],
+);

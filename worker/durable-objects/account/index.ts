@@ -1,0 +1,202 @@
+/**
+ * @module account
+ * `AccountObject`: one Durable Object per billing account, the single serial point for its
+ * money and limits. Every RPC that changes state does so in one `transactionSync` with no
+ * await inside, so admission and settlement are atomic across all limits. There is no
+ * `blockConcurrencyWhile` on the request path (the schema is applied in the constructor,
+ * which the runtime already serialises).
+ *
+ * The alarm expires reservations that were never settled, flushes the outbox to D1 and
+ * prunes rate cells; it reschedules itself while work remains.
+ */
+import { DurableObject } from 'cloudflare:workers';
+import type { Env } from '../../env';
+import { admit } from './admission';
+import { insertKey, readKey, rowToKey, updateKeyRow } from './keys';
+import { post, rowToEntry } from './ledger';
+import { flushOutbox } from './outbox';
+import { WINDOW_MS } from './rate-window';
+import { ACCOUNT_SCHEMA } from './schema';
+import { expireReservations, settle } from './settlement';
+import type { AdmitRequest, AdmitResult, JournalEntry, KeyLimits, KeyRecord, SettleRequest, SettleResult } from './types';
+
+const DEFAULT_RESERVATION_TTL_MS = 15 * 60_000;
+const FLUSH_DELAY_MS = 1_000;
+const RETRY_DELAY_MS = 10_000;
+const SETTLEMENT_RETENTION_MS = 24 * 60 * 60_000;
+
+export interface AccountSummary {
+  accountId: string;
+  status: 'active' | 'suspended';
+  balanceMicros: number;
+  reservedMicros: number;
+  openReservations: number;
+  pendingOutbox: number;
+}
+
+export class AccountObject extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+  /** When the alarm is known to be set for; undefined until read once. Cache of storage state. */
+  private alarmAt: number | null | undefined;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(ACCOUNT_SCHEMA);
+  }
+
+  private get ttlMs(): number {
+    const configured = Number(this.env.RESERVATION_TTL_MS);
+    return Number.isFinite(configured) && configured > 0 ? configured : DEFAULT_RESERVATION_TTL_MS;
+  }
+
+  private accountId(): string {
+    const row = this.sql.exec<{ account_id: string }>('SELECT account_id FROM account').toArray()[0];
+    if (!row) throw new Error('account object not initialised');
+    return row.account_id;
+  }
+
+  /** Makes sure the alarm fires no later than `at`. Costs no I/O when it already will. */
+  private async ensureAlarm(at: number): Promise<void> {
+    if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
+    if (this.alarmAt !== null && this.alarmAt <= at) return;
+    this.alarmAt = at;
+    await this.ctx.storage.setAlarm(at);
+  }
+
+  /** Creates the account's state on first use; later calls are no-ops. */
+  init(accountId: string): AccountSummary {
+    this.sql.exec('INSERT OR IGNORE INTO account (singleton, account_id) VALUES (1, ?)', accountId);
+    return this.summary();
+  }
+
+  /** Balance, reservations and outbox depth. */
+  summary(): AccountSummary {
+    const row = this.sql.exec<{ account_id: string; status: string; balance_micros: number }>('SELECT account_id, status, balance_micros FROM account').toArray()[0];
+    if (!row) throw new Error('account object not initialised');
+    const open = this.sql.exec<{ n: number; total: number }>('SELECT COUNT(*) AS n, COALESCE(SUM(reserved_micros), 0) AS total FROM reservations').one();
+    return {
+      accountId: row.account_id,
+      status: row.status as AccountSummary['status'],
+      balanceMicros: row.balance_micros,
+      reservedMicros: open.total,
+      openReservations: open.n,
+      pendingOutbox: this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM outbox').one().n,
+    };
+  }
+
+  /** Suspends or reactivates the account; suspension refuses every new request at once. */
+  setStatus(status: 'active' | 'suspended'): AccountSummary {
+    this.sql.exec('UPDATE account SET status = ?', status);
+    return this.summary();
+  }
+
+  /** The hot path: admits and reserves, or names the limit that refused. */
+  async admit(req: AdmitRequest): Promise<AdmitResult> {
+    const now = Date.now();
+    const result = this.ctx.storage.transactionSync(() => admit(this.sql, req, now, this.ttlMs));
+    if (result.ok) await this.ensureAlarm(now + this.ttlMs);
+    return result;
+  }
+
+  /** Closes a reservation exactly once with what the origin really produced. */
+  async settle(req: SettleRequest): Promise<SettleResult> {
+    const now = Date.now();
+    const accountId = this.accountId();
+    const result = this.ctx.storage.transactionSync(() => settle(this.sql, accountId, req, now));
+    if (!result.duplicate) await this.ensureAlarm(now + FLUSH_DELAY_MS);
+    return result;
+  }
+
+  /** Credits (positive) or debits (negative) the balance with a reason; idempotent by key. */
+  async adjust(input: { amountMicros: number; reason: string; idempotencyKey: string; kind?: 'credit' | 'debit' | 'adjustment' }): Promise<{ entry: JournalEntry; duplicate: boolean }> {
+    const now = Date.now();
+    const accountId = this.accountId();
+    const kind = input.kind ?? 'adjustment';
+    const result = this.ctx.storage.transactionSync(() =>
+      post(this.sql, accountId, {
+        idempotencyKey: input.idempotencyKey, kind, amountMicros: input.amountMicros, ref: null, keyId: null, reason: input.reason, now,
+      }),
+    );
+    if (!result.duplicate) await this.ensureAlarm(now + FLUSH_DELAY_MS);
+    return result;
+  }
+
+  /** Journal entries, newest first, before an optional sequence number. */
+  journal(options: { before?: number; limit?: number } = {}): JournalEntry[] {
+    const limit = Math.min(Math.max(options.limit ?? 50, 1), 500);
+    return this.sql
+      .exec<Record<string, SqlStorageValue>>('SELECT * FROM journal WHERE seq < ? ORDER BY seq DESC LIMIT ?', options.before ?? Number.MAX_SAFE_INTEGER, limit)
+      .toArray()
+      .map(rowToEntry);
+  }
+
+  /** Records a new key (its hash lives in KV/D1; its status and limits live here). */
+  createKey(key: Pick<KeyRecord, 'id' | 'kind' | 'name' | 'prefix' | 'last4'> & KeyLimits): KeyRecord {
+    const createdAt = Date.now();
+    insertKey(this.sql, { ...key, createdAt });
+    return readKey(this.sql, key.id) as KeyRecord;
+  }
+
+  /** One key, or null if this account has no such key. */
+  getKey(keyId: string): KeyRecord | null {
+    return readKey(this.sql, keyId);
+  }
+
+  /** Every key of the account, newest first. */
+  listKeys(kind?: KeyRecord['kind']): KeyRecord[] {
+    const rows = kind
+      ? this.sql.exec<Record<string, SqlStorageValue>>('SELECT * FROM keys WHERE kind = ? ORDER BY created_at DESC', kind)
+      : this.sql.exec<Record<string, SqlStorageValue>>('SELECT * FROM keys ORDER BY created_at DESC');
+    return rows.toArray().map(rowToKey);
+  }
+
+  /** Edits a key's name and limits; takes effect on the very next admission. */
+  updateKey(keyId: string, patch: Partial<KeyLimits & { name: string }>): KeyRecord | null {
+    return this.ctx.storage.transactionSync(() => {
+      if (!readKey(this.sql, keyId)) return null;
+      updateKeyRow(this.sql, keyId, patch);
+      return readKey(this.sql, keyId);
+    });
+  }
+
+  /** Revokes a key; the very next request with it is refused. */
+  revokeKey(keyId: string): KeyRecord | null {
+    return this.ctx.storage.transactionSync(() => {
+      if (!readKey(this.sql, keyId)) return null;
+      this.sql.exec("UPDATE keys SET status = 'revoked', revoked_at = COALESCE(revoked_at, ?) WHERE id = ?", Date.now(), keyId);
+      return readKey(this.sql, keyId);
+    });
+  }
+
+  /** Whether a management key is valid for this account right now. */
+  authorizeManagement(keyId: string): boolean {
+    const key = readKey(this.sql, keyId);
+    return !!key && key.kind === 'management' && key.status === 'active' && (key.expiresAt === null || key.expiresAt > Date.now());
+  }
+
+  /** Expires stale reservations, flushes the outbox to D1, prunes old windows; reschedules. */
+  async alarm(): Promise<void> {
+    this.alarmAt = null;
+    const now = Date.now();
+    const initialised = this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM account').one().n > 0;
+    if (!initialised) return;
+    const accountId = this.accountId();
+    this.ctx.storage.transactionSync(() => {
+      expireReservations(this.sql, accountId, now);
+      this.sql.exec('DELETE FROM rate_cells WHERE window_start < ?', now - 2 * WINDOW_MS);
+      this.sql.exec('DELETE FROM settlements WHERE created_at < ?', now - SETTLEMENT_RETENTION_MS);
+      this.sql.exec('DELETE FROM expired_prices WHERE created_at < ?', now - SETTLEMENT_RETENTION_MS);
+    });
+    let next: number | null = null;
+    try {
+      for (let more = true; more; ) ({ more } = await flushOutbox(this.sql, this.env.DB));
+    } catch (error) {
+      console.error(JSON.stringify({ level: 'error', msg: 'outbox flush failed; will retry', accountId, error: String(error) }));
+      next = now + RETRY_DELAY_MS;
+    }
+    const earliest = this.sql.exec<{ at: number | null }>('SELECT MIN(expires_at) AS at FROM reservations').one().at;
+    if (earliest !== null) next = next === null ? earliest : Math.min(next, earliest);
+    if (next !== null) await this.ensureAlarm(next);
+  }
+}

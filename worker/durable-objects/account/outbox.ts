@@ -1,0 +1,50 @@
+/**
+ * @module account/outbox
+ * Moves usage events and journal entries from the object's outbox to D1 in batches.
+ * Inserts are `INSERT OR IGNORE` keyed by the request id / (account, seq), and rows leave the
+ * outbox only after D1 accepted the whole batch: a flush that fails half-way and is retried
+ * writes nothing twice and loses nothing.
+ */
+import type { JournalEntry, UsageEvent } from './types';
+
+export const FLUSH_BATCH = 100;
+
+const USAGE_SQL = `INSERT OR IGNORE INTO usage_events (id, account_id, key_id, service_id, model, endpoint, input_tokens,
+  output_tokens, cost_micros, price_version, latency_ms, ttft_ms, status, estimated, created_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+const JOURNAL_SQL = `INSERT OR IGNORE INTO journal_entries (account_id, seq, idempotency_key, kind, amount_micros,
+  balance_after_micros, ref, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+function statementFor(db: D1Database, kind: string, payload: string): D1PreparedStatement {
+  if (kind === 'usage') {
+    const e = JSON.parse(payload) as UsageEvent;
+    return db.prepare(USAGE_SQL).bind(
+      e.id, e.accountId, e.keyId, e.serviceId, e.model, e.endpoint, e.inputTokens, e.outputTokens, e.costMicros,
+      e.priceVersion, e.latencyMs, e.ttftMs, e.status, e.estimated ? 1 : 0, e.createdAt,
+    );
+  }
+  const j = JSON.parse(payload) as JournalEntry & { accountId: string };
+  return db.prepare(JOURNAL_SQL).bind(
+    j.accountId, j.seq, j.idempotencyKey, j.kind, j.amountMicros, j.balanceAfterMicros, j.ref, j.reason, j.createdAt,
+  );
+}
+
+/**
+ * Flushes up to `FLUSH_BATCH` rows. Returns how many rows were written and whether more wait.
+ * Throws (leaving the rows in place) when D1 fails.
+ */
+export async function flushOutbox(sql: SqlStorage, db: D1Database): Promise<{ flushed: number; more: boolean }> {
+  const rows = sql
+    .exec<{ seq: number; kind: string; payload: string }>('SELECT seq, kind, payload FROM outbox ORDER BY seq LIMIT ?', FLUSH_BATCH + 1)
+    .toArray();
+  if (rows.length === 0) return { flushed: 0, more: false };
+  const batch = rows.slice(0, FLUSH_BATCH);
+  try {
+    await db.batch(batch.map((row) => statementFor(db, row.kind, row.payload)));
+  } catch (error) {
+    sql.exec('UPDATE outbox SET attempts = attempts + 1 WHERE seq <= ?', batch[batch.length - 1].seq);
+    throw error;
+  }
+  sql.exec('DELETE FROM outbox WHERE seq <= ?', batch[batch.length - 1].seq);
+  return { flushed: batch.length, more: rows.length > FLUSH_BATCH };
+}

@@ -1,0 +1,96 @@
+/**
+ * @module account/schema
+ * The account object's SQLite tables (documented in docs/storage-schema.md). Applied in the
+ * constructor; every statement is idempotent. The object is the source of truth for its
+ * account: balance, journal, keys and their limits, reservations, rate windows, outbox.
+ */
+export const ACCOUNT_SCHEMA = `
+CREATE TABLE IF NOT EXISTS account (
+  singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+  account_id TEXT NOT NULL,
+  status TEXT NOT NULL DEFAULT 'active',
+  balance_micros INTEGER NOT NULL DEFAULT 0,
+  last_seq INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS keys (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  name TEXT NOT NULL,
+  prefix TEXT NOT NULL,
+  last4 TEXT NOT NULL,
+  status TEXT NOT NULL DEFAULT 'active',
+  created_at INTEGER NOT NULL,
+  revoked_at INTEGER,
+  last_used_at INTEGER,
+  allowed_services TEXT,
+  requests_per_minute INTEGER,
+  tokens_per_minute TEXT,
+  max_concurrent INTEGER,
+  spend_limit_micros INTEGER,
+  period_spend_limit_micros INTEGER,
+  period TEXT,
+  expires_at INTEGER,
+  spent_micros INTEGER NOT NULL DEFAULT 0,
+  period_spent_micros INTEGER NOT NULL DEFAULT 0,
+  period_start INTEGER
+);
+CREATE TABLE IF NOT EXISTS reservations (
+  id TEXT PRIMARY KEY,
+  key_id TEXT NOT NULL,
+  service_id TEXT NOT NULL,
+  model TEXT NOT NULL,
+  endpoint TEXT NOT NULL,
+  price_version INTEGER NOT NULL,
+  input_micros_per_1m INTEGER NOT NULL,
+  output_micros_per_1m INTEGER NOT NULL,
+  request_micros INTEGER NOT NULL,
+  reserved_micros INTEGER NOT NULL,
+  reserved_tokens INTEGER NOT NULL,
+  tokens_window_start INTEGER NOT NULL,
+  prompt_tokens_estimate INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS reservations_key ON reservations (key_id);
+CREATE INDEX IF NOT EXISTS reservations_expiry ON reservations (expires_at);
+CREATE TABLE IF NOT EXISTS rate_cells (
+  key_id TEXT NOT NULL,
+  scope TEXT NOT NULL,
+  window_start INTEGER NOT NULL,
+  used INTEGER NOT NULL,
+  PRIMARY KEY (key_id, scope, window_start)
+);
+CREATE TABLE IF NOT EXISTS journal (
+  seq INTEGER PRIMARY KEY,
+  idempotency_key TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL,
+  amount_micros INTEGER NOT NULL,
+  balance_after_micros INTEGER NOT NULL,
+  ref TEXT,
+  key_id TEXT,
+  reason TEXT,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS settlements (
+  reservation_id TEXT PRIMARY KEY,
+  journal_seq INTEGER,
+  cost_micros INTEGER NOT NULL,
+  price_version INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  estimated INTEGER NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS expired_prices (
+  reservation_id TEXT PRIMARY KEY,
+  input_micros_per_1m INTEGER NOT NULL,
+  output_micros_per_1m INTEGER NOT NULL,
+  request_micros INTEGER NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS outbox (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0
+);
+`;

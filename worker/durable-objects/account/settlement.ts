@@ -1,0 +1,134 @@
+/**
+ * @module account/settlement
+ * `settle` closes a reservation exactly once: the journal gets the debit, the key's spend and
+ * token window get the true figures, and a usage event goes to the outbox — all in one
+ * synchronous transaction. A second settle of the same reservation returns the first result.
+ *
+ * A reservation the alarm expired (the worker never settled it) is charged the prompt
+ * estimate only; if the real settle arrives later, the difference is posted as a correction,
+ * so the final charge is still exact.
+ */
+import { costMicros, type Price } from '../../lib/money';
+import { post } from './ledger';
+import { periodStart } from './period';
+import type { SettleRequest, SettleResult, UsageEvent, UsageStatus } from './types';
+
+interface ReservationRow extends Record<string, SqlStorageValue> {
+  id: string;
+  key_id: string;
+  service_id: string;
+  model: string;
+  endpoint: string;
+  price_version: number;
+  input_micros_per_1m: number;
+  output_micros_per_1m: number;
+  request_micros: number;
+  reserved_tokens: number;
+  tokens_window_start: number;
+  prompt_tokens_estimate: number;
+  created_at: number;
+}
+
+interface SettlementRow extends Record<string, SqlStorageValue> {
+  cost_micros: number;
+  price_version: number;
+  status: string;
+}
+
+const FAILURES: UsageStatus[] = ['origin_error', 'origin_timeout'];
+
+/** Cost of a settled request: nothing when the origin failed before producing any output. */
+export function chargeFor(price: Price, req: Pick<SettleRequest, 'inputTokens' | 'outputTokens' | 'status'>): number {
+  if (FAILURES.includes(req.status) && req.outputTokens === 0) return 0;
+  return costMicros(price, req);
+}
+
+function balance(sql: SqlStorage): number {
+  return sql.exec<{ balance_micros: number }>('SELECT balance_micros FROM account').one().balance_micros;
+}
+
+/** Settles one reservation. Throws if the reservation was never made. */
+export function settle(sql: SqlStorage, accountId: string, req: SettleRequest, now: number): SettleResult {
+  const previous = sql.exec<SettlementRow>('SELECT cost_micros, price_version, status FROM settlements WHERE reservation_id = ?', req.reservationId).toArray()[0];
+  if (previous) {
+    if (previous.status === 'expired' && req.status !== 'expired') return correctExpired(sql, accountId, req, previous, now);
+    return { costMicros: previous.cost_micros, balanceMicros: balance(sql), priceVersion: previous.price_version, duplicate: true };
+  }
+  const res = sql.exec<ReservationRow>('SELECT * FROM reservations WHERE id = ?', req.reservationId).toArray()[0];
+  if (!res) throw new Error(`unknown reservation ${req.reservationId}`);
+
+  const price: Price = { inputMicrosPer1M: res.input_micros_per_1m, outputMicrosPer1M: res.output_micros_per_1m, requestMicros: res.request_micros };
+  const cost = chargeFor(price, req);
+  let journalSeq: number | null = null;
+  if (cost > 0) {
+    journalSeq = post(sql, accountId, {
+      idempotencyKey: `usage:${res.id}`, kind: 'usage', amountMicros: -cost, ref: res.id, keyId: res.key_id, reason: null, now,
+    }).entry.seq;
+    const key = sql.exec<{ period: string | null; period_start: number | null }>('SELECT period, period_start FROM keys WHERE id = ?', res.key_id).toArray()[0];
+    const currentPeriod = key?.period ? periodStart(key.period as 'day' | 'month', now) : null;
+    sql.exec(
+      `UPDATE keys SET spent_micros = spent_micros + ?1,
+         period_spent_micros = CASE WHEN period_start IS ?2 THEN period_spent_micros + ?1 ELSE ?1 END,
+         period_start = ?2 WHERE id = ?3`,
+      cost, currentPeriod, res.key_id,
+    );
+  }
+  // Correct the tokens-per-minute window from the reserved figure to the real one.
+  const delta = req.inputTokens + req.outputTokens - res.reserved_tokens;
+  sql.exec(
+    "UPDATE rate_cells SET used = MAX(0, used + ?) WHERE key_id = ? AND scope = ? AND window_start = ?",
+    delta, res.key_id, `tpm:${res.service_id}`, res.tokens_window_start,
+  );
+  sql.exec('DELETE FROM reservations WHERE id = ?', res.id);
+  sql.exec(
+    'INSERT INTO settlements (reservation_id, journal_seq, cost_micros, price_version, status, estimated, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    res.id, journalSeq, cost, res.price_version, req.status, req.estimated ? 1 : 0, now,
+  );
+  const event: UsageEvent = {
+    id: res.id, accountId, keyId: res.key_id, serviceId: res.service_id, model: req.model || res.model, endpoint: res.endpoint,
+    inputTokens: req.inputTokens, outputTokens: req.outputTokens, costMicros: cost, priceVersion: res.price_version,
+    latencyMs: req.latencyMs, ttftMs: req.ttftMs, status: req.status, estimated: req.estimated, createdAt: res.created_at,
+  };
+  sql.exec("INSERT INTO outbox (kind, payload) VALUES ('usage', ?)", JSON.stringify(event));
+  return { costMicros: cost, balanceMicros: balance(sql), priceVersion: res.price_version, duplicate: false };
+}
+
+/** A late real settle for a reservation the alarm already expired: post the difference. */
+function correctExpired(sql: SqlStorage, accountId: string, req: SettleRequest, previous: SettlementRow, now: number): SettleResult {
+  const journal = sql.exec<{ key_id: string | null }>('SELECT key_id FROM journal WHERE ref = ? LIMIT 1', req.reservationId).toArray()[0];
+  const priceRow = sql
+    .exec<{ input_micros_per_1m: number; output_micros_per_1m: number; request_micros: number }>(
+      'SELECT input_micros_per_1m, output_micros_per_1m, request_micros FROM expired_prices WHERE reservation_id = ?', req.reservationId,
+    ).toArray()[0];
+  if (!priceRow) return { costMicros: previous.cost_micros, balanceMicros: balance(sql), priceVersion: previous.price_version, duplicate: true };
+  const cost = chargeFor(
+    { inputMicrosPer1M: priceRow.input_micros_per_1m, outputMicrosPer1M: priceRow.output_micros_per_1m, requestMicros: priceRow.request_micros },
+    req,
+  );
+  const delta = cost - previous.cost_micros;
+  if (delta !== 0) {
+    post(sql, accountId, {
+      idempotencyKey: `usage-correction:${req.reservationId}`, kind: 'usage', amountMicros: -delta, ref: req.reservationId,
+      keyId: journal?.key_id ?? null, reason: 'late settlement of an expired reservation', now,
+    });
+  }
+  sql.exec("UPDATE settlements SET cost_micros = ?, status = ?, estimated = ? WHERE reservation_id = ?", cost, req.status, req.estimated ? 1 : 0, req.reservationId);
+  sql.exec('DELETE FROM expired_prices WHERE reservation_id = ?', req.reservationId);
+  return { costMicros: cost, balanceMicros: balance(sql), priceVersion: previous.price_version, duplicate: false };
+}
+
+/** Expires every reservation past its deadline (alarm): charged the prompt estimate, marked estimated. */
+export function expireReservations(sql: SqlStorage, accountId: string, now: number): number {
+  const due = sql.exec<ReservationRow>('SELECT * FROM reservations WHERE expires_at <= ?', now).toArray();
+  for (const res of due) {
+    sql.exec(
+      'INSERT INTO expired_prices (reservation_id, input_micros_per_1m, output_micros_per_1m, request_micros, created_at) VALUES (?, ?, ?, ?, ?)',
+      res.id, res.input_micros_per_1m, res.output_micros_per_1m, res.request_micros, now,
+    );
+    settle(sql, accountId, {
+      reservationId: res.id, inputTokens: res.prompt_tokens_estimate, outputTokens: 0, estimated: true,
+      status: 'expired', model: '', latencyMs: now - res.created_at, ttftMs: null,
+    }, now);
+  }
+  return due.length;
+}

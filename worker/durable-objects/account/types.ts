@@ -1,0 +1,143 @@
+/**
+ * @module account/types
+ * What crosses the RPC boundary between the worker and the account object.
+ */
+import type { Price } from '../../lib/money';
+import type { KeyKind } from '../../lib/key-format';
+
+export type SpendPeriod = 'day' | 'month';
+
+/** The limits a key carries; null means "no limit of this kind" (or the service default). */
+export interface KeyLimits {
+  /** Public service names this key may call; null allows every service. */
+  allowedServices: string[] | null;
+  requestsPerMinute: number | null;
+  /** Tokens per minute per service name; a service not listed uses its default. */
+  tokensPerMinute: Record<string, number> | null;
+  maxConcurrent: number | null;
+  /** Lifetime spend cap. */
+  spendLimitMicros: number | null;
+  /** Spend cap per calendar period (UTC). */
+  periodSpendLimitMicros: number | null;
+  period: SpendPeriod | null;
+  /** Epoch ms after which the key is refused. */
+  expiresAt: number | null;
+}
+
+export interface KeyRecord extends KeyLimits {
+  id: string;
+  kind: KeyKind;
+  name: string;
+  prefix: string;
+  last4: string;
+  status: 'active' | 'revoked';
+  createdAt: number;
+  revokedAt: number | null;
+  lastUsedAt: number | null;
+  spentMicros: number;
+  periodSpentMicros: number;
+  periodStart: number | null;
+}
+
+/** The service as admission needs it (from the catalog, price locked at admission). */
+export interface AdmitService {
+  id: string;
+  name: string;
+  endpoint: 'chat' | 'completions' | 'embeddings';
+  price: Price;
+  priceVersion: number;
+  maxOutputTokens: number;
+  defaults: { requestsPerMinute: number | null; tokensPerMinute: number | null; maxConcurrent: number | null };
+}
+
+export interface AdmitRequest {
+  requestId: string;
+  keyId: string;
+  service: AdmitService;
+  /** Upper bound on prompt tokens (reserved for money). */
+  promptTokensUpper: number;
+  /** Estimate of prompt tokens (reserved in the tokens-per-minute window). */
+  promptTokensEstimate: number;
+  /** `max_tokens` the client asked for, or null. Ignored for endpoints without output. */
+  requestedMaxTokens: number | null;
+}
+
+export interface LimitState {
+  limit: number;
+  remaining: number;
+  /** Milliseconds until the window has fully refilled. */
+  resetMs: number;
+}
+
+export interface RateHeadersState {
+  requests: LimitState | null;
+  tokens: LimitState | null;
+}
+
+export type DenyReason =
+  | 'invalid_api_key'
+  | 'key_revoked'
+  | 'key_expired'
+  | 'account_suspended'
+  | 'model_not_allowed'
+  | 'rate_limit_requests'
+  | 'rate_limit_tokens'
+  | 'concurrency_limit'
+  | 'spend_limit_exceeded'
+  | 'insufficient_credit';
+
+export type AdmitResult =
+  | { ok: true; reservationId: string; maxTokens: number; reservedMicros: number; balanceMicros: number; limits: RateHeadersState }
+  | { ok: false; reason: DenyReason; message: string; retryAfterMs?: number; limits?: RateHeadersState };
+
+export type UsageStatus = 'ok' | 'client_closed' | 'origin_error' | 'origin_timeout' | 'expired';
+
+export interface SettleRequest {
+  reservationId: string;
+  inputTokens: number;
+  outputTokens: number;
+  /** True when the counts came from our tokenizer rather than the origin. */
+  estimated: boolean;
+  status: UsageStatus;
+  model: string;
+  latencyMs: number;
+  ttftMs: number | null;
+}
+
+export interface SettleResult {
+  costMicros: number;
+  balanceMicros: number;
+  priceVersion: number;
+  /** True when this reservation had already been settled (the earlier result is returned). */
+  duplicate: boolean;
+}
+
+export interface JournalEntry {
+  seq: number;
+  idempotencyKey: string;
+  kind: 'usage' | 'credit' | 'debit' | 'adjustment';
+  amountMicros: number;
+  balanceAfterMicros: number;
+  ref: string | null;
+  reason: string | null;
+  createdAt: number;
+}
+
+/** One settled request, as written to D1 and Analytics Engine. */
+export interface UsageEvent {
+  id: string;
+  accountId: string;
+  keyId: string;
+  serviceId: string;
+  model: string;
+  endpoint: string;
+  inputTokens: number;
+  outputTokens: number;
+  costMicros: number;
+  priceVersion: number;
+  latencyMs: number;
+  ttftMs: number | null;
+  status: UsageStatus;
+  estimated: boolean;
+  createdAt: number;
+}

@@ -1,0 +1,145 @@
+/**
+ * @module metering/stream-meter
+ * Relays an origin's SSE stream to the client while metering it:
+ * - captures the origin's `usage` (forced on upstream) and drops that usage-only chunk when
+ *   the client did not ask for it;
+ * - keeps the produced text for a tokenizer count if the origin never reports usage;
+ * - settles exactly once — at the end of the stream, when the client goes away (the origin
+ *   is aborted so the GPU stops), or when the origin fails or stalls;
+ * - ends with one data chunk carrying the cost, then `[DONE]`.
+ * Chunks that need no change are passed on as the origin's own bytes, not re-encoded.
+ * The stream is pull-based with no buffer of its own: a client that stops reading stops the
+ * relay, and the origin feels the backpressure.
+ */
+import type { UsageStatus } from '../durable-objects/account/types';
+import { SseSplitter, sseData } from '../lib/sse';
+import type { OriginAdapter, UpstreamUsage } from '../origins/types';
+import type { Endpoint } from '../services/catalog';
+import { costPayload } from './headers';
+import type { Outcome, Settled } from './settle';
+
+export interface MeterOptions {
+  origin: ReadableStream<Uint8Array>;
+  adapter: OriginAdapter;
+  endpoint: Endpoint;
+  requestId: string;
+  model: string;
+  clientWantsUsage: boolean;
+  startedAt: number;
+  /** Longest silence tolerated from the origin mid-stream. */
+  idleTimeoutMs: number;
+  abortOrigin: () => void;
+  settle: (outcome: Outcome) => Promise<Settled | null>;
+}
+
+export interface MeteredStream {
+  body: ReadableStream<Uint8Array>;
+  /** Call when the client is known to be gone (request signal); idempotent. */
+  clientGone: () => void;
+  /** Resolves once the request is settled (for waitUntil). */
+  settled: Promise<unknown>;
+}
+
+const encoder = new TextEncoder();
+class IdleTimeout extends Error {}
+
+/** Wraps an origin stream in the metering relay. */
+export function meterStream(o: MeterOptions): MeteredStream {
+  const reader = o.origin.getReader();
+  const decoder = new TextDecoder();
+  const splitter = new SseSplitter();
+  let usage: UpstreamUsage | null = null;
+  let text = '';
+  let ttftMs: number | null = null;
+  let finishing: Promise<Settled | null> | null = null;
+  let resolveSettled: (value: unknown) => void = () => {};
+  const settled = new Promise((resolve) => (resolveSettled = resolve));
+  let chunkMeta = { id: o.requestId, created: Math.floor(o.startedAt / 1000) };
+
+  /** Settles exactly once, whichever path gets here first. */
+  const finish = (status: UsageStatus): Promise<Settled | null> => {
+    finishing ??= o.settle({ usage, text, status, ttftMs }).finally(() => resolveSettled(undefined));
+    return finishing;
+  };
+
+  /** Inspects complete events; returns the ones to forward, or null if all of them go as they are. */
+  const inspect = (events: ReturnType<SseSplitter['push']>): { forward: string[]; changed: boolean } => {
+    const forward: string[] = [];
+    let changed = false;
+    for (const event of events) {
+      if (event.data === null) { forward.push(event.raw); continue; }
+      if (event.data.trim() === '[DONE]') { changed = true; continue; } // re-sent after the cost chunk
+      let payload: Record<string, unknown>;
+      try { payload = JSON.parse(event.data) as Record<string, unknown>; } catch { forward.push(event.raw); continue; }
+      if (typeof payload.id === 'string') chunkMeta = { id: payload.id, created: typeof payload.created === 'number' ? payload.created : chunkMeta.created };
+      const reported = o.adapter.usage(payload, o.endpoint);
+      if (reported) usage = reported;
+      const produced = o.adapter.text(payload);
+      if (produced) {
+        text += produced;
+        ttftMs ??= Date.now() - o.startedAt;
+      }
+      const usageOnly = reported !== null && Array.isArray(payload.choices) && payload.choices.length === 0;
+      if (usageOnly && !o.clientWantsUsage) { changed = true; continue; }
+      forward.push(event.raw);
+    }
+    return { forward, changed };
+  };
+
+  const readWithTimeout = async (): Promise<ReadableStreamReadResult<Uint8Array>> => {
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new IdleTimeout()), o.idleTimeoutMs); });
+    try { return await Promise.race([reader.read(), timeout]); } finally { clearTimeout(timer); }
+  };
+
+  const closing = (settledInfo: Settled | null): string => {
+    const object = o.endpoint === 'chat' ? 'chat.completion.chunk' : 'text_completion';
+    const gateway = settledInfo ? costPayload(o.requestId, settledInfo.result, settledInfo.estimated) : { request_id: o.requestId, cost_pending: true };
+    return sseData(JSON.stringify({ id: chunkMeta.id, object, created: chunkMeta.created, model: o.model, choices: [], gateway })) + sseData('[DONE]');
+  };
+
+  const clientGone = (): void => {
+    if (finishing) return;
+    o.abortOrigin();
+    reader.cancel().catch(() => {});
+    void finish('client_closed');
+  };
+
+  const body = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        if (finishing) return;
+        let chunk: ReadableStreamReadResult<Uint8Array>;
+        try {
+          chunk = await readWithTimeout();
+        } catch (error) {
+          if (finishing) return; // the client left while we waited
+          const status: UsageStatus = error instanceof IdleTimeout ? 'origin_timeout' : 'origin_error';
+          o.abortOrigin();
+          reader.cancel().catch(() => {});
+          await finish(status);
+          const message = status === 'origin_timeout' ? 'The model server stopped responding mid-stream.' : 'The model server failed mid-stream.';
+          controller.enqueue(encoder.encode(sseData(JSON.stringify({ error: { message, type: 'api_error', code: status, param: null } }))));
+          controller.close();
+          return;
+        }
+        if (chunk.done) {
+          const { forward } = inspect([...splitter.push(decoder.decode()), ...splitter.flush()]);
+          const info = await finish('ok');
+          controller.enqueue(encoder.encode(forward.map((raw) => `${raw}\n\n`).join('') + closing(info)));
+          controller.close();
+          return;
+        }
+        const wasEmpty = splitter.empty;
+        const { forward, changed } = inspect(splitter.push(decoder.decode(chunk.value, { stream: true })));
+        if (!changed && wasEmpty && splitter.empty) controller.enqueue(chunk.value);
+        else if (forward.length) controller.enqueue(encoder.encode(forward.map((raw) => `${raw}\n\n`).join('')));
+      },
+      cancel() {
+        clientGone();
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  return { body, clientGone, settled };
+}

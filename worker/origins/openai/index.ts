@@ -1,0 +1,68 @@
+/**
+ * @module origins/openai
+ * Any OpenAI-compatible server (vLLM, TGI's Messages API, llama.cpp server, Ollama's /v1,
+ * SGLang, LM Studio). Usage comes as `usage.{prompt_tokens, completion_tokens}`; with
+ * `stream_options.include_usage` it arrives in a final chunk whose `choices` is empty.
+ */
+import type { CatalogService, Endpoint } from '../../services/catalog';
+import type { OriginAdapter, UpstreamUsage } from '../types';
+
+const PATHS: Record<Endpoint, string> = { chat: '/chat/completions', completions: '/completions', embeddings: '/embeddings' };
+
+const count = (value: unknown): number | null => (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : null);
+
+export const openAICompatible: OriginAdapter = {
+  url(service, endpoint) {
+    return service.originBaseUrl.replace(/\/+$/, '') + PATHS[endpoint];
+  },
+
+  headers(credential) {
+    const headers = new Headers({ 'content-type': 'application/json', accept: 'application/json, text/event-stream' });
+    if (credential) headers.set('authorization', `Bearer ${credential}`);
+    return headers;
+  },
+
+  body(request, service: CatalogService, endpoint, maxTokens) {
+    const upstream: Record<string, unknown> = { ...request, model: service.originModel };
+    if (endpoint !== 'embeddings') {
+      // Keep the client's choice of field; servers that predate max_completion_tokens read max_tokens.
+      if (request.max_completion_tokens !== undefined && request.max_tokens === undefined) upstream.max_completion_tokens = maxTokens;
+      else upstream.max_tokens = maxTokens;
+      if (request.stream === true) {
+        const options = request.stream_options && typeof request.stream_options === 'object' ? request.stream_options : {};
+        upstream.stream_options = { ...options, include_usage: true };
+      }
+    }
+    return JSON.stringify(upstream);
+  },
+
+  usage(payload, endpoint): UpstreamUsage | null {
+    const usage = payload.usage as Record<string, unknown> | null | undefined;
+    if (!usage || typeof usage !== 'object') return null;
+    const input = count(usage.prompt_tokens);
+    const output = endpoint === 'embeddings' ? 0 : count(usage.completion_tokens);
+    if (input === null || output === null) return null;
+    return { inputTokens: input, outputTokens: output };
+  },
+
+  text(payload) {
+    const choices = payload.choices;
+    if (!Array.isArray(choices)) return '';
+    let text = '';
+    for (const choice of choices as Array<Record<string, unknown>>) {
+      if (typeof choice.text === 'string') text += choice.text;
+      for (const part of [choice.delta, choice.message] as Array<Record<string, unknown> | undefined>) {
+        if (!part || typeof part !== 'object') continue;
+        if (typeof part.content === 'string') text += part.content;
+        if (typeof part.reasoning_content === 'string') text += part.reasoning_content;
+        if (Array.isArray(part.tool_calls)) {
+          for (const call of part.tool_calls as Array<{ function?: { name?: unknown; arguments?: unknown } }>) {
+            if (typeof call.function?.name === 'string') text += call.function.name;
+            if (typeof call.function?.arguments === 'string') text += call.function.arguments;
+          }
+        }
+      }
+    }
+    return text;
+  },
+};

@@ -1,0 +1,73 @@
+/**
+ * @module routes/api/admin-accounts
+ * `/api/admin/accounts`: create accounts, issue management keys, credit/debit with a reason
+ * (journaled, idempotent), suspend, read balance and journal.
+ */
+import { desc } from 'drizzle-orm';
+import { Hono } from 'hono';
+import { database } from '../../db/client';
+import { accounts } from '../../db/schema';
+import type { AppEnv } from '../../env';
+import { ApiError } from '../../errors';
+import { newId } from '../../lib/ids';
+import { accountObject, createAccount, issueKey, NO_LIMITS } from '../../services/accounts';
+import { balanceView } from './account';
+import { AdjustmentInput, CreateAccountInput, JournalQuery, keyView, StatusInput } from './schemas';
+import { jsonBody, queryParams } from './validate';
+
+async function existingAccount(c: { env: AppEnv['Bindings'] }, id: string) {
+  const row = await c.env.DB.prepare('SELECT id, name, status, created_at FROM accounts WHERE id = ?').bind(id).first<{ id: string; name: string; status: string; created_at: number }>();
+  if (!row) throw new ApiError({ code: 'not_found', message: `No account '${id}'.` });
+  return row;
+}
+
+export const adminAccountRoutes = new Hono<AppEnv>()
+  .post('/', async (c) => {
+    const { name } = await jsonBody(c, CreateAccountInput);
+    const account = await createAccount(c.env, name);
+    const { key, secret } = await issueKey(c.env, account.id, 'management', 'Management key', NO_LIMITS);
+    return c.json({ account: { ...account, createdAt: new Date(account.createdAt).toISOString() }, managementKey: { id: key.id, prefix: key.prefix, secret } }, 201);
+  })
+  .get('/', async (c) => {
+    const rows = await database(c.env.DB).select().from(accounts).orderBy(desc(accounts.createdAt)).limit(500);
+    return c.json({ accounts: rows.map((r) => ({ ...r, createdAt: new Date(r.createdAt).toISOString() })) });
+  })
+  .get('/:id', async (c) => {
+    const row = await existingAccount(c, c.req.param('id'));
+    const summary = await accountObject(c.env, row.id).summary();
+    return c.json({ account: { ...balanceView(summary), name: row.name, createdAt: new Date(row.created_at).toISOString(), pendingOutbox: summary.pendingOutbox } });
+  })
+  .post('/:id/adjustments', async (c) => {
+    const row = await existingAccount(c, c.req.param('id'));
+    const input = await jsonBody(c, AdjustmentInput);
+    const { entry, duplicate } = await accountObject(c.env, row.id).adjust({
+      amountMicros: input.amountMicros,
+      reason: input.reason,
+      idempotencyKey: `admin:${input.idempotencyKey ?? newId('adj')}`,
+      kind: input.amountMicros > 0 ? 'credit' : 'debit',
+    });
+    return c.json({ entry, balanceMicros: entry.balanceAfterMicros, duplicate }, duplicate ? 200 : 201);
+  })
+  .post('/:id/status', async (c) => {
+    const row = await existingAccount(c, c.req.param('id'));
+    const { status } = await jsonBody(c, StatusInput);
+    const summary = await accountObject(c.env, row.id).setStatus(status);
+    await c.env.DB.prepare('UPDATE accounts SET status = ? WHERE id = ?').bind(status, row.id).run();
+    return c.json({ account: { ...balanceView(summary), name: row.name } });
+  })
+  .post('/:id/management-keys', async (c) => {
+    const row = await existingAccount(c, c.req.param('id'));
+    const { key, secret } = await issueKey(c.env, row.id, 'management', 'Management key', NO_LIMITS);
+    return c.json({ managementKey: { id: key.id, prefix: key.prefix, secret } }, 201);
+  })
+  .get('/:id/keys', async (c) => {
+    const row = await existingAccount(c, c.req.param('id'));
+    const keys = await accountObject(c.env, row.id).listKeys();
+    return c.json({ keys: keys.map(keyView) });
+  })
+  .get('/:id/journal', async (c) => {
+    const row = await existingAccount(c, c.req.param('id'));
+    const query = queryParams(c, JournalQuery);
+    const entries = await accountObject(c.env, row.id).journal(query);
+    return c.json({ entries, nextBefore: entries.length === query.limit ? entries[entries.length - 1].seq : null });
+  });

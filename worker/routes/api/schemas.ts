@@ -1,0 +1,93 @@
+/**
+ * @module routes/api/schemas
+ * Request and response schemas of the management API (also the source of /api/openapi.json).
+ */
+import { z } from 'zod';
+import type { KeyRecord } from '../../durable-objects/account/types';
+
+const micros = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+const positive = z.number().int().positive().max(1_000_000_000);
+const when = z.union([z.number().int().positive(), z.iso.datetime({ offset: true })]).transform((v) => (typeof v === 'number' ? v : Date.parse(v)));
+
+export const KeyLimitsInput = z.object({
+  allowedServices: z.array(z.string().min(1).max(100)).max(100).nullable().optional().describe('Model names this key may call; null or absent: all.'),
+  requestsPerMinute: positive.nullable().optional(),
+  tokensPerMinute: z.record(z.string().min(1), positive).nullable().optional().describe('Per model name; "*" applies to every model not listed.'),
+  maxConcurrent: positive.nullable().optional(),
+  spendLimitMicros: micros.nullable().optional().describe('Lifetime spend cap in µUSD.'),
+  periodSpendLimitMicros: micros.nullable().optional().describe('Spend cap per period in µUSD.'),
+  period: z.enum(['day', 'month']).nullable().optional().describe('UTC calendar period for periodSpendLimitMicros (default month).'),
+  expiresAt: when.nullable().optional().describe('Epoch ms or ISO date-time after which the key is refused.'),
+});
+
+export const CreateKeyInput = KeyLimitsInput.extend({ name: z.string().trim().min(1).max(100) }).strict();
+export const UpdateKeyInput = KeyLimitsInput.extend({ name: z.string().trim().min(1).max(100).optional() }).strict();
+
+export const PriceInput = z.object({
+  inputMicrosPer1M: micros.max(1_000_000_000_000).describe('µUSD per 1M input tokens.'),
+  outputMicrosPer1M: micros.max(1_000_000_000_000).describe('µUSD per 1M output tokens.'),
+  requestMicros: micros.max(1_000_000_000_000).describe('µUSD per request.'),
+});
+
+const ServiceSettings = z.object({
+  endpoints: z.array(z.enum(['chat', 'completions', 'embeddings'])).min(1),
+  originBaseUrl: z.url({ protocol: /^https?$/ }).describe('Base URL of the OpenAI-compatible server, e.g. http://gpu-1:8000/v1'),
+  originFlavour: z.string().describe('Origin adapter; "openai" for any OpenAI-compatible server.'),
+  originModel: z.string().min(1).max(200).nullable().describe('Model name sent to the origin (default: the public name).'),
+  originCredentialSecret: z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/, 'the name of a secret, e.g. ORIGIN_LLAMA_KEY').nullable()
+    .describe('Name of the worker secret holding the origin bearer token.'),
+  maxOutputTokens: positive,
+  defaultRequestsPerMinute: positive.nullable(),
+  defaultTokensPerMinute: positive.nullable(),
+  defaultMaxConcurrent: positive.nullable(),
+});
+
+export const CreateServiceInput = ServiceSettings.partial()
+  .required({ endpoints: true, originBaseUrl: true, maxOutputTokens: true })
+  .extend({
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$/, 'letters, digits and . _ : / - only').describe('Public model name.'),
+    prices: PriceInput.partial({ requestMicros: true }),
+  })
+  .strict();
+export const UpdateServiceInput = ServiceSettings.partial()
+  .extend({ prices: PriceInput.partial({ requestMicros: true }).optional(), status: z.enum(['active', 'disabled']).optional() })
+  .strict();
+
+export const CreateAccountInput = z.object({ name: z.string().trim().min(1).max(200) }).strict();
+export const AdjustmentInput = z
+  .object({
+    amountMicros: z.number().int().refine((v) => v !== 0 && Number.isSafeInteger(v), 'a non-zero integer'),
+    reason: z.string().trim().min(3).max(500),
+    idempotencyKey: z.string().min(1).max(200).optional(),
+  })
+  .strict();
+export const StatusInput = z.object({ status: z.enum(['active', 'suspended']) }).strict();
+
+export const JournalQuery = z.object({
+  before: z.coerce.number().int().positive().optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+
+export const UsageQuery = z.object({
+  from: z.string().optional().describe('ISO date-time or epoch ms (inclusive); default 30 days ago.'),
+  to: z.string().optional().describe('ISO date-time or epoch ms (exclusive); default now.'),
+  keyId: z.string().optional(),
+  model: z.string().optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  cursor: z.string().optional().describe('nextCursor from the previous page.'),
+});
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** The public view of a key (never the secret, never the hash). */
+export function keyView(k: KeyRecord) {
+  return {
+    id: k.id, name: k.name, kind: k.kind, prefix: k.prefix, last4: k.last4, status: k.status,
+    createdAt: iso(k.createdAt), revokedAt: iso(k.revokedAt), lastUsedAt: iso(k.lastUsedAt), expiresAt: iso(k.expiresAt),
+    limits: {
+      allowedServices: k.allowedServices, requestsPerMinute: k.requestsPerMinute, tokensPerMinute: k.tokensPerMinute,
+      maxConcurrent: k.maxConcurrent, spendLimitMicros: k.spendLimitMicros, periodSpendLimitMicros: k.periodSpendLimitMicros, period: k.period,
+    },
+    spentMicros: k.spentMicros, periodSpentMicros: k.periodSpentMicros,
+  };
+}

@@ -1,0 +1,113 @@
+/**
+ * @module routes/v1/inference
+ * One inference handler for every endpoint (chat, completions, embeddings):
+ * key → body → service → one `admit` RPC → origin → settle → response.
+ * Settlement runs exactly once on every path and is registered with `waitUntil`, so it
+ * survives a client that disconnects.
+ */
+import type { Context } from 'hono';
+import type { AdmitResult } from '../../durable-objects/account/types';
+import type { AppEnv } from '../../env';
+import { ApiError, type ErrorCode } from '../../errors';
+import { costHeaders, rateLimitHeaders } from '../../metering/headers';
+import { type Outcome, type SettleContext, settleRequest } from '../../metering/settle';
+import { meterStream } from '../../metering/stream-meter';
+import { originAdapter } from '../../origins/registry';
+import { type Endpoint, getCatalog } from '../../services/catalog';
+import { promptTokensEstimate, promptTokensUpperBound } from '../../lib/tokens';
+import { callOrigin, originFailure } from './origin-call';
+import { checkInference, readInferenceBody } from './request';
+
+const DEFAULT_TIMEOUT_MS = 60_000;
+
+function denial(result: Extract<AdmitResult, { ok: false }>): ApiError {
+  const headers = rateLimitHeaders(result.limits);
+  if (result.retryAfterMs !== undefined) {
+    headers['retry-after'] = String(Math.max(1, Math.ceil(result.retryAfterMs / 1000)));
+    headers['retry-after-ms'] = String(result.retryAfterMs);
+  }
+  return new ApiError({ code: result.reason as ErrorCode, message: result.message, headers, ...(result.reason === 'model_not_allowed' ? { param: 'model' } : {}) });
+}
+
+/** The handler for one endpoint. */
+export function inference(endpoint: Endpoint) {
+  return async function inferenceHandler(c: Context<AppEnv>): Promise<Response> {
+    const startedAt = Date.now();
+    const requestId = c.get('requestId');
+    const { keyId, accountId } = c.get('apiKey');
+    const { body, bytes } = await readInferenceBody(c);
+    const req = checkInference(endpoint, body, bytes);
+
+    const service = (await getCatalog(c.env.DB)).get(req.model);
+    if (!service || service.status !== 'active' || !service.endpoints.includes(endpoint)) {
+      throw new ApiError({ code: 'model_not_found', param: 'model', message: `The model '${req.model}' does not exist or does not support this endpoint.` });
+    }
+
+    const account = c.env.ACCOUNT.get(c.env.ACCOUNT.idFromName(accountId));
+    const admitted = await account.admit({
+      requestId, keyId,
+      service: { id: service.id, name: service.name, endpoint, price: service.price, priceVersion: service.priceVersion, maxOutputTokens: service.maxOutputTokens, defaults: service.defaults },
+      promptTokensUpper: promptTokensUpperBound(bytes),
+      promptTokensEstimate: promptTokensEstimate(bytes),
+      requestedMaxTokens: req.requestedMaxTokens,
+    });
+    if (!admitted.ok) throw denial(admitted);
+
+    const settleCtx: SettleContext = { env: c.env, requestId, accountId, keyId, service, endpoint, requestBody: body, startedAt };
+    const settle = (outcome: Outcome) => settleRequest(settleCtx, outcome);
+    const adapter = originAdapter(service.originFlavour);
+    const timeoutMs = Number(c.env.ORIGIN_TIMEOUT_MS) || DEFAULT_TIMEOUT_MS;
+    const baseHeaders: Record<string, string> = { ...rateLimitHeaders(admitted.limits), 'x-gateway-price-version': String(service.priceVersion) };
+
+    const call = await callOrigin({ env: c.env, service, endpoint, adapter, body, maxTokens: admitted.maxTokens, timeoutMs, clientSignal: c.req.raw.signal });
+    if (!call.ok) {
+      const released = settle({ usage: null, text: '', status: call.status, ttftMs: null });
+      c.executionCtx.waitUntil(released);
+      await released;
+      throw originFailure(call, requestId);
+    }
+
+    if (req.stream) {
+      const metered = meterStream({
+        origin: call.response.body as ReadableStream<Uint8Array>, adapter, endpoint, requestId, model: service.name,
+        clientWantsUsage: req.clientWantsUsage, startedAt, idleTimeoutMs: timeoutMs, abortOrigin: call.abort, settle,
+      });
+      c.req.raw.signal.addEventListener('abort', metered.clientGone);
+      c.executionCtx.waitUntil(metered.settled);
+      return new Response(metered.body, {
+        status: 200,
+        headers: { ...baseHeaders, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-request-id': requestId },
+      });
+    }
+
+    // Not streamed: the whole body is read, usage taken from it, then settled before answering.
+    const work = (async () => {
+      let text: string;
+      try {
+        text = await call.response.text();
+      } catch {
+        const aborted = c.req.raw.signal.aborted;
+        await settle({ usage: null, text: '', status: aborted ? 'client_closed' : 'origin_error', ttftMs: null });
+        throw new ApiError({ code: 'origin_error', message: 'The model server failed while answering.' });
+      } finally {
+        call.done();
+      }
+      let payload: Record<string, unknown> = {};
+      try {
+        payload = JSON.parse(text) as Record<string, unknown>;
+      } catch {
+        await settle({ usage: null, text, status: 'origin_error', ttftMs: null });
+        throw new ApiError({ code: 'origin_error', message: 'The model server sent a malformed response.', internal: text.slice(0, 500) });
+      }
+      const settled = await settle({ usage: adapter.usage(payload, endpoint), text: adapter.text(payload), status: 'ok', ttftMs: Date.now() - startedAt });
+      // The client asked for the public name; re-serialise only when the origin's differs.
+      const out = payload.model !== undefined && payload.model !== service.name ? JSON.stringify({ ...payload, model: service.name }) : text;
+      return new Response(out, {
+        status: 200,
+        headers: { ...baseHeaders, ...(settled ? costHeaders(settled.result, settled.estimated) : {}), 'content-type': 'application/json', 'x-request-id': requestId },
+      });
+    })();
+    c.executionCtx.waitUntil(work.catch(() => {}));
+    return work;
+  };
+}
