@@ -8,7 +8,7 @@ import OpenAI from 'openai';
 import { vi } from 'vitest';
 import { createDemoOrigin, type DemoOrigin, type DemoOriginOptions } from '../demo-origin/origin.mjs';
 
-export const ADMIN = `Bearer ${env.ADMIN_TOKEN}`;
+export const ADMIN = `Bearer ${env.ADMIN_TOKEN ?? ""}`;
 export const ORIGIN_URL = 'http://origin.test/v1';
 
 /** Calls the worker. */
@@ -28,16 +28,28 @@ export async function callJson<T = Record<string, any>>(path: string, init: Para
   return JSON.parse(text) as T;
 }
 
-/** Routes fetches for origin.test to a demo origin; returns it so tests can read its stats. */
-export function installOrigin(options: DemoOriginOptions = {}): DemoOrigin {
+export interface UpstreamRecord {
+  url: string;
+  headers: Headers;
+  body: Record<string, any>;
+}
+
+/**
+ * Routes fetches for origin.test to a demo origin. Returns it (its `stats` tell what it
+ * produced) plus every request the gateway sent upstream.
+ */
+export function installOrigin(options: DemoOriginOptions = {}): DemoOrigin & { upstream: UpstreamRecord[] } {
   const origin = createDemoOrigin({ apiKey: env.ORIGIN_TEST_KEY, ...options });
+  const upstream: UpstreamRecord[] = [];
   const realFetch = globalThis.fetch;
   vi.spyOn(globalThis, 'fetch').mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
     const request = new Request(input, init);
-    if (new URL(request.url).host === 'origin.test') return origin(request);
-    return realFetch(input, init);
+    if (new URL(request.url).host !== 'origin.test') return realFetch(input, init);
+    const text = await request.clone().text();
+    upstream.push({ url: request.url, headers: request.headers, body: text ? JSON.parse(text) : {} });
+    return origin(request);
   });
-  return origin;
+  return Object.assign(origin, { upstream });
 }
 
 let serial = 0;

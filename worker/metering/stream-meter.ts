@@ -107,33 +107,43 @@ export function meterStream(o: MeterOptions): MeteredStream {
 
   const body = new ReadableStream<Uint8Array>(
     {
+      // Each pull enqueues at least one chunk or ends the stream: a pull that enqueued nothing
+      // (e.g. only the dropped usage chunk arrived) would leave the reader waiting forever.
       async pull(controller) {
-        if (finishing) return;
-        let chunk: ReadableStreamReadResult<Uint8Array>;
-        try {
-          chunk = await readWithTimeout();
-        } catch (error) {
-          if (finishing) return; // the client left while we waited
-          const status: UsageStatus = error instanceof IdleTimeout ? 'origin_timeout' : 'origin_error';
-          o.abortOrigin();
-          reader.cancel().catch(() => {});
-          await finish(status);
-          const message = status === 'origin_timeout' ? 'The model server stopped responding mid-stream.' : 'The model server failed mid-stream.';
-          controller.enqueue(encoder.encode(sseData(JSON.stringify({ error: { message, type: 'api_error', code: status, param: null } }))));
-          controller.close();
-          return;
+        for (;;) {
+          if (finishing) return;
+          let chunk: ReadableStreamReadResult<Uint8Array>;
+          try {
+            chunk = await readWithTimeout();
+          } catch (error) {
+            if (finishing) return; // the client left while we waited
+            const status: UsageStatus = error instanceof IdleTimeout ? 'origin_timeout' : 'origin_error';
+            o.abortOrigin();
+            reader.cancel().catch(() => {});
+            await finish(status);
+            const message = status === 'origin_timeout' ? 'The model server stopped responding mid-stream.' : 'The model server failed mid-stream.';
+            controller.enqueue(encoder.encode(sseData(JSON.stringify({ error: { message, type: 'api_error', code: status, param: null } }))));
+            controller.close();
+            return;
+          }
+          if (chunk.done) {
+            const { forward } = inspect([...splitter.push(decoder.decode()), ...splitter.flush()]);
+            const info = await finish('ok');
+            controller.enqueue(encoder.encode(forward.map((raw) => `${raw}\n\n`).join('') + closing(info)));
+            controller.close();
+            return;
+          }
+          const wasEmpty = splitter.empty;
+          const { forward, changed } = inspect(splitter.push(decoder.decode(chunk.value, { stream: true })));
+          if (!changed && wasEmpty && splitter.empty) {
+            controller.enqueue(chunk.value);
+            return;
+          }
+          if (forward.length) {
+            controller.enqueue(encoder.encode(forward.map((raw) => `${raw}\n\n`).join('')));
+            return;
+          }
         }
-        if (chunk.done) {
-          const { forward } = inspect([...splitter.push(decoder.decode()), ...splitter.flush()]);
-          const info = await finish('ok');
-          controller.enqueue(encoder.encode(forward.map((raw) => `${raw}\n\n`).join('') + closing(info)));
-          controller.close();
-          return;
-        }
-        const wasEmpty = splitter.empty;
-        const { forward, changed } = inspect(splitter.push(decoder.decode(chunk.value, { stream: true })));
-        if (!changed && wasEmpty && splitter.empty) controller.enqueue(chunk.value);
-        else if (forward.length) controller.enqueue(encoder.encode(forward.map((raw) => `${raw}\n\n`).join('')));
       },
       cancel() {
         clientGone();

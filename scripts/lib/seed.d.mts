@@ -1,0 +1,56 @@
+/** Types for ./seed.mjs: demo data created through the gateway's admin API. */
+
+/** What `npm start` writes to .local/demo.json. */
+export interface DemoRecord {
+  gatewayUrl: string;
+  dashboardUrl: string;
+  /** API key of the "Demo" account ($10.00 of credit). */
+  apiKey: string;
+  /** API key of the "Low balance demo" account (3000 µUSD of credit). */
+  lowBalanceApiKey: string;
+  model: 'demo-llm';
+  embeddingModel: 'demo-embed';
+  accountId: string;
+  lowBalanceAccountId: string;
+  /** Management key secret of the "Demo" account. */
+  managementKey: string;
+  /** Never the token itself; it lives in .dev.vars. */
+  adminToken: string;
+}
+
+export interface SeedOptions {
+  /** e.g. http://127.0.0.1:8787 */
+  gatewayUrl: string;
+  /** ADMIN_TOKEN, sent as a bearer token to /api/admin/*. */
+  adminToken: string;
+  /** The demo origin's OpenAI base URL, stored as the services' originBaseUrl. Default http://127.0.0.1:9100/v1. */
+  originUrl?: string;
+  /** Recorded in the result. Default http://127.0.0.1:8788. */
+  dashboardUrl?: string;
+  /** Defaults to the global fetch; tests may pass SELF.fetch. */
+  fetch?: typeof fetch;
+}
+
+export interface DemoServiceBody {
+  name: string;
+  endpoints: string[];
+  originBaseUrl: string;
+  originCredentialSecret: string;
+  prices: { inputMicrosPer1M: number; outputMicrosPer1M: number; requestMicros: number };
+  maxOutputTokens: number;
+}
+
+export const DEMO_CREDIT_MICROS: 10_000_000;
+export const LOW_BALANCE_CREDIT_MICROS: 3_000;
+
+/** The demo services in the admin API's body shape. */
+export function demoServices(originBaseUrl: string): DemoServiceBody[];
+
+/** Create the demo services (reusing existing ones by name), two funded accounts and their keys. */
+export function seedDemo(options: SeedOptions): Promise<DemoRecord>;
+
+/** Whether a saved demo record's API key still lists models on this gateway. */
+export function demoStillWorks(
+  demo: Pick<DemoRecord, 'apiKey'>,
+  options: { gatewayUrl: string; fetch?: typeof fetch },
+): Promise<boolean>;
