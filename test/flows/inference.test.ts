@@ -136,3 +136,34 @@ describe('GET /v1/models', () => {
     expect(scoped.data.map((m) => m.id)).toEqual([world.model]);
   });
 });
+
+describe('the hot path', () => {
+  it('makes exactly one account-object round trip before calling the origin, and one data point per request', async () => {
+    const getStub = vi.spyOn(env.ACCOUNT, 'get');
+    const writes = vi.spyOn(env.USAGE, 'writeDataPoint');
+    const origin = installOrigin();
+    const world = await createWorld();
+    getStub.mockClear();
+    let stubsBeforeOrigin = -1;
+    const fetchSpy = globalThis.fetch as unknown as ReturnType<typeof vi.fn>;
+    const routed = fetchSpy.getMockImplementation()!;
+    fetchSpy.mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
+      if (stubsBeforeOrigin < 0) stubsBeforeOrigin = getStub.mock.calls.length;
+      return routed(input, init);
+    });
+    await world.client.chat.completions.create({ model: world.model, messages: [{ role: 'user', content: 'x' }], max_tokens: 3 });
+    expect(origin.stats).toHaveLength(1);
+    expect(stubsBeforeOrigin).toBe(1);
+    expect(writes).toHaveBeenCalledTimes(1);
+    expect(writes.mock.calls[0][0]).toMatchObject({ indexes: [world.accountId] });
+  });
+
+  it('answers 503 with retry-after when the account object cannot be reached', async () => {
+    installOrigin();
+    const world = await createWorld();
+    vi.spyOn(env.ACCOUNT, 'get').mockImplementation(() => ({ admit: () => Promise.reject(new Error('Durable Object is overloaded')) }) as never);
+    const res = await call('/v1/chat/completions', { method: 'POST', auth: `Bearer ${world.apiKey}`, json: { model: world.model, messages: [{ role: 'user', content: 'x' }] } });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('1');
+  });
+});

@@ -50,6 +50,9 @@ export function inference(endpoint: Endpoint) {
       promptTokensUpper: promptTokensUpperBound(bytes),
       promptTokensEstimate: promptTokensEstimate(bytes),
       requestedMaxTokens: req.requestedMaxTokens,
+    }).catch((error: unknown) => {
+      // An overloaded or unreachable account object: refuse now rather than retry-storm it.
+      throw new ApiError({ code: 'service_unavailable', message: 'The gateway is busy; retry shortly.', headers: { 'retry-after': '1' }, internal: error });
     });
     if (!admitted.ok) throw denial(admitted);
 
