@@ -146,7 +146,7 @@ describe('the hot path', () => {
     getStub.mockClear();
     let stubsBeforeOrigin = -1;
     const fetchSpy = globalThis.fetch as unknown as ReturnType<typeof vi.fn>;
-    const routed = fetchSpy.getMockImplementation()!;
+    const routed = fetchSpy.getMockImplementation() as (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
     fetchSpy.mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
       if (stubsBeforeOrigin < 0) stubsBeforeOrigin = getStub.mock.calls.length;
       return routed(input, init);
