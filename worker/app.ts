@@ -12,7 +12,10 @@ import { requireAdmin } from './middleware/admin-auth';
 import { requestId } from './middleware/request-id';
 import { accountRoutes } from './routes/api/account';
 import { adminAccountRoutes } from './routes/api/admin-accounts';
+import { adminBillingRoutes } from './routes/api/admin-billing';
 import { adminServiceRoutes } from './routes/api/admin-services';
+import { billingRoutes } from './routes/api/billing';
+import { webhookRoutes } from './routes/api/webhooks';
 import { keyRoutes } from './routes/api/keys';
 import { openApiDocument } from './routes/api/openapi';
 import { inference } from './routes/v1/inference';
@@ -42,8 +45,11 @@ export function createApp() {
   app.use('/api/account/*', requireAccount());
   app.route('/api/account', accountRoutes);
   app.route('/api/account/keys', keyRoutes);
+  app.route('/api/account', billingRoutes);
+  app.route('/api/webhooks', webhookRoutes);
   app.use('/api/admin/*', requireAdmin());
   app.route('/api/admin/accounts', adminAccountRoutes);
   app.route('/api/admin/services', adminServiceRoutes);
+  app.route('/api/admin', adminBillingRoutes);
   return app;
 }

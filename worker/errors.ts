@@ -32,6 +32,9 @@ export type ErrorCode =
   | 'origin_error'
   | 'origin_timeout'
   | 'service_unavailable'
+  | 'payment_method_unavailable'
+  | 'invalid_signature'
+  | 'payment_failed'
   | 'internal_error';
 
 const STATUS: Record<ErrorCode, number> = {
@@ -56,6 +59,9 @@ const STATUS: Record<ErrorCode, number> = {
   origin_error: 502,
   origin_timeout: 504,
   service_unavailable: 503,
+  payment_method_unavailable: 503,
+  invalid_signature: 400,
+  payment_failed: 502,
   internal_error: 500,
 };
 

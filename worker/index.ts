@@ -4,6 +4,7 @@
  */
 import { createApp } from './app';
 import type { Env } from './env';
+import { reconcile } from './payments/reconcile';
 
 export { AccountObject } from './durable-objects/account';
 
@@ -11,4 +12,12 @@ const app = createApp();
 
 export default {
   fetch: app.fetch,
+  /** Cron: reconcile every account's journal with D1 and every paid top-up with its credit. */
+  async scheduled(_controller, env, ctx) {
+    ctx.waitUntil(
+      reconcile(env).then((report) => {
+        console.log(JSON.stringify({ level: report.problems.length ? 'error' : 'info', msg: 'reconciliation', ...report }));
+      }),
+    );
+  },
 } satisfies ExportedHandler<Env>;

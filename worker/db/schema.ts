@@ -107,3 +107,122 @@ export const journalEntries = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.accountId, t.seq] }), uniqueIndex('journal_idem').on(t.accountId, t.idempotencyKey)],
 );
+
+/**
+ * Double-entry mirror of every account journal: one row per journal entry, moving money
+ * between the account's ledger account (`acct:<id>`) and a system account. Append-only;
+ * the idempotency key is the journal's, so re-flushing inserts nothing.
+ */
+export const ledgerTransfers = sqliteTable(
+  'ledger_transfers',
+  {
+    idempotencyKey: text('idempotency_key').primaryKey(),
+    debitAccount: text('debit_account').notNull(),
+    creditAccount: text('credit_account').notNull(),
+    amountMicros: integer('amount_micros').notNull(),
+    code: text('code').notNull(),
+    accountId: text('account_id').notNull(),
+    journalSeq: integer('journal_seq').notNull(),
+    ref: text('ref'),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('transfers_account').on(t.accountId, t.journalSeq), index('transfers_debit').on(t.debitAccount), index('transfers_credit').on(t.creditAccount)],
+);
+
+/** A request to add credit, and what became of it. Credits themselves live in the journal. */
+export const topups = sqliteTable(
+  'topups',
+  {
+    id: text('id').primaryKey(),
+    accountId: text('account_id').notNull(),
+    method: text('method', { enum: ['card', 'bitcoin'] }).notNull(),
+    kind: text('kind', { enum: ['manual', 'auto_recharge'] }).notNull().default('manual'),
+    amountCents: integer('amount_cents').notNull(),
+    creditMicros: integer('credit_micros').notNull(),
+    status: text('status').notNull(),
+    /** Checkout Session id or BTCPay invoice id. */
+    providerRef: text('provider_ref'),
+    /** PaymentIntent id (Stripe). */
+    paymentRef: text('payment_ref'),
+    checkoutUrl: text('checkout_url'),
+    creditedMicros: integer('credited_micros').notNull().default(0),
+    refundedMicros: integer('refunded_micros').notNull().default(0),
+    disputedMicros: integer('disputed_micros').notNull().default(0),
+    flags: text('flags'),
+    error: text('error'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+    paidAt: integer('paid_at'),
+  },
+  (t) => [index('topups_account').on(t.accountId, t.createdAt), uniqueIndex('topups_provider_ref').on(t.method, t.providerRef), index('topups_payment_ref').on(t.paymentRef)],
+);
+
+/** Inbox of provider deliveries: every verified delivery is recorded before it is acted on. */
+export const webhookEvents = sqliteTable(
+  'webhook_events',
+  {
+    provider: text('provider').notNull(),
+    eventId: text('event_id').notNull(),
+    type: text('type').notNull(),
+    objectId: text('object_id'),
+    payload: text('payload').notNull(),
+    status: text('status').notNull().default('received'),
+    error: text('error'),
+    receivedAt: integer('received_at').notNull(),
+    processedAt: integer('processed_at'),
+  },
+  (t) => [primaryKey({ columns: [t.provider, t.eventId] })],
+);
+
+export const billingProfiles = sqliteTable('billing_profiles', {
+  accountId: text('account_id').primaryKey(),
+  stripeCustomerId: text('stripe_customer_id').unique(),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+export const promotionCodes = sqliteTable('promotion_codes', {
+  code: text('code').primaryKey(),
+  amountMicros: integer('amount_micros').notNull(),
+  maxUses: integer('max_uses').notNull(),
+  uses: integer('uses').notNull().default(0),
+  expiresAt: integer('expires_at'),
+  createdAt: integer('created_at').notNull(),
+});
+
+export const promotionRedemptions = sqliteTable(
+  'promotion_redemptions',
+  {
+    code: text('code').notNull(),
+    accountId: text('account_id').notNull(),
+    redeemedAt: integer('redeemed_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.code, t.accountId] })],
+);
+
+/** Things the operator must look at: top-ups needing review, reconciliation mismatches. */
+export const reviewItems = sqliteTable(
+  'review_items',
+  {
+    id: text('id').primaryKey(),
+    kind: text('kind').notNull(),
+    accountId: text('account_id'),
+    topupId: text('topup_id'),
+    /** Deduplicates the same finding raised twice. */
+    dedupeKey: text('dedupe_key').notNull().unique(),
+    message: text('message').notNull(),
+    status: text('status', { enum: ['open', 'resolved'] }).notNull().default('open'),
+    createdAt: integer('created_at').notNull(),
+    resolvedAt: integer('resolved_at'),
+  },
+  (t) => [index('review_status').on(t.status, t.createdAt)],
+);
+
+/** Who did what in the admin console. */
+export const auditLog = sqliteTable('audit_log', {
+  id: text('id').primaryKey(),
+  actor: text('actor').notNull(),
+  action: text('action').notNull(),
+  target: text('target'),
+  details: text('details'),
+  createdAt: integer('created_at').notNull(),
+});

@@ -13,12 +13,15 @@ import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../../env';
 import { admit } from './admission';
 import { insertKey, readKey, rowToKey, updateKeyRow } from './keys';
-import { post, rowToEntry } from './ledger';
+import { findEntry, post, rowToEntry } from './ledger';
+import { readAutoRecharge, savePaymentMethod, triggerAutoRecharge, writeAutoRecharge, type AutoRechargeSettings, type AutoRechargeState } from './auto-recharge';
+import { runAutoRecharge } from '../../payments/auto-recharge-runner';
+import { snapshot, type ReconciliationSnapshot } from './reconciliation';
 import { flushOutbox } from './outbox';
 import { WINDOW_MS } from './rate-window';
-import { ACCOUNT_SCHEMA } from './schema';
+import { migrate } from './schema';
 import { expireReservations, settle } from './settlement';
-import type { AdmitRequest, AdmitResult, JournalEntry, KeyLimits, KeyRecord, SettleRequest, SettleResult } from './types';
+import type { AdmitRequest, AdmitResult, EntryInput, JournalEntry, KeyLimits, KeyRecord, SettleRequest, SettleResult } from './types';
 
 const DEFAULT_RESERVATION_TTL_MS = 15 * 60_000;
 const FLUSH_DELAY_MS = 1_000;
@@ -42,7 +45,7 @@ export class AccountObject extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.sql.exec(ACCOUNT_SCHEMA);
+    migrate(this.sql);
   }
 
   private get ttlMs(): number {
@@ -103,23 +106,76 @@ export class AccountObject extends DurableObject<Env> {
   async settle(req: SettleRequest): Promise<SettleResult> {
     const now = Date.now();
     const accountId = this.accountId();
-    const result = this.ctx.storage.transactionSync(() => settle(this.sql, accountId, req, now));
+    const { result, recharge } = this.ctx.storage.transactionSync(() => {
+      const settled = settle(this.sql, accountId, req, now);
+      return { result: settled, recharge: !settled.duplicate && settled.costMicros > 0 && triggerAutoRecharge(this.sql, now) };
+    });
+    if (!result.duplicate) await this.ensureAlarm(recharge ? now : now + FLUSH_DELAY_MS);
+    return result;
+  }
+
+  /** Posts one balance change (payments, promotions, admin); idempotent by key. */
+  async postEntry(input: EntryInput): Promise<{ entry: JournalEntry; duplicate: boolean; balanceMicros: number }> {
+    const now = Date.now();
+    const accountId = this.accountId();
+    const result = this.ctx.storage.transactionSync(() => {
+      const posted = post(this.sql, accountId, { ...input, ref: input.ref ?? null, reason: input.reason ?? null, keyId: null, now });
+      return { ...posted, balanceMicros: this.balance() };
+    });
     if (!result.duplicate) await this.ensureAlarm(now + FLUSH_DELAY_MS);
     return result;
   }
 
-  /** Credits (positive) or debits (negative) the balance with a reason; idempotent by key. */
-  async adjust(input: { amountMicros: number; reason: string; idempotencyKey: string; kind?: 'credit' | 'debit' | 'adjustment' }): Promise<{ entry: JournalEntry; duplicate: boolean }> {
+  /**
+   * Moves a running total (e.g. a charge's cumulative refunds) to `targetMicros`, posting only
+   * the increase since the last call, under `<key>:<target>`. Totals never go down, so events
+   * that arrive late or twice post nothing.
+   */
+  async applyCumulative(input: Omit<EntryInput, 'amountMicros' | 'idempotencyKey'> & { key: string; targetMicros: number; direction: 1 | -1 }): Promise<{ postedMicros: number; totalMicros: number }> {
     const now = Date.now();
     const accountId = this.accountId();
-    const kind = input.kind ?? 'adjustment';
-    const result = this.ctx.storage.transactionSync(() =>
+    const result = this.ctx.storage.transactionSync(() => {
+      const current = this.sql.exec<{ amount_micros: number }>('SELECT amount_micros FROM cumulative WHERE key = ?', input.key).toArray()[0]?.amount_micros ?? 0;
+      const delta = input.targetMicros - current;
+      if (delta <= 0) return { postedMicros: 0, totalMicros: current };
       post(this.sql, accountId, {
-        idempotencyKey: input.idempotencyKey, kind, amountMicros: input.amountMicros, ref: null, keyId: null, reason: input.reason, now,
-      }),
-    );
-    if (!result.duplicate) await this.ensureAlarm(now + FLUSH_DELAY_MS);
+        idempotencyKey: `${input.key}:${input.targetMicros}`, kind: input.kind, counterAccount: input.counterAccount,
+        amountMicros: input.direction * delta, ref: input.ref ?? null, reason: input.reason ?? null, keyId: null, now,
+      });
+      this.sql.exec('INSERT INTO cumulative (key, amount_micros) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET amount_micros = excluded.amount_micros', input.key, input.targetMicros);
+      return { postedMicros: delta, totalMicros: input.targetMicros };
+    });
+    if (result.postedMicros > 0) await this.ensureAlarm(now + FLUSH_DELAY_MS);
     return result;
+  }
+
+  /** Whether an entry with this idempotency key exists. */
+  hasEntry(idempotencyKey: string): boolean {
+    return findEntry(this.sql, idempotencyKey) !== null;
+  }
+
+  /** What reconciliation compares with D1: the journal's sum and chain, and how far D1 should have it. */
+  reconciliationSnapshot(): ReconciliationSnapshot {
+    return snapshot(this.sql);
+  }
+
+  /** Auto-recharge settings and state. */
+  autoRecharge(): AutoRechargeState {
+    return readAutoRecharge(this.sql);
+  }
+
+  /** Changes auto-recharge settings; enabling needs a saved card. */
+  setAutoRecharge(settings: AutoRechargeSettings): AutoRechargeState {
+    return this.ctx.storage.transactionSync(() => writeAutoRecharge(this.sql, settings));
+  }
+
+  /** Remembers the card saved during a Checkout top-up, for off-session auto-recharge. */
+  savePaymentMethod(customerId: string, paymentMethod: string): AutoRechargeState {
+    return this.ctx.storage.transactionSync(() => savePaymentMethod(this.sql, customerId, paymentMethod));
+  }
+
+  private balance(): number {
+    return this.sql.exec<{ balance_micros: number }>('SELECT balance_micros FROM account').one().balance_micros;
   }
 
   /** Journal entries, newest first, before an optional sequence number. */
@@ -189,6 +245,10 @@ export class AccountObject extends DurableObject<Env> {
       this.sql.exec('DELETE FROM expired_prices WHERE created_at < ?', now - SETTLEMENT_RETENTION_MS);
     });
     let next: number | null = null;
+    if (readAutoRecharge(this.sql).inflightTopupId) {
+      const done = await runAutoRecharge(this.env, this.ctx.storage, accountId);
+      if (!done) next = now + RETRY_DELAY_MS;
+    }
     try {
       for (let more = true; more; ) ({ more } = await flushOutbox(this.sql, this.env.DB));
     } catch (error) {

@@ -5,7 +5,7 @@
  * row's `balance_after_micros` (both are written in the same transaction), and each row is
  * queued in the outbox for the D1 mirror.
  */
-import type { JournalEntry } from './types';
+import type { JournalEntry, SystemAccount } from './types';
 
 type Row = Record<string, SqlStorageValue>;
 
@@ -15,12 +15,18 @@ export function rowToEntry(row: Row): JournalEntry {
     seq: Number(row.seq),
     idempotencyKey: String(row.idempotency_key),
     kind: String(row.kind) as JournalEntry['kind'],
+    counterAccount: (row.counter_account === null ? legacyCounter(String(row.kind)) : String(row.counter_account)) as SystemAccount,
     amountMicros: Number(row.amount_micros),
     balanceAfterMicros: Number(row.balance_after_micros),
     ref: row.ref === null ? null : String(row.ref),
     reason: row.reason === null ? null : String(row.reason),
     createdAt: Number(row.created_at),
   };
+}
+
+/** Entries written before counter accounts were recorded: usage went to revenue, the rest were admin adjustments. */
+function legacyCounter(kind: string): SystemAccount {
+  return kind === 'usage' ? 'sys:revenue' : 'sys:adjustments';
 }
 
 /** Finds an entry by idempotency key. */
@@ -34,6 +40,7 @@ export interface PostInput {
   kind: JournalEntry['kind'];
   /** Signed: positive credits the account, negative debits it. */
   amountMicros: number;
+  counterAccount: SystemAccount;
   ref: string | null;
   keyId: string | null;
   reason: string | null;
@@ -47,7 +54,7 @@ export interface PostInput {
 export function post(sql: SqlStorage, accountId: string, input: PostInput): { entry: JournalEntry; duplicate: boolean } {
   const existing = findEntry(sql, input.idempotencyKey);
   if (existing) return { entry: existing, duplicate: true };
-  if (!Number.isSafeInteger(input.amountMicros)) throw new RangeError('amountMicros must be a safe integer');
+  if (!Number.isSafeInteger(input.amountMicros) || input.amountMicros === 0) throw new RangeError('amountMicros must be a non-zero safe integer');
   const { balance_micros: balance, last_seq: lastSeq } = sql
     .exec<{ balance_micros: number; last_seq: number }>('SELECT balance_micros, last_seq FROM account')
     .one();
@@ -55,6 +62,7 @@ export function post(sql: SqlStorage, accountId: string, input: PostInput): { en
     seq: lastSeq + 1,
     idempotencyKey: input.idempotencyKey,
     kind: input.kind,
+    counterAccount: input.counterAccount,
     amountMicros: input.amountMicros,
     balanceAfterMicros: balance + input.amountMicros,
     ref: input.ref,
@@ -62,9 +70,9 @@ export function post(sql: SqlStorage, accountId: string, input: PostInput): { en
     createdAt: input.now,
   };
   sql.exec(
-    `INSERT INTO journal (seq, idempotency_key, kind, amount_micros, balance_after_micros, ref, key_id, reason, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    entry.seq, entry.idempotencyKey, entry.kind, entry.amountMicros, entry.balanceAfterMicros, entry.ref, input.keyId, entry.reason, entry.createdAt,
+    `INSERT INTO journal (seq, idempotency_key, kind, counter_account, amount_micros, balance_after_micros, ref, key_id, reason, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    entry.seq, entry.idempotencyKey, entry.kind, entry.counterAccount, entry.amountMicros, entry.balanceAfterMicros, entry.ref, input.keyId, entry.reason, entry.createdAt,
   );
   sql.exec('UPDATE account SET balance_micros = ?, last_seq = ?', entry.balanceAfterMicros, entry.seq);
   sql.exec("INSERT INTO outbox (kind, payload) VALUES ('journal', ?)", JSON.stringify({ accountId, ...entry }));

@@ -14,19 +14,27 @@ const USAGE_SQL = `INSERT OR IGNORE INTO usage_events (id, account_id, key_id, s
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 const JOURNAL_SQL = `INSERT OR IGNORE INTO journal_entries (account_id, seq, idempotency_key, kind, amount_micros,
   balance_after_micros, ref, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+const TRANSFER_SQL = `INSERT OR IGNORE INTO ledger_transfers (idempotency_key, debit_account, credit_account, amount_micros,
+  code, account_id, journal_seq, ref, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
-function statementFor(db: D1Database, kind: string, payload: string): D1PreparedStatement {
+/** The account's own ledger account in the double-entry mirror. */
+export const ledgerAccount = (accountId: string): string => `acct:${accountId}`;
+
+function statementsFor(db: D1Database, kind: string, payload: string): D1PreparedStatement[] {
   if (kind === 'usage') {
     const e = JSON.parse(payload) as UsageEvent;
-    return db.prepare(USAGE_SQL).bind(
+    return [db.prepare(USAGE_SQL).bind(
       e.id, e.accountId, e.keyId, e.serviceId, e.model, e.endpoint, e.inputTokens, e.outputTokens, e.costMicros,
       e.priceVersion, e.latencyMs, e.ttftMs, e.status, e.estimated ? 1 : 0, e.createdAt,
-    );
+    )];
   }
   const j = JSON.parse(payload) as JournalEntry & { accountId: string };
-  return db.prepare(JOURNAL_SQL).bind(
-    j.accountId, j.seq, j.idempotencyKey, j.kind, j.amountMicros, j.balanceAfterMicros, j.ref, j.reason, j.createdAt,
-  );
+  // A credit moves money from the system account to the account; a debit the other way.
+  const [debit, credit] = j.amountMicros > 0 ? [j.counterAccount, ledgerAccount(j.accountId)] : [ledgerAccount(j.accountId), j.counterAccount];
+  return [
+    db.prepare(JOURNAL_SQL).bind(j.accountId, j.seq, j.idempotencyKey, j.kind, j.amountMicros, j.balanceAfterMicros, j.ref, j.reason, j.createdAt),
+    db.prepare(TRANSFER_SQL).bind(`${j.accountId}:${j.idempotencyKey}`, debit, credit, Math.abs(j.amountMicros), j.kind, j.accountId, j.seq, j.ref, j.createdAt),
+  ];
 }
 
 /**
@@ -40,7 +48,7 @@ export async function flushOutbox(sql: SqlStorage, db: D1Database): Promise<{ fl
   if (rows.length === 0) return { flushed: 0, more: false };
   const batch = rows.slice(0, FLUSH_BATCH);
   try {
-    await db.batch(batch.map((row) => statementFor(db, row.kind, row.payload)));
+    await db.batch(batch.flatMap((row) => statementsFor(db, row.kind, row.payload)));
   } catch (error) {
     sql.exec('UPDATE outbox SET attempts = attempts + 1 WHERE seq <= ?', batch[batch.length - 1].seq);
     throw error;

@@ -1,10 +1,11 @@
 /**
  * @module account/schema
- * The account object's SQLite tables (documented in docs/storage-schema.md). Applied in the
- * constructor; every statement is idempotent. The object is the source of truth for its
- * account: balance, journal, keys and their limits, reservations, rate windows, outbox.
+ * The account object's SQLite tables (documented in docs/storage-schema.md), as numbered
+ * migrations applied in the constructor and tracked in the `schema_version` table; never edit a
+ * landed step, add one. The object is the source of truth for its account: balance, journal,
+ * keys and their limits, reservations, rate windows, outbox, auto-recharge.
  */
-export const ACCOUNT_SCHEMA = `
+const V1 = `
 CREATE TABLE IF NOT EXISTS account (
   singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
   account_id TEXT NOT NULL,
@@ -94,3 +95,38 @@ CREATE TABLE IF NOT EXISTS outbox (
   attempts INTEGER NOT NULL DEFAULT 0
 );
 `;
+
+const V2 = `
+ALTER TABLE journal ADD COLUMN counter_account TEXT;
+CREATE TABLE IF NOT EXISTS cumulative (
+  key TEXT PRIMARY KEY,
+  amount_micros INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS auto_recharge (
+  singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+  enabled INTEGER NOT NULL DEFAULT 0,
+  threshold_micros INTEGER NOT NULL DEFAULT 0,
+  amount_cents INTEGER NOT NULL DEFAULT 0,
+  monthly_cap_cents INTEGER NOT NULL DEFAULT 0,
+  month_start INTEGER,
+  month_charged_cents INTEGER NOT NULL DEFAULT 0,
+  customer_id TEXT,
+  payment_method TEXT,
+  inflight_topup_id TEXT,
+  inflight_since INTEGER,
+  notice TEXT
+);
+`;
+
+export const MIGRATIONS: readonly string[] = [V1, V2];
+
+/** Applies the migrations this object has not seen yet. */
+export function migrate(sql: SqlStorage): void {
+  sql.exec('CREATE TABLE IF NOT EXISTS schema_version (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), version INTEGER NOT NULL)');
+  const version = sql.exec<{ version: number }>('SELECT version FROM schema_version').toArray()[0]?.version ?? 0;
+  for (let v = version; v < MIGRATIONS.length; v++) {
+    sql.exec(MIGRATIONS[v]);
+    sql.exec('INSERT INTO schema_version (singleton, version) VALUES (1, ?) ON CONFLICT (singleton) DO UPDATE SET version = excluded.version', v + 1);
+  }
+}
+

@@ -62,7 +62,7 @@ export function settle(sql: SqlStorage, accountId: string, req: SettleRequest, n
   let journalSeq: number | null = null;
   if (cost > 0) {
     journalSeq = post(sql, accountId, {
-      idempotencyKey: `usage:${res.id}`, kind: 'usage', amountMicros: -cost, ref: res.id, keyId: res.key_id, reason: null, now,
+      idempotencyKey: `usage:${res.id}`, kind: 'usage', counterAccount: 'sys:revenue', amountMicros: -cost, ref: res.id, keyId: res.key_id, reason: null, now,
     }).entry.seq;
     const key = sql.exec<{ period: string | null; period_start: number | null }>('SELECT period, period_start FROM keys WHERE id = ?', res.key_id).toArray()[0];
     const currentPeriod = key?.period ? periodStart(key.period as 'day' | 'month', now) : null;
@@ -108,7 +108,7 @@ function correctExpired(sql: SqlStorage, accountId: string, req: SettleRequest, 
   const delta = cost - previous.cost_micros;
   if (delta !== 0) {
     post(sql, accountId, {
-      idempotencyKey: `usage-correction:${req.reservationId}`, kind: 'usage', amountMicros: -delta, ref: req.reservationId,
+      idempotencyKey: `usage-correction:${req.reservationId}`, kind: 'usage', counterAccount: 'sys:revenue', amountMicros: -delta, ref: req.reservationId,
       keyId: journal?.key_id ?? null, reason: 'late settlement of an expired reservation', now,
     });
   }

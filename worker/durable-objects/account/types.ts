@@ -112,15 +112,38 @@ export interface SettleResult {
   duplicate: boolean;
 }
 
+/**
+ * What a journal entry records. Credits: topup, promotion, dispute_reinstated, credit;
+ * debits: usage, refund, dispute_withdrawn, reversal, debit.
+ */
+export type JournalKind =
+  | 'usage' | 'topup' | 'refund' | 'dispute_withdrawn' | 'dispute_reinstated' | 'reversal' | 'promotion' | 'credit' | 'debit' | 'adjustment';
+
+/** System ledger accounts on the other side of each entry (the D1 double-entry mirror). */
+export type SystemAccount =
+  | 'sys:revenue' | 'sys:card_clearing' | 'sys:bitcoin_clearing' | 'sys:promotions' | 'sys:dispute_hold' | 'sys:adjustments' | 'sys:writeoff';
+
 export interface JournalEntry {
   seq: number;
   idempotencyKey: string;
-  kind: 'usage' | 'credit' | 'debit' | 'adjustment';
+  kind: JournalKind;
+  counterAccount: SystemAccount;
   amountMicros: number;
   balanceAfterMicros: number;
   ref: string | null;
   reason: string | null;
   createdAt: number;
+}
+
+/** A balance change requested from outside the request path (payments, promotions, admin). */
+export interface EntryInput {
+  idempotencyKey: string;
+  kind: JournalKind;
+  /** Signed: positive credits the account, negative debits it. */
+  amountMicros: number;
+  counterAccount: SystemAccount;
+  ref?: string | null;
+  reason?: string | null;
 }
 
 /** One settled request, as written to D1 and Analytics Engine. */

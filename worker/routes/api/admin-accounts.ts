@@ -11,6 +11,7 @@ import type { AppEnv } from '../../env';
 import { ApiError } from '../../errors';
 import { newId } from '../../lib/ids';
 import { accountObject, createAccount, issueKey, NO_LIMITS } from '../../services/accounts';
+import { audit } from '../../services/audit';
 import { balanceView } from './account';
 import { AdjustmentInput, CreateAccountInput, JournalQuery, keyView, StatusInput } from './schemas';
 import { jsonBody, queryParams } from './validate';
@@ -40,12 +41,14 @@ export const adminAccountRoutes = new Hono<AppEnv>()
   .post('/:id/adjustments', async (c) => {
     const row = await existingAccount(c, c.req.param('id'));
     const input = await jsonBody(c, AdjustmentInput);
-    const { entry, duplicate } = await accountObject(c.env, row.id).adjust({
+    const { entry, duplicate } = await accountObject(c.env, row.id).postEntry({
       amountMicros: input.amountMicros,
       reason: input.reason,
       idempotencyKey: `admin:${input.idempotencyKey ?? newId('adj')}`,
       kind: input.amountMicros > 0 ? 'credit' : 'debit',
+      counterAccount: 'sys:adjustments',
     });
+    if (!duplicate) await audit(c.env, 'admin', 'account.adjust', row.id, { amountMicros: input.amountMicros, reason: input.reason, seq: entry.seq });
     return c.json({ entry, balanceMicros: entry.balanceAfterMicros, duplicate }, duplicate ? 200 : 201);
   })
   .post('/:id/status', async (c) => {
@@ -53,6 +56,7 @@ export const adminAccountRoutes = new Hono<AppEnv>()
     const { status } = await jsonBody(c, StatusInput);
     const summary = await accountObject(c.env, row.id).setStatus(status);
     await c.env.DB.prepare('UPDATE accounts SET status = ? WHERE id = ?').bind(status, row.id).run();
+    await audit(c.env, 'admin', `account.${status === 'suspended' ? 'suspend' : 'activate'}`, row.id, null);
     return c.json({ account: { ...balanceView(summary), name: row.name } });
   })
   .post('/:id/management-keys', async (c) => {

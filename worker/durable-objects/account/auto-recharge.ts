@@ -1,0 +1,91 @@
+/**
+ * @module account/auto-recharge
+ * Auto-recharge state in the account object (opt-in). `triggerAutoRecharge` runs inside the
+ * settlement transaction: when the available balance falls under the threshold it marks one
+ * recharge in flight (never two), within the monthly cap; the object's alarm then makes the
+ * off-session payment (payments/auto-recharge-runner.ts).
+ */
+import { newId } from '../../lib/ids';
+import { periodStart } from './period';
+
+export interface AutoRechargeSettings {
+  enabled: boolean;
+  thresholdMicros: number;
+  amountCents: number;
+  monthlyCapCents: number;
+}
+
+export interface AutoRechargeState extends AutoRechargeSettings {
+  hasSavedCard: boolean;
+  customerId: string | null;
+  paymentMethod: string | null;
+  monthChargedCents: number;
+  inflightTopupId: string | null;
+  /** Why auto-recharge was switched off, for the account to see. */
+  notice: string | null;
+}
+
+interface Row extends Record<string, SqlStorageValue> {
+  enabled: number; threshold_micros: number; amount_cents: number; monthly_cap_cents: number; month_start: number | null;
+  month_charged_cents: number; customer_id: string | null; payment_method: string | null; inflight_topup_id: string | null; notice: string | null;
+}
+
+function row(sql: SqlStorage): Row {
+  sql.exec('INSERT OR IGNORE INTO auto_recharge (singleton) VALUES (1)');
+  return sql.exec<Row>('SELECT * FROM auto_recharge').one();
+}
+
+/** Current settings and state; the charged total resets each UTC month. */
+export function readAutoRecharge(sql: SqlStorage, now = Date.now()): AutoRechargeState {
+  const r = row(sql);
+  const sameMonth = r.month_start === periodStart('month', now);
+  return {
+    enabled: r.enabled === 1, thresholdMicros: r.threshold_micros, amountCents: r.amount_cents, monthlyCapCents: r.monthly_cap_cents,
+    hasSavedCard: r.payment_method !== null, customerId: r.customer_id, paymentMethod: r.payment_method,
+    monthChargedCents: sameMonth ? r.month_charged_cents : 0, inflightTopupId: r.inflight_topup_id, notice: r.notice,
+  };
+}
+
+/** Saves settings; enabling clears an earlier notice. */
+export function writeAutoRecharge(sql: SqlStorage, s: AutoRechargeSettings): AutoRechargeState {
+  row(sql);
+  sql.exec(
+    'UPDATE auto_recharge SET enabled = ?, threshold_micros = ?, amount_cents = ?, monthly_cap_cents = ?, notice = CASE WHEN ? THEN NULL ELSE notice END',
+    s.enabled ? 1 : 0, s.thresholdMicros, s.amountCents, s.monthlyCapCents, s.enabled ? 1 : 0,
+  );
+  return readAutoRecharge(sql);
+}
+
+/** Remembers the card saved at checkout. */
+export function savePaymentMethod(sql: SqlStorage, customerId: string, paymentMethod: string): AutoRechargeState {
+  row(sql);
+  sql.exec('UPDATE auto_recharge SET customer_id = ?, payment_method = ?', customerId, paymentMethod);
+  return readAutoRecharge(sql);
+}
+
+/** Marks a recharge in flight when one is due. Returns true when it did. */
+export function triggerAutoRecharge(sql: SqlStorage, now: number): boolean {
+  const state = readAutoRecharge(sql, now);
+  if (!state.enabled || !state.paymentMethod || state.inflightTopupId || state.amountCents <= 0) return false;
+  const { balance_micros: balance } = sql.exec<{ balance_micros: number }>('SELECT balance_micros FROM account').one();
+  const reserved = sql.exec<{ total: number }>('SELECT COALESCE(SUM(reserved_micros), 0) AS total FROM reservations').one().total;
+  if (balance - reserved >= state.thresholdMicros) return false;
+  if (state.monthChargedCents + state.amountCents > state.monthlyCapCents) return false;
+  sql.exec('UPDATE auto_recharge SET inflight_topup_id = ?, inflight_since = ?', newId('top'), now);
+  return true;
+}
+
+/** Records a successful recharge: counts it against the month and clears the in-flight mark. */
+export function completeAutoRecharge(sql: SqlStorage, amountCents: number, now: number): void {
+  const state = readAutoRecharge(sql, now);
+  sql.exec(
+    'UPDATE auto_recharge SET month_start = ?, month_charged_cents = ?, inflight_topup_id = NULL, inflight_since = NULL',
+    periodStart('month', now), state.monthChargedCents + amountCents,
+  );
+}
+
+/** Switches auto-recharge off with a reason the account will see. */
+export function disableAutoRecharge(sql: SqlStorage, notice: string): void {
+  row(sql);
+  sql.exec('UPDATE auto_recharge SET enabled = 0, inflight_topup_id = NULL, inflight_since = NULL, notice = ?', notice);
+}

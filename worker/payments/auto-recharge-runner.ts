@@ -1,0 +1,61 @@
+/**
+ * @module payments/auto-recharge-runner
+ * Runs in the account object's alarm when a recharge is in flight: one off-session
+ * PaymentIntent per recharge (idempotency key `autorecharge:<topupId>`, so a retried alarm
+ * charges once), credited under `stripe:pi:<id>` — the same key the webhook uses. A card that
+ * needs authentication or is declined switches auto-recharge off with a notice.
+ */
+import { completeAutoRecharge, disableAutoRecharge, readAutoRecharge } from '../durable-objects/account/auto-recharge';
+import { post } from '../durable-objects/account/ledger';
+import type { Env } from '../env';
+import { methodStatus } from './config';
+import { makeStripe, type Stripe } from './stripe';
+import { createTopup, refreshStatus, updateTopup } from './topups';
+
+/** Returns false when it should be retried later (a transient failure). */
+export async function runAutoRecharge(env: Env, storage: DurableObjectStorage, accountId: string): Promise<boolean> {
+  const sql = storage.sql;
+  const state = readAutoRecharge(sql);
+  const topupId = state.inflightTopupId;
+  if (!topupId) return true;
+  if (!methodStatus(env, 'card').available || !state.customerId || !state.paymentMethod) {
+    storage.transactionSync(() => disableAutoRecharge(sql, 'Auto-recharge was switched off: card payments are not available.'));
+    return true;
+  }
+  try {
+    await createTopup(env, { id: topupId, accountId, method: 'card', kind: 'auto_recharge', amountCents: state.amountCents });
+    const intent = await makeStripe(env).paymentIntents.create(
+      {
+        amount: state.amountCents, currency: 'usd', customer: state.customerId, payment_method: state.paymentMethod,
+        off_session: true, confirm: true, metadata: { topup_id: topupId, account_id: accountId, kind: 'auto_recharge' },
+      },
+      { idempotencyKey: `autorecharge:${topupId}` },
+    );
+    if (intent.status !== 'succeeded') {
+      storage.transactionSync(() => disableAutoRecharge(sql, `Auto-recharge was switched off: the payment needs your action (${intent.status}). Top up by card to turn it back on.`));
+      await updateTopup(env, topupId, { status: 'failed', paymentRef: intent.id, error: intent.status });
+      return true;
+    }
+    const now = Date.now();
+    storage.transactionSync(() => {
+      post(sql, accountId, {
+        idempotencyKey: `stripe:pi:${intent.id}`, kind: 'topup', amountMicros: state.amountCents * 10_000, counterAccount: 'sys:card_clearing',
+        ref: topupId, keyId: null, reason: 'auto-recharge', now,
+      });
+      completeAutoRecharge(sql, state.amountCents, now);
+    });
+    await updateTopup(env, topupId, { paymentRef: intent.id });
+    await refreshStatus(env, topupId, { creditedMicros: state.amountCents * 10_000, paidAt: now, paymentRef: intent.id });
+    return true;
+  } catch (error) {
+    const card = error as Stripe.errors.StripeError;
+    if (card?.type === 'StripeCardError') {
+      const why = card.code === 'authentication_required' ? 'the card needs authentication' : 'the card was declined';
+      storage.transactionSync(() => disableAutoRecharge(sql, `Auto-recharge was switched off: ${why}. Top up by card to turn it back on.`));
+      await updateTopup(env, topupId, { status: 'failed', error: card.code ?? 'card_error' }).catch(() => {});
+      return true;
+    }
+    console.error(JSON.stringify({ level: 'error', msg: 'auto-recharge failed; will retry', accountId, topupId, error: String(error) }));
+    return false;
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * @module payments/stripe-webhook
+ * Acts on a verified Stripe event. The event is only a trigger: the payment object is re-read
+ * from Stripe and the account is moved to match it, so deliveries can arrive in any order,
+ * any number of times, and converge on the same state:
+ * - a paid Checkout Session or PaymentIntent credits `stripe:pi:<id>` once;
+ * - refunds follow the charge's cumulative `amount_refunded`;
+ * - a dispute's withdrawn and reinstated funds follow its balance transactions.
+ */
+import type Stripe from 'stripe';
+import type { Env } from '../env';
+import { accountObject } from '../services/accounts';
+import { centsToMicros } from './config';
+import { makeStripe } from './stripe';
+import { addReview, creditTopup, getTopup, refreshStatus, topupByPaymentRef, updateTopup, type Topup } from './topups';
+
+type Outcome = 'processed' | 'ignored';
+
+const idOf = (value: string | { id: string } | null | undefined): string | null => (typeof value === 'string' ? value : (value?.id ?? null));
+
+/** Handles one event; throws on transient failure so the endpoint answers 5xx and Stripe retries. */
+export async function handleStripeEvent(env: Env, event: Stripe.Event): Promise<Outcome> {
+  const stripe = makeStripe(env);
+  const object = event.data.object as { id: string };
+  if (event.type.startsWith('checkout.session.')) return checkoutSession(env, stripe, object.id);
+  if (event.type === 'payment_intent.succeeded' || event.type === 'payment_intent.payment_failed') return paymentIntent(env, stripe, object.id);
+  if (event.type === 'charge.refunded' || event.type === 'charge.refund.updated') {
+    const chargeId = event.type === 'charge.refunded' ? object.id : idOf((event.data.object as Stripe.Refund).charge);
+    return chargeId ? refunds(env, stripe, chargeId) : 'ignored';
+  }
+  if (event.type.startsWith('charge.dispute.')) return dispute(env, stripe, object.id);
+  return 'ignored';
+}
+
+async function checkoutSession(env: Env, stripe: Stripe, sessionId: string): Promise<Outcome> {
+  const session = await stripe.checkout.sessions.retrieve(sessionId);
+  const topupId = session.metadata?.topup_id ?? session.client_reference_id;
+  const topup = topupId ? await getTopup(env, topupId) : null;
+  if (!topup || topup.method !== 'card' || (topup.providerRef && topup.providerRef !== session.id)) return 'ignored';
+  if (session.amount_subtotal !== topup.amountCents || session.currency !== 'usd') {
+    await addReview(env, { kind: 'amount_mismatch', accountId: topup.accountId, topupId: topup.id, dedupeKey: `stripe:cs:${session.id}:mismatch`, message: `Checkout Session ${session.id} is for ${session.amount_subtotal} ${session.currency}, the top-up for ${topup.amountCents} usd; not credited.` });
+    return 'ignored';
+  }
+  const paymentIntentId = idOf(session.payment_intent);
+  if (session.payment_status === 'paid' && paymentIntentId) {
+    await creditTopup(env, topup, { idempotencyKey: `stripe:pi:${paymentIntentId}`, counterAccount: 'sys:card_clearing', paymentRef: paymentIntentId });
+    await rememberCard(env, stripe, topup, paymentIntentId);
+    return 'processed';
+  }
+  if (topup.creditedMicros > 0) return 'processed';
+  if (session.status === 'expired') await updateTopup(env, topup.id, { status: 'expired' });
+  else if (session.status === 'complete') await updateTopup(env, topup.id, { status: 'pending', ...(paymentIntentId ? { paymentRef: paymentIntentId } : {}) });
+  const failed = session.status === 'complete' && session.payment_status === 'unpaid' && paymentIntentId
+    ? (await stripe.paymentIntents.retrieve(paymentIntentId)).status === 'requires_payment_method'
+    : false;
+  if (failed) await updateTopup(env, topup.id, { status: 'failed', error: 'The payment failed.' });
+  return 'processed';
+}
+
+/** Saves the card for auto-recharge when the customer agreed to off-session use. */
+async function rememberCard(env: Env, stripe: Stripe, topup: Topup, paymentIntentId: string): Promise<void> {
+  const intent = await stripe.paymentIntents.retrieve(paymentIntentId);
+  const paymentMethod = idOf(intent.payment_method);
+  const customer = idOf(intent.customer);
+  if (intent.setup_future_usage === 'off_session' && paymentMethod && customer) {
+    await accountObject(env, topup.accountId).savePaymentMethod(customer, paymentMethod);
+  }
+}
+
+async function paymentIntent(env: Env, stripe: Stripe, intentId: string): Promise<Outcome> {
+  const intent = await stripe.paymentIntents.retrieve(intentId);
+  const topupId = intent.metadata?.topup_id;
+  const topup = topupId ? await getTopup(env, topupId) : await topupByPaymentRef(env, intent.id);
+  if (!topup || topup.method !== 'card') return 'ignored';
+  if (intent.amount !== topup.amountCents || intent.currency !== 'usd') return 'ignored';
+  if (intent.status === 'succeeded') {
+    await creditTopup(env, topup, { idempotencyKey: `stripe:pi:${intent.id}`, counterAccount: 'sys:card_clearing', paymentRef: intent.id });
+  } else if (topup.creditedMicros === 0 && intent.status === 'requires_payment_method') {
+    await updateTopup(env, topup.id, { status: 'failed', paymentRef: intent.id, error: intent.last_payment_error?.message ?? 'The payment failed.' });
+  }
+  return 'processed';
+}
+
+async function topupForCharge(env: Env, stripe: Stripe, chargeId: string): Promise<{ topup: Topup; charge: Stripe.Charge } | null> {
+  const charge = await stripe.charges.retrieve(chargeId);
+  const paymentIntentId = idOf(charge.payment_intent);
+  const topup = paymentIntentId ? await topupByPaymentRef(env, paymentIntentId) : null;
+  return topup ? { topup, charge } : null;
+}
+
+async function refunds(env: Env, stripe: Stripe, chargeId: string): Promise<Outcome> {
+  const found = await topupForCharge(env, stripe, chargeId);
+  if (!found) return 'ignored';
+  const { topup, charge } = found;
+  const target = Math.min(centsToMicros(charge.amount_refunded), topup.creditMicros);
+  const { totalMicros } = await accountObject(env, topup.accountId).applyCumulative({
+    key: `stripe:refund:${charge.id}`, targetMicros: target, direction: -1, kind: 'refund', counterAccount: 'sys:card_clearing',
+    ref: topup.id, reason: 'card refund',
+  });
+  await refreshStatus(env, topup.id, { refundedMicros: totalMicros });
+  return 'processed';
+}
+
+async function dispute(env: Env, stripe: Stripe, disputeId: string): Promise<Outcome> {
+  const dp = await stripe.disputes.retrieve(disputeId);
+  const chargeId = idOf(dp.charge);
+  const found = chargeId ? await topupForCharge(env, stripe, chargeId) : null;
+  if (!found) return 'ignored';
+  const { topup } = found;
+  // Stripe records a dispute's money as balance transactions: withdrawn (negative), reinstated (positive).
+  let withdrawnCents = 0;
+  let reinstatedCents = 0;
+  for (const bt of dp.balance_transactions ?? []) {
+    if (bt.amount < 0) withdrawnCents += -bt.amount;
+    else reinstatedCents += bt.amount;
+  }
+  const account = accountObject(env, topup.accountId);
+  const withdrawn = await account.applyCumulative({
+    key: `stripe:dispute:${dp.id}:withdrawn`, targetMicros: Math.min(centsToMicros(withdrawnCents), topup.creditMicros), direction: -1,
+    kind: 'dispute_withdrawn', counterAccount: 'sys:dispute_hold', ref: topup.id, reason: 'card dispute: funds withdrawn',
+  });
+  const reinstated = await account.applyCumulative({
+    key: `stripe:dispute:${dp.id}:reinstated`, targetMicros: Math.min(centsToMicros(reinstatedCents), withdrawn.totalMicros), direction: 1,
+    kind: 'dispute_reinstated', counterAccount: 'sys:dispute_hold', ref: topup.id, reason: 'card dispute: funds reinstated',
+  });
+  await refreshStatus(env, topup.id, { disputedMicros: withdrawn.totalMicros - reinstated.totalMicros });
+  if (dp.status === 'lost') await addReview(env, { kind: 'dispute_lost', accountId: topup.accountId, topupId: topup.id, dedupeKey: `stripe:dispute:${dp.id}:lost`, message: `Dispute ${dp.id} on top-up ${topup.id} was lost.` });
+  return 'processed';
+}

@@ -1,0 +1,67 @@
+/**
+ * @module routes/api/transactions
+ * The account's transaction history from the D1 journal mirror: every credit, refund,
+ * dispute, promotion and adjustment on its own line, usage summed per UTC day, each line with
+ * the running balance after it.
+ */
+import type { Env } from '../../env';
+import { ApiError } from '../../errors';
+import { microsToUsd } from '../../lib/money';
+
+export interface Transaction {
+  date: string;
+  type: string;
+  description: string;
+  amountMicros: number;
+  balanceAfterMicros: number;
+  reference: string | null;
+  /** Requests summed into a daily usage line. */
+  count: number;
+}
+
+function instant(value: string | undefined, fallback: number, param: string): number {
+  if (value === undefined) return fallback;
+  const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
+  if (!Number.isFinite(ms)) throw new ApiError({ code: 'invalid_request', param, message: `${param}: expected an ISO date-time or epoch milliseconds.` });
+  return ms;
+}
+
+/** Newest first. */
+export async function transactionHistory(env: Env, accountId: string, fromParam?: string, toParam?: string): Promise<Transaction[]> {
+  const from = instant(fromParam, 0, 'from');
+  const to = instant(toParam, Date.now() + 1, 'to');
+  const [single, daily] = await env.DB.batch<Record<string, number | string | null>>([
+    env.DB.prepare(
+      `SELECT seq, kind, amount_micros, balance_after_micros, ref, reason, created_at FROM journal_entries
+       WHERE account_id = ?1 AND kind != 'usage' AND created_at >= ?2 AND created_at < ?3`,
+    ).bind(accountId, from, to),
+    env.DB.prepare(
+      `SELECT date(created_at / 1000, 'unixepoch') AS day, SUM(amount_micros) AS amount, COUNT(*) AS n, MAX(seq) AS last_seq,
+         (SELECT balance_after_micros FROM journal_entries j2 WHERE j2.account_id = ?1 AND j2.seq = MAX(j.seq)) AS balance_after
+       FROM journal_entries j WHERE account_id = ?1 AND kind = 'usage' AND created_at >= ?2 AND created_at < ?3 GROUP BY day`,
+    ).bind(accountId, from, to),
+  ]);
+  const rows: Array<Transaction & { seq: number }> = [
+    ...single.results.map((r) => ({
+      seq: Number(r.seq), date: new Date(Number(r.created_at)).toISOString(), type: String(r.kind),
+      description: (r.reason as string | null) ?? String(r.kind), amountMicros: Number(r.amount_micros),
+      balanceAfterMicros: Number(r.balance_after_micros), reference: (r.ref as string | null) ?? null, count: 1,
+    })),
+    ...daily.results.map((r) => ({
+      seq: Number(r.last_seq), date: String(r.day), type: 'usage', description: `API usage (${r.n} requests)`,
+      amountMicros: Number(r.amount), balanceAfterMicros: Number(r.balance_after), reference: null, count: Number(r.n),
+    })),
+  ];
+  return rows.sort((a, b) => b.seq - a.seq).map(({ seq: _seq, ...t }) => t);
+}
+
+const csvField = (value: string): string => (/[",\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value);
+
+/** CSV with dollar amounts to six decimals. */
+export function transactionsCsv(rows: Transaction[]): string {
+  const lines = ['date,type,description,amount_usd,balance_usd,reference,requests'];
+  for (const t of rows) {
+    lines.push([t.date, t.type, t.description, microsToUsd(t.amountMicros), microsToUsd(t.balanceAfterMicros), t.reference ?? '', String(t.count)].map(csvField).join(','));
+  }
+  return `${lines.join('\n')}\n`;
+}
