@@ -6,7 +6,7 @@ export interface DemoRecord {
   dashboardUrl: string;
   /** API key of the "Demo" account ($10.00 of credit). */
   apiKey: string;
-  /** API key of the "Low balance demo" account (3000 µUSD of credit). */
+  /** API key of the "Low balance demo" account (300 µUSD of credit). */
   lowBalanceApiKey: string;
   model: 'demo-llm';
   embeddingModel: 'demo-embed';
@@ -41,7 +41,7 @@ export interface DemoServiceBody {
 }
 
 export const DEMO_CREDIT_MICROS: 10_000_000;
-export const LOW_BALANCE_CREDIT_MICROS: 3_000;
+export const LOW_BALANCE_CREDIT_MICROS: 300;
 
 /** The demo services in the admin API's body shape. */
 export function demoServices(originBaseUrl: string): DemoServiceBody[];

@@ -230,3 +230,22 @@ describe('/api errors', () => {
     expect(missing.status).toBe(404);
   });
 });
+
+describe('parameters the reservation depends on', () => {
+  it('clamps every output-length field the client sent', async () => {
+    const origin = installOrigin();
+    const world = await createWorld({ maxOutputTokens: 50 });
+    await chat(world, { max_tokens: 40, max_completion_tokens: 4000 });
+    expect(origin.upstream[0].body).toMatchObject({ max_tokens: 40, max_completion_tokens: 40 });
+    await chat(world, { max_tokens: undefined, max_completion_tokens: 4000 });
+    expect(origin.upstream[1].body.max_completion_tokens).toBe(50);
+    expect(origin.upstream[1].body.max_tokens).toBeUndefined();
+  });
+
+  it('refuses a batch of prompts on /v1/completions', async () => {
+    installOrigin();
+    const world = await createWorld();
+    const res = await call('/v1/completions', { method: 'POST', auth: `Bearer ${world.apiKey}`, json: { model: world.model, prompt: ['a', 'b'], max_tokens: 4 } });
+    await expectError(res, 400, 'invalid_request');
+  });
+});

@@ -1,7 +1,7 @@
 /**
  * @module hash
- * SHA-256 of secrets. Keys are stored only as this hash; the isolate memoises hashes because
- * the same key arrives on every request from a client.
+ * SHA-256 of secrets. Keys are stored only as this hash (the plaintext is never kept, not
+ * even in isolate memory).
  */
 const encoder = new TextEncoder();
 

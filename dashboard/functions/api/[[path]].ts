@@ -30,5 +30,5 @@ export const onRequest: PagesFunction<Env> = async function forwardToGateway({ r
 };
 
 function gatewayUnavailable(message: string): Response {
-  return Response.json({ error: { code: 'gateway_unavailable', message, requestId: null } }, { status: 502 });
+  return Response.json({ error: { code: 'service_unavailable', message, requestId: null } }, { status: 503 });
 }

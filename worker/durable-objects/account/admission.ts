@@ -105,8 +105,8 @@ export function admit(sql: SqlStorage, req: AdmitRequest, now: number, ttlMs: nu
     budget = key.spendLimitMicros - key.spentMicros - keyReserved;
     binding = 'spend_limit_exceeded';
   }
-  if (key.periodSpendLimitMicros !== null && key.period !== null) {
-    const spentThisPeriod = key.periodStart === periodStart(key.period, now) ? key.periodSpentMicros : 0;
+  if (key.periodSpendLimitMicros !== null) {
+    const spentThisPeriod = key.periodStart === periodStart(key.period ?? 'month', now) ? key.periodSpentMicros : 0;
     if (key.periodSpendLimitMicros - spentThisPeriod - keyReserved < budget) {
       budget = key.periodSpendLimitMicros - spentThisPeriod - keyReserved;
       binding = 'spend_limit_exceeded';
@@ -133,7 +133,7 @@ export function admit(sql: SqlStorage, req: AdmitRequest, now: number, ttlMs: nu
   if (tpm !== null && !fits(tokenCells, reservedTokens, tpm)) {
     const wait = retryAfterMs(tokenCells, reservedTokens, tpm);
     return {
-      ok: false, reason: 'rate_limit_tokens', limits: limitsNow(), retryAfterMs: wait ?? WINDOW_MS,
+      ok: false, reason: 'rate_limit_tokens', limits: limitsNow(), ...(wait === null ? {} : { retryAfterMs: wait }),
       message: wait === null
         ? `Request too large: it may use ${reservedTokens} tokens and this key allows ${tpm} tokens per minute. Lower max_tokens or the prompt.`
         : `Rate limit reached: ${tpm} tokens per minute for this key.`,

@@ -64,8 +64,8 @@ export function settle(sql: SqlStorage, accountId: string, req: SettleRequest, n
     journalSeq = post(sql, accountId, {
       idempotencyKey: `usage:${res.id}`, kind: 'usage', counterAccount: 'sys:revenue', amountMicros: -cost, ref: res.id, keyId: res.key_id, reason: null, now,
     }).entry.seq;
-    const key = sql.exec<{ period: string | null; period_start: number | null }>('SELECT period, period_start FROM keys WHERE id = ?', res.key_id).toArray()[0];
-    const currentPeriod = key?.period ? periodStart(key.period as 'day' | 'month', now) : null;
+    const key = sql.exec<{ period: string | null }>('SELECT period FROM keys WHERE id = ?', res.key_id).toArray()[0];
+    const currentPeriod = periodStart((key?.period ?? 'month') as 'day' | 'month', now);
     sql.exec(
       `UPDATE keys SET spent_micros = spent_micros + ?1,
          period_spent_micros = CASE WHEN period_start IS ?2 THEN period_spent_micros + ?1 ELSE ?1 END,
@@ -107,6 +107,7 @@ function correctExpired(sql: SqlStorage, accountId: string, req: SettleRequest, 
   );
   const delta = cost - previous.cost_micros;
   if (delta !== 0) {
+    if (journal?.key_id) sql.exec('UPDATE keys SET spent_micros = spent_micros + ?1, period_spent_micros = period_spent_micros + ?1 WHERE id = ?2', delta, journal.key_id);
     post(sql, accountId, {
       idempotencyKey: `usage-correction:${req.reservationId}`, kind: 'usage', counterAccount: 'sys:revenue', amountMicros: -delta, ref: req.reservationId,
       keyId: journal?.key_id ?? null, reason: 'late settlement of an expired reservation', now,

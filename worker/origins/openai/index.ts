@@ -25,9 +25,11 @@ export const openAICompatible: OriginAdapter = {
   body(request, service: CatalogService, endpoint, maxTokens) {
     const upstream: Record<string, unknown> = { ...request, model: service.originModel };
     if (endpoint !== 'embeddings') {
-      // Keep the client's choice of field; servers that predate max_completion_tokens read max_tokens.
-      if (request.max_completion_tokens !== undefined && request.max_tokens === undefined) upstream.max_completion_tokens = maxTokens;
-      else upstream.max_tokens = maxTokens;
+      // Keep the client's choice of field (servers that predate max_completion_tokens read
+      // max_tokens), and clamp every field present so none can exceed the reservation.
+      const hasCompletion = request.max_completion_tokens !== undefined && request.max_completion_tokens !== null;
+      if (hasCompletion) upstream.max_completion_tokens = maxTokens;
+      if (!hasCompletion || (request.max_tokens !== undefined && request.max_tokens !== null)) upstream.max_tokens = maxTokens;
       if (request.stream === true) {
         const options = request.stream_options && typeof request.stream_options === 'object' ? request.stream_options : {};
         upstream.stream_options = { ...options, include_usage: true };

@@ -71,10 +71,15 @@ export const adminServiceRoutes = new Hono<AppEnv>()
       ...fields, ...(endpoints ? { endpoints: JSON.stringify([...new Set(endpoints)]) } : {}), priceVersion, updatedAt: now,
     }).where(eq(services.id, current.id));
     if (prices) {
-      await db.batch([
-        db.insert(servicePrices).values({ serviceId: current.id, version: priceVersion, ...current.price, ...prices, createdAt: now }),
-        update,
-      ]);
+      try {
+        await db.batch([
+          db.insert(servicePrices).values({ serviceId: current.id, version: priceVersion, ...current.price, ...prices, createdAt: now }),
+          update,
+        ]);
+      } catch (error) {
+        // Another price change took version N+1 first.
+        throw new ApiError({ code: 'conflict', message: 'The price changed concurrently; read the service again and retry.', internal: error });
+      }
     } else {
       await update;
     }

@@ -34,7 +34,7 @@ const ServiceSettings = z.object({
   originBaseUrl: z.url({ protocol: /^https?$/ }).describe('Base URL of the OpenAI-compatible server, e.g. http://gpu-1:8000/v1'),
   originFlavour: z.string().describe('Origin adapter; "openai" for any OpenAI-compatible server.'),
   originModel: z.string().min(1).max(200).nullable().describe('Model name sent to the origin (default: the public name).'),
-  originCredentialSecret: z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/, 'the name of a secret, e.g. ORIGIN_LLAMA_KEY').nullable()
+  originCredentialSecret: z.string().regex(/^(ORIGIN_[A-Z0-9_]{1,56}|[A-Z][A-Z0-9_]{0,50}_ORIGIN_KEY)$/, 'the name of an origin secret: ORIGIN_… or …_ORIGIN_KEY').nullable()
     .describe('Name of the worker secret holding the origin bearer token.'),
   maxOutputTokens: positive,
   defaultRequestsPerMinute: positive.nullable(),

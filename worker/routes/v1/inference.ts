@@ -99,7 +99,8 @@ export function inference(endpoint: Endpoint) {
       try {
         payload = JSON.parse(text) as Record<string, unknown>;
       } catch {
-        await settle({ usage: null, text, status: 'origin_error', ttftMs: null });
+        // The client gets nothing usable, so nothing is charged.
+        await settle({ usage: null, text: '', status: 'origin_error', ttftMs: null });
         throw new ApiError({ code: 'origin_error', message: 'The model server sent a malformed response.', internal: text.slice(0, 500) });
       }
       const settled = await settle({ usage: adapter.usage(payload, endpoint), text: adapter.text(payload), status: 'ok', ttftMs: Date.now() - startedAt });

@@ -66,8 +66,12 @@ export async function callOrigin(input: OriginCallInput): Promise<OriginCall> {
  * a 4xx's own `error.message` (e.g. "maximum context length is 4096 tokens"), which the caller needs. */
 export function originFailure(call: Extract<OriginCall, { ok: false }>, requestId: string): ApiError {
   console.warn(JSON.stringify({ level: 'warn', requestId, msg: 'origin call failed', status: call.status, httpStatus: call.httpStatus, detail: call.detail.slice(0, 1000) }));
-  if (call.status === 'origin_timeout') return new ApiError({ code: 'origin_timeout', message: 'The model server did not answer in time.' });
-  if (call.httpStatus !== null && call.httpStatus >= 400 && call.httpStatus < 500 && call.httpStatus !== 401 && call.httpStatus !== 403) {
+  if (call.status === 'origin_timeout' || call.httpStatus === 408) return new ApiError({ code: 'origin_timeout', message: 'The model server did not answer in time.' });
+  if (call.httpStatus === 429 || call.httpStatus === 503) {
+    return new ApiError({ code: 'service_unavailable', message: 'The model server is busy; retry shortly. No charge was made.', headers: { 'retry-after': '1' } });
+  }
+  if (call.httpStatus === 413) return new ApiError({ code: 'payload_too_large', message: 'The model server refused the request as too large.' });
+  if (call.httpStatus !== null && call.httpStatus >= 400 && call.httpStatus < 500 && call.httpStatus !== 401 && call.httpStatus !== 403 && call.httpStatus !== 404) {
     let message = `The model server rejected the request (status ${call.httpStatus}).`;
     try {
       const parsed = JSON.parse(call.detail) as { error?: { message?: unknown } | string; message?: unknown };

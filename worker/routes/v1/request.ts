@@ -72,6 +72,10 @@ export function checkInference(endpoint: Endpoint, body: Record<string, unknown>
   if (typeof body.model !== 'string' || !body.model) throw bad('You must provide a model parameter.', 'model');
   if (endpoint === 'chat' && (!Array.isArray(body.messages) || body.messages.length === 0)) throw bad("'messages' must be a non-empty array.", 'messages');
   if (endpoint === 'completions' && body.prompt === undefined) throw bad("'prompt' is required.", 'prompt');
+  if (endpoint === 'completions' && Array.isArray(body.prompt) && body.prompt.length > 1 && typeof body.prompt[0] !== 'number') {
+    // A batch of prompts yields one completion each; reserve and bill them as separate requests.
+    throw bad("A batch of several prompts is not supported by this gateway; send one request per prompt.", 'prompt');
+  }
   if (endpoint === 'embeddings' && (body.input === undefined || body.input === '' || (Array.isArray(body.input) && body.input.length === 0))) {
     throw bad("'input' must be a non-empty string or array.", 'input');
   }
