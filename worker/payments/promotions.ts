@@ -19,6 +19,7 @@ export async function redeemPromotion(env: Env, accountId: string, rawCode: stri
   const promo = await env.DB.prepare('SELECT code, amount_micros, max_uses, uses, expires_at FROM promotion_codes WHERE code = ?').bind(code)
     .first<{ code: string; amount_micros: number; max_uses: number; uses: number; expires_at: number | null }>();
   if (!promo) throw new ApiError({ code: 'not_found', param: 'code', message: 'This promotion code does not exist.' });
+  let fresh = false;
   const already = await env.DB.prepare('SELECT 1 AS x FROM promotion_redemptions WHERE code = ? AND account_id = ?').bind(code, accountId).first();
   if (!already) {
     if (promo.expires_at !== null && promo.expires_at <= now) throw new ApiError({ code: 'invalid_request', param: 'code', message: 'This promotion code has expired.' });
@@ -31,14 +32,16 @@ export async function redeemPromotion(env: Env, accountId: string, rawCode: stri
         'UPDATE promotion_codes SET uses = uses + 1 WHERE code = ?1 AND EXISTS (SELECT 1 FROM promotion_redemptions WHERE code = ?1 AND account_id = ?2 AND redeemed_at = ?3)',
       ).bind(code, accountId, now),
     ]);
-    if (inserted.meta.changes !== 1) {
+    fresh = inserted.meta.changes === 1;
+    if (!fresh) {
       const mine = await env.DB.prepare('SELECT 1 AS x FROM promotion_redemptions WHERE code = ? AND account_id = ?').bind(code, accountId).first();
       if (!mine) throw new ApiError({ code: 'conflict', param: 'code', message: 'This promotion code has been used up.' });
     }
   }
+  // Posting again for an existing redemption is a no-op, or finishes one whose credit failed.
   const { duplicate, balanceMicros } = await accountObject(env, accountId).postEntry({
     idempotencyKey: `promo:${code}`, kind: 'promotion', amountMicros: promo.amount_micros, counterAccount: 'sys:promotions', ref: code, reason: `promotion code ${code}`,
   });
-  if (duplicate && already) throw new ApiError({ code: 'conflict', param: 'code', message: 'You have already redeemed this code.' });
+  if (!fresh && duplicate) throw new ApiError({ code: 'conflict', param: 'code', message: 'You have already redeemed this code.' });
   return { code, amountMicros: promo.amount_micros, balanceMicros };
 }
