@@ -1,15 +1,18 @@
 #!/usr/bin/env node
 /**
  * `npm start`: everything local and offline. The demo origin (a fake OpenAI-compatible GPU
- * server) on 127.0.0.1:9100, the gateway (wrangler dev) on 127.0.0.1:8787 and the dashboard
- * (wrangler pages dev) on 127.0.0.1:8788, all state under .local/state, demo data seeded
- * through the admin API and written to .local/demo.json. Ctrl-C stops everything; state stays.
+ * server) on 127.0.0.1:9100, a fake Stripe on 127.0.0.1:12111 and a fake BTCPay Server on
+ * 127.0.0.1:23000 (their webhooks go to the gateway), the gateway (wrangler dev) on
+ * 127.0.0.1:8787 and the dashboard (wrangler pages dev) on 127.0.0.1:8788, all state under
+ * .local/state, demo data seeded through the admin API and written to .local/demo.json.
+ * Ctrl-C stops everything; state stays (the fakes' state lives in memory and does not).
  */
 import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startDemoOrigin } from '../demo-origin/server.mjs';
+import { startFakeBtcpay, startFakeStripe } from '../fake-providers/server.mjs';
 import { killChildrenNow, spawnChild, stopChildren } from './lib/children.mjs';
 import { ensureDemo } from './lib/demo-file.mjs';
 import { ensureDevVars } from './lib/dev-vars.mjs';
@@ -22,8 +25,12 @@ const HOST = '127.0.0.1';
 const GATEWAY_PORT = 8787;
 const DASHBOARD_PORT = 8788;
 const ORIGIN_PORT = 9100;
+const STRIPE_PORT = 12111;
+const BTCPAY_PORT = 23000;
 const GATEWAY_URL = `http://${HOST}:${GATEWAY_PORT}`;
 const DASHBOARD_URL = `http://${HOST}:${DASHBOARD_PORT}`;
+const STRIPE_URL = `http://${HOST}:${STRIPE_PORT}`;
+const BTCPAY_URL = `http://${HOST}:${BTCPAY_PORT}`;
 const STATE_DIR = '.local/state';
 const DEMO_FILE = join(ROOT, '.local', 'demo.json');
 const HEALTH_TIMEOUT_MS = 120_000;
@@ -41,6 +48,9 @@ const say = tagged('start');
 const children = [];
 /** @type {Awaited<ReturnType<typeof startDemoOrigin>> | undefined} */
 let origin;
+/** In-process servers other than the origin (the fake payment providers), closed on shutdown. */
+/** @type {Array<{ close(): Promise<void> }>} */
+const servers = [];
 let stopping = false;
 
 /**
@@ -56,7 +66,7 @@ function childOutput(tag) {
 }
 
 /**
- * Stop every child (process groups, then wait) and the in-process origin, then exit.
+ * Stop every child (process groups, then wait) and the in-process servers, then exit.
  * @param {number} code
  */
 async function shutdown(code) {
@@ -65,7 +75,7 @@ async function shutdown(code) {
   if (children.length > 0 || origin) say('stopping…');
   const killed = await stopChildren(children);
   if (killed.length > 0) say(`killed ${killed.join(' and ')} after it ignored SIGTERM`);
-  await origin?.close();
+  await Promise.all([origin?.close(), ...servers.map((server) => server.close())]);
   process.exit(code);
 }
 
@@ -78,6 +88,8 @@ async function main() {
     [GATEWAY_PORT, 'the gateway (wrangler dev)'],
     [DASHBOARD_PORT, 'the dashboard (wrangler pages dev)'],
     [ORIGIN_PORT, 'the demo origin (fake GPU server)'],
+    [STRIPE_PORT, 'the fake Stripe'],
+    [BTCPAY_PORT, 'the fake BTCPay Server'],
   ]) {
     if (!(await isPortFree(Number(port), HOST))) {
       console.error(
@@ -89,8 +101,11 @@ async function main() {
   }
 
   await mkdir(join(ROOT, STATE_DIR), { recursive: true });
-  const { vars, created } = await ensureDevVars(join(ROOT, '.dev.vars'));
-  if (created.length > 0) say(`wrote ${created.join(' and ')} to .dev.vars`);
+  const { vars, created } = await ensureDevVars(join(ROOT, '.dev.vars'), {
+    STRIPE_API_BASE: STRIPE_URL,
+    BTCPAY_URL,
+  });
+  if (created.length > 0) say(`wrote ${created.join(', ')} to .dev.vars`);
 
   say('applying D1 migrations…');
   // Tracked like the servers, so Ctrl-C during migrations stops them too.
@@ -116,6 +131,8 @@ async function main() {
     logRequests: tagged('origin'),
   });
   say(`demo origin on ${origin.url}/v1 (40 tokens/s)`);
+  await startPaymentFakes(vars);
+  if (stopping) return;
 
   // Two wrangler processes would both pick inspector port 9229 and one would crash.
   const [gatewayInspector, dashboardInspector] = await freePorts(2, HOST);
@@ -177,6 +194,41 @@ async function main() {
 }
 
 /**
+ * Start the fake Stripe and fake BTCPay with the secrets from .dev.vars (so the gateway and the
+ * fakes agree), sending their webhooks to the gateway. They answer before the gateway is up;
+ * a webhook that finds it down is retried a few times, then dropped with a log line.
+ * @param {Record<string, string>} vars
+ */
+async function startPaymentFakes(vars) {
+  const stripe = await startFakeStripe({
+    port: STRIPE_PORT,
+    host: HOST,
+    webhookUrl: `${GATEWAY_URL}/api/webhooks/stripe`,
+    webhookSecret: vars.STRIPE_WEBHOOK_SECRET,
+    // A non-test key in .dev.vars is not ours to check against; then any sk_test_ key works.
+    secretKey: vars.STRIPE_SECRET_KEY?.startsWith('sk_test_') ? vars.STRIPE_SECRET_KEY : undefined,
+    log: tagged('stripe'),
+    logRequests: true,
+  });
+  servers.push(stripe);
+  const btcpay = await startFakeBtcpay({
+    port: BTCPAY_PORT,
+    host: HOST,
+    webhookUrl: `${GATEWAY_URL}/api/webhooks/btcpay`,
+    webhookSecret: vars.BTCPAY_WEBHOOK_SECRET,
+    apiKey: vars.BTCPAY_API_KEY,
+    storeId: vars.BTCPAY_STORE_ID,
+    log: tagged('btcpay'),
+    logRequests: true,
+  });
+  servers.push(btcpay);
+  say(`fake Stripe on ${stripe.url}, fake BTCPay on ${btcpay.url} (webhooks to ${GATEWAY_URL}/api/webhooks/…)`);
+  for (const [name, expected] of [['STRIPE_API_BASE', STRIPE_URL], ['BTCPAY_URL', BTCPAY_URL]]) {
+    if (vars[name] !== expected) say(`note: .dev.vars sets ${name}=${vars[name]}, so the gateway does not use the fake at ${expected}`);
+  }
+}
+
+/**
  * What to do next, with copy-paste commands.
  * @param {import('./lib/seed.d.mts').DemoRecord} demo
  * @param {string} originUrl
@@ -197,6 +249,9 @@ function instructions(demo, originUrl) {
     `  gateway      ${demo.gatewayUrl}   (OpenAI base URL ${demo.gatewayUrl}/v1)`,
     `  dashboard    ${demo.dashboardUrl}`,
     `  demo origin  ${originUrl}/v1   (models ${demo.model}, ${demo.embeddingModel})`,
+    `  fake Stripe  ${STRIPE_URL}   (test mode: checkout pages at /checkout/<id>; test cards pm_card_visa,`,
+    `               pm_card_authenticationRequired, pm_card_chargeCustomerFail; state at /__fake/state)`,
+    `  fake BTCPay  ${BTCPAY_URL}   (regtest: invoice pages at /i/<id>, on-chain and Lightning; state at /__fake/state)`,
     `  demo keys    .local/demo.json   (admin token: ADMIN_TOKEN in .dev.vars)`,
     '',
     'A chat completion:',

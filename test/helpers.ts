@@ -38,13 +38,15 @@ export interface UpstreamRecord {
  * Routes fetches for origin.test to a demo origin. Returns it (its `stats` tell what it
  * produced) plus every request the gateway sent upstream.
  */
-export function installOrigin(options: DemoOriginOptions = {}): DemoOrigin & { upstream: UpstreamRecord[] } {
+export function installOrigin(options: DemoOriginOptions = {}, hosts: Record<string, (request: Request) => Promise<Response>> = {}): DemoOrigin & { upstream: UpstreamRecord[] } {
   const origin = createDemoOrigin({ apiKey: env.ORIGIN_TEST_KEY, ...options });
   const upstream: UpstreamRecord[] = [];
   const realFetch = globalThis.fetch;
   vi.spyOn(globalThis, 'fetch').mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
     const request = new Request(input, init);
-    if (new URL(request.url).host !== 'origin.test') return realFetch(input, init);
+    const host = new URL(request.url).hostname;
+    if (hosts[host]) return hosts[host](request);
+    if (host !== 'origin.test') return realFetch(input, init);
     const text = await request.clone().text();
     upstream.push({ url: request.url, headers: request.headers, body: text ? JSON.parse(text) : {} });
     return origin(request);
@@ -113,9 +115,19 @@ export function accountStub(accountId: string) {
   return env.ACCOUNT.get(env.ACCOUNT.idFromName(accountId));
 }
 
-/** Fires the account object's alarm until it has nothing left to do. */
+/**
+ * Fires the account object's alarm until it has nothing left to do. workerd may also fire a
+ * due alarm by itself, so wait for the outbox to be empty rather than trusting one run.
+ */
 export async function drainAlarms(accountId: string): Promise<void> {
-  for (let i = 0; i < 20 && (await runDurableObjectAlarm(accountStub(accountId))); i++);
+  const stub = accountStub(accountId);
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    while (await runDurableObjectAlarm(stub));
+    if ((await stub.summary()).pendingOutbox === 0) return;
+    if (Date.now() > deadline) throw new Error('the outbox did not drain');
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 /** Waits until a condition holds (for work finishing in waitUntil). */

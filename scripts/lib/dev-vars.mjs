@@ -1,5 +1,5 @@
 /** The repo-root `.dev.vars` (local secrets for `wrangler dev`): created once, never overwritten. */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { appendFile, readFile, writeFile } from 'node:fs/promises';
 
 /**
@@ -18,13 +18,29 @@ export function parseDevVars(text) {
   return vars;
 }
 
+const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+/** Bitcoin's base58 alphabet, which BTCPay uses for store ids. */
+const BASE58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
+
 /**
- * Make sure `.dev.vars` holds ADMIN_TOKEN and DEMO_ORIGIN_KEY. A missing file is created; a file
- * missing one of them gets it appended; existing values are never changed.
+ * `length` random characters from `alphabet`.
+ * @param {number} length
+ * @param {string} alphabet
+ */
+function token(length, alphabet) {
+  return Array.from({ length }, () => alphabet[randomInt(alphabet.length)]).join('');
+}
+
+/**
+ * Make sure `.dev.vars` holds the local secrets: ADMIN_TOKEN, DEMO_ORIGIN_KEY, and the fake
+ * payment providers' keys (Stripe test-mode key and webhook secret, BTCPay API key, store id and
+ * webhook secret), plus `fixed` values such as the fakes' URLs. A missing file is created; a
+ * file missing some of them gets those appended; existing values are never changed.
  * @param {string} file
+ * @param {Record<string, string>} [fixed] values to write when absent, e.g. STRIPE_API_BASE
  * @returns {Promise<{ vars: Record<string, string>, created: string[] }>} created: keys written now
  */
-export async function ensureDevVars(file) {
+export async function ensureDevVars(file, fixed = {}) {
   /** @type {string | undefined} */
   let text;
   try {
@@ -33,13 +49,20 @@ export async function ensureDevVars(file) {
     if (/** @type {NodeJS.ErrnoException} */ (error).code !== 'ENOENT') throw error;
   }
   const existing = parseDevVars(text ?? '');
+  /** @type {Record<string, () => string>} */
   const wanted = {
     ADMIN_TOKEN: () => randomBytes(32).toString('hex'),
     DEMO_ORIGIN_KEY: () => randomBytes(24).toString('hex'),
+    STRIPE_SECRET_KEY: () => `sk_test_fake_${token(24, ALPHANUMERIC)}`,
+    STRIPE_WEBHOOK_SECRET: () => `whsec_${token(32, ALPHANUMERIC)}`,
+    BTCPAY_API_KEY: () => randomBytes(20).toString('hex'), // BTCPay's keys are 40 hex digits
+    BTCPAY_STORE_ID: () => token(44, BASE58),
+    BTCPAY_WEBHOOK_SECRET: () => token(32, BASE58),
+    ...Object.fromEntries(Object.entries(fixed).map(([key, value]) => [key, () => value])),
   };
   const created = Object.keys(wanted).filter((key) => !existing[key]);
   if (created.length > 0) {
-    const lines = created.map((key) => `${key}=${wanted[/** @type {keyof typeof wanted} */ (key)]()}`);
+    const lines = created.map((key) => `${key}=${wanted[key]()}`);
     if (text === undefined) {
       const header = '# Local secrets for `wrangler dev` (created by `npm start`; never committed).\n';
       await writeFile(file, header + lines.join('\n') + '\n', { mode: 0o600 });

@@ -28,9 +28,9 @@ export async function redeemPromotion(env: Env, accountId: string, rawCode: stri
         `INSERT OR IGNORE INTO promotion_redemptions (code, account_id, redeemed_at)
          SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM promotion_codes WHERE code = ?1 AND uses < max_uses AND (expires_at IS NULL OR expires_at > ?3))`,
       ).bind(code, accountId, now),
-      env.DB.prepare(
-        'UPDATE promotion_codes SET uses = uses + 1 WHERE code = ?1 AND EXISTS (SELECT 1 FROM promotion_redemptions WHERE code = ?1 AND account_id = ?2 AND redeemed_at = ?3)',
-      ).bind(code, accountId, now),
+      // changes() is the row count of the INSERT just before it in this batch (one transaction):
+      // the use is counted only by the request whose redemption row went in.
+      env.DB.prepare('UPDATE promotion_codes SET uses = uses + 1 WHERE code = ?1 AND changes() = 1').bind(code),
     ]);
     fresh = inserted.meta.changes === 1;
     if (!fresh) {

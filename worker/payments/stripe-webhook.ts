@@ -81,11 +81,21 @@ async function paymentIntent(env: Env, stripe: Stripe, intentId: string): Promis
   return 'processed';
 }
 
+/**
+ * The top-up a charge paid. A refund or dispute can arrive before the payment's own event
+ * recorded the PaymentIntent on the top-up, so fall back to the intent's metadata.
+ */
 async function topupForCharge(env: Env, stripe: Stripe, chargeId: string): Promise<{ topup: Topup; charge: Stripe.Charge } | null> {
   const charge = await stripe.charges.retrieve(chargeId);
   const paymentIntentId = idOf(charge.payment_intent);
-  const topup = paymentIntentId ? await topupByPaymentRef(env, paymentIntentId) : null;
-  return topup ? { topup, charge } : null;
+  if (!paymentIntentId) return null;
+  let topup = await topupByPaymentRef(env, paymentIntentId);
+  if (!topup) {
+    const topupId = (await stripe.paymentIntents.retrieve(paymentIntentId)).metadata?.topup_id;
+    topup = topupId ? await getTopup(env, topupId) : null;
+    if (topup && topup.method === 'card') await refreshStatus(env, topup.id, { paymentRef: paymentIntentId });
+  }
+  return topup && topup.method === 'card' ? { topup, charge } : null;
 }
 
 async function refunds(env: Env, stripe: Stripe, chargeId: string): Promise<Outcome> {
