@@ -10,7 +10,7 @@
  */
 import type { Env } from '../env';
 import { accountObject } from '../services/accounts';
-import { btcpayClient, decimalToCents, type Invoice } from './btcpay';
+import { BtcpayError, btcpayClient, decimalToCents, type Invoice } from './btcpay';
 import { addReview, creditTopup, getTopup, updateTopup, withFlag } from './topups';
 
 export interface BtcpayDelivery {
@@ -28,7 +28,10 @@ export class BtcpayMismatch extends Error {}
 export async function confirmInvoice(env: Env, delivery: BtcpayDelivery) {
   const client = btcpayClient(env);
   if (delivery.storeId !== client.storeId) throw new BtcpayMismatch(`delivery for store ${delivery.storeId}, expected ${client.storeId}`);
-  const invoice = await client.getInvoice(delivery.invoiceId);
+  const invoice = await client.getInvoice(delivery.invoiceId).catch((error: unknown) => {
+    if (error instanceof BtcpayError && error.status === 404) throw new BtcpayMismatch(`invoice ${delivery.invoiceId} does not exist in store ${client.storeId}`);
+    throw error;
+  });
   const orderId = invoice.metadata?.orderId;
   const topup = typeof orderId === 'string' ? await getTopup(env, orderId) : null;
   if (!topup || topup.method !== 'bitcoin') throw new BtcpayMismatch(`invoice ${invoice.id} has no matching bitcoin top-up (orderId ${String(orderId)})`);
