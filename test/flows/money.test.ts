@@ -194,8 +194,10 @@ describe('usage records', () => {
     });
     const usage = await env.DB.prepare('SELECT COUNT(*) AS n FROM usage_events WHERE account_id = ?').bind(world.accountId).first<{ n: number }>();
     const journal = await env.DB.prepare('SELECT COUNT(*) AS n FROM journal_entries WHERE account_id = ?').bind(world.accountId).first<{ n: number }>();
+    const transfers = await env.DB.prepare('SELECT COUNT(*) AS n FROM ledger_transfers WHERE account_id = ?').bind(world.accountId).first<{ n: number }>();
     expect(usage!.n).toBe(4);
     expect(journal!.n).toBe(5);
+    expect(transfers!.n).toBe(5);
   });
 
   it('keeps the outbox and retries later when D1 is down during the alarm', async () => {

@@ -36,9 +36,11 @@ export async function transactionHistory(env: Env, accountId: string, fromParam?
        WHERE account_id = ?1 AND kind != 'usage' AND created_at >= ?2 AND created_at < ?3`,
     ).bind(accountId, from, to),
     env.DB.prepare(
-      `SELECT date(created_at / 1000, 'unixepoch') AS day, SUM(amount_micros) AS amount, COUNT(*) AS n, MAX(seq) AS last_seq,
-         (SELECT balance_after_micros FROM journal_entries j2 WHERE j2.account_id = ?1 AND j2.seq = MAX(j.seq)) AS balance_after
-       FROM journal_entries j WHERE account_id = ?1 AND kind = 'usage' AND created_at >= ?2 AND created_at < ?3 GROUP BY day`,
+      `WITH days AS (
+         SELECT date(created_at / 1000, 'unixepoch') AS day, SUM(amount_micros) AS amount, COUNT(*) AS n, MAX(seq) AS last_seq
+         FROM journal_entries WHERE account_id = ?1 AND kind = 'usage' AND created_at >= ?2 AND created_at < ?3 GROUP BY day)
+       SELECT days.day, days.amount, days.n, days.last_seq, j.balance_after_micros AS balance_after
+       FROM days JOIN journal_entries j ON j.account_id = ?1 AND j.seq = days.last_seq`,
     ).bind(accountId, from, to),
   ]);
   const rows: Array<Transaction & { seq: number }> = [
