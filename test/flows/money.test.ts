@@ -1,10 +1,10 @@
 import { runInDurableObject } from 'cloudflare:test';
-import { env } from 'cloudflare:workers';
+import { env, exports } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { flushOutbox } from '../../worker/durable-objects/account/outbox';
 import { costMicros } from '../../worker/lib/money';
 import { countPromptTokens } from '../../worker/lib/tokens';
-import { accountStub, call, callJson, createWorld, drainAlarms, eventually, installOrigin } from '../helpers';
+import { accountStub, call, callJson, createWorld, dispatch, drainAlarms, eventually, installOrigin } from '../helpers';
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -51,11 +51,18 @@ describe('concurrency', () => {
 });
 
 describe('abandoned streams', () => {
-  it('bills exactly what the origin produced before the client went away, and aborts the origin', async () => {
+  it.each([
+    ['through the runtime (the request signal fires)', 'runtime'],
+    ['straight to the handler (the body is cancelled)', 'handler'],
+  ])('bills exactly what the origin produced before the client went away, and aborts the origin: %s', async (_label, transport) => {
     const origin = installOrigin({ tokensPerSecond: 50 });
     const world = await createWorld({ prices: PRICE });
     const body = { model: world.model, messages: [{ role: 'user', content: 'tell me a long story' }], max_tokens: 200, stream: true };
-    const res = await call('/v1/chat/completions', { method: 'POST', auth: `Bearer ${world.apiKey}`, json: body });
+    // Through the runtime, so the client's disconnect reaches the worker as it would in production.
+    const request = new Request('http://gateway.test/v1/chat/completions', {
+      method: 'POST', headers: { authorization: `Bearer ${world.apiKey}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
+    });
+    const res = transport === 'runtime' ? await exports.default.fetch(request) : await dispatch(request);
     expect(res.status).toBe(200);
     const reader = res.body!.getReader();
     const decoder = new TextDecoder();
