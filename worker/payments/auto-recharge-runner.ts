@@ -12,21 +12,30 @@ import { methodStatus } from './config';
 import { makeStripe, type Stripe } from './stripe';
 import { createTopup, refreshStatus, updateTopup } from './topups';
 
+/** A recharge that keeps failing for this long (not a card error) is given up. */
+const GIVE_UP_AFTER_MS = 60 * 60_000;
+
 /** Returns false when it should be retried later (a transient failure). */
 export async function runAutoRecharge(env: Env, storage: DurableObjectStorage, accountId: string): Promise<boolean> {
   const sql = storage.sql;
   const state = readAutoRecharge(sql);
   const topupId = state.inflightTopupId;
   if (!topupId) return true;
+  const amountCents = state.inflightAmountCents ?? state.amountCents;
+  if (state.inflightSince !== null && Date.now() - state.inflightSince > GIVE_UP_AFTER_MS) {
+    storage.transactionSync(() => disableAutoRecharge(sql, 'Auto-recharge was switched off: the payment could not be made for an hour. Top up by card to turn it back on.'));
+    await updateTopup(env, topupId, { status: 'failed', error: 'gave up after repeated failures' }).catch(() => {});
+    return true;
+  }
   if (!methodStatus(env, 'card').available || !state.customerId || !state.paymentMethod) {
     storage.transactionSync(() => disableAutoRecharge(sql, 'Auto-recharge was switched off: card payments are not available.'));
     return true;
   }
   try {
-    await createTopup(env, { id: topupId, accountId, method: 'card', kind: 'auto_recharge', amountCents: state.amountCents });
+    await createTopup(env, { id: topupId, accountId, method: 'card', kind: 'auto_recharge', amountCents: amountCents });
     const intent = await makeStripe(env).paymentIntents.create(
       {
-        amount: state.amountCents, currency: 'usd', customer: state.customerId, payment_method: state.paymentMethod,
+        amount: amountCents, currency: 'usd', customer: state.customerId, payment_method: state.paymentMethod,
         off_session: true, confirm: true, metadata: { topup_id: topupId, account_id: accountId, kind: 'auto_recharge' },
       },
       { idempotencyKey: `autorecharge:${topupId}` },
@@ -39,13 +48,13 @@ export async function runAutoRecharge(env: Env, storage: DurableObjectStorage, a
     const now = Date.now();
     storage.transactionSync(() => {
       post(sql, accountId, {
-        idempotencyKey: `stripe:pi:${intent.id}`, kind: 'topup', amountMicros: state.amountCents * 10_000, counterAccount: 'sys:card_clearing',
+        idempotencyKey: `stripe:pi:${intent.id}`, kind: 'topup', amountMicros: amountCents * 10_000, counterAccount: 'sys:card_clearing',
         ref: topupId, keyId: null, reason: 'auto-recharge', now,
       });
-      completeAutoRecharge(sql, state.amountCents, now);
+      completeAutoRecharge(sql, amountCents, now);
     });
     await updateTopup(env, topupId, { paymentRef: intent.id });
-    await refreshStatus(env, topupId, { creditedMicros: state.amountCents * 10_000, paidAt: now, paymentRef: intent.id });
+    await refreshStatus(env, topupId, { creditedMicros: amountCents * 10_000, paidAt: now, paymentRef: intent.id });
     return true;
   } catch (error) {
     const card = error as Stripe.errors.StripeError;

@@ -47,6 +47,11 @@ export async function confirmInvoice(env: Env, delivery: BtcpayDelivery) {
 export async function applyInvoice(env: Env, { invoice, topup }: Awaited<ReturnType<typeof confirmInvoice>>, delivery: BtcpayDelivery & { manuallyMarked?: boolean }): Promise<void> {
   const status: Invoice['status'] = invoice.status;
   if (status === 'Settled') {
+    if (topup.status === 'invalid') {
+      // Settled again after it was invalid (and any credit reversed): a person decides.
+      await addReview(env, { kind: 'bitcoin_review', accountId: topup.accountId, topupId: topup.id, dedupeKey: `btcpay:inv:${invoice.id}:settled-after-invalid`, message: `Invoice ${invoice.id} was settled after being invalid; nothing was credited automatically.` });
+      return;
+    }
     let flags = topup.flags;
     if (invoice.additionalStatus === 'PaidOver') {
       flags = withFlag({ ...topup, flags }, 'overpaid');

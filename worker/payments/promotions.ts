@@ -2,8 +2,9 @@
  * @module payments/promotions
  * Promotion codes: the admin creates a code (amount, number of uses, expiry); an account
  * redeems each code once. The redemption row and the use count change in one D1 batch, guarded
- * so a code is never used beyond its limit; the credit (`promo:<code>:<account>`) is posted
- * after, and a retry after a failure posts it then — never twice.
+ * so a code is never used beyond its limit; the credit is posted
+ * after (journal key `promo:<code>`, unique within the account), and a retry after a failure
+ * posts it then — never twice.
  */
 import type { Env } from '../env';
 import { ApiError } from '../errors';

@@ -21,13 +21,17 @@ export interface AutoRechargeState extends AutoRechargeSettings {
   paymentMethod: string | null;
   monthChargedCents: number;
   inflightTopupId: string | null;
+  /** The amount fixed when the recharge was triggered (a later settings change does not alter it). */
+  inflightAmountCents: number | null;
+  inflightSince: number | null;
   /** Why auto-recharge was switched off, for the account to see. */
   notice: string | null;
 }
 
 interface Row extends Record<string, SqlStorageValue> {
   enabled: number; threshold_micros: number; amount_cents: number; monthly_cap_cents: number; month_start: number | null;
-  month_charged_cents: number; customer_id: string | null; payment_method: string | null; inflight_topup_id: string | null; notice: string | null;
+  month_charged_cents: number; customer_id: string | null; payment_method: string | null; inflight_topup_id: string | null;
+  inflight_amount_cents: number | null; inflight_since: number | null; notice: string | null;
 }
 
 function row(sql: SqlStorage): Row {
@@ -42,13 +46,15 @@ export function readAutoRecharge(sql: SqlStorage, now = Date.now()): AutoRecharg
   return {
     enabled: r.enabled === 1, thresholdMicros: r.threshold_micros, amountCents: r.amount_cents, monthlyCapCents: r.monthly_cap_cents,
     hasSavedCard: r.payment_method !== null, customerId: r.customer_id, paymentMethod: r.payment_method,
-    monthChargedCents: sameMonth ? r.month_charged_cents : 0, inflightTopupId: r.inflight_topup_id, notice: r.notice,
+    monthChargedCents: sameMonth ? r.month_charged_cents : 0, inflightTopupId: r.inflight_topup_id,
+    inflightAmountCents: r.inflight_amount_cents, inflightSince: r.inflight_since, notice: r.notice,
   };
 }
 
-/** Saves settings; enabling clears an earlier notice. */
+/** Saves settings; enabling clears an earlier notice, disabling drops a recharge not yet made. */
 export function writeAutoRecharge(sql: SqlStorage, s: AutoRechargeSettings): AutoRechargeState {
   row(sql);
+  if (!s.enabled) sql.exec('UPDATE auto_recharge SET inflight_topup_id = NULL, inflight_since = NULL, inflight_amount_cents = NULL');
   sql.exec(
     'UPDATE auto_recharge SET enabled = ?, threshold_micros = ?, amount_cents = ?, monthly_cap_cents = ?, notice = CASE WHEN ? THEN NULL ELSE notice END',
     s.enabled ? 1 : 0, s.thresholdMicros, s.amountCents, s.monthlyCapCents, s.enabled ? 1 : 0,
@@ -71,7 +77,7 @@ export function triggerAutoRecharge(sql: SqlStorage, now: number): boolean {
   const reserved = sql.exec<{ total: number }>('SELECT COALESCE(SUM(reserved_micros), 0) AS total FROM reservations').one().total;
   if (balance - reserved >= state.thresholdMicros) return false;
   if (state.monthChargedCents + state.amountCents > state.monthlyCapCents) return false;
-  sql.exec('UPDATE auto_recharge SET inflight_topup_id = ?, inflight_since = ?', newId('top'), now);
+  sql.exec('UPDATE auto_recharge SET inflight_topup_id = ?, inflight_since = ?, inflight_amount_cents = ?', newId('top'), now, state.amountCents);
   return true;
 }
 
@@ -79,7 +85,7 @@ export function triggerAutoRecharge(sql: SqlStorage, now: number): boolean {
 export function completeAutoRecharge(sql: SqlStorage, amountCents: number, now: number): void {
   const state = readAutoRecharge(sql, now);
   sql.exec(
-    'UPDATE auto_recharge SET month_start = ?, month_charged_cents = ?, inflight_topup_id = NULL, inflight_since = NULL',
+    'UPDATE auto_recharge SET month_start = ?, month_charged_cents = ?, inflight_topup_id = NULL, inflight_since = NULL, inflight_amount_cents = NULL',
     periodStart('month', now), state.monthChargedCents + amountCents,
   );
 }
@@ -87,5 +93,5 @@ export function completeAutoRecharge(sql: SqlStorage, amountCents: number, now: 
 /** Switches auto-recharge off with a reason the account will see. */
 export function disableAutoRecharge(sql: SqlStorage, notice: string): void {
   row(sql);
-  sql.exec('UPDATE auto_recharge SET enabled = 0, inflight_topup_id = NULL, inflight_since = NULL, notice = ?', notice);
+  sql.exec('UPDATE auto_recharge SET enabled = 0, inflight_topup_id = NULL, inflight_since = NULL, inflight_amount_cents = NULL, notice = ?', notice);
 }

@@ -29,6 +29,8 @@ function statementsFor(db: D1Database, kind: string, payload: string): D1Prepare
     )];
   }
   const j = JSON.parse(payload) as JournalEntry & { accountId: string };
+  // Entries queued before counter accounts existed: usage went to revenue, the rest were admin adjustments.
+  j.counterAccount ??= j.kind === 'usage' ? 'sys:revenue' : 'sys:adjustments';
   // A credit moves money from the system account to the account; a debit the other way.
   const [debit, credit] = j.amountMicros > 0 ? [j.counterAccount, ledgerAccount(j.accountId)] : [ledgerAccount(j.accountId), j.counterAccount];
   return [

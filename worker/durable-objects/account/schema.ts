@@ -118,7 +118,11 @@ CREATE TABLE IF NOT EXISTS auto_recharge (
 );
 `;
 
-export const MIGRATIONS: readonly string[] = [V1, V2];
+const V3 = `
+ALTER TABLE auto_recharge ADD COLUMN inflight_amount_cents INTEGER;
+`;
+
+export const MIGRATIONS: readonly string[] = [V1, V2, V3];
 
 /** Applies the migrations this object has not seen yet. */
 export function migrate(sql: SqlStorage): void {

@@ -57,7 +57,7 @@ export async function transactionHistory(env: Env, accountId: string, fromParam?
   return rows.sort((a, b) => b.seq - a.seq).map(({ seq: _seq, ...t }) => t);
 }
 
-const csvField = (value: string): string => (/[",\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value);
+const csvField = (value: string): string => (/[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value);
 
 /** CSV with dollar amounts to six decimals. */
 export function transactionsCsv(rows: Transaction[]): string {
