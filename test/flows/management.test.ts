@@ -114,12 +114,17 @@ describe('security matrix', () => {
       ['GET', '/api/account'], ['GET', '/api/account/journal'], ['GET', '/api/account/usage'], ['GET', '/api/account/keys'],
       ['POST', '/api/account/keys', { name: 'x' }], ['GET', `/api/account/keys/${a.keyId}`], ['PATCH', `/api/account/keys/${a.keyId}`, { name: 'y' }],
       ['POST', `/api/account/keys/${a.keyId}/revoke`], ['DELETE', `/api/account/keys/${a.keyId}`],
+      ['GET', '/api/account/billing'], ['PUT', '/api/account/billing/auto-recharge', { enabled: false, thresholdMicros: 0, amountCents: 500, monthlyCapCents: 500 }],
+      ['POST', '/api/account/topups', { method: 'card', amountCents: 1000 }], ['GET', '/api/account/topups'], ['GET', '/api/account/topups/top_x'],
+      ['GET', '/api/account/topups/top_x/receipt'], ['GET', '/api/account/transactions'], ['POST', '/api/account/promotions/redeem', { code: 'X' }],
     ];
     const adminRoutes: Array<[string, string, unknown?]> = [
       ['GET', '/api/admin/accounts'], ['POST', '/api/admin/accounts', { name: 'x' }], ['GET', `/api/admin/accounts/${a.accountId}`],
       ['POST', `/api/admin/accounts/${a.accountId}/adjustments`, { amountMicros: 1, reason: 'nope' }], ['POST', `/api/admin/accounts/${a.accountId}/status`, { status: 'suspended' }],
       ['POST', `/api/admin/accounts/${a.accountId}/management-keys`], ['GET', `/api/admin/accounts/${a.accountId}/keys`], ['GET', `/api/admin/accounts/${a.accountId}/journal`],
       ['GET', '/api/admin/services'], ['POST', '/api/admin/services', { name: 'x' }], ['GET', `/api/admin/services/${a.serviceId}`], ['PATCH', `/api/admin/services/${a.serviceId}`, { maxOutputTokens: 1 }],
+      ['POST', '/api/admin/promotions', { code: 'SECURITY', amountMicros: 1, maxUses: 1 }], ['GET', '/api/admin/promotions'], ['GET', '/api/admin/reviews'],
+      ['POST', '/api/admin/reviews/rev_x/resolve', { note: 'nope' }], ['POST', '/api/admin/reconcile'], ['GET', '/api/admin/topups'], ['GET', '/api/admin/audit'],
     ];
     for (const [method, path, json] of [...accountRoutes, ...adminRoutes]) {
       const none = await call(path, { method, json });

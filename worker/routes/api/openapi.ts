@@ -3,6 +3,8 @@
  * `/api/openapi.json`, assembled from the same zod schemas the routes validate with.
  */
 import { z } from 'zod';
+import { CreatePromotionInput } from './admin-billing';
+import { AutoRechargeInput, CreateTopupInput, RedeemInput, TransactionsQuery } from './billing';
 import {
   AdjustmentInput, CreateAccountInput, CreateKeyInput, CreateServiceInput, JournalQuery, StatusInput, UpdateKeyInput, UpdateServiceInput, UsageQuery,
 } from './schemas';
@@ -21,6 +23,16 @@ const OPERATIONS: Operation[] = [
   { method: 'patch', path: '/api/account/keys/{id}', summary: "Edit a key's name and limits (effective on the next request)", auth: 'management', body: UpdateKeyInput },
   { method: 'post', path: '/api/account/keys/{id}/revoke', summary: 'Revoke a key (effective on the next request)', auth: 'management' },
   { method: 'delete', path: '/api/account/keys/{id}', summary: 'Revoke a key (same as POST …/revoke)', auth: 'management' },
+  { method: 'get', path: '/api/account/billing', summary: 'Payment methods (available or why not), top-up bounds, auto-recharge settings', auth: 'management' },
+  { method: 'put', path: '/api/account/billing/auto-recharge', summary: 'Auto-recharge settings (enabling needs a card saved at a top-up)', auth: 'management', body: AutoRechargeInput },
+  { method: 'post', path: '/api/account/topups', summary: 'Start a card (Stripe Checkout) or Bitcoin (BTCPay) top-up; returns the payment page URL', auth: 'management', body: CreateTopupInput, created: true },
+  { method: 'get', path: '/api/account/topups', summary: 'Your top-ups with their status', auth: 'management' },
+  { method: 'get', path: '/api/account/topups/{id}', summary: 'One top-up', auth: 'management' },
+  { method: 'get', path: '/api/account/topups/{id}/receipt', summary: 'The receipt of a paid top-up', auth: 'management' },
+  { method: 'get', path: '/api/account/transactions', summary: 'Transaction history with running balance (usage summed per day); format=csv exports it', auth: 'management', query: TransactionsQuery },
+  { method: 'post', path: '/api/account/promotions/redeem', summary: 'Redeem a promotion code (once per account)', auth: 'management', body: RedeemInput, created: true },
+  { method: 'post', path: '/api/webhooks/stripe', summary: 'Stripe webhook (Stripe-Signature verified on the raw body)', auth: 'none' },
+  { method: 'post', path: '/api/webhooks/btcpay', summary: 'BTCPay Server webhook (BTCPay-Sig verified on the raw body)', auth: 'none' },
   { method: 'get', path: '/api/admin/accounts', summary: 'List accounts', auth: 'admin' },
   { method: 'post', path: '/api/admin/accounts', summary: 'Create an account and its first management key', auth: 'admin', body: CreateAccountInput, created: true },
   { method: 'get', path: '/api/admin/accounts/{id}', summary: 'One account with its balance', auth: 'admin' },
@@ -33,6 +45,13 @@ const OPERATIONS: Operation[] = [
   { method: 'post', path: '/api/admin/services', summary: 'Create a service (price version 1)', auth: 'admin', body: CreateServiceInput, created: true },
   { method: 'get', path: '/api/admin/services/{id}', summary: 'One service with its price history', auth: 'admin' },
   { method: 'patch', path: '/api/admin/services/{id}', summary: 'Edit a service; new prices add a price version', auth: 'admin', body: UpdateServiceInput },
+  { method: 'post', path: '/api/admin/promotions', summary: 'Create a promotion code (amount, uses, expiry)', auth: 'admin', body: CreatePromotionInput, created: true },
+  { method: 'get', path: '/api/admin/promotions', summary: 'List promotion codes with their use counts', auth: 'admin' },
+  { method: 'get', path: '/api/admin/reviews', summary: 'Items needing a decision: Bitcoin invoices to review, reconciliation alerts (status=open|resolved)', auth: 'admin' },
+  { method: 'post', path: '/api/admin/reviews/{id}/resolve', summary: 'Resolve a review item with a note (audited)', auth: 'admin' },
+  { method: 'post', path: '/api/admin/reconcile', summary: 'Run the reconciliation now (it also runs hourly)', auth: 'admin' },
+  { method: 'get', path: '/api/admin/topups', summary: 'Top-ups of every account', auth: 'admin' },
+  { method: 'get', path: '/api/admin/audit', summary: 'The admin audit log', auth: 'admin' },
 ];
 
 const ERROR = {
