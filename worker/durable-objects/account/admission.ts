@@ -19,19 +19,24 @@ export const MIN_USEFUL_OUTPUT_TOKENS = 16;
 
 type Deny = Extract<AdmitResult, { ok: false }>;
 
-/** Reads the two cells of a sliding window. */
-export function readCells(sql: SqlStorage, keyId: string, scope: string, now: number): WindowCells & { start: number } {
+type Cells = WindowCells & { start: number };
+
+/** Reads the two cells of the request window and of one token window in one query. */
+export function readCells(sql: SqlStorage, keyId: string, scopes: [string, string], now: number): [Cells, Cells] {
   const start = now - (now % WINDOW_MS);
-  let previous = 0;
-  let current = 0;
-  for (const row of sql.exec<{ window_start: number; used: number }>(
-    'SELECT window_start, used FROM rate_cells WHERE key_id = ? AND scope = ? AND window_start >= ?',
-    keyId, scope, start - WINDOW_MS,
+  const cells: [Cells, Cells] = [
+    { previous: 0, current: 0, elapsed: now - start, start },
+    { previous: 0, current: 0, elapsed: now - start, start },
+  ];
+  for (const row of sql.exec<{ scope: string; window_start: number; used: number }>(
+    'SELECT scope, window_start, used FROM rate_cells WHERE key_id = ? AND scope IN (?, ?) AND window_start >= ?',
+    keyId, scopes[0], scopes[1], start - WINDOW_MS,
   )) {
-    if (row.window_start === start) current = row.used;
-    else previous = row.used;
+    const cell = cells[row.scope === scopes[0] ? 0 : 1];
+    if (row.window_start === start) cell.current = row.used;
+    else cell.previous = row.used;
   }
-  return { previous, current, elapsed: now - start, start };
+  return cells;
 }
 
 function bump(sql: SqlStorage, keyId: string, scope: string, start: number, amount: number): void {
@@ -42,11 +47,15 @@ function bump(sql: SqlStorage, keyId: string, scope: string, start: number, amou
   );
 }
 
-function sumReserved(sql: SqlStorage, keyId?: string): number {
-  const cursor = keyId
-    ? sql.exec<{ total: number }>('SELECT COALESCE(SUM(reserved_micros), 0) AS total FROM reservations WHERE key_id = ?', keyId)
-    : sql.exec<{ total: number }>('SELECT COALESCE(SUM(reserved_micros), 0) AS total FROM reservations');
-  return cursor.one().total;
+/** Open reservations: the account's total, and the key's total and count, in one pass. */
+function reservedTotals(sql: SqlStorage, keyId: string): { total: number; keyTotal: number; keyOpen: number } {
+  return sql.exec<{ total: number; keyTotal: number; keyOpen: number }>(
+    `SELECT COALESCE(SUM(reserved_micros), 0) AS total,
+       COALESCE(SUM(CASE WHEN key_id = ?1 THEN reserved_micros ELSE 0 END), 0) AS keyTotal,
+       COALESCE(SUM(CASE WHEN key_id = ?1 THEN 1 ELSE 0 END), 0) AS keyOpen
+     FROM reservations`,
+    keyId,
+  ).one();
 }
 
 function keyDenial(key: KeyRecord | null, req: AdmitRequest, now: number): Deny | null {
@@ -74,16 +83,15 @@ export function admit(sql: SqlStorage, req: AdmitRequest, now: number, ttlMs: nu
   const tpm = key.tokensPerMinute?.[service.name] ?? key.tokensPerMinute?.['*'] ?? service.defaults.tokensPerMinute;
   const maxConcurrent = key.maxConcurrent ?? service.defaults.maxConcurrent;
 
+  const reserved = reservedTotals(sql, key.id);
   if (maxConcurrent !== null) {
-    const open = sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM reservations WHERE key_id = ?', key.id).one().n;
-    if (open >= maxConcurrent) {
+    if (reserved.keyOpen >= maxConcurrent) {
       return { ok: false, reason: 'concurrency_limit', message: `This key allows ${maxConcurrent} concurrent requests.`, retryAfterMs: 1000 };
     }
   }
 
-  const requestCells = readCells(sql, key.id, 'rpm', now);
   const tokenScope = `tpm:${service.id}`;
-  const tokenCells = readCells(sql, key.id, tokenScope, now);
+  const [requestCells, tokenCells] = readCells(sql, key.id, ['rpm', tokenScope], now);
   const limitsNow = (): RateHeadersState => ({
     requests: rpm === null ? null : limitState(requestCells, rpm),
     tokens: tpm === null ? null : limitState(tokenCells, tpm),
@@ -97,8 +105,8 @@ export function admit(sql: SqlStorage, req: AdmitRequest, now: number, ttlMs: nu
   }
 
   // Money: the tightest of balance, lifetime spend and period spend, each net of open reservations.
-  const keyReserved = sumReserved(sql, key.id);
-  const available = account.balance_micros - sumReserved(sql);
+  const keyReserved = reserved.keyTotal;
+  const available = account.balance_micros - reserved.total;
   let budget = available;
   let binding: 'insufficient_credit' | 'spend_limit_exceeded' = 'insufficient_credit';
   if (key.spendLimitMicros !== null && key.spendLimitMicros - key.spentMicros - keyReserved < budget) {

@@ -34,9 +34,19 @@ interface Row extends Record<string, SqlStorageValue> {
   inflight_amount_cents: number | null; inflight_since: number | null; notice: string | null;
 }
 
+const DEFAULT_ROW: Row = {
+  enabled: 0, threshold_micros: 0, amount_cents: 0, monthly_cap_cents: 0, month_start: null, month_charged_cents: 0,
+  customer_id: null, payment_method: null, inflight_topup_id: null, inflight_amount_cents: null, inflight_since: null, notice: null,
+};
+
+/** The settings row; reading never writes (settlement reads it on every charged request). */
 function row(sql: SqlStorage): Row {
+  return sql.exec<Row>('SELECT * FROM auto_recharge').toArray()[0] ?? DEFAULT_ROW;
+}
+
+/** Creates the row before a write. */
+function ensureRow(sql: SqlStorage): void {
   sql.exec('INSERT OR IGNORE INTO auto_recharge (singleton) VALUES (1)');
-  return sql.exec<Row>('SELECT * FROM auto_recharge').one();
 }
 
 /** Current settings and state; the charged total resets each UTC month. */
@@ -53,7 +63,7 @@ export function readAutoRecharge(sql: SqlStorage, now = Date.now()): AutoRecharg
 
 /** Saves settings; enabling clears an earlier notice, disabling drops a recharge not yet made. */
 export function writeAutoRecharge(sql: SqlStorage, s: AutoRechargeSettings): AutoRechargeState {
-  row(sql);
+  ensureRow(sql);
   if (!s.enabled) sql.exec('UPDATE auto_recharge SET inflight_topup_id = NULL, inflight_since = NULL, inflight_amount_cents = NULL');
   sql.exec(
     'UPDATE auto_recharge SET enabled = ?, threshold_micros = ?, amount_cents = ?, monthly_cap_cents = ?, notice = CASE WHEN ? THEN NULL ELSE notice END',
@@ -64,7 +74,7 @@ export function writeAutoRecharge(sql: SqlStorage, s: AutoRechargeSettings): Aut
 
 /** Remembers the card saved at checkout. */
 export function savePaymentMethod(sql: SqlStorage, customerId: string, paymentMethod: string): AutoRechargeState {
-  row(sql);
+  ensureRow(sql);
   sql.exec('UPDATE auto_recharge SET customer_id = ?, payment_method = ?', customerId, paymentMethod);
   return readAutoRecharge(sql);
 }
@@ -92,6 +102,6 @@ export function completeAutoRecharge(sql: SqlStorage, amountCents: number, now: 
 
 /** Switches auto-recharge off with a reason the account will see. */
 export function disableAutoRecharge(sql: SqlStorage, notice: string): void {
-  row(sql);
+  ensureRow(sql);
   sql.exec('UPDATE auto_recharge SET enabled = 0, inflight_topup_id = NULL, inflight_since = NULL, inflight_amount_cents = NULL, notice = ?', notice);
 }
