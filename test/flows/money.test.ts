@@ -88,6 +88,27 @@ describe('abandoned streams', () => {
   });
 });
 
+describe('clients that leave early', () => {
+  it('releases the reservation at once and charges nothing when the client leaves before the origin answers', async () => {
+    const origin = installOrigin({ latencyMs: 400 });
+    const world = await createWorld({ prices: PRICE });
+    const controller = new AbortController();
+    const pending = exports.default.fetch(new Request('http://gateway.test/v1/chat/completions', {
+      method: 'POST', signal: controller.signal,
+      headers: { authorization: `Bearer ${world.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: world.model, messages: [{ role: 'user', content: 'slow' }], max_tokens: 50, stream: true }),
+    })).catch((e: unknown) => e);
+    await eventually(() => origin.stats.length === 1);
+    controller.abort();
+    await pending;
+    await eventually(async () => (await accountStub(world.accountId).summary()).openReservations === 0, 3000);
+    const summary = await accountStub(world.accountId).summary();
+    expect(summary.reservedMicros).toBe(0);
+    expect(summary.balanceMicros).toBe(10_000_000);
+    await eventually(() => origin.stats[0].aborted);
+  });
+});
+
 describe('key changes take effect on the very next request', () => {
   it('refuses a revoked key on the next request', async () => {
     installOrigin();

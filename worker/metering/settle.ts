@@ -43,7 +43,8 @@ export async function settleRequest(ctx: SettleContext, outcome: Outcome): Promi
   let usage = outcome.usage;
   const estimated = usage === null;
   if (!usage) {
-    const producedNothing = outcome.text === '' && (outcome.status === 'origin_error' || outcome.status === 'origin_timeout');
+    // Nothing produced and not a normal end (origin failure, client gone): nothing to count.
+    const producedNothing = outcome.text === '' && outcome.status !== 'ok';
     usage = {
       inputTokens: producedNothing ? 0 : await countPromptTokens(ctx.requestBody),
       outputTokens: await countTokens(outcome.text),

@@ -58,6 +58,7 @@ export function meterStream(o: MeterOptions): MeteredStream {
 
   /** Settles exactly once, whichever path gets here first. */
   const finish = (status: UsageStatus): Promise<Settled | null> => {
+    clearInterval(watchdog);
     finishing ??= o.settle({ usage, text, status, ttftMs }).finally(() => resolveSettled(undefined));
     return finishing;
   };
@@ -86,10 +87,21 @@ export function meterStream(o: MeterOptions): MeteredStream {
     return { forward, changed };
   };
 
-  const readWithTimeout = async (): Promise<ReadableStreamReadResult<Uint8Array>> => {
-    let timer: ReturnType<typeof setTimeout> | null = null;
-    const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new IdleTimeout()), o.idleTimeoutMs); });
-    try { return await Promise.race([reader.read(), timeout]); } finally { clearTimeout(timer); }
+  // One watchdog per stream (not a timer per chunk): if the origin stays silent for the idle
+  // timeout, abort it; the pending read then fails and the stream settles as a timeout.
+  let lastChunkAt = Date.now();
+  let idleTimedOut = false;
+  const watchdog = setInterval(() => {
+    if (finishing || Date.now() - lastChunkAt < o.idleTimeoutMs) return;
+    idleTimedOut = true;
+    o.abortOrigin();
+    reader.cancel(new IdleTimeout()).catch(() => {});
+  }, Math.min(o.idleTimeoutMs, 1000));
+  const readChunk = async (): Promise<ReadableStreamReadResult<Uint8Array>> => {
+    const chunk = await reader.read();
+    if (idleTimedOut) throw new IdleTimeout();
+    lastChunkAt = Date.now();
+    return chunk;
   };
 
   const closing = (settledInfo: Settled | null): string => {
@@ -114,10 +126,10 @@ export function meterStream(o: MeterOptions): MeteredStream {
           if (finishing) return;
           let chunk: ReadableStreamReadResult<Uint8Array>;
           try {
-            chunk = await readWithTimeout();
+            chunk = await readChunk();
           } catch (error) {
             if (finishing) return; // the client left while we waited
-            const status: UsageStatus = error instanceof IdleTimeout ? 'origin_timeout' : 'origin_error';
+            const status: UsageStatus = idleTimedOut || error instanceof IdleTimeout ? 'origin_timeout' : 'origin_error';
             o.abortOrigin();
             reader.cancel().catch(() => {});
             await finish(status);

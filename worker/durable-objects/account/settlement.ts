@@ -35,9 +35,9 @@ interface SettlementRow extends Record<string, SqlStorageValue> {
   status: string;
 }
 
-const FAILURES: UsageStatus[] = ['origin_error', 'origin_timeout'];
+const FAILURES: UsageStatus[] = ['origin_error', 'origin_timeout', 'client_closed'];
 
-/** Cost of a settled request: nothing when the origin failed before producing any output. */
+/** Cost of a settled request: nothing when the origin failed, or the client left, before any output. */
 export function chargeFor(price: Price, req: Pick<SettleRequest, 'inputTokens' | 'outputTokens' | 'status'>): number {
   if (FAILURES.includes(req.status) && req.outputTokens === 0) return 0;
   return costMicros(price, req);

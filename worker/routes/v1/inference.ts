@@ -32,86 +32,98 @@ function denial(result: Extract<AdmitResult, { ok: false }>): ApiError {
 /** The handler for one endpoint. */
 export function inference(endpoint: Endpoint) {
   return async function inferenceHandler(c: Context<AppEnv>): Promise<Response> {
-    const startedAt = Date.now();
-    const requestId = c.get('requestId');
-    const { keyId, accountId } = c.get('apiKey');
-    const { body, bytes } = await readInferenceBody(c);
-    const req = checkInference(endpoint, body, bytes);
-
-    const service = (await getCatalog(c.env.DB)).get(req.model);
-    if (!service || service.status !== 'active' || !service.endpoints.includes(endpoint)) {
-      throw new ApiError({ code: 'model_not_found', param: 'model', message: `The model '${req.model}' does not exist or does not support this endpoint.` });
+    // The runtime cancels a request's tasks when its client disconnects, unless waitUntil holds
+    // them. Hold this request until it is settled, so a disconnect during admission, while the
+    // origin thinks, or mid-stream still settles (and releases the reservation) at once.
+    let release: () => void = () => {};
+    c.executionCtx.waitUntil(new Promise<void>((resolve) => (release = resolve)));
+    try {
+      const { response, settled } = await handleInference(c, endpoint);
+      void settled.finally(release);
+      return response;
+    } catch (error) {
+      release();
+      throw error;
     }
-
-    const account = c.env.ACCOUNT.get(c.env.ACCOUNT.idFromName(accountId));
-    const admitted = await account.admit({
-      requestId, keyId,
-      service: { id: service.id, name: service.name, endpoint, price: service.price, priceVersion: service.priceVersion, maxOutputTokens: service.maxOutputTokens, defaults: service.defaults },
-      promptTokensUpper: promptTokensUpperBound(bytes),
-      promptTokensEstimate: promptTokensEstimate(bytes),
-      requestedMaxTokens: req.requestedMaxTokens,
-    }).catch((error: unknown) => {
-      // An overloaded or unreachable account object: refuse now rather than retry-storm it.
-      throw new ApiError({ code: 'service_unavailable', message: 'The gateway is busy; retry shortly.', headers: { 'retry-after': '1' }, internal: error });
-    });
-    if (!admitted.ok) throw denial(admitted);
-
-    const settleCtx: SettleContext = { env: c.env, requestId, accountId, keyId, service, endpoint, requestBody: body, startedAt };
-    const settle = (outcome: Outcome) => settleRequest(settleCtx, outcome);
-    const adapter = originAdapter(service.originFlavour);
-    const timeoutMs = Number(c.env.ORIGIN_TIMEOUT_MS) || DEFAULT_TIMEOUT_MS;
-    const baseHeaders: Record<string, string> = { ...rateLimitHeaders(admitted.limits), 'x-gateway-price-version': String(service.priceVersion) };
-
-    const call = await callOrigin({ env: c.env, service, endpoint, adapter, body, maxTokens: admitted.maxTokens, timeoutMs, clientSignal: c.req.raw.signal });
-    if (!call.ok) {
-      const released = settle({ usage: null, text: '', status: call.status, ttftMs: null });
-      c.executionCtx.waitUntil(released);
-      await released;
-      throw originFailure(call, requestId);
-    }
-
-    if (req.stream) {
-      const metered = meterStream({
-        origin: call.response.body as ReadableStream<Uint8Array>, adapter, endpoint, requestId, model: service.name,
-        clientWantsUsage: req.clientWantsUsage, startedAt, idleTimeoutMs: timeoutMs, abortOrigin: call.abort, settle,
-      });
-      c.req.raw.signal.addEventListener('abort', metered.clientGone);
-      c.executionCtx.waitUntil(metered.settled);
-      return new Response(metered.body, {
-        status: 200,
-        headers: { ...baseHeaders, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-request-id': requestId },
-      });
-    }
-
-    // Not streamed: the whole body is read, usage taken from it, then settled before answering.
-    const work = (async () => {
-      let text: string;
-      try {
-        text = await call.response.text();
-      } catch {
-        const aborted = c.req.raw.signal.aborted;
-        await settle({ usage: null, text: '', status: aborted ? 'client_closed' : 'origin_error', ttftMs: null });
-        throw new ApiError({ code: 'origin_error', message: 'The model server failed while answering.' });
-      } finally {
-        call.done();
-      }
-      let payload: Record<string, unknown> = {};
-      try {
-        payload = JSON.parse(text) as Record<string, unknown>;
-      } catch {
-        // The client gets nothing usable, so nothing is charged.
-        await settle({ usage: null, text: '', status: 'origin_error', ttftMs: null });
-        throw new ApiError({ code: 'origin_error', message: 'The model server sent a malformed response.', internal: text.slice(0, 500) });
-      }
-      const settled = await settle({ usage: adapter.usage(payload, endpoint), text: adapter.text(payload), status: 'ok', ttftMs: Date.now() - startedAt });
-      // The client asked for the public name; re-serialise only when the origin's differs.
-      const out = payload.model !== undefined && payload.model !== service.name ? JSON.stringify({ ...payload, model: service.name }) : text;
-      return new Response(out, {
-        status: 200,
-        headers: { ...baseHeaders, ...(settled ? costHeaders(settled.result, settled.estimated) : {}), 'content-type': 'application/json', 'x-request-id': requestId },
-      });
-    })();
-    c.executionCtx.waitUntil(work.catch(() => {}));
-    return work;
   };
+}
+
+/** Admits, forwards and meters one request; `settled` resolves once it is settled. */
+async function handleInference(c: Context<AppEnv>, endpoint: Endpoint): Promise<{ response: Response; settled: Promise<unknown> }> {
+  const startedAt = Date.now();
+  const requestId = c.get('requestId');
+  const { keyId, accountId } = c.get('apiKey');
+  const { body, bytes } = await readInferenceBody(c);
+  const req = checkInference(endpoint, body, bytes);
+
+  const service = (await getCatalog(c.env.DB)).get(req.model);
+  if (!service || service.status !== 'active' || !service.endpoints.includes(endpoint)) {
+    throw new ApiError({ code: 'model_not_found', param: 'model', message: `The model '${req.model}' does not exist or does not support this endpoint.` });
+  }
+
+  const account = c.env.ACCOUNT.get(c.env.ACCOUNT.idFromName(accountId));
+  const admitted = await account.admit({
+    requestId, keyId,
+    service: { id: service.id, name: service.name, endpoint, price: service.price, priceVersion: service.priceVersion, maxOutputTokens: service.maxOutputTokens, defaults: service.defaults },
+    promptTokensUpper: promptTokensUpperBound(bytes),
+    promptTokensEstimate: promptTokensEstimate(bytes),
+    requestedMaxTokens: req.requestedMaxTokens,
+  }).catch((error: unknown) => {
+    // An overloaded or unreachable account object: refuse now rather than retry-storm it.
+    throw new ApiError({ code: 'service_unavailable', message: 'The gateway is busy; retry shortly.', headers: { 'retry-after': '1' }, internal: error });
+  });
+  if (!admitted.ok) throw denial(admitted);
+
+  const settleCtx: SettleContext = { env: c.env, requestId, accountId, keyId, service, endpoint, requestBody: body, startedAt };
+  const settle = (outcome: Outcome) => settleRequest(settleCtx, outcome);
+  const adapter = originAdapter(service.originFlavour);
+  const timeoutMs = Number(c.env.ORIGIN_TIMEOUT_MS) || DEFAULT_TIMEOUT_MS;
+  const baseHeaders: Record<string, string> = { ...rateLimitHeaders(admitted.limits), 'x-gateway-price-version': String(service.priceVersion) };
+
+  const call = await callOrigin({ env: c.env, service, endpoint, adapter, body, maxTokens: admitted.maxTokens, timeoutMs, clientSignal: c.req.raw.signal });
+  if (!call.ok) {
+    await settle({ usage: null, text: '', status: call.status, ttftMs: null });
+    throw originFailure(call, requestId);
+  }
+
+  if (req.stream) {
+    const metered = meterStream({
+      origin: call.response.body as ReadableStream<Uint8Array>, adapter, endpoint, requestId, model: service.name,
+      clientWantsUsage: req.clientWantsUsage, startedAt, idleTimeoutMs: timeoutMs, abortOrigin: call.abort, settle,
+    });
+    c.req.raw.signal.addEventListener('abort', metered.clientGone);
+    const response = new Response(metered.body, {
+      status: 200,
+      headers: { ...baseHeaders, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-request-id': requestId },
+    });
+    return { response, settled: metered.settled };
+  }
+
+  // Not streamed: the whole body is read, usage taken from it, then settled before answering.
+  let text: string;
+  try {
+    text = await call.response.text();
+  } catch {
+    const aborted = c.req.raw.signal.aborted;
+    await settle({ usage: null, text: '', status: aborted ? 'client_closed' : 'origin_error', ttftMs: null });
+    throw new ApiError({ code: 'origin_error', message: 'The model server failed while answering.' });
+  } finally {
+    call.done();
+  }
+  let payload: Record<string, unknown> = {};
+  try {
+    payload = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    // The client gets nothing usable, so nothing is charged.
+    await settle({ usage: null, text: '', status: 'origin_error', ttftMs: null });
+    throw new ApiError({ code: 'origin_error', message: 'The model server sent a malformed response.', internal: text.slice(0, 500) });
+  }
+  const settled = await settle({ usage: adapter.usage(payload, endpoint), text: adapter.text(payload), status: 'ok', ttftMs: Date.now() - startedAt });
+  // The client asked for the public name; re-serialise only when the origin's differs.
+  const out = payload.model !== undefined && payload.model !== service.name ? JSON.stringify({ ...payload, model: service.name }) : text;
+  const response = new Response(out, {
+    status: 200,
+    headers: { ...baseHeaders, ...(settled ? costHeaders(settled.result, settled.estimated) : {}), 'content-type': 'application/json', 'x-request-id': requestId },
+  });
+  return { response, settled: Promise.resolve() };
 }

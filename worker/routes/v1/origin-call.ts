@@ -39,6 +39,11 @@ export async function callOrigin(input: OriginCallInput): Promise<OriginCall> {
     clearTimeout(timer);
     input.clientSignal.removeEventListener('abort', onClientAbort);
   };
+  // A client that left while we were admitting it: do not make the GPU work for nobody.
+  if (input.clientSignal.aborted) {
+    done();
+    return { ok: false, status: 'client_closed', httpStatus: null, detail: 'client disconnected before the origin was called' };
+  }
   const secret = service.originCredentialSecret ? input.env[service.originCredentialSecret] : null;
   let response: Response;
   try {
@@ -82,5 +87,5 @@ export function originFailure(call: Extract<OriginCall, { ok: false }>, requestI
     }
     return new ApiError({ code: 'invalid_request', message });
   }
-  return new ApiError({ code: 'origin_error', message: 'The model server failed to answer. No charge was made.' });
+  return new ApiError({ code: 'origin_error', message: call.status === 'client_closed' ? 'The client disconnected.' : 'The model server failed to answer. No charge was made.' });
 }
