@@ -1,0 +1,162 @@
+// @ts-check
+/**
+ * Turns raw runs into results: medians over runs for every target, mode and concurrency; the
+ * gateway's ratios to the pass-through worker and to Portkey computed run by run (each run
+ * measures all targets back to back, so both sides of a ratio saw the same machine state) and
+ * then the median taken; the issue's targets checked; a markdown rendering.
+ */
+import { median } from './stats.mjs';
+
+/** The issue's targets, measured at this concurrency. */
+export const GOAL_CONCURRENCY = 16;
+const MIB = 1024;
+
+/**
+ * @typedef {Record<string, any>} Run  one driver result (see autocannon-run.mjs, ttfb.mjs, driver.mjs)
+ * @typedef {{ load: Run[], streams: Run[] }} TargetRuns
+ * @typedef {{ mode: 'json' | 'stream', concurrency: number, byTarget: Record<string, TargetRuns> }} Cell
+ * @typedef {{ target: string, concurrency: number, runs: Run[] }} BusyCell
+ */
+
+/** CPU µs per answered request in the server's process tree. @param {Run} run */
+const cpuPerRequest = (run) => {
+  const answered = run.ok + run.non2xx;
+  return answered > 0 ? (run.serverCpuMs * 1000) / answered : null;
+};
+
+/**
+ * The median over runs of f(run i of a, run i of b) — a paired statistic.
+ * @param {Run[]} a @param {Run[]} b @param {(x: Run, y: Run) => number | null} f
+ */
+function pairedMedian(a, b, f) {
+  const values = [];
+  for (let i = 0; i < Math.min(a.length, b.length); i++) values.push(f(a[i], b[i]));
+  return median(values);
+}
+
+const ratio = (/** @type {number | null} */ x, /** @type {number | null} */ y) => (x === null || y === null || y === 0 ? null : x / y);
+const diff = (/** @type {number | null} */ x, /** @type {number | null} */ y) => (x === null || y === null ? null : x - y);
+
+/**
+ * Medians for one target in one cell.
+ * @param {TargetRuns} runs
+ * @param {TargetRuns | undefined} origin
+ */
+function summariseTarget(runs, origin) {
+  const { load, streams } = runs;
+  return {
+    rps: median(load.map((r) => r.rps)),
+    p50Ms: median(load.map((r) => r.p50)),
+    p99Ms: median(load.map((r) => r.p99)),
+    ttfbP50Ms: streams.length ? median(streams.map((r) => r.ttfbP50)) : null,
+    ttfbP99Ms: streams.length ? median(streams.map((r) => r.ttfbP99)) : null,
+    addedP50Ms: origin ? pairedMedian(load, origin.load, (x, y) => diff(x.p50, y.p50)) : null,
+    addedP99Ms: origin ? pairedMedian(load, origin.load, (x, y) => diff(x.p99, y.p99)) : null,
+    addedTtfbP50Ms: origin && streams.length ? pairedMedian(streams, origin.streams, (x, y) => diff(x.ttfbP50, y.ttfbP50)) : null,
+    cpuUsPerRequest: median(load.map(cpuPerRequest)),
+    loadGeneratorCpu: median(load.map((r) => r.driverCpuMs / r.elapsedMs)),
+    answered: load.reduce((n, r) => n + r.ok, 0),
+    failed: [...load, ...streams].reduce((n, r) => n + r.non2xx + r.errors + r.mismatches + (r.timeouts ?? 0), 0),
+  };
+}
+
+/**
+ * @param {{ cells: Cell[], busy: BusyCell[], bundle: { bytes: number, gzipBytes: number, wranglerGzipKiB: number | null } }} raw
+ */
+export function summarise({ cells, busy, bundle }) {
+  const measurements = cells.flatMap((cell) =>
+    Object.entries(cell.byTarget).map(([target, runs]) => ({
+      target, mode: cell.mode, concurrency: cell.concurrency, runs: runs.load.length,
+      median: summariseTarget(runs, target === 'origin' ? undefined : cell.byTarget.origin),
+    })),
+  );
+  const ratios = cells.map((cell) => {
+    const gw = cell.byTarget.gateway;
+    const pt = cell.byTarget.passthrough;
+    const pk = cell.byTarget.portkey;
+    return {
+      mode: cell.mode,
+      concurrency: cell.concurrency,
+      gatewayOverPassthroughRps: gw && pt ? pairedMedian(gw.load, pt.load, (x, y) => ratio(x.rps, y.rps)) : null,
+      gatewayOverPortkeyRps: gw && pk ? pairedMedian(gw.load, pk.load, (x, y) => ratio(x.rps, y.rps)) : null,
+      gatewayOverPassthroughTtfbP50: gw && pt && gw.streams.length ? pairedMedian(gw.streams, pt.streams, (x, y) => ratio(x.ttfbP50, y.ttfbP50)) : null,
+      gatewayOverPortkeyTtfbP50: gw && pk && gw.streams.length ? pairedMedian(gw.streams, pk.streams, (x, y) => ratio(x.ttfbP50, y.ttfbP50)) : null,
+    };
+  });
+  const at = (/** @type {string} */ mode) => ratios.find((r) => r.mode === mode && r.concurrency === GOAL_CONCURRENCY);
+  const gzipKiB = bundle.wranglerGzipKiB ?? bundle.gzipBytes / 1024;
+  const goal = (/** @type {string} */ name, /** @type {number | null | undefined} */ measured, /** @type {number} */ bound, /** @type {'min' | 'max'} */ kind) => ({
+    name, measured: measured ?? null, bound, kind, met: measured === null || measured === undefined ? null : kind === 'min' ? measured >= bound : measured < bound,
+  });
+  const goals = [
+    goal(`gateway / pass-through req/s (c=${GOAL_CONCURRENCY}, JSON)`, at('json')?.gatewayOverPassthroughRps, 0.6, 'min'),
+    goal(`gateway / Portkey req/s (c=${GOAL_CONCURRENCY}, JSON)`, at('json')?.gatewayOverPortkeyRps, 2, 'min'),
+    goal(`gateway / pass-through stream TTFB p50 (c=${GOAL_CONCURRENCY})`, at('stream')?.gatewayOverPassthroughTtfbP50, 1.5, 'max'),
+    goal('bundle, gzipped (KiB)', gzipKiB, MIB, 'max'),
+  ];
+  const busyAccount = busy.map((cell) => ({
+    target: cell.target,
+    concurrency: cell.concurrency,
+    runs: cell.runs.length,
+    admittedRps: median(cell.runs.map((r) => r.rps)),
+    p50Ms: median(cell.runs.map((r) => r.p50)),
+    p99Ms: median(cell.runs.map((r) => r.p99)),
+    refused: cell.runs.reduce((n, r) => n + r.non2xx, 0),
+    errors: cell.runs.reduce((n, r) => n + r.errors + r.mismatches + (r.timeouts ?? 0), 0),
+    cpuUsPerRequest: median(cell.runs.map(cpuPerRequest)),
+  }));
+  return { measurements, ratios, goals, busyAccount };
+}
+
+const fmt = {
+  int: (/** @type {number | null} */ v) => (v === null ? '–' : Math.round(v).toLocaleString('en-US')),
+  ms: (/** @type {number | null} */ v) => (v === null ? '–' : v.toFixed(2)),
+  signedMs: (/** @type {number | null} */ v) => (v === null ? '–' : `${v >= 0 ? '+' : ''}${v.toFixed(2)}`),
+  x: (/** @type {number | null} */ v) => (v === null ? '–' : `${v.toFixed(2)}×`),
+  pct: (/** @type {number | null} */ v) => (v === null ? '–' : `${Math.round(v * 100)}%`),
+};
+
+/**
+ * The results as markdown (what the README quotes).
+ * @param {Record<string, any>} results
+ */
+export function toMarkdown(results) {
+  const { machine, settings, bundle, labels } = results;
+  const lines = [
+    `Ran ${results.date.slice(0, 16).replace('T', ' ')} UTC on ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, workerd ${machine.workerd} (Miniflare ${machine.miniflare}), Portkey ${results.portkey.version}${results.portkey.shim ? ' (fetch shim)' : ''}. ` +
+      `Load average ${machine.loadAverageBefore?.toFixed(2)} before, ${machine.loadAverageAfter?.toFixed(2)} after. Load generator, origin and servers share the machine. Medians of ${settings.runs} run(s) of ${settings.durationS} s after ${settings.warmupS} s of warm-up; ${settings.chunks} chunks per stream.`,
+    '',
+    '| goal | measured | target | met |',
+    '|---|---:|---:|:---:|',
+    ...results.goals.map((/** @type {any} */ g) => `| ${g.name} | ${g.name.includes('KiB') ? fmt.int(g.measured) : fmt.x(g.measured)} | ${g.kind === 'min' ? '≥' : '<'} ${g.name.includes('KiB') ? fmt.int(g.bound) : fmt.x(g.bound)} | ${g.met === null ? 'not measured' : g.met ? 'yes' : '**no**'} |`),
+    '',
+    '| mode | conc. | target | req/s | p50 ms | p99 ms | TTFB p50 | TTFB p99 | added p50 | CPU µs/req | load-gen CPU |',
+    '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const m of results.measurements) {
+    const s = m.median;
+    lines.push(
+      `| ${m.mode} | ${m.concurrency} | ${labels[m.target] ?? m.target} | ${fmt.int(s.rps)} | ${fmt.ms(s.p50Ms)} | ${fmt.ms(s.p99Ms)} | ${fmt.ms(s.ttfbP50Ms)} | ${fmt.ms(s.ttfbP99Ms)} | ${m.target === 'origin' ? '–' : fmt.signedMs(m.mode === 'stream' ? s.addedTtfbP50Ms : s.addedP50Ms)} | ${fmt.int(s.cpuUsPerRequest)} | ${fmt.pct(s.loadGeneratorCpu)} |`,
+    );
+  }
+  lines.push('', '| mode | conc. | gateway / pass-through req/s | gateway / Portkey req/s | gateway / pass-through TTFB | gateway / Portkey TTFB |', '|---|---:|---:|---:|---:|---:|');
+  for (const r of results.ratios) {
+    lines.push(`| ${r.mode} | ${r.concurrency} | ${fmt.x(r.gatewayOverPassthroughRps)} | ${fmt.x(r.gatewayOverPortkeyRps)} | ${fmt.x(r.gatewayOverPassthroughTtfbP50)} | ${fmt.x(r.gatewayOverPortkeyTtfbP50)} |`);
+  }
+  if (results.busyAccount.length) {
+    lines.push('', '| one busy account | conc. | admitted req/s | p50 ms | p99 ms | refused | CPU µs/req |', '|---|---:|---:|---:|---:|---:|---:|');
+    for (const b of results.busyAccount) {
+      lines.push(`| ${labels[b.target] ?? b.target} | ${b.concurrency} | ${fmt.int(b.admittedRps)} | ${fmt.ms(b.p50Ms)} | ${fmt.ms(b.p99Ms)} | ${fmt.int(b.refused)} | ${fmt.int(b.cpuUsPerRequest)} |`);
+    }
+  }
+  lines.push(
+    '',
+    `Bundle: ${fmt.int(bundle.bytes / 1024)} KiB, ${fmt.int(bundle.wranglerGzipKiB ?? bundle.gzipBytes / 1024)} KiB gzipped (wrangler deploy --dry-run). ` +
+      'Added p50 is over the direct origin in the same run (TTFB for streams). CPU µs/req is the server process tree (workerd for workers) per answered request; load-gen CPU is the load generator\'s share of one core.',
+  );
+  if (results.billing) {
+    const b = results.billing;
+    lines.push('', `Billing check: the gateway answered ${fmt.int(b.answered)} requests with 2xx (${fmt.int(b.answered * b.costPerRequestMicros)} µUSD at ${b.costPerRequestMicros} µUSD each); the account was debited ${fmt.int(b.debitedMicros)} µUSD (more when a load run ends with requests in flight: they are billed but not counted); ${fmt.int(b.reservedMicros)} µUSD still reserved; ${fmt.int(b.usageRows)} usage rows in D1, ${fmt.int(b.pendingOutbox)} still in the outbox.`);
+  }
+  return lines.join('\n');
+}
