@@ -39,11 +39,12 @@ export function readCells(sql: SqlStorage, keyId: string, scopes: [string, strin
   return cells;
 }
 
-function bump(sql: SqlStorage, keyId: string, scope: string, start: number, amount: number): void {
+/** Counts one request and its reserved tokens in the current cells (one statement). */
+function bump(sql: SqlStorage, keyId: string, tokenScope: string, start: number, tokens: number): void {
   sql.exec(
-    `INSERT INTO rate_cells (key_id, scope, window_start, used) VALUES (?, ?, ?, ?)
+    `INSERT INTO rate_cells (key_id, scope, window_start, used) VALUES (?1, 'rpm', ?3, 1), (?1, ?2, ?3, ?4)
      ON CONFLICT (key_id, scope, window_start) DO UPDATE SET used = used + excluded.used`,
-    keyId, scope, start, amount,
+    keyId, tokenScope, start, tokens,
   );
 }
 
@@ -150,17 +151,16 @@ export function admit(sql: SqlStorage, req: AdmitRequest, now: number, ttlMs: nu
 
   sql.exec(
     `INSERT INTO reservations (id, key_id, service_id, model, endpoint, price_version, input_micros_per_1m, output_micros_per_1m,
-       request_micros, reserved_micros, reserved_tokens, tokens_window_start, prompt_tokens_estimate, created_at, expires_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       request_micros, reserved_micros, reserved_tokens, tokens_window_start, prompt_tokens_estimate, created_at, expires_at, key_period)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     req.requestId, key.id, service.id, service.name, service.endpoint, service.priceVersion, service.price.inputMicrosPer1M,
     service.price.outputMicrosPer1M, service.price.requestMicros, reservedMicros, reservedTokens, tokenCells.start,
-    req.promptTokensEstimate, now, now + ttlMs,
+    req.promptTokensEstimate, now, now + ttlMs, key.period ?? 'month',
   );
-  bump(sql, key.id, 'rpm', requestCells.start, 1);
+  // Both windows' cells share the current window start (they are read against the same clock).
+  bump(sql, key.id, tokenScope, requestCells.start, reservedTokens);
   requestCells.current += 1;
-  bump(sql, key.id, tokenScope, tokenCells.start, reservedTokens);
   tokenCells.current += reservedTokens;
-  sql.exec('UPDATE keys SET last_used_at = ? WHERE id = ?', now, key.id);
 
   return {
     ok: true, reservationId: req.requestId, maxTokens, reservedMicros,

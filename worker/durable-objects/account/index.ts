@@ -53,9 +53,16 @@ export class AccountObject extends DurableObject<Env> {
     return Number.isFinite(configured) && configured > 0 ? configured : DEFAULT_RESERVATION_TTL_MS;
   }
 
+  /** The account id never changes once set; cached after the first read. */
+  private cachedAccountId: string | undefined;
+  /** Whether auto-recharge could trigger (enabled, card saved, none in flight); undefined = re-read. */
+  private rechargeArmed: boolean | undefined;
+
   private accountId(): string {
+    if (this.cachedAccountId) return this.cachedAccountId;
     const row = this.sql.exec<{ account_id: string }>('SELECT account_id FROM account').toArray()[0];
     if (!row) throw new Error('account object not initialised');
+    this.cachedAccountId = row.account_id;
     return row.account_id;
   }
 
@@ -108,7 +115,14 @@ export class AccountObject extends DurableObject<Env> {
     const accountId = this.accountId();
     const { result, recharge } = this.ctx.storage.transactionSync(() => {
       const settled = settle(this.sql, accountId, req, now);
-      return { result: settled, recharge: !settled.duplicate && settled.costMicros > 0 && triggerAutoRecharge(this.sql, now) };
+      if (settled.duplicate || settled.costMicros === 0) return { result: settled, recharge: false };
+      if (this.rechargeArmed === undefined) {
+        const state = readAutoRecharge(this.sql, now);
+        this.rechargeArmed = state.enabled && state.paymentMethod !== null && state.inflightTopupId === null;
+      }
+      const recharge = this.rechargeArmed && triggerAutoRecharge(this.sql, now);
+      if (recharge) this.rechargeArmed = undefined;
+      return { result: settled, recharge };
     });
     if (!result.duplicate) await this.ensureAlarm(recharge ? now : now + FLUSH_DELAY_MS);
     return result;
@@ -166,11 +180,13 @@ export class AccountObject extends DurableObject<Env> {
 
   /** Changes auto-recharge settings; enabling needs a saved card. */
   setAutoRecharge(settings: AutoRechargeSettings): AutoRechargeState {
+    this.rechargeArmed = undefined;
     return this.ctx.storage.transactionSync(() => writeAutoRecharge(this.sql, settings));
   }
 
   /** Remembers the card saved during a Checkout top-up, for off-session auto-recharge. */
   savePaymentMethod(customerId: string, paymentMethod: string): AutoRechargeState {
+    this.rechargeArmed = undefined;
     return this.ctx.storage.transactionSync(() => savePaymentMethod(this.sql, customerId, paymentMethod));
   }
 
@@ -247,6 +263,7 @@ export class AccountObject extends DurableObject<Env> {
     let next: number | null = null;
     if (readAutoRecharge(this.sql).inflightTopupId) {
       const done = await runAutoRecharge(this.env, this.ctx.storage, accountId);
+      this.rechargeArmed = undefined;
       if (!done) next = now + RETRY_DELAY_MS;
     }
     try {

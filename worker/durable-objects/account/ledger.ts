@@ -51,8 +51,10 @@ export interface PostInput {
  * Appends one entry and moves the balance. Must run inside the caller's transaction.
  * Returns the existing entry instead when the idempotency key was already used.
  */
-export function post(sql: SqlStorage, accountId: string, input: PostInput): { entry: JournalEntry; duplicate: boolean } {
-  const existing = findEntry(sql, input.idempotencyKey);
+export function post(sql: SqlStorage, accountId: string, input: PostInput, options: { knownNew?: boolean } = {}): { entry: JournalEntry; duplicate: boolean } {
+  // knownNew: the caller already guarantees the key is unused (settlement's own exactly-once
+  // record); the UNIQUE constraint still refuses a duplicate, aborting the transaction.
+  const existing = options.knownNew ? null : findEntry(sql, input.idempotencyKey);
   if (existing) return { entry: existing, duplicate: true };
   if (!Number.isSafeInteger(input.amountMicros) || input.amountMicros === 0) throw new RangeError('amountMicros must be a non-zero safe integer');
   const { balance_micros: balance, last_seq: lastSeq } = sql

@@ -122,7 +122,11 @@ const V3 = `
 ALTER TABLE auto_recharge ADD COLUMN inflight_amount_cents INTEGER;
 `;
 
-export const MIGRATIONS: readonly string[] = [V1, V2, V3];
+const V4 = `
+ALTER TABLE reservations ADD COLUMN key_period TEXT;
+`;
+
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4];
 
 /** Applies the migrations this object has not seen yet. */
 export function migrate(sql: SqlStorage): void {

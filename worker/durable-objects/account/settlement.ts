@@ -27,6 +27,7 @@ interface ReservationRow extends Record<string, SqlStorageValue> {
   tokens_window_start: number;
   prompt_tokens_estimate: number;
   created_at: number;
+  key_period: string | null;
 }
 
 interface SettlementRow extends Record<string, SqlStorageValue> {
@@ -60,19 +61,23 @@ export function settle(sql: SqlStorage, accountId: string, req: SettleRequest, n
   const price: Price = { inputMicrosPer1M: res.input_micros_per_1m, outputMicrosPer1M: res.output_micros_per_1m, requestMicros: res.request_micros };
   const cost = chargeFor(price, req);
   let journalSeq: number | null = null;
+  let balanceAfter: number | null = null;
   if (cost > 0) {
-    journalSeq = post(sql, accountId, {
+    const { entry } = post(sql, accountId, {
       idempotencyKey: `usage:${res.id}`, kind: 'usage', counterAccount: 'sys:revenue', amountMicros: -cost, ref: res.id, keyId: res.key_id, reason: null, now,
-    }).entry.seq;
-    const key = sql.exec<{ period: string | null }>('SELECT period FROM keys WHERE id = ?', res.key_id).toArray()[0];
-    const currentPeriod = periodStart((key?.period ?? 'month') as 'day' | 'month', now);
-    sql.exec(
-      `UPDATE keys SET spent_micros = spent_micros + ?1,
-         period_spent_micros = CASE WHEN period_start IS ?2 THEN period_spent_micros + ?1 ELSE ?1 END,
-         period_start = ?2 WHERE id = ?3`,
-      cost, currentPeriod, res.key_id,
-    );
+    }, { knownNew: true });
+    journalSeq = entry.seq;
+    balanceAfter = entry.balanceAfterMicros;
   }
+  // The key's spend (in its current period) and when it was last used, in one statement.
+  const period = res.key_period ?? sql.exec<{ period: string | null }>('SELECT period FROM keys WHERE id = ?', res.key_id).toArray()[0]?.period ?? 'month';
+  const currentPeriod = periodStart(period as 'day' | 'month', now);
+  sql.exec(
+    `UPDATE keys SET spent_micros = spent_micros + ?1,
+       period_spent_micros = CASE WHEN period_start IS ?2 THEN period_spent_micros + ?1 ELSE ?1 END,
+       period_start = ?2, last_used_at = ?4 WHERE id = ?3`,
+    cost, currentPeriod, res.key_id, now,
+  );
   // Correct the tokens-per-minute window from the reserved figure to the real one.
   const delta = req.inputTokens + req.outputTokens - res.reserved_tokens;
   sql.exec(
@@ -90,7 +95,7 @@ export function settle(sql: SqlStorage, accountId: string, req: SettleRequest, n
     latencyMs: req.latencyMs, ttftMs: req.ttftMs, status: req.status, estimated: req.estimated, createdAt: res.created_at,
   };
   sql.exec("INSERT INTO outbox (kind, payload) VALUES ('usage', ?)", JSON.stringify(event));
-  return { costMicros: cost, balanceMicros: balance(sql), priceVersion: res.price_version, duplicate: false };
+  return { costMicros: cost, balanceMicros: balanceAfter ?? balance(sql), priceVersion: res.price_version, duplicate: false };
 }
 
 /** A late real settle for a reservation the alarm already expired: post the difference. */
