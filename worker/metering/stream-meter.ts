@@ -49,7 +49,9 @@ export function meterStream(o: MeterOptions): MeteredStream {
   const decoder = new TextDecoder();
   const splitter = new SseSplitter();
   let usage: UpstreamUsage | null = null;
-  let text = '';
+  /** Raw events that carry generated text, parsed only if their text is needed. */
+  const textEvents: string[] = [];
+  let sawFirst = false;
   let ttftMs: number | null = null;
   let finishing: Promise<Settled | null> | null = null;
   let resolveSettled: (value: unknown) => void = () => {};
@@ -57,31 +59,62 @@ export function meterStream(o: MeterOptions): MeteredStream {
   let chunkMeta = { id: o.requestId, created: Math.floor(o.startedAt / 1000) };
 
   /** Settles exactly once, whichever path gets here first. */
+  /**
+   * Text the origin produced, parsed from the kept events only when it is needed: when the
+   * origin reported no usage (a tokenizer count) or to know whether anything was produced.
+   */
+  const producedText = (): string => {
+    let out = '';
+    for (const data of textEvents) {
+      try {
+        out += o.adapter.text(JSON.parse(data) as Record<string, unknown>);
+      } catch {
+        // not JSON: carries no text we can count
+      }
+    }
+    return out;
+  };
+
+  /** Settles exactly once, whichever path gets here first. */
   const finish = (status: UsageStatus): Promise<Settled | null> => {
     clearInterval(watchdog);
-    finishing ??= o.settle({ usage, text, status, ttftMs }).finally(() => resolveSettled(undefined));
+    finishing ??= o.settle({ usage, text: usage ? '' : producedText(), status, ttftMs }).finally(() => resolveSettled(undefined));
     return finishing;
   };
 
-  /** Inspects complete events; returns the ones to forward, or null if all of them go as they are. */
+  /**
+   * Inspects complete events and returns the ones to forward. Events are not parsed on the way
+   * through: a cheap check finds the ones that may carry usage (parsed) and the first one with
+   * text (time to first token); the rest are kept as strings for a tokenizer count if needed.
+   */
   const inspect = (events: ReturnType<SseSplitter['push']>): { forward: string[]; changed: boolean } => {
     const forward: string[] = [];
     let changed = false;
     for (const event of events) {
-      if (event.data === null) { forward.push(event.raw); continue; }
-      if (event.data.trim() === '[DONE]') { changed = true; continue; } // re-sent after the cost chunk
-      let payload: Record<string, unknown>;
-      try { payload = JSON.parse(event.data) as Record<string, unknown>; } catch { forward.push(event.raw); continue; }
-      if (typeof payload.id === 'string') chunkMeta = { id: payload.id, created: typeof payload.created === 'number' ? payload.created : chunkMeta.created };
-      const reported = o.adapter.usage(payload, o.endpoint);
-      if (reported) usage = reported;
-      const produced = o.adapter.text(payload);
-      if (produced) {
-        text += produced;
-        ttftMs ??= Date.now() - o.startedAt;
+      const data = event.data;
+      if (data === null) { forward.push(event.raw); continue; }
+      if (data.trim() === '[DONE]') { changed = true; continue; } // re-sent after the cost chunk
+      if (!sawFirst) {
+        sawFirst = true;
+        try {
+          const first = JSON.parse(data) as { id?: unknown; created?: unknown };
+          if (typeof first.id === 'string') chunkMeta = { id: first.id, created: typeof first.created === 'number' ? first.created : chunkMeta.created };
+        } catch {
+          // keep the request id as the chunk id
+        }
       }
-      const usageOnly = reported !== null && Array.isArray(payload.choices) && payload.choices.length === 0;
-      if (usageOnly && !o.clientWantsUsage) { changed = true; continue; }
+      if (o.adapter.carriesText(data)) {
+        ttftMs ??= Date.now() - o.startedAt;
+        textEvents.push(data);
+      }
+      if (o.adapter.mayCarryUsage(data)) {
+        let payload: Record<string, unknown> | null = null;
+        try { payload = JSON.parse(data) as Record<string, unknown>; } catch { payload = null; }
+        const reported = payload ? o.adapter.usage(payload, o.endpoint) : null;
+        if (reported) usage = reported;
+        const usageOnly = reported !== null && Array.isArray(payload?.choices) && (payload?.choices as unknown[]).length === 0;
+        if (usageOnly && !o.clientWantsUsage) { changed = true; continue; }
+      }
       forward.push(event.raw);
     }
     return { forward, changed };

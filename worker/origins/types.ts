@@ -24,4 +24,8 @@ export interface OriginAdapter {
   usage(payload: Record<string, unknown>, endpoint: Endpoint): UpstreamUsage | null;
   /** Text the origin produced in a response body or stream chunk (for tokenizer fallback). */
   text(payload: Record<string, unknown>): string;
+  /** Cheap pre-check on a raw stream event: false when it certainly reports no usage. */
+  mayCarryUsage(data: string): boolean;
+  /** Cheap pre-check on a raw stream event: whether it carries generated text (time to first token). */
+  carriesText(data: string): boolean;
 }

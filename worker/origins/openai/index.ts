@@ -9,6 +9,9 @@ import type { OriginAdapter, UpstreamUsage } from '../types';
 
 const PATHS: Record<Endpoint, string> = { chat: '/chat/completions', completions: '/completions', embeddings: '/embeddings' };
 
+const USAGE_OBJECT = /"usage"\s*:\s*\{/;
+const TEXT_DELTA = /"(?:content|text|reasoning_content|arguments)"\s*:\s*"[^"]/;
+
 const count = (value: unknown): number | null => (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : null);
 
 export const openAICompatible: OriginAdapter = {
@@ -45,6 +48,14 @@ export const openAICompatible: OriginAdapter = {
     const output = endpoint === 'embeddings' ? 0 : count(usage.completion_tokens);
     if (input === null || output === null) return null;
     return { inputTokens: input, outputTokens: output };
+  },
+
+  mayCarryUsage(data) {
+    return USAGE_OBJECT.test(data);
+  },
+
+  carriesText(data) {
+    return TEXT_DELTA.test(data);
   },
 
   text(payload) {
