@@ -120,21 +120,26 @@ export function meterStream(o: MeterOptions): MeteredStream {
     return { forward, changed };
   };
 
-  // One watchdog per stream (not a timer per chunk): if the origin stays silent for the idle
-  // timeout, abort it; the pending read then fails and the stream settles as a timeout.
-  let lastChunkAt = Date.now();
+  // One watchdog per stream (not a timer per chunk): if a read from the origin stays pending for
+  // the idle timeout, abort the origin; the read then fails and the stream settles as a timeout.
+  // Only a pending read counts: a client that reads slowly is backpressure, not a stalled origin.
+  let readingSince: number | null = null;
   let idleTimedOut = false;
   const watchdog = setInterval(() => {
-    if (finishing || Date.now() - lastChunkAt < o.idleTimeoutMs) return;
+    if (finishing || readingSince === null || Date.now() - readingSince < o.idleTimeoutMs) return;
     idleTimedOut = true;
     o.abortOrigin();
     reader.cancel(new IdleTimeout()).catch(() => {});
   }, Math.min(o.idleTimeoutMs, 1000));
   const readChunk = async (): Promise<ReadableStreamReadResult<Uint8Array>> => {
-    const chunk = await reader.read();
-    if (idleTimedOut) throw new IdleTimeout();
-    lastChunkAt = Date.now();
-    return chunk;
+    readingSince = Date.now();
+    try {
+      const chunk = await reader.read();
+      if (idleTimedOut) throw new IdleTimeout();
+      return chunk;
+    } finally {
+      readingSince = null;
+    }
   };
 
   const closing = (settledInfo: Settled | null): string => {
