@@ -8,6 +8,7 @@ import { database } from '../../db/client';
 import { usageEvents } from '../../db/schema';
 import type { AppEnv } from '../../env';
 import { ApiError } from '../../errors';
+import { instant } from '../../lib/instant';
 import { microsToUsd } from '../../lib/money';
 import { accountObject } from '../../services/accounts';
 import { callerAccount } from './keys';
@@ -16,12 +17,6 @@ import { queryParams } from './validate';
 
 const DAY_MS = 86_400_000;
 
-function instant(value: string | undefined, fallback: number, param: string): number {
-  if (value === undefined) return fallback;
-  const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
-  if (!Number.isFinite(ms)) throw new ApiError({ code: 'invalid_request', param, message: `${param}: expected an ISO date-time or epoch milliseconds.` });
-  return ms;
-}
 
 /** Builds the balance view from the object's summary. */
 export function balanceView(summary: { accountId: string; status: string; balanceMicros: number; reservedMicros: number }) {

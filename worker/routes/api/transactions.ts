@@ -5,7 +5,7 @@
  * the running balance after it.
  */
 import type { Env } from '../../env';
-import { ApiError } from '../../errors';
+import { instant } from '../../lib/instant';
 import { microsToUsd } from '../../lib/money';
 
 export interface Transaction {
@@ -19,12 +19,6 @@ export interface Transaction {
   count: number;
 }
 
-function instant(value: string | undefined, fallback: number, param: string): number {
-  if (value === undefined) return fallback;
-  const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
-  if (!Number.isFinite(ms)) throw new ApiError({ code: 'invalid_request', param, message: `${param}: expected an ISO date-time or epoch milliseconds.` });
-  return ms;
-}
 
 /** Newest first. */
 export async function transactionHistory(env: Env, accountId: string, fromParam?: string, toParam?: string): Promise<Transaction[]> {
