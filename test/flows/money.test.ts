@@ -139,6 +139,7 @@ describe('key changes take effect on the very next request', () => {
     await callJson(`/api/admin/accounts/${world.accountId}/status`, { method: 'POST', auth: ADMIN, json: { status: 'suspended' }, expect: 200 });
     const res = await call('/v1/chat/completions', { method: 'POST', auth: `Bearer ${world.apiKey}`, json: { model: world.model, messages: [{ role: 'user', content: 'a' }] } });
     expect(res.status).toBe(403);
+    expect((await call('/v1/models', { auth: `Bearer ${world.apiKey}` })).status).toBe(403);
   });
 });
 

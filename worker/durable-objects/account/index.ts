@@ -215,6 +215,12 @@ export class AccountObject extends DurableObject<Env> {
     return readKey(this.sql, keyId);
   }
 
+  /** A key together with its account's status (what `GET /v1/models` needs, in one call). */
+  keyWithAccountStatus(keyId: string): { key: KeyRecord | null; accountStatus: string | null } {
+    const account = this.sql.exec<{ status: string }>('SELECT status FROM account').toArray()[0];
+    return { key: readKey(this.sql, keyId), accountStatus: account?.status ?? null };
+  }
+
   /** Every key of the account, newest first. */
   listKeys(kind?: KeyRecord['kind']): KeyRecord[] {
     const rows = kind

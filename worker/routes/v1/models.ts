@@ -10,8 +10,12 @@ import { getCatalog } from '../../services/catalog';
 /** Lists active services the key is allowed to call. */
 export async function listModels(c: Context<AppEnv>): Promise<Response> {
   const { keyId, accountId } = c.get('apiKey');
-  const [catalog, key] = await Promise.all([getCatalog(c.env.DB), c.env.ACCOUNT.get(c.env.ACCOUNT.idFromName(accountId)).getKey(keyId)]);
+  const [catalog, { key, accountStatus }] = await Promise.all([
+    getCatalog(c.env.DB),
+    c.env.ACCOUNT.get(c.env.ACCOUNT.idFromName(accountId)).keyWithAccountStatus(keyId),
+  ]);
   if (!key || key.kind !== 'inference') throw new ApiError({ code: 'invalid_api_key', message: 'Incorrect API key provided.' });
+  if (accountStatus !== 'active') throw new ApiError({ code: 'account_suspended', message: 'This account is suspended.' });
   if (key.status !== 'active') throw new ApiError({ code: 'key_revoked', message: 'This API key has been revoked.' });
   if (key.expiresAt !== null && key.expiresAt <= Date.now()) throw new ApiError({ code: 'key_expired', message: 'This API key has expired.' });
   const data = [...catalog.values()]
