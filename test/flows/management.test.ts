@@ -121,7 +121,7 @@ describe('security matrix', () => {
     const adminRoutes: Array<[string, string, unknown?]> = [
       ['GET', '/api/admin/accounts'], ['POST', '/api/admin/accounts', { name: 'x' }], ['GET', `/api/admin/accounts/${a.accountId}`],
       ['POST', `/api/admin/accounts/${a.accountId}/adjustments`, { amountMicros: 1, reason: 'nope' }], ['POST', `/api/admin/accounts/${a.accountId}/status`, { status: 'suspended' }],
-      ['POST', `/api/admin/accounts/${a.accountId}/management-keys`], ['GET', `/api/admin/accounts/${a.accountId}/keys`], ['GET', `/api/admin/accounts/${a.accountId}/journal`],
+      ['POST', `/api/admin/accounts/${a.accountId}/management-keys`], ['POST', `/api/admin/accounts/${a.accountId}/management-keys/key_x/revoke`], ['GET', `/api/admin/accounts/${a.accountId}/keys`], ['GET', `/api/admin/accounts/${a.accountId}/journal`],
       ['GET', '/api/admin/services'], ['POST', '/api/admin/services', { name: 'x' }], ['GET', `/api/admin/services/${a.serviceId}`], ['PATCH', `/api/admin/services/${a.serviceId}`, { maxOutputTokens: 1 }],
       ['POST', '/api/admin/promotions', { code: 'SECURITY', amountMicros: 1, maxUses: 1 }], ['GET', '/api/admin/promotions'], ['GET', '/api/admin/reviews'],
       ['POST', '/api/admin/reviews/rev_x/resolve', { note: 'nope' }], ['POST', '/api/admin/reconcile'], ['GET', '/api/admin/topups'], ['GET', '/api/admin/audit'],
@@ -151,11 +151,15 @@ describe('security matrix', () => {
     expect((await a.client.chat.completions.create({ model: a.model, messages: [{ role: 'user', content: 'x' }], max_tokens: 3 })).choices).toHaveLength(1);
   });
 
-  it('issues further management keys that act on the same account', async () => {
+  it('issues further management keys that act on the same account, and revokes them', async () => {
     const world = await createWorld();
     const { managementKey } = await callJson(`/api/admin/accounts/${world.accountId}/management-keys`, { method: 'POST', auth: ADMIN, expect: 201 });
     const mine = await callJson('/api/account', { auth: `Bearer ${managementKey.secret}`, expect: 200 });
     expect(mine.account.id).toBe(world.accountId);
+    await callJson(`/api/admin/accounts/${world.accountId}/management-keys/${managementKey.id}/revoke`, { method: 'POST', auth: ADMIN, expect: 200 });
+    expect((await call('/api/account', { auth: `Bearer ${managementKey.secret}` })).status).toBe(401);
+    expect((await call('/api/account', { auth: `Bearer ${world.managementKey}` })).status).toBe(200);
+    expect((await call(`/api/admin/accounts/${world.accountId}/management-keys/${world.keyId}/revoke`, { method: 'POST', auth: ADMIN })).status).toBe(404);
   });
 });
 

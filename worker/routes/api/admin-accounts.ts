@@ -64,6 +64,15 @@ export const adminAccountRoutes = new Hono<AppEnv>()
     const { key, secret } = await issueKey(c.env, row.id, 'management', 'Management key', NO_LIMITS);
     return c.json({ managementKey: { id: key.id, prefix: key.prefix, secret } }, 201);
   })
+  .post('/:id/management-keys/:keyId/revoke', async (c) => {
+    const row = await existingAccount(c, c.req.param('id'));
+    const account = accountObject(c.env, row.id);
+    const key = await account.getKey(c.req.param('keyId'));
+    if (!key || key.kind !== 'management') throw new ApiError({ code: 'not_found', message: `No management key '${c.req.param('keyId')}' in this account.` });
+    const revoked = await account.revokeKey(key.id);
+    await audit(c.env, 'admin', 'management_key.revoke', row.id, { keyId: key.id });
+    return c.json({ key: keyView(revoked ?? key) });
+  })
   .get('/:id/keys', async (c) => {
     const row = await existingAccount(c, c.req.param('id'));
     const keys = await accountObject(c.env, row.id).listKeys();
