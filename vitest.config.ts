@@ -14,6 +14,7 @@ export default defineConfig({
           ADMIN_TOKEN: 'test-admin-token-0123456789abcdef',
           ORIGIN_TEST_KEY: 'origin-secret-test',
           ORIGIN_TIMEOUT_MS: '2000',
+          CLIENT_STALL_MS: '800',
           LEDGER_OPS: process.env.LEDGER_OPS ?? '1000',
           STRIPE_SECRET_KEY: 'sk_test_gateway',
           STRIPE_WEBHOOK_SECRET: 'whsec_test_gateway_secret',

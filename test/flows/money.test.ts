@@ -109,6 +109,23 @@ describe('clients that leave early', () => {
   });
 });
 
+describe('clients that stop reading', () => {
+  it('settles a stream nobody reads any more, for what the origin produced, even when no disconnect is seen', async () => {
+    const origin = installOrigin({ tokensPerSecond: 200 });
+    const world = await createWorld({ prices: PRICE });
+    const res = await call('/v1/chat/completions', { method: 'POST', auth: `Bearer ${world.apiKey}`, json: { model: world.model, messages: [{ role: 'user', content: 'then silence' }], max_tokens: 200, stream: true } });
+    const reader = res.body!.getReader();
+    for (let i = 0; i < 4; i++) await reader.read();
+    // No cancel, no abort: the client just never reads again.
+    await eventually(async () => (await accountStub(world.accountId).summary()).openReservations === 0, 5000);
+    await drainAlarms(world.accountId);
+    const usage = await callJson('/api/account/usage', { auth: `Bearer ${world.managementKey}`, expect: 200 });
+    expect(usage.data[0]).toMatchObject({ status: 'client_closed', outputTokens: origin.stats[0].tokensSent });
+    expect(origin.stats[0].tokensSent).toBeGreaterThan(0);
+    expect(origin.stats[0].aborted).toBe(true);
+  });
+});
+
 describe('key changes take effect on the very next request', () => {
   it('refuses a revoked key on the next request', async () => {
     installOrigin();

@@ -6,6 +6,7 @@
  * reservation's alarm closes it.
  */
 import type { SettleResult, UsageStatus } from '../durable-objects/account/types';
+import type { AccountObject } from '../durable-objects/account';
 import type { Env } from '../env';
 import { countPromptTokens, countTokens } from '../lib/tokens';
 import type { UpstreamUsage } from '../origins/types';
@@ -14,6 +15,8 @@ import type { CatalogService, Endpoint } from '../services/catalog';
 
 export interface SettleContext {
   env: Env;
+  /** The account object's stub the request was admitted on (calls on one stub arrive in order). */
+  stub?: DurableObjectStub<AccountObject>;
   requestId: string;
   accountId: string;
   keyId: string;
@@ -51,7 +54,7 @@ export async function settleRequest(ctx: SettleContext, outcome: Outcome): Promi
     };
   }
   const latencyMs = Date.now() - ctx.startedAt;
-  const stub = ctx.env.ACCOUNT.get(ctx.env.ACCOUNT.idFromName(ctx.accountId));
+  const stub = ctx.stub ?? ctx.env.ACCOUNT.get(ctx.env.ACCOUNT.idFromName(ctx.accountId));
   for (let attempt = 1; ; attempt++) {
     try {
       const result = await stub.settle({

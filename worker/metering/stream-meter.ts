@@ -28,6 +28,12 @@ export interface MeterOptions {
   startedAt: number;
   /** Longest silence tolerated from the origin mid-stream. */
   idleTimeoutMs: number;
+  /**
+   * How long the client may take no data at all before it is taken for gone. Some disconnects
+   * reach neither the request signal nor the body's cancel (e.g. behind a proxy that stops
+   * reading); the relay then just stops being pulled.
+   */
+  stalledClientMs: number;
   abortOrigin: () => void;
   settle: (outcome: Outcome) => Promise<Settled | null>;
 }
@@ -124,13 +130,20 @@ export function meterStream(o: MeterOptions): MeteredStream {
   // the idle timeout, abort the origin; the read then fails and the stream settles as a timeout.
   // Only a pending read counts: a client that reads slowly is backpressure, not a stalled origin.
   let readingSince: number | null = null;
+  let lastPullAt = Date.now();
   let idleTimedOut = false;
   const watchdog = setInterval(() => {
-    if (finishing || readingSince === null || Date.now() - readingSince < o.idleTimeoutMs) return;
+    if (finishing) return;
+    if (readingSince === null) {
+      // Not waiting for the origin: is anyone still reading?
+      if (Date.now() - lastPullAt >= o.stalledClientMs) clientGone();
+      return;
+    }
+    if (Date.now() - readingSince < o.idleTimeoutMs) return;
     idleTimedOut = true;
     o.abortOrigin();
     reader.cancel(new IdleTimeout()).catch(() => {});
-  }, Math.min(o.idleTimeoutMs, 1000));
+  }, Math.min(o.idleTimeoutMs, o.stalledClientMs, 1000));
   const readChunk = async (): Promise<ReadableStreamReadResult<Uint8Array>> => {
     readingSince = Date.now();
     try {
@@ -160,6 +173,7 @@ export function meterStream(o: MeterOptions): MeteredStream {
       // Each pull enqueues at least one chunk or ends the stream: a pull that enqueued nothing
       // (e.g. only the dropped usage chunk arrived) would leave the reader waiting forever.
       async pull(controller) {
+        lastPullAt = Date.now();
         for (;;) {
           if (finishing) return;
           let chunk: ReadableStreamReadResult<Uint8Array>;

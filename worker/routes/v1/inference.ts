@@ -10,7 +10,7 @@ import type { AdmitResult } from '../../durable-objects/account/types';
 import type { AppEnv } from '../../env';
 import { ApiError, type ErrorCode } from '../../errors';
 import { costHeaders, rateLimitHeaders } from '../../metering/headers';
-import { type Outcome, type SettleContext, settleRequest } from '../../metering/settle';
+import { type Outcome, type SettleContext, type Settled, settleRequest } from '../../metering/settle';
 import { meterStream } from '../../metering/stream-meter';
 import { originAdapter } from '../../origins/registry';
 import { type Endpoint, getCatalog } from '../../services/catalog';
@@ -19,6 +19,8 @@ import { callOrigin, originFailure } from './origin-call';
 import { checkInference, readInferenceBody } from './request';
 
 const DEFAULT_TIMEOUT_MS = 60_000;
+/** Under the 30 s the runtime grants waitUntil after a disconnect, so settlement still runs. */
+const DEFAULT_CLIENT_STALL_MS = 20_000;
 
 function denial(result: Extract<AdmitResult, { ok: false }>): ApiError {
   const headers = rateLimitHeaders(result.limits);
@@ -38,7 +40,7 @@ export function inference(endpoint: Endpoint) {
     let release: () => void = () => {};
     c.executionCtx.waitUntil(new Promise<void>((resolve) => (release = resolve)));
     try {
-      const { response, settled } = await handleInference(c, endpoint);
+      const { response, settled } = await handleInference(c, endpoint, () => release());
       void settled.finally(release);
       return response;
     } catch (error) {
@@ -49,7 +51,7 @@ export function inference(endpoint: Endpoint) {
 }
 
 /** Admits, forwards and meters one request; `settled` resolves once it is settled. */
-async function handleInference(c: Context<AppEnv>, endpoint: Endpoint): Promise<{ response: Response; settled: Promise<unknown> }> {
+async function handleInference(c: Context<AppEnv>, endpoint: Endpoint, release: () => void): Promise<{ response: Response; settled: Promise<unknown> }> {
   const startedAt = Date.now();
   const requestId = c.get('requestId');
   const { keyId, accountId } = c.get('apiKey');
@@ -61,21 +63,40 @@ async function handleInference(c: Context<AppEnv>, endpoint: Endpoint): Promise<
     throw new ApiError({ code: 'model_not_found', param: 'model', message: `The model '${req.model}' does not exist or does not support this endpoint.` });
   }
 
+  const signal = c.req.raw.signal;
+  if (signal.aborted) throw new ApiError({ code: 'invalid_request', message: 'The client disconnected before the request was admitted.' });
   const account = c.env.ACCOUNT.get(c.env.ACCOUNT.idFromName(accountId));
-  const admitted = await account.admit({
+  const admission = account.admit({
     requestId, keyId,
     service: { id: service.id, name: service.name, endpoint, price: service.price, priceVersion: service.priceVersion, maxOutputTokens: service.maxOutputTokens, defaults: service.defaults },
     promptTokensUpper: promptTokensUpperBound(bytes),
     promptTokensEstimate: promptTokensEstimate(bytes),
     requestedMaxTokens: req.requestedMaxTokens,
-  }).catch((error: unknown) => {
+  });
+
+  // Settlement runs once, whoever asks first (this handler, the stream meter, or the abort below).
+  const settleCtx: SettleContext = { env: c.env, stub: account, requestId, accountId, keyId, service, endpoint, requestBody: body, startedAt };
+  let settling: Promise<Settled | null> | null = null;
+  const settle = (outcome: Outcome) => (settling ??= settleRequest(settleCtx, outcome));
+
+  // When the client disconnects, the runtime may never resume this handler (an origin fetch in
+  // flight just stops). The abort event still runs: settle from there as "client_closed" (no
+  // output yet, so no charge), after the admission and on the same stub, so the two calls
+  // reach the account object in order. Once streaming, the stream meter owns this.
+  let streaming = false;
+  signal.addEventListener('abort', () => {
+    if (streaming) return;
+    void admission
+      .then((result) => (result.ok ? settle({ usage: null, text: '', status: 'client_closed', ttftMs: null }) : null))
+      .catch(() => null)
+      .finally(release);
+  });
+
+  const admitted = await admission.catch((error: unknown) => {
     // An overloaded or unreachable account object: refuse now rather than retry-storm it.
     throw new ApiError({ code: 'service_unavailable', message: 'The gateway is busy; retry shortly.', headers: { 'retry-after': '1' }, internal: error });
   });
   if (!admitted.ok) throw denial(admitted);
-
-  const settleCtx: SettleContext = { env: c.env, requestId, accountId, keyId, service, endpoint, requestBody: body, startedAt };
-  const settle = (outcome: Outcome) => settleRequest(settleCtx, outcome);
   const adapter = originAdapter(service.originFlavour);
   const timeoutMs = Number(c.env.ORIGIN_TIMEOUT_MS) || DEFAULT_TIMEOUT_MS;
   const baseHeaders: Record<string, string> = { ...rateLimitHeaders(admitted.limits), 'x-gateway-price-version': String(service.priceVersion) };
@@ -90,8 +111,10 @@ async function handleInference(c: Context<AppEnv>, endpoint: Endpoint): Promise<
     const metered = meterStream({
       origin: call.response.body as ReadableStream<Uint8Array>, adapter, endpoint, requestId, model: service.name,
       clientWantsUsage: req.clientWantsUsage, startedAt, idleTimeoutMs: timeoutMs, abortOrigin: call.abort, settle,
+      stalledClientMs: Number(c.env.CLIENT_STALL_MS) || DEFAULT_CLIENT_STALL_MS,
     });
-    c.req.raw.signal.addEventListener('abort', metered.clientGone);
+    streaming = true;
+    signal.addEventListener('abort', metered.clientGone);
     const response = new Response(metered.body, {
       status: 200,
       headers: { ...baseHeaders, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-request-id': requestId },
