@@ -11,6 +11,7 @@
  * DEMO_ORIGIN_SEND_USAGE (true|false), DEMO_ORIGIN_DEFAULT_MAX_TOKENS, DEMO_ORIGIN_MODELS,
  * DEMO_ORIGIN_FAIL, DEMO_ORIGIN_LOG_REQUESTS (true|false). Flags win over the environment.
  */
+import { toWebRequest } from '../scripts/lib/node-request.mjs';
 import http from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -72,17 +73,7 @@ async function serve(origin, req, res, log) {
   res.on('close', () => {
     if (!res.writableFinished) disconnected.abort(new DOMException('client disconnected', 'AbortError'));
   });
-  const headers = new Headers();
-  for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i], req.rawHeaders[i + 1]);
-  const chunks = [];
-  for await (const chunk of req) chunks.push(chunk);
-  const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
-  const request = new Request(`http://${req.headers.host ?? 'localhost'}${req.url}`, {
-    method: req.method,
-    headers,
-    body: hasBody ? Buffer.concat(chunks) : undefined,
-    signal: disconnected.signal,
-  });
+  const request = await toWebRequest(req, disconnected.signal);
 
   let response;
   try {

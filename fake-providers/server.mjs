@@ -11,6 +11,7 @@
  * Deliveries are retried like the real providers do (5xx, 408, 429 and network errors; any other
  * status is final), only sooner: after 0.5, 1 and 2 s. One log line per delivery.
  */
+import { toWebRequest } from '../scripts/lib/node-request.mjs';
 import http from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -133,17 +134,7 @@ async function startFake({ port, host, publicUrl, log, logRequests }, create) {
  * @param {((line: string) => void) | undefined} log
  */
 async function serve(handler, req, res, log) {
-  const headers = new Headers();
-  for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i], req.rawHeaders[i + 1]);
-  const chunks = [];
-  for await (const chunk of req) chunks.push(chunk);
-  const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
-  const request = new Request(`http://${req.headers.host ?? 'localhost'}${req.url}`, {
-    method: req.method,
-    headers,
-    body: hasBody ? Buffer.concat(chunks) : undefined,
-  });
-  const response = await handler(request);
+  const response = await handler(await toWebRequest(req));
   const body = Buffer.from(await response.arrayBuffer());
   res.writeHead(response.status, Object.fromEntries(response.headers));
   res.end(body);
