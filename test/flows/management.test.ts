@@ -120,7 +120,7 @@ describe('security matrix', () => {
     ];
     const adminRoutes: Array<[string, string, unknown?]> = [
       ['GET', '/api/admin/accounts'], ['POST', '/api/admin/accounts', { name: 'x' }], ['GET', `/api/admin/accounts/${a.accountId}`],
-      ['POST', `/api/admin/accounts/${a.accountId}/adjustments`, { amountMicros: 1, reason: 'nope' }], ['POST', `/api/admin/accounts/${a.accountId}/status`, { status: 'suspended' }],
+      ['POST', `/api/admin/accounts/${a.accountId}/adjustments`, { amountMicros: 1, reason: 'nope' }], ['POST', `/api/admin/accounts/${a.accountId}/write-off`, { reason: 'nope' }], ['POST', `/api/admin/accounts/${a.accountId}/status`, { status: 'suspended' }],
       ['POST', `/api/admin/accounts/${a.accountId}/management-keys`], ['POST', `/api/admin/accounts/${a.accountId}/management-keys/key_x/revoke`], ['GET', `/api/admin/accounts/${a.accountId}/keys`], ['GET', `/api/admin/accounts/${a.accountId}/journal`],
       ['GET', '/api/admin/services'], ['POST', '/api/admin/services', { name: 'x' }], ['GET', `/api/admin/services/${a.serviceId}`], ['PATCH', `/api/admin/services/${a.serviceId}`, { maxOutputTokens: 1 }],
       ['POST', '/api/admin/promotions', { code: 'SECURITY', amountMicros: 1, maxUses: 1 }], ['GET', '/api/admin/promotions'], ['GET', '/api/admin/reviews'],

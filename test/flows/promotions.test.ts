@@ -43,6 +43,20 @@ describe('manual adjustments', () => {
   });
 });
 
+describe('write-offs', () => {
+  it('bring a negative balance back to zero against sys:writeoff, and nothing else', async () => {
+    const w = await createWorld({ balanceMicros: 0 });
+    expect((await call(`/api/admin/accounts/${w.accountId}/write-off`, { method: 'POST', auth: ADMIN, json: { reason: 'nothing owed' } })).status).toBe(409);
+    await callJson(`/api/admin/accounts/${w.accountId}/adjustments`, { method: 'POST', auth: ADMIN, json: { amountMicros: -1_234, reason: 'dispute after spend' }, expect: 201 });
+    const res = await callJson(`/api/admin/accounts/${w.accountId}/write-off`, { method: 'POST', auth: ADMIN, json: { reason: 'uncollectable' }, expect: 201 });
+    expect(res.balanceMicros).toBe(0);
+    expect((await accountStub(w.accountId).summary()).balanceMicros).toBe(0);
+    await drainAlarms(w.accountId);
+    const transfer = await env.DB.prepare("SELECT * FROM ledger_transfers WHERE account_id = ? AND code = 'writeoff'").bind(w.accountId).first<any>();
+    expect(transfer).toMatchObject({ debit_account: 'sys:writeoff', credit_account: `acct:${w.accountId}`, amount_micros: 1_234 });
+  });
+});
+
 describe('the D1 ledger is append-only', () => {
   it('refuses updates and deletes of transfers and journal mirror rows', async () => {
     const w = await createWorld();

@@ -114,10 +114,11 @@ export interface SettleResult {
 
 /**
  * What a journal entry records. Credits: topup, promotion, dispute_reinstated, credit;
- * debits: usage, refund, dispute_withdrawn, reversal, debit.
+ * debits: usage, refund, dispute_withdrawn, reversal, debit; writeoff brings a negative balance
+ * back to zero at the operator's expense.
  */
 export type JournalKind =
-  | 'usage' | 'topup' | 'refund' | 'dispute_withdrawn' | 'dispute_reinstated' | 'reversal' | 'promotion' | 'credit' | 'debit' | 'adjustment';
+  | 'usage' | 'topup' | 'refund' | 'dispute_withdrawn' | 'dispute_reinstated' | 'reversal' | 'promotion' | 'credit' | 'debit' | 'adjustment' | 'writeoff';
 
 /** System ledger accounts on the other side of each entry (the D1 double-entry mirror). */
 export type SystemAccount =

@@ -13,7 +13,7 @@ import { newId } from '../../lib/ids';
 import { accountObject, createAccount, issueKey, NO_LIMITS } from '../../services/accounts';
 import { audit } from '../../services/audit';
 import { balanceView } from './account';
-import { AdjustmentInput, CreateAccountInput, JournalQuery, keyView, StatusInput } from './schemas';
+import { AdjustmentInput, CreateAccountInput, JournalQuery, keyView, StatusInput, WriteOffInput } from './schemas';
 import { jsonBody, queryParams } from './validate';
 
 async function existingAccount(c: { env: AppEnv['Bindings'] }, id: string) {
@@ -50,6 +50,20 @@ export const adminAccountRoutes = new Hono<AppEnv>()
     });
     if (!duplicate) await audit(c.env, 'admin', 'account.adjust', row.id, { amountMicros: input.amountMicros, reason: input.reason, seq: entry.seq });
     return c.json({ entry, balanceMicros: entry.balanceAfterMicros, duplicate }, duplicate ? 200 : 201);
+  })
+  .post('/:id/write-off', async (c) => {
+    // A negative balance (refunds or disputes after the credit was spent) is brought back to zero
+    // at the operator's expense: a credit from sys:writeoff, journaled with its reason.
+    const row = await existingAccount(c, c.req.param('id'));
+    const { reason } = await jsonBody(c, WriteOffInput);
+    const account = accountObject(c.env, row.id);
+    const { balanceMicros } = await account.summary();
+    if (balanceMicros >= 0) throw new ApiError({ code: 'conflict', message: 'The balance is not negative; there is nothing to write off.' });
+    const { entry } = await account.postEntry({
+      idempotencyKey: `writeoff:${row.id}:${newId('wo')}`, kind: 'writeoff', amountMicros: -balanceMicros, counterAccount: 'sys:writeoff', reason,
+    });
+    await audit(c.env, 'admin', 'account.write_off', row.id, { amountMicros: -balanceMicros, reason, seq: entry.seq });
+    return c.json({ entry, balanceMicros: entry.balanceAfterMicros }, 201);
   })
   .post('/:id/status', async (c) => {
     const row = await existingAccount(c, c.req.param('id'));

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { CreatePromotionInput } from './admin-billing';
 import { AutoRechargeInput, CreateTopupInput, RedeemInput, TransactionsQuery } from './billing';
 import {
-  AdjustmentInput, CreateAccountInput, CreateKeyInput, CreateServiceInput, JournalQuery, StatusInput, UpdateKeyInput, UpdateServiceInput, UsageQuery,
+  AdjustmentInput, CreateAccountInput, CreateKeyInput, CreateServiceInput, JournalQuery, StatusInput, UpdateKeyInput, UpdateServiceInput, UsageQuery, WriteOffInput,
 } from './schemas';
 
 type Auth = 'admin' | 'management' | 'none';
@@ -37,6 +37,7 @@ const OPERATIONS: Operation[] = [
   { method: 'post', path: '/api/admin/accounts', summary: 'Create an account and its first management key', auth: 'admin', body: CreateAccountInput, created: true },
   { method: 'get', path: '/api/admin/accounts/{id}', summary: 'One account with its balance', auth: 'admin' },
   { method: 'post', path: '/api/admin/accounts/{id}/adjustments', summary: 'Credit (positive) or debit (negative) with a reason; idempotent by idempotencyKey', auth: 'admin', body: AdjustmentInput, created: true },
+  { method: 'post', path: '/api/admin/accounts/{id}/write-off', summary: 'Bring a negative balance back to zero at the operator\'s expense (journaled against sys:writeoff, audited)', auth: 'admin', body: WriteOffInput, created: true },
   { method: 'post', path: '/api/admin/accounts/{id}/status', summary: 'Suspend or reactivate an account', auth: 'admin', body: StatusInput },
   { method: 'post', path: '/api/admin/accounts/{id}/management-keys', summary: 'Issue another management key', auth: 'admin', created: true },
   { method: 'post', path: '/api/admin/accounts/{id}/management-keys/{keyId}/revoke', summary: 'Revoke a management key (effective on the next call)', auth: 'admin' },

@@ -61,6 +61,7 @@ export const AdjustmentInput = z
     idempotencyKey: z.string().min(1).max(200).optional(),
   })
   .strict();
+export const WriteOffInput = z.object({ reason: z.string().trim().min(3).max(500) }).strict();
 export const StatusInput = z.object({ status: z.enum(['active', 'suspended']) }).strict();
 
 export const JournalQuery = z.object({
