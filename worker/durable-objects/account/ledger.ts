@@ -51,7 +51,7 @@ export interface PostInput {
  * Appends one entry and moves the balance. Must run inside the caller's transaction.
  * Returns the existing entry instead when the idempotency key was already used.
  */
-export function post(sql: SqlStorage, accountId: string, input: PostInput, options: { knownNew?: boolean } = {}): { entry: JournalEntry; duplicate: boolean } {
+export function post(sql: SqlStorage, accountId: string, input: PostInput, options: { knownNew?: boolean; outbox?: boolean } = {}): { entry: JournalEntry; duplicate: boolean } {
   // knownNew: the caller already guarantees the key is unused (settlement's own exactly-once
   // record); the UNIQUE constraint still refuses a duplicate, aborting the transaction.
   const existing = options.knownNew ? null : findEntry(sql, input.idempotencyKey);
@@ -77,6 +77,7 @@ export function post(sql: SqlStorage, accountId: string, input: PostInput, optio
     entry.seq, entry.idempotencyKey, entry.kind, entry.counterAccount, entry.amountMicros, entry.balanceAfterMicros, entry.ref, input.keyId, entry.reason, entry.createdAt,
   );
   sql.exec('UPDATE account SET balance_micros = ?, last_seq = ?', entry.balanceAfterMicros, entry.seq);
-  sql.exec("INSERT INTO outbox (kind, payload) VALUES ('journal', ?)", JSON.stringify({ accountId, ...entry }));
+  // outbox: false — the caller queues the entry itself (settlement sends it with its usage event).
+  if (options.outbox !== false) sql.exec("INSERT INTO outbox (kind, payload) VALUES ('journal', ?)", JSON.stringify({ accountId, ...entry }));
   return { entry, duplicate: false };
 }

@@ -20,15 +20,14 @@ const TRANSFER_SQL = `INSERT OR IGNORE INTO ledger_transfers (idempotency_key, d
 /** The account's own ledger account in the double-entry mirror. */
 export const ledgerAccount = (accountId: string): string => `acct:${accountId}`;
 
-function statementsFor(db: D1Database, kind: string, payload: string): D1PreparedStatement[] {
-  if (kind === 'usage') {
-    const e = JSON.parse(payload) as UsageEvent;
-    return [db.prepare(USAGE_SQL).bind(
-      e.id, e.accountId, e.keyId, e.serviceId, e.model, e.endpoint, e.inputTokens, e.outputTokens, e.costMicros,
-      e.priceVersion, e.latencyMs, e.ttftMs, e.status, e.estimated ? 1 : 0, e.createdAt,
-    )];
-  }
-  const j = JSON.parse(payload) as JournalEntry & { accountId: string };
+function usageStatement(db: D1Database, e: UsageEvent): D1PreparedStatement {
+  return db.prepare(USAGE_SQL).bind(
+    e.id, e.accountId, e.keyId, e.serviceId, e.model, e.endpoint, e.inputTokens, e.outputTokens, e.costMicros,
+    e.priceVersion, e.latencyMs, e.ttftMs, e.status, e.estimated ? 1 : 0, e.createdAt,
+  );
+}
+
+function journalStatements(db: D1Database, j: JournalEntry & { accountId: string }): D1PreparedStatement[] {
   // Entries queued before counter accounts existed: usage went to revenue, the rest were admin adjustments.
   j.counterAccount ??= j.kind === 'usage' ? 'sys:revenue' : 'sys:adjustments';
   // A credit moves money from the system account to the account; a debit the other way.
@@ -37,6 +36,16 @@ function statementsFor(db: D1Database, kind: string, payload: string): D1Prepare
     db.prepare(JOURNAL_SQL).bind(j.accountId, j.seq, j.idempotencyKey, j.kind, j.amountMicros, j.balanceAfterMicros, j.ref, j.reason, j.createdAt),
     db.prepare(TRANSFER_SQL).bind(`${j.accountId}:${j.idempotencyKey}`, debit, credit, Math.abs(j.amountMicros), j.kind, j.accountId, j.seq, j.ref, j.createdAt),
   ];
+}
+
+/** D1 statements for one outbox row: `settled` (usage event + its journal entry), `usage`, `journal`. */
+function statementsFor(db: D1Database, kind: string, payload: string): D1PreparedStatement[] {
+  if (kind === 'settled') {
+    const { event, entry } = JSON.parse(payload) as { event: UsageEvent; entry: (JournalEntry & { accountId: string }) | null };
+    return [usageStatement(db, event), ...(entry ? journalStatements(db, entry) : [])];
+  }
+  if (kind === 'usage') return [usageStatement(db, JSON.parse(payload) as UsageEvent)];
+  return journalStatements(db, JSON.parse(payload) as JournalEntry & { accountId: string });
 }
 
 /**

@@ -21,7 +21,9 @@ export interface ReconciliationSnapshot {
 /** Reads the snapshot (one pass over the journal). */
 export function snapshot(sql: SqlStorage): ReconciliationSnapshot {
   const account = sql.exec<{ account_id: string; balance_micros: number; last_seq: number }>('SELECT account_id, balance_micros, last_seq FROM account').one();
-  const pending = sql.exec<{ s: number | null }>("SELECT MIN(json_extract(payload, '$.seq')) AS s FROM outbox WHERE kind = 'journal'").one().s;
+  const pending = sql.exec<{ s: number | null }>(
+    "SELECT MIN(COALESCE(json_extract(payload, '$.seq'), json_extract(payload, '$.entry.seq'))) AS s FROM outbox WHERE kind IN ('journal', 'settled')",
+  ).one().s;
   const mirroredThroughSeq = pending === null ? account.last_seq : pending - 1;
   let sum = 0;
   let expectedSeq = 1;

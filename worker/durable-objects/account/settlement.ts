@@ -11,7 +11,7 @@
 import { costMicros, type Price } from '../../lib/money';
 import { post } from './ledger';
 import { periodStart } from './period';
-import type { SettleRequest, SettleResult, UsageEvent, UsageStatus } from './types';
+import type { JournalEntry, SettleRequest, SettleResult, UsageEvent, UsageStatus } from './types';
 
 interface ReservationRow extends Record<string, SqlStorageValue> {
   id: string;
@@ -50,24 +50,27 @@ function balance(sql: SqlStorage): number {
 
 /** Settles one reservation. Throws if the reservation was never made. */
 export function settle(sql: SqlStorage, accountId: string, req: SettleRequest, now: number): SettleResult {
-  const previous = sql.exec<SettlementRow>('SELECT cost_micros, price_version, status FROM settlements WHERE reservation_id = ?', req.reservationId).toArray()[0];
-  if (previous) {
+  // The reservation and any earlier settlement of it, in one read.
+  const found = sql.exec<ReservationRow & { settled_cost: number | null; settled_version: number | null; settled_status: string | null }>(
+    `SELECT r.*, s.cost_micros AS settled_cost, s.price_version AS settled_version, s.status AS settled_status
+     FROM (SELECT ?1 AS wanted) q LEFT JOIN reservations r ON r.id = q.wanted LEFT JOIN settlements s ON s.reservation_id = q.wanted`,
+    req.reservationId,
+  ).one();
+  if (found.settled_status !== null) {
+    const previous: SettlementRow = { cost_micros: found.settled_cost as number, price_version: found.settled_version as number, status: found.settled_status };
     if (previous.status === 'expired' && req.status !== 'expired') return correctExpired(sql, accountId, req, previous, now);
     return { costMicros: previous.cost_micros, balanceMicros: balance(sql), priceVersion: previous.price_version, duplicate: true };
   }
-  const res = sql.exec<ReservationRow>('SELECT * FROM reservations WHERE id = ?', req.reservationId).toArray()[0];
-  if (!res) throw new Error(`unknown reservation ${req.reservationId}`);
+  if (found.id === null) throw new Error(`unknown reservation ${req.reservationId}`);
+  const res: ReservationRow = found;
 
   const price: Price = { inputMicrosPer1M: res.input_micros_per_1m, outputMicrosPer1M: res.output_micros_per_1m, requestMicros: res.request_micros };
   const cost = chargeFor(price, req);
-  let journalSeq: number | null = null;
-  let balanceAfter: number | null = null;
+  let entry: JournalEntry | null = null;
   if (cost > 0) {
-    const { entry } = post(sql, accountId, {
+    entry = post(sql, accountId, {
       idempotencyKey: `usage:${res.id}`, kind: 'usage', counterAccount: 'sys:revenue', amountMicros: -cost, ref: res.id, keyId: res.key_id, reason: null, now,
-    }, { knownNew: true });
-    journalSeq = entry.seq;
-    balanceAfter = entry.balanceAfterMicros;
+    }, { knownNew: true, outbox: false }).entry;
   }
   // The key's spend (in its current period) and when it was last used, in one statement.
   const period = res.key_period ?? sql.exec<{ period: string | null }>('SELECT period FROM keys WHERE id = ?', res.key_id).toArray()[0]?.period ?? 'month';
@@ -87,15 +90,16 @@ export function settle(sql: SqlStorage, accountId: string, req: SettleRequest, n
   sql.exec('DELETE FROM reservations WHERE id = ?', res.id);
   sql.exec(
     'INSERT INTO settlements (reservation_id, journal_seq, cost_micros, price_version, status, estimated, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    res.id, journalSeq, cost, res.price_version, req.status, req.estimated ? 1 : 0, now,
+    res.id, entry?.seq ?? null, cost, res.price_version, req.status, req.estimated ? 1 : 0, now,
   );
   const event: UsageEvent = {
     id: res.id, accountId, keyId: res.key_id, serviceId: res.service_id, model: req.model || res.model, endpoint: res.endpoint,
     inputTokens: req.inputTokens, outputTokens: req.outputTokens, costMicros: cost, priceVersion: res.price_version,
     latencyMs: req.latencyMs, ttftMs: req.ttftMs, status: req.status, estimated: req.estimated, createdAt: res.created_at,
   };
-  sql.exec("INSERT INTO outbox (kind, payload) VALUES ('usage', ?)", JSON.stringify(event));
-  return { costMicros: cost, balanceMicros: balanceAfter ?? balance(sql), priceVersion: res.price_version, duplicate: false };
+  // One outbox row carries both the usage event and its journal entry to D1.
+  sql.exec("INSERT INTO outbox (kind, payload) VALUES ('settled', ?)", JSON.stringify({ event, entry: entry && { accountId, ...entry } }));
+  return { costMicros: cost, balanceMicros: entry?.balanceAfterMicros ?? balance(sql), priceVersion: res.price_version, duplicate: false };
 }
 
 /** A late real settle for a reservation the alarm already expired: post the difference. */
