@@ -15,8 +15,11 @@ import { createTopup, refreshStatus, updateTopup } from './topups';
 /** A recharge that keeps failing for this long (not a card error) is given up. */
 const GIVE_UP_AFTER_MS = 60 * 60_000;
 
-/** Returns false when it should be retried later (a transient failure). */
-export async function runAutoRecharge(env: Env, storage: DurableObjectStorage, accountId: string): Promise<boolean> {
+/**
+ * Returns false when it should be retried later (a transient failure). `afterCredit` runs
+ * synchronously right after the credit is written (the object drops its cached account row).
+ */
+export async function runAutoRecharge(env: Env, storage: DurableObjectStorage, accountId: string, afterCredit: () => void = () => {}): Promise<boolean> {
   const sql = storage.sql;
   const state = readAutoRecharge(sql);
   const topupId = state.inflightTopupId;
@@ -53,6 +56,8 @@ export async function runAutoRecharge(env: Env, storage: DurableObjectStorage, a
       });
       completeAutoRecharge(sql, amountCents, now);
     });
+    // The object keeps its account row in memory; it must re-read it before anything else runs.
+    afterCredit();
     await updateTopup(env, topupId, { paymentRef: intent.id });
     await refreshStatus(env, topupId, { creditedMicros: amountCents * 10_000, paidAt: now, paymentRef: intent.id });
     return true;

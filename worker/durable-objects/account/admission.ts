@@ -10,6 +10,7 @@
  */
 import { affordableOutputTokens, costMicros } from '../../lib/money';
 import { readKey } from './keys';
+import type { AccountRow } from './ledger';
 import { periodStart } from './period';
 import { WINDOW_MS, fits, limitState, retryAfterMs, type WindowCells } from './rate-window';
 import type { AdmitRequest, AdmitResult, KeyRecord, RateHeadersState } from './types';
@@ -70,8 +71,8 @@ function keyDenial(key: KeyRecord | null, req: AdmitRequest, now: number): Deny 
 }
 
 /** Admits or denies one request and, when admitted, reserves its worst case. */
-export function admit(sql: SqlStorage, req: AdmitRequest, now: number, ttlMs: number): AdmitResult {
-  const account = sql.exec<{ status: string; balance_micros: number }>('SELECT status, balance_micros FROM account').toArray()[0];
+export function admit(sql: SqlStorage, req: AdmitRequest, now: number, ttlMs: number, row?: AccountRow | null): AdmitResult {
+  const account = row !== undefined ? row : sql.exec<AccountRow>('SELECT status, balance_micros, last_seq FROM account').toArray()[0];
   if (!account) return { ok: false, reason: 'invalid_api_key', message: 'Incorrect API key provided.' };
   if (account.status !== 'active') return { ok: false, reason: 'account_suspended', message: 'This account is suspended.' };
 

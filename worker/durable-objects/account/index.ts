@@ -13,7 +13,7 @@ import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../../env';
 import { admit } from './admission';
 import { insertKey, readKey, rowToKey, updateKeyRow } from './keys';
-import { findEntry, post, rowToEntry } from './ledger';
+import { type AccountRow, findEntry, post, rowToEntry } from './ledger';
 import { readAutoRecharge, savePaymentMethod, triggerAutoRecharge, writeAutoRecharge, type AutoRechargeSettings, type AutoRechargeState } from './auto-recharge';
 import { runAutoRecharge } from '../../payments/auto-recharge-runner';
 import { snapshot, type ReconciliationSnapshot } from './reconciliation';
@@ -58,6 +58,34 @@ export class AccountObject extends DurableObject<Env> {
   /** Whether auto-recharge could trigger (enabled, card saved, none in flight); undefined = re-read. */
   private rechargeArmed: boolean | undefined;
 
+  /**
+   * The `account` row (status, balance, last journal seq) kept in memory: this object is its only
+   * writer. Transactions work on a copy that becomes the cache only once they commit; a
+   * transaction that throws (and rolls back) drops the cache. Undefined = read it again.
+   */
+  private row: AccountRow | null | undefined;
+
+  private accountRow(): AccountRow | null {
+    if (this.row === undefined) {
+      this.row = this.sql.exec<AccountRow>('SELECT status, balance_micros, last_seq FROM account').toArray()[0] ?? null;
+    }
+    return this.row;
+  }
+
+  /** One synchronous transaction over a working copy of the account row. */
+  private tx<T>(fn: (row: AccountRow | null) => T): T {
+    const base = this.accountRow();
+    const work = base ? { ...base } : null;
+    try {
+      const out = this.ctx.storage.transactionSync(() => fn(work));
+      this.row = work;
+      return out;
+    } catch (error) {
+      this.row = undefined;
+      throw error;
+    }
+  }
+
   private accountId(): string {
     if (this.cachedAccountId) return this.cachedAccountId;
     const row = this.sql.exec<{ account_id: string }>('SELECT account_id FROM account').toArray()[0];
@@ -77,6 +105,7 @@ export class AccountObject extends DurableObject<Env> {
   /** Creates the account's state on first use; later calls are no-ops. */
   init(accountId: string): AccountSummary {
     this.sql.exec('INSERT OR IGNORE INTO account (singleton, account_id) VALUES (1, ?)', accountId);
+    this.row = undefined;
     return this.summary();
   }
 
@@ -98,13 +127,14 @@ export class AccountObject extends DurableObject<Env> {
   /** Suspends or reactivates the account; suspension refuses every new request at once. */
   setStatus(status: 'active' | 'suspended'): AccountSummary {
     this.sql.exec('UPDATE account SET status = ?', status);
+    this.row = undefined;
     return this.summary();
   }
 
   /** The hot path: admits and reserves, or names the limit that refused. */
   async admit(req: AdmitRequest): Promise<AdmitResult> {
     const now = Date.now();
-    const result = this.ctx.storage.transactionSync(() => admit(this.sql, req, now, this.ttlMs));
+    const result = this.tx((row) => admit(this.sql, req, now, this.ttlMs, row));
     if (result.ok) await this.ensureAlarm(now + this.ttlMs);
     return result;
   }
@@ -113,8 +143,8 @@ export class AccountObject extends DurableObject<Env> {
   async settle(req: SettleRequest): Promise<SettleResult> {
     const now = Date.now();
     const accountId = this.accountId();
-    const { result, recharge } = this.ctx.storage.transactionSync(() => {
-      const settled = settle(this.sql, accountId, req, now);
+    const { result, recharge } = this.tx((row) => {
+      const settled = settle(this.sql, accountId, req, now, row ?? undefined);
       if (settled.duplicate || settled.costMicros === 0) return { result: settled, recharge: false };
       if (this.rechargeArmed === undefined) {
         const state = readAutoRecharge(this.sql, now);
@@ -132,9 +162,9 @@ export class AccountObject extends DurableObject<Env> {
   async postEntry(input: EntryInput): Promise<{ entry: JournalEntry; duplicate: boolean; balanceMicros: number }> {
     const now = Date.now();
     const accountId = this.accountId();
-    const result = this.ctx.storage.transactionSync(() => {
-      const posted = post(this.sql, accountId, { ...input, ref: input.ref ?? null, reason: input.reason ?? null, keyId: null, now });
-      return { ...posted, balanceMicros: this.balance() };
+    const result = this.tx((row) => {
+      const posted = post(this.sql, accountId, { ...input, ref: input.ref ?? null, reason: input.reason ?? null, keyId: null, now }, { row: row ?? undefined });
+      return { ...posted, balanceMicros: row?.balance_micros ?? this.balance() };
     });
     if (!result.duplicate) await this.ensureAlarm(now + FLUSH_DELAY_MS);
     return result;
@@ -148,14 +178,14 @@ export class AccountObject extends DurableObject<Env> {
   async applyCumulative(input: Omit<EntryInput, 'amountMicros' | 'idempotencyKey'> & { key: string; targetMicros: number; direction: 1 | -1 }): Promise<{ postedMicros: number; totalMicros: number }> {
     const now = Date.now();
     const accountId = this.accountId();
-    const result = this.ctx.storage.transactionSync(() => {
+    const result = this.tx((row) => {
       const current = this.sql.exec<{ amount_micros: number }>('SELECT amount_micros FROM cumulative WHERE key = ?', input.key).toArray()[0]?.amount_micros ?? 0;
       const delta = input.targetMicros - current;
       if (delta <= 0) return { postedMicros: 0, totalMicros: current };
       post(this.sql, accountId, {
         idempotencyKey: `${input.key}:${input.targetMicros}`, kind: input.kind, counterAccount: input.counterAccount,
         amountMicros: input.direction * delta, ref: input.ref ?? null, reason: input.reason ?? null, keyId: null, now,
-      });
+      }, { row: row ?? undefined });
       this.sql.exec('INSERT INTO cumulative (key, amount_micros) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET amount_micros = excluded.amount_micros', input.key, input.targetMicros);
       return { postedMicros: delta, totalMicros: input.targetMicros };
     });
@@ -260,15 +290,17 @@ export class AccountObject extends DurableObject<Env> {
     const initialised = this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM account').one().n > 0;
     if (!initialised) return;
     const accountId = this.accountId();
-    this.ctx.storage.transactionSync(() => {
-      expireReservations(this.sql, accountId, now);
+    this.tx((row) => {
+      expireReservations(this.sql, accountId, now, row ?? undefined);
       this.sql.exec('DELETE FROM rate_cells WHERE window_start < ?', now - 2 * WINDOW_MS);
       this.sql.exec('DELETE FROM settlements WHERE created_at < ?', now - SETTLEMENT_RETENTION_MS);
       this.sql.exec('DELETE FROM expired_prices WHERE created_at < ?', now - SETTLEMENT_RETENTION_MS);
     });
     let next: number | null = null;
     if (readAutoRecharge(this.sql).inflightTopupId) {
-      const done = await runAutoRecharge(this.env, this.ctx.storage, accountId);
+      const done = await runAutoRecharge(this.env, this.ctx.storage, accountId, () => {
+        this.row = undefined; // the runner posts its credit straight to storage
+      });
       this.rechargeArmed = undefined;
       if (!done) next = now + RETRY_DELAY_MS;
     }

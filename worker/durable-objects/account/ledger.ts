@@ -9,6 +9,13 @@ import type { JournalEntry, SystemAccount } from './types';
 
 type Row = Record<string, SqlStorageValue>;
 
+/** The `account` row as the object keeps it in memory (it is that row's only writer). */
+export type AccountRow = {
+  status: string;
+  balance_micros: number;
+  last_seq: number;
+};
+
 /** Maps a journal row. */
 export function rowToEntry(row: Row): JournalEntry {
   return {
@@ -51,13 +58,13 @@ export interface PostInput {
  * Appends one entry and moves the balance. Must run inside the caller's transaction.
  * Returns the existing entry instead when the idempotency key was already used.
  */
-export function post(sql: SqlStorage, accountId: string, input: PostInput, options: { knownNew?: boolean; outbox?: boolean } = {}): { entry: JournalEntry; duplicate: boolean } {
+export function post(sql: SqlStorage, accountId: string, input: PostInput, options: { knownNew?: boolean; outbox?: boolean; row?: AccountRow } = {}): { entry: JournalEntry; duplicate: boolean } {
   // knownNew: the caller already guarantees the key is unused (settlement's own exactly-once
   // record); the UNIQUE constraint still refuses a duplicate, aborting the transaction.
   const existing = options.knownNew ? null : findEntry(sql, input.idempotencyKey);
   if (existing) return { entry: existing, duplicate: true };
   if (!Number.isSafeInteger(input.amountMicros) || input.amountMicros === 0) throw new RangeError('amountMicros must be a non-zero safe integer');
-  const { balance_micros: balance, last_seq: lastSeq } = sql
+  const { balance_micros: balance, last_seq: lastSeq } = options.row ?? sql
     .exec<{ balance_micros: number; last_seq: number }>('SELECT balance_micros, last_seq FROM account')
     .one();
   const entry: JournalEntry = {
@@ -77,6 +84,10 @@ export function post(sql: SqlStorage, accountId: string, input: PostInput, optio
     entry.seq, entry.idempotencyKey, entry.kind, entry.counterAccount, entry.amountMicros, entry.balanceAfterMicros, entry.ref, input.keyId, entry.reason, entry.createdAt,
   );
   sql.exec('UPDATE account SET balance_micros = ?, last_seq = ?', entry.balanceAfterMicros, entry.seq);
+  if (options.row) {
+    options.row.balance_micros = entry.balanceAfterMicros;
+    options.row.last_seq = entry.seq;
+  }
   // outbox: false — the caller queues the entry itself (settlement sends it with its usage event).
   if (options.outbox !== false) sql.exec("INSERT INTO outbox (kind, payload) VALUES ('journal', ?)", JSON.stringify({ accountId, ...entry }));
   return { entry, duplicate: false };

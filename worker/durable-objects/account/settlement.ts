@@ -9,7 +9,7 @@
  * so the final charge is still exact.
  */
 import { costMicros, type Price } from '../../lib/money';
-import { post } from './ledger';
+import { type AccountRow, post } from './ledger';
 import { periodStart } from './period';
 import type { JournalEntry, SettleRequest, SettleResult, UsageEvent, UsageStatus } from './types';
 
@@ -49,7 +49,8 @@ function balance(sql: SqlStorage): number {
 }
 
 /** Settles one reservation. Throws if the reservation was never made. */
-export function settle(sql: SqlStorage, accountId: string, req: SettleRequest, now: number): SettleResult {
+export function settle(sql: SqlStorage, accountId: string, req: SettleRequest, now: number, row?: AccountRow): SettleResult {
+  const currentBalance = () => row?.balance_micros ?? balance(sql);
   // The reservation and any earlier settlement of it, in one read.
   const found = sql.exec<ReservationRow & { settled_cost: number | null; settled_version: number | null; settled_status: string | null }>(
     `SELECT r.*, s.cost_micros AS settled_cost, s.price_version AS settled_version, s.status AS settled_status
@@ -58,8 +59,8 @@ export function settle(sql: SqlStorage, accountId: string, req: SettleRequest, n
   ).one();
   if (found.settled_status !== null) {
     const previous: SettlementRow = { cost_micros: found.settled_cost as number, price_version: found.settled_version as number, status: found.settled_status };
-    if (previous.status === 'expired' && req.status !== 'expired') return correctExpired(sql, accountId, req, previous, now);
-    return { costMicros: previous.cost_micros, balanceMicros: balance(sql), priceVersion: previous.price_version, duplicate: true };
+    if (previous.status === 'expired' && req.status !== 'expired') return correctExpired(sql, accountId, req, previous, now, row);
+    return { costMicros: previous.cost_micros, balanceMicros: currentBalance(), priceVersion: previous.price_version, duplicate: true };
   }
   if (found.id === null) throw new Error(`unknown reservation ${req.reservationId}`);
   const res: ReservationRow = found;
@@ -70,7 +71,7 @@ export function settle(sql: SqlStorage, accountId: string, req: SettleRequest, n
   if (cost > 0) {
     entry = post(sql, accountId, {
       idempotencyKey: `usage:${res.id}`, kind: 'usage', counterAccount: 'sys:revenue', amountMicros: -cost, ref: res.id, keyId: res.key_id, reason: null, now,
-    }, { knownNew: true, outbox: false }).entry;
+    }, { knownNew: true, outbox: false, row }).entry;
   }
   // The key's spend (in its current period) and when it was last used, in one statement.
   const period = res.key_period ?? sql.exec<{ period: string | null }>('SELECT period FROM keys WHERE id = ?', res.key_id).toArray()[0]?.period ?? 'month';
@@ -99,17 +100,17 @@ export function settle(sql: SqlStorage, accountId: string, req: SettleRequest, n
   };
   // One outbox row carries both the usage event and its journal entry to D1.
   sql.exec("INSERT INTO outbox (kind, payload) VALUES ('settled', ?)", JSON.stringify({ event, entry: entry && { accountId, ...entry } }));
-  return { costMicros: cost, balanceMicros: entry?.balanceAfterMicros ?? balance(sql), priceVersion: res.price_version, duplicate: false };
+  return { costMicros: cost, balanceMicros: entry?.balanceAfterMicros ?? currentBalance(), priceVersion: res.price_version, duplicate: false };
 }
 
 /** A late real settle for a reservation the alarm already expired: post the difference. */
-function correctExpired(sql: SqlStorage, accountId: string, req: SettleRequest, previous: SettlementRow, now: number): SettleResult {
+function correctExpired(sql: SqlStorage, accountId: string, req: SettleRequest, previous: SettlementRow, now: number, row?: AccountRow): SettleResult {
   const journal = sql.exec<{ key_id: string | null }>('SELECT key_id FROM journal WHERE ref = ? LIMIT 1', req.reservationId).toArray()[0];
   const priceRow = sql
     .exec<{ input_micros_per_1m: number; output_micros_per_1m: number; request_micros: number }>(
       'SELECT input_micros_per_1m, output_micros_per_1m, request_micros FROM expired_prices WHERE reservation_id = ?', req.reservationId,
     ).toArray()[0];
-  if (!priceRow) return { costMicros: previous.cost_micros, balanceMicros: balance(sql), priceVersion: previous.price_version, duplicate: true };
+  if (!priceRow) return { costMicros: previous.cost_micros, balanceMicros: row?.balance_micros ?? balance(sql), priceVersion: previous.price_version, duplicate: true };
   const cost = chargeFor(
     { inputMicrosPer1M: priceRow.input_micros_per_1m, outputMicrosPer1M: priceRow.output_micros_per_1m, requestMicros: priceRow.request_micros },
     req,
@@ -120,15 +121,15 @@ function correctExpired(sql: SqlStorage, accountId: string, req: SettleRequest, 
     post(sql, accountId, {
       idempotencyKey: `usage-correction:${req.reservationId}`, kind: 'usage', counterAccount: 'sys:revenue', amountMicros: -delta, ref: req.reservationId,
       keyId: journal?.key_id ?? null, reason: 'late settlement of an expired reservation', now,
-    });
+    }, { row });
   }
   sql.exec("UPDATE settlements SET cost_micros = ?, status = ?, estimated = ? WHERE reservation_id = ?", cost, req.status, req.estimated ? 1 : 0, req.reservationId);
   sql.exec('DELETE FROM expired_prices WHERE reservation_id = ?', req.reservationId);
-  return { costMicros: cost, balanceMicros: balance(sql), priceVersion: previous.price_version, duplicate: false };
+  return { costMicros: cost, balanceMicros: row?.balance_micros ?? balance(sql), priceVersion: previous.price_version, duplicate: false };
 }
 
 /** Expires every reservation past its deadline (alarm): charged the prompt estimate, marked estimated. */
-export function expireReservations(sql: SqlStorage, accountId: string, now: number): number {
+export function expireReservations(sql: SqlStorage, accountId: string, now: number, row?: AccountRow): number {
   const due = sql.exec<ReservationRow>('SELECT * FROM reservations WHERE expires_at <= ?', now).toArray();
   for (const res of due) {
     sql.exec(
@@ -138,7 +139,7 @@ export function expireReservations(sql: SqlStorage, accountId: string, now: numb
     settle(sql, accountId, {
       reservationId: res.id, inputTokens: res.prompt_tokens_estimate, outputTokens: 0, estimated: true,
       status: 'expired', model: '', latencyMs: now - res.created_at, ttftMs: null,
-    }, now);
+    }, now, row);
   }
   return due.length;
 }
