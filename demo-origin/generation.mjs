@@ -44,7 +44,7 @@ export function hash32(text) {
  * Small seeded PRNG (mulberry32), returning floats in [0, 1).
  * @param {number} seed
  */
-function prng(seed) {
+export function prng(seed) {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -11,7 +11,7 @@
  * DEMO_ORIGIN_SEND_USAGE (true|false), DEMO_ORIGIN_DEFAULT_MAX_TOKENS, DEMO_ORIGIN_MODELS,
  * DEMO_ORIGIN_FAIL, DEMO_ORIGIN_LOG_REQUESTS (true|false). Flags win over the environment.
  */
-import { toWebRequest } from '../scripts/lib/node-request.mjs';
+import { closeServer, listen, toWebRequest } from '../scripts/lib/node-http.mjs';
 import http from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -37,26 +37,12 @@ export async function startDemoOrigin({ port = 9100, host = '127.0.0.1', logRequ
       res.destroy();
     });
   });
-  await new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve(undefined);
-    });
-  });
-  const address = /** @type {import('node:net').AddressInfo} */ (server.address());
-  const urlHost = host.includes(':') ? `[${host}]` : host;
+  const { url, port: boundPort } = await listen(server, port, host);
   return {
-    url: `http://${urlHost}:${address.port}`,
-    port: address.port,
+    url,
+    port: boundPort,
     stats: origin.stats,
-    close() {
-      return new Promise((resolve) => {
-        server.close(() => resolve());
-        // Streams in flight and idle keep-alive sockets would otherwise hold close() open.
-        server.closeAllConnections();
-      });
-    },
+    close: () => closeServer(server),
   };
 }
 

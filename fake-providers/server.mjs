@@ -11,7 +11,7 @@
  * Deliveries are retried like the real providers do (5xx, 408, 429 and network errors; any other
  * status is final), only sooner: after 0.5, 1 and 2 s. One log line per delivery.
  */
-import { toWebRequest } from '../scripts/lib/node-request.mjs';
+import { closeServer, listen, toWebRequest } from '../scripts/lib/node-http.mjs';
 import http from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -102,26 +102,15 @@ async function startFake({ port, host, publicUrl, log, logRequests }, create) {
       res.end(JSON.stringify({ error: { type: 'api_error', message: 'The fake provider crashed; see its log.' } }));
     });
   });
-  await new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve(undefined);
-    });
-  });
-  const address = /** @type {import('node:net').AddressInfo} */ (server.address());
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+  const { url, port: boundPort } = await listen(server, port, host);
   fake = create(publicUrl ?? url, closing.signal);
   return {
     url,
-    port: address.port,
+    port: boundPort,
     fake,
     close() {
       closing.abort(); // pending delivery retries give up at once
-      return new Promise((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      return closeServer(server);
     },
   };
 }

@@ -1,21 +1,10 @@
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ADMIN, accountStub, call, callJson, createWorld, drainAlarms, type World } from '../helpers';
+import { prng } from '../../demo-origin/generation.mjs';
 import { control, deliverBtcpay, deliverStripe, installProviders, startTopup, type Signed } from '../payments';
 
 afterEach(() => vi.restoreAllMocks());
-
-/** mulberry32: the run is random but repeatable from its seed. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function checkInvariants(worlds: World[]) {
   for (const w of worlds) await drainAlarms(w.accountId);
@@ -46,7 +35,8 @@ async function checkInvariants(worlds: World[]) {
 
 describe('ledger invariants under a randomized run', () => {
   it('keeps every invariant over 1,000 operations of top-ups, usage, refunds, disputes, promotions and adjustments', async () => {
-    const random = rng(20261122);
+    // Random but repeatable from its seed (the demo origin's mulberry32).
+    const random = prng(20261122);
     const pick = <T>(items: T[]): T => items[Math.floor(random() * items.length)];
     const p = installProviders();
     const worlds = [await createWorld({ balanceMicros: 0 }), await createWorld({ balanceMicros: 0 }), await createWorld({ balanceMicros: 0 })];
