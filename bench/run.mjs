@@ -19,12 +19,12 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { isPortFree } from '../scripts/lib/ports.mjs';
 import { describeMachine } from './lib/machine.mjs';
-import { measureBusyAccount, measureMatrix, measurer } from './lib/plan.mjs';
+import { measureBusyAccount, measureFloor, measureMatrix, measurer } from './lib/plan.mjs';
 import { PORTKEY_VERSION } from './lib/portkey.mjs';
 import { probe } from './lib/probe.mjs';
 import { startProfile, summariseProfile } from './lib/profile.mjs';
 import { Supervisor } from './lib/processes.mjs';
-import { summarise, toMarkdown } from './lib/report.mjs';
+import { GOAL_CONCURRENCY, summarise, toMarkdown } from './lib/report.mjs';
 import { accountState, BENCH_CREDIT_MICROS } from './lib/seed.mjs';
 import { chatBody, portsFrom, startTargets } from './lib/targets.mjs';
 
@@ -93,9 +93,9 @@ async function main() {
   await mkdir(RESULTS_DIR, { recursive: true });
 
   const env = await startTargets(supervisor, { ports, buildDir: BUILD_DIR, chunks: settings.chunks, chunkDelayMs: settings.chunkDelayMs, profile: settings.profile, say });
-  const { targets, accountTarget, expectedText } = env;
+  const { targets, accountTarget, floorTargets, expectedText } = env;
   /** @type {Record<string, string>} */
-  const labels = Object.fromEntries([...targets, accountTarget].map((t) => [t.id, t.label]));
+  const labels = Object.fromEntries([...targets, accountTarget, ...floorTargets].map((t) => [t.id, t.label]));
 
   // Correctness first: a target that answers wrongly is not measured, it is reported.
   for (const target of targets) {
@@ -103,6 +103,10 @@ async function main() {
       const result = await probe(target, kind, chatBody(kind), expectedText);
       if (!result.ok) failures.push(`${target.id} ${kind}: ${result.reason}`);
     }
+  }
+  for (const target of floorTargets) {
+    const result = await probe(target, 'json', chatBody('json'), expectedText);
+    if (!result.ok) failures.push(`${target.id} json: ${result.reason}`);
   }
   if (failures.length) throw new Error(`targets answered incorrectly:\n  ${failures.join('\n  ')}`);
   say(`all ${targets.length} targets answer correctly (JSON and stream)`);
@@ -112,6 +116,7 @@ async function main() {
   const cells = await measureMatrix(targets, settings, measure, say);
   const gatewayTarget = /** @type {import('./lib/targets.mjs').Target} */ (targets.find((t) => t.id === 'gateway'));
   const busy = await measureBusyAccount(settings.smoke ? [accountTarget] : [gatewayTarget, accountTarget], settings, measure, say);
+  const floor = await measureFloor(floorTargets, settings, measure, GOAL_CONCURRENCY, say);
 
   // Last, so the inspector session cannot disturb the measurements above (it slows workerd).
   const profile = settings.profile ? await profileGateway(gatewayTarget, measure, env.bundle.scriptPath) : undefined;
@@ -126,7 +131,7 @@ async function main() {
     bundle: env.bundle && { bytes: env.bundle.bytes, gzipBytes: env.bundle.gzipBytes, wranglerGzipKiB: env.bundle.wranglerGzipKiB },
     targets: Object.entries(labels).map(([id, label]) => ({ id, label })),
     labels,
-    ...summarise({ cells, busy, bundle: env.bundle }),
+    ...summarise({ cells, busy, floor, bundle: env.bundle }),
     billing,
     ...(profile ? { profile } : {}),
     failures,

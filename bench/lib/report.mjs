@@ -16,6 +16,7 @@ const MIB = 1024;
  * @typedef {{ load: Run[], streams: Run[] }} TargetRuns
  * @typedef {{ mode: 'json' | 'stream', concurrency: number, byTarget: Record<string, TargetRuns> }} Cell
  * @typedef {{ target: string, concurrency: number, runs: Run[] }} BusyCell
+ * @typedef {{ concurrency: number, byTarget: Record<string, Run[]> }} FloorCell  floor variants, forward-only first
  */
 
 /** CPU µs per answered request in the server's process tree. @param {Run} run */
@@ -61,9 +62,9 @@ function summariseTarget(runs, origin) {
 }
 
 /**
- * @param {{ cells: Cell[], busy: BusyCell[], bundle: { bytes: number, gzipBytes: number, wranglerGzipKiB: number | null } }} raw
+ * @param {{ cells: Cell[], busy: BusyCell[], floor?: FloorCell, bundle: { bytes: number, gzipBytes: number, wranglerGzipKiB: number | null } }} raw
  */
-export function summarise({ cells, busy, bundle }) {
+export function summarise({ cells, busy, floor, bundle }) {
   const measurements = cells.flatMap((cell) =>
     Object.entries(cell.byTarget).map(([target, runs]) => ({
       target, mode: cell.mode, concurrency: cell.concurrency, runs: runs.load.length,
@@ -105,7 +106,24 @@ export function summarise({ cells, busy, bundle }) {
     errors: cell.runs.reduce((n, r) => n + r.errors + r.mismatches + (r.timeouts ?? 0), 0),
     cpuUsPerRequest: median(cell.runs.map(cpuPerRequest)),
   }));
-  return { measurements, ratios, goals, busyAccount };
+  return { measurements, ratios, goals, busyAccount, floor: floor ? summariseFloor(floor) : [] };
+}
+
+/**
+ * Each floor variant's medians and its throughput over the forward-only variant's, paired by round.
+ * @param {FloorCell} floor
+ */
+function summariseFloor(floor) {
+  const [baseline] = Object.keys(floor.byTarget);
+  return Object.entries(floor.byTarget).map(([target, runs]) => ({
+    target,
+    concurrency: floor.concurrency,
+    runs: runs.length,
+    rps: median(runs.map((r) => r.rps)),
+    p50Ms: median(runs.map((r) => r.p50)),
+    cpuUsPerRequest: median(runs.map(cpuPerRequest)),
+    overForwardOnlyRps: pairedMedian(runs, floor.byTarget[baseline], (x, y) => ratio(x.rps, y.rps)),
+  }));
 }
 
 const fmt = {
@@ -147,6 +165,12 @@ export function toMarkdown(results) {
     lines.push('', '| one busy account | conc. | admitted req/s | p50 ms | p99 ms | refused | CPU µs/req |', '|---|---:|---:|---:|---:|---:|---:|');
     for (const b of results.busyAccount) {
       lines.push(`| ${labels[b.target] ?? b.target} | ${b.concurrency} | ${fmt.int(b.admittedRps)} | ${fmt.ms(b.p50Ms)} | ${fmt.ms(b.p99Ms)} | ${fmt.int(b.refused)} | ${fmt.int(b.cpuUsPerRequest)} |`);
+    }
+  }
+  if (results.floor?.length) {
+    lines.push('', `| the runtime's floor (JSON, c=${results.floor[0].concurrency}, no gateway code) | req/s | p50 ms | CPU µs/req | over forward only |`, '|---|---:|---:|---:|---:|');
+    for (const f of results.floor) {
+      lines.push(`| ${labels[f.target] ?? f.target} | ${fmt.int(f.rps)} | ${fmt.ms(f.p50Ms)} | ${fmt.int(f.cpuUsPerRequest)} | ${fmt.x(f.overForwardOnlyRps)} |`);
     }
   }
   lines.push(

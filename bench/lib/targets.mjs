@@ -43,7 +43,7 @@ const CREDENTIAL_SECRET = 'BENCH_ORIGIN_KEY';
 
 /** Ports from a base: origin, pass-through, gateway, Portkey, account object. @param {number} base @returns {Ports} */
 export function portsFrom(base) {
-  return { origin: base, passthrough: base + 1, gateway: base + 2, portkey: base + 3, accountObject: base + 4, inspector: base + 5 };
+  return { origin: base, passthrough: base + 1, gateway: base + 2, portkey: base + 3, accountObject: base + 4, inspector: base + 5, floor: base + 6 };
 }
 
 /**
@@ -73,7 +73,7 @@ export async function startTargets(supervisor, { ports, buildDir, chunks, chunkD
   const bundle = await bundleWorker(supervisor, { name: 'gateway', config: join(ROOT, 'wrangler.toml'), outDir: join(buildDir, 'gateway'), cwd: ROOT });
   const doBundle = await bundleWorker(supervisor, { name: 'do-bench', config: join(ROOT, 'bench', 'do-bench', 'wrangler.toml'), outDir: join(buildDir, 'do-bench'), cwd: ROOT });
 
-  say('starting the origin, Portkey and three workerd instances…');
+  say('starting the origin, Portkey and four workerd instances…');
   const originUrl = `http://127.0.0.1:${ports.origin}`;
   const originKey = randomBytes(16).toString('hex');
   const originPid = await startNodeServer(supervisor, {
@@ -98,6 +98,11 @@ export async function startTargets(supervisor, { ports, buildDir, chunks, chunkD
     bindings: {}, logFile: join(logs, 'do-bench.log'),
   });
 
+  const floor = await startWorker(supervisor, {
+    name: 'floor', scriptPath: join(ROOT, 'bench', 'floor', 'worker.js'), port: ports.floor, compat, stateDir: join(buildDir, 'state', 'floor'),
+    objects: { FLOOR: 'FloorObject' }, bindings: { ORIGIN_URL: originUrl, ORIGIN_KEY: originKey }, logFile: join(logs, 'floor.log'),
+  });
+
   say('applying D1 migrations and seeding the gateway through its admin API…');
   await applyMigrations(gateway.mf, join(ROOT, 'migrations'));
   await applyMigrations(accountObject.mf, join(ROOT, 'migrations'));
@@ -115,9 +120,17 @@ export async function startTargets(supervisor, { ports, buildDir, chunks, chunkD
   ];
   /** @type {Target} */
   const accountTarget = { id: 'account-object', label: 'account object alone (admit + settle)', url: `${accountObject.url}/admit-settle`, headers: {}, pids: accountObject.pids };
+  /** The runtime's cost of the design's contract, with none of the gateway's own work (bench/floor/worker.js). @type {Target[]} */
+  const floorTargets = [
+    { id: 'floor-direct', label: 'forward only', url: `${floor.url}/direct${chat}`, headers: {}, pids: floor.pids },
+    { id: 'floor-rpc', label: '+ one RPC to an object that does nothing', url: `${floor.url}/rpc${chat}`, headers: {}, pids: floor.pids },
+    { id: 'floor-write', label: '+ one RPC with one write transaction', url: `${floor.url}/write${chat}`, headers: {}, pids: floor.pids },
+    { id: 'floor-write2', label: '+ two RPCs, a write transaction each (admit, settle)', url: `${floor.url}/write2${chat}`, headers: {}, pids: floor.pids },
+  ];
   return {
     targets,
     accountTarget,
+    floorTargets,
     bundle,
     portkey,
     gateway: { url: gateway.url, adminToken, accountId: seeded.accountId, mf: gateway.mf },

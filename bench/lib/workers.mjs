@@ -76,6 +76,7 @@ export async function bundleWorker(supervisor, { name, config, outDir, cwd }) {
  * @property {string} [stateDir]   when set: KV KEYS, D1 DB, DO ACCOUNT (SQLite), AE USAGE, persisted here
  * @property {string} logFile      the runtime's stdout/stderr
  * @property {number} [inspectorPort] open the DevTools inspector here (profiling only: it slows workerd)
+ * @property {Record<string, string>} [objects] instead of the gateway's bindings: only these SQLite Durable Object classes (binding → class), persisted in stateDir
  */
 
 /**
@@ -84,10 +85,12 @@ export async function bundleWorker(supervisor, { name, config, outDir, cwd }) {
  * @param {WorkerSpec} spec
  * @returns {Promise<{ url: string, pids: number[], mf: import('miniflare').Miniflare }>}
  */
-export async function startWorker(supervisor, { name, scriptPath, port, compat, bindings, stateDir, logFile, inspectorPort }) {
+export async function startWorker(supervisor, { name, scriptPath, port, compat, bindings, stateDir, logFile, inspectorPort, objects }) {
   const { Miniflare } = /** @type {typeof import('miniflare')} */ (await import(MINIFLARE_PATH));
   const log = createWriteStream(logFile, { flags: 'a' });
-  const stateful = stateDir
+  const stateful = objects
+    ? { durableObjects: Object.fromEntries(Object.entries(objects).map(([binding, className]) => [binding, { className, useSQLite: true }])) }
+    : stateDir
     ? {
         kvNamespaces: { KEYS: 'bench-keys' },
         d1Databases: { DB: 'bench-db' },

@@ -1,0 +1,73 @@
+/**
+ * Bench only: what the runtime itself charges for the design's hot-path contract (one Durable
+ * Object round trip before the origin, a durable write for the reservation and one for the
+ * charge), with none of the gateway's own work. Every path forwards to the origin exactly as the
+ * pass-through worker does; they differ only in what happens around the forward:
+ *
+ *   /direct/…       nothing (the pass-through, in this same worker)
+ *   /rpc/…          one RPC to an object that does nothing
+ *   /write/…        one RPC that runs one write transaction (read a balance, insert a reservation)
+ *   /write2/…       that, then after the origin answers a second one (mark it settled, debit)
+ *
+ * So the gateway can never be faster than the matching row, whatever it does in JavaScript.
+ */
+import { DurableObject } from 'cloudflare:workers';
+
+export class FloorObject extends DurableObject {
+  /** @param {DurableObjectState} ctx @param {unknown} env */
+  constructor(ctx, env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec('CREATE TABLE IF NOT EXISTS reservation (id TEXT PRIMARY KEY, amount INTEGER NOT NULL, settled INTEGER NOT NULL)');
+    this.sql.exec('CREATE TABLE IF NOT EXISTS balance (id INTEGER PRIMARY KEY, micros INTEGER NOT NULL)');
+    this.sql.exec('INSERT OR IGNORE INTO balance VALUES (1, 1000000000000)');
+  }
+
+  nothing() {
+    return true;
+  }
+
+  /** @param {string} id */
+  reserve(id) {
+    return this.ctx.storage.transactionSync(() => {
+      const { micros } = this.sql.exec('SELECT micros FROM balance WHERE id = 1').one();
+      this.sql.exec('INSERT INTO reservation VALUES (?, 100, 0)', id);
+      return micros;
+    });
+  }
+
+  /** @param {string} id */
+  settle(id) {
+    return this.ctx.storage.transactionSync(() => {
+      this.sql.exec('UPDATE reservation SET settled = 1 WHERE id = ?', id);
+      this.sql.exec('UPDATE balance SET micros = micros - 36 WHERE id = 1');
+      return true;
+    });
+  }
+}
+
+export default {
+  /**
+   * @param {Request} request
+   * @param {{ ORIGIN_URL: string, ORIGIN_KEY: string, FLOOR: DurableObjectNamespace<FloorObject> }} env
+   */
+  async fetch(request, env) {
+    const { pathname, search } = new URL(request.url);
+    const slash = pathname.indexOf('/', 1);
+    const mode = pathname.slice(1, slash);
+    const stub = env.FLOOR.get(env.FLOOR.idFromName('one-account'));
+    const id = crypto.randomUUID();
+    if (mode === 'rpc') await stub.nothing();
+    else if (mode === 'write' || mode === 'write2') await stub.reserve(id);
+    else if (mode !== 'direct') return new Response('not found', { status: 404 });
+    const response = await fetch(env.ORIGIN_URL + pathname.slice(slash) + search, {
+      method: request.method,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${env.ORIGIN_KEY}` },
+      body: request.body,
+    });
+    if (mode !== 'write2') return response;
+    const body = await response.arrayBuffer();
+    await stub.settle(id);
+    return new Response(body, response);
+  },
+};
