@@ -11,12 +11,14 @@ import { requireAccount } from './middleware/account-auth';
 import { requireAdmin } from './middleware/admin-auth';
 import { requestId } from './middleware/request-id';
 import { accountRoutes } from './routes/api/account';
+import { accountAnalyticsRoutes, adminAnalyticsRoutes } from './routes/api/analytics';
 import { adminAccountRoutes } from './routes/api/admin-accounts';
 import { adminBillingRoutes } from './routes/api/admin-billing';
 import { adminServiceRoutes } from './routes/api/admin-services';
 import { billingRoutes } from './routes/api/billing';
 import { webhookRoutes } from './routes/api/webhooks';
 import { keyRoutes } from './routes/api/keys';
+import { authRoutes, devMailRoutes, meRoutes } from './routes/api/identity';
 import { openApiDocument } from './routes/api/openapi';
 import { inference } from './routes/v1/inference';
 import { listModels } from './routes/v1/models';
@@ -41,9 +43,13 @@ export function createApp() {
   app.get('/api/health', (c) => c.json({ ok: true }));
   const openapi = openApiDocument();
   app.get('/api/openapi.json', (c) => c.json(openapi));
+  app.route('/api/auth', authRoutes);
+  app.route('/api/me', meRoutes);
+  app.route('/api/dev/mail', devMailRoutes);
   app.use('/api/account', requireAccount());
   app.use('/api/account/*', requireAccount());
   app.route('/api/account', accountRoutes);
+  app.route('/api/account/analytics', accountAnalyticsRoutes);
   app.route('/api/account/keys', keyRoutes);
   app.route('/api/account', billingRoutes);
   app.route('/api/webhooks', webhookRoutes);
@@ -51,5 +57,6 @@ export function createApp() {
   app.route('/api/admin/accounts', adminAccountRoutes);
   app.route('/api/admin/services', adminServiceRoutes);
   app.route('/api/admin', adminBillingRoutes);
+  app.route('/api/admin/analytics', adminAnalyticsRoutes);
   return app;
 }

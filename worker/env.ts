@@ -6,26 +6,51 @@ import type { AccountObject } from './durable-objects/account';
 import type { KeyIndexEntry } from './services/key-index';
 
 /** Bindings from wrangler.toml plus secrets (`wrangler secret` / `.dev.vars`). */
-export interface Env extends Omit<Cloudflare.Env, 'ACCOUNT'> {
+// The identity and mail settings are declared here (optional strings) rather than taken from the
+// generated types, which type `wrangler.toml` vars as literals and pick up local .dev.vars names.
+type Declared = 'ACCOUNT' | 'BETTER_AUTH_SECRET' | 'ADMIN_EMAILS' | 'MAIL_MODE' | 'MAIL_API_URL' | 'MAIL_API_KEY' | 'MAIL_FROM';
+export interface Env extends Omit<Cloudflare.Env, Declared> {
   ACCOUNT: DurableObjectNamespace<AccountObject>;
-  /** Bearer token for `/api/admin/*` until operator sign-in exists. */
+  /** Bearer token for `/api/admin/*` (automation; people sign in with an admin session). */
   ADMIN_TOKEN?: string;
+  /** Signs session cookies, encrypts TOTP secrets and keys the CSRF tokens (secret, ≥ 32 chars). */
+  BETTER_AUTH_SECRET?: string;
+  /** Comma-separated e-mail addresses that get the admin role when they sign up. */
+  ADMIN_EMAILS?: string;
+  /** 'outbox' writes mail to D1 instead of sending it (local development and tests only). */
+  MAIL_MODE?: string;
+  /** Production mail: the HTTP e-mail API's endpoint (Resend-style), its key (secret) and the From address. */
+  MAIL_API_URL?: string;
+  MAIL_API_KEY?: string;
+  MAIL_FROM?: string;
   /** Reservation lifetime before the alarm expires it (ms). */
   RESERVATION_TTL_MS?: string;
   /** Origin credentials are looked up by the name a service stores (`originCredentialSecret`). */
   [secret: string]: unknown;
 }
 
-/** Who is calling a management route. */
+/**
+ * Who is calling a management route: the admin (by ADMIN_TOKEN, or a signed-in admin with
+ * `userId`), or an account (by a management key `keyId`, or a signed-in user `userId`).
+ */
 export type Principal =
-  | { kind: 'admin' }
-  | { kind: 'account'; accountId: string; keyId: string };
+  | { kind: 'admin'; userId?: string }
+  | { kind: 'account'; accountId: string; keyId: string; userId?: undefined }
+  | { kind: 'account'; accountId: string; userId: string; keyId?: undefined };
+
+/** The signed-in user and session, as better-auth reports them. */
+export interface SessionInfo {
+  session: { id: string; userId: string; expiresAt: Date };
+  user: { id: string; email: string; name: string; role?: string | null; emailVerified: boolean; twoFactorEnabled?: boolean | null };
+}
 
 export interface AppEnv {
   Bindings: Env;
   Variables: {
     requestId: string;
     principal: Principal;
+    /** The session cookie's session, once loaded (null: no valid session). */
+    session: SessionInfo | null;
     /** The inference key's index entry, set by apiKeyAuth on /v1/*. */
     apiKey: KeyIndexEntry;
   };

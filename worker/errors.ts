@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'invalid_api_key'
   | 'unauthorized'
   | 'forbidden'
+  | 'csrf_failed'
   | 'model_not_allowed'
   | 'key_revoked'
   | 'key_expired'
@@ -43,6 +44,7 @@ const STATUS: Record<ErrorCode, number> = {
   invalid_api_key: 401,
   unauthorized: 401,
   forbidden: 403,
+  csrf_failed: 403,
   model_not_allowed: 403,
   key_revoked: 401,
   key_expired: 401,

@@ -3,14 +3,15 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { demoStillWorks, seedDemo } from './seed.mjs';
 
 /**
- * Reuse the demo record in `file` if its API key still works on this gateway; otherwise seed
- * fresh demo data through the admin API and write the file (mode 0600: it holds secrets).
+ * Reuse the demo record in `file` if it names the demo users and its API key still works on this
+ * gateway; otherwise seed demo data through the sign-up and admin APIs and write the file (mode 0600: it holds secrets).
  * @param {import('./seed.d.mts').SeedOptions & { file: string }} options
  * @returns {Promise<{ demo: import('./seed.d.mts').DemoRecord, reused: boolean }>}
  */
 export async function ensureDemo({ file, ...options }) {
   const saved = await readDemoFile(file);
-  if (saved && saved.gatewayUrl === options.gatewayUrl && (await demoStillWorks(saved, options))) {
+  // A record from before sign-in existed (no demo users) is seeded afresh.
+  if (saved && saved.gatewayUrl === options.gatewayUrl && saved.userEmail && saved.adminEmail && (await demoStillWorks(saved, options))) {
     return { demo: saved, reused: true };
   }
   const demo = await seedDemo(options);

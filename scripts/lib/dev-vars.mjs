@@ -32,9 +32,10 @@ function token(length, alphabet) {
 }
 
 /**
- * Make sure `.dev.vars` holds the local secrets: ADMIN_TOKEN, DEMO_ORIGIN_KEY, and the fake
+ * Make sure `.dev.vars` holds the local secrets: ADMIN_TOKEN, DEMO_ORIGIN_KEY, the fake
  * payment providers' keys (Stripe test-mode key and webhook secret, BTCPay API key, store id and
- * webhook secret), plus `fixed` values such as the fakes' URLs. A missing file is created; a
+ * webhook secret), BETTER_AUTH_SECRET, and the local-only settings MAIL_MODE=outbox and
+ * ADMIN_EMAILS=admin@example.com, plus `fixed` values such as the fakes' URLs. A missing file is created; a
  * file missing some of them gets those appended; existing values are never changed.
  * @param {string} file
  * @param {Record<string, string>} [fixed] values to write when absent, e.g. STRIPE_API_BASE
@@ -58,6 +59,12 @@ export async function ensureDevVars(file, fixed = {}) {
     BTCPAY_API_KEY: () => randomBytes(20).toString('hex'), // BTCPay's keys are 40 hex digits
     BTCPAY_STORE_ID: () => token(44, BASE58),
     BTCPAY_WEBHOOK_SECRET: () => token(32, BASE58),
+    // Signs sessions and CSRF tokens, encrypts TOTP secrets; random per machine.
+    BETTER_AUTH_SECRET: () => randomBytes(32).toString('base64url'),
+    // Mail goes to the local outbox (/api/dev/mail, the dashboard's /dev/mail), never the network.
+    MAIL_MODE: () => 'outbox',
+    // The demo admin (scripts/lib/seed.mjs) gets the admin role at sign-up.
+    ADMIN_EMAILS: () => 'admin@example.com',
     ...Object.fromEntries(Object.entries(fixed).map(([key, value]) => [key, () => value])),
   };
   const created = Object.keys(wanted).filter((key) => !existing[key]);

@@ -4,15 +4,21 @@
 export interface DemoRecord {
   gatewayUrl: string;
   dashboardUrl: string;
-  /** API key of the "Demo" account ($10.00 of credit). */
+  /** API key of the demo user's own billing account ($10.00 of credit). */
   apiKey: string;
+  /** The demo operator (role admin): sign in on the dashboard with these. */
+  adminEmail: string;
+  adminPassword: string;
+  /** The demo user, owner of the funded account. */
+  userEmail: string;
+  userPassword: string;
   /** API key of the "Low balance demo" account (300 µUSD of credit). */
   lowBalanceApiKey: string;
   model: 'demo-llm';
   embeddingModel: 'demo-embed';
   accountId: string;
   lowBalanceAccountId: string;
-  /** Management key secret of the "Demo" account. */
+  /** Management key secret of the demo user's account. */
   managementKey: string;
   /** Never the token itself; it lives in .dev.vars. */
   adminToken: string;
@@ -27,6 +33,10 @@ export interface SeedOptions {
   originUrl?: string;
   /** Recorded in the result. Default http://127.0.0.1:8788. */
   dashboardUrl?: string;
+  /** The demo admin's address; must be in ADMIN_EMAILS. Default admin@example.com. */
+  adminEmail?: string;
+  /** The demo user's address. Default demo@example.com. */
+  userEmail?: string;
   /** Defaults to the global fetch; tests may pass SELF.fetch. */
   fetch?: typeof fetch;
 }
@@ -42,11 +52,13 @@ export interface DemoServiceBody {
 
 export const DEMO_CREDIT_MICROS: 10_000_000;
 export const LOW_BALANCE_CREDIT_MICROS: 300;
+export const DEMO_ADMIN_EMAIL: 'admin@example.com';
+export const DEMO_USER_EMAIL: 'demo@example.com';
 
 /** The demo services in the admin API's body shape. */
 export function demoServices(originBaseUrl: string): DemoServiceBody[];
 
-/** Create the demo services (reusing existing ones by name), two funded accounts and their keys. */
+/** Create the demo services, the demo admin and user (real sign-up + outbox verification), fund the user's account and the low-balance account, and issue their keys. */
 export function seedDemo(options: SeedOptions): Promise<DemoRecord>;
 
 /** Whether a saved demo record's API key still lists models on this gateway. */

@@ -87,7 +87,7 @@ export const usageEvents = sqliteTable(
     estimated: integer('estimated', { mode: 'boolean' }).notNull(),
     createdAt: integer('created_at').notNull(),
   },
-  (t) => [index('usage_account_time').on(t.accountId, t.createdAt), index('usage_key_time').on(t.keyId, t.createdAt)],
+  (t) => [index('usage_account_time').on(t.accountId, t.createdAt), index('usage_key_time').on(t.keyId, t.createdAt), index('usage_time').on(t.createdAt)],
 );
 
 /** Mirror of each account object's journal; (account, seq) and (account, idempotency key) are unique. */
@@ -226,3 +226,5 @@ export const auditLog = sqliteTable('audit_log', {
   details: text('details'),
   createdAt: integer('created_at').notNull(),
 });
+
+export * from './auth-schema';

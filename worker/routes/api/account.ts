@@ -1,6 +1,6 @@
 /**
  * @module routes/api/account
- * `/api/account`: the caller's balance, journal and usage.
+ * `/api/account`: the caller's balance, journal and usage (JSON pages and a CSV export).
  */
 import { and, desc, eq, gte, lt, or, sql } from 'drizzle-orm';
 import { Hono } from 'hono';
@@ -30,6 +30,20 @@ export function balanceView(summary: { accountId: string; status: string; balanc
   };
 }
 
+const CSV_MAX_ROWS = 10_000;
+const csvField = (value: string): string => (/[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value);
+
+/** The WHERE terms of a usage query: this account, the time range, optional key and model. */
+function usageFilters(accountId: string, q: { from?: string; to?: string; keyId?: string; model?: string }) {
+  const now = Date.now();
+  const from = instant(q.from, now - 30 * DAY_MS, 'from');
+  const to = instant(q.to, now + 1, 'to');
+  const filters = [eq(usageEvents.accountId, accountId), gte(usageEvents.createdAt, from), lt(usageEvents.createdAt, to)];
+  if (q.keyId) filters.push(eq(usageEvents.keyId, q.keyId));
+  if (q.model) filters.push(eq(usageEvents.model, q.model));
+  return filters;
+}
+
 export const accountRoutes = new Hono<AppEnv>()
   .get('/', async (c) => {
     const accountId = callerAccount(c);
@@ -44,15 +58,19 @@ export const accountRoutes = new Hono<AppEnv>()
     const entries = await accountObject(c.env, callerAccount(c)).journal(query);
     return c.json({ entries, nextBefore: entries.length === query.limit ? entries[entries.length - 1].seq : null });
   })
+  .get('/usage.csv', async (c) => {
+    // Same filters as /usage, newest first, one file of at most CSV_MAX_ROWS rows.
+    const filters = usageFilters(callerAccount(c), queryParams(c, UsageQuery));
+    const rows = await database(c.env.DB).select().from(usageEvents).where(and(...filters)).orderBy(desc(usageEvents.createdAt), desc(usageEvents.id)).limit(CSV_MAX_ROWS);
+    const lines = ['time,request_id,key_id,model,endpoint,input_tokens,output_tokens,cost_usd,price_version,latency_ms,status'];
+    for (const r of rows) {
+      lines.push([new Date(r.createdAt).toISOString(), r.id, r.keyId, r.model, r.endpoint, r.inputTokens, r.outputTokens, microsToUsd(r.costMicros), r.priceVersion, r.latencyMs, r.status].map((v) => csvField(String(v))).join(','));
+    }
+    return c.body(lines.join('\r\n') + '\r\n', 200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="usage.csv"' });
+  })
   .get('/usage', async (c) => {
-    const accountId = callerAccount(c);
     const q = queryParams(c, UsageQuery);
-    const now = Date.now();
-    const from = instant(q.from, now - 30 * DAY_MS, 'from');
-    const to = instant(q.to, now + 1, 'to');
-    const filters = [eq(usageEvents.accountId, accountId), gte(usageEvents.createdAt, from), lt(usageEvents.createdAt, to)];
-    if (q.keyId) filters.push(eq(usageEvents.keyId, q.keyId));
-    if (q.model) filters.push(eq(usageEvents.model, q.model));
+    const filters = usageFilters(callerAccount(c), q);
     const db = database(c.env.DB);
     const where = and(...filters);
     const page = [...filters];

@@ -3,17 +3,14 @@
  * `/api/admin/accounts`: create accounts, issue management keys, credit/debit with a reason
  * (journaled, idempotent), suspend, read balance and journal.
  */
-import { desc } from 'drizzle-orm';
 import { Hono } from 'hono';
-import { database } from '../../db/client';
-import { accounts } from '../../db/schema';
 import type { AppEnv } from '../../env';
 import { ApiError } from '../../errors';
 import { newId } from '../../lib/ids';
 import { accountObject, createAccount, issueKey, NO_LIMITS } from '../../services/accounts';
-import { audit } from '../../services/audit';
+import { actorOf, audit } from '../../services/audit';
 import { balanceView } from './account';
-import { AdjustmentInput, CreateAccountInput, JournalQuery, keyView, StatusInput, WriteOffInput } from './schemas';
+import { AccountSearchQuery, AdjustmentInput, CreateAccountInput, JournalQuery, keyView, StatusInput, WriteOffInput } from './schemas';
 import { jsonBody, queryParams } from './validate';
 
 async function existingAccount(c: { env: AppEnv['Bindings'] }, id: string) {
@@ -30,8 +27,22 @@ export const adminAccountRoutes = new Hono<AppEnv>()
     return c.json({ account: { ...account, createdAt: new Date(account.createdAt).toISOString() }, managementKey: { id: key.id, prefix: key.prefix, secret } }, 201);
   })
   .get('/', async (c) => {
-    const rows = await database(c.env.DB).select().from(accounts).orderBy(desc(accounts.createdAt)).limit(500);
-    return c.json({ accounts: rows.map((r) => ({ ...r, createdAt: new Date(r.createdAt).toISOString() })) });
+    // Search by id, name or the owner's e-mail; balances come from each account's object, so
+    // the page is bounded (limit ≤ 200).
+    const { q, limit } = queryParams(c, AccountSearchQuery);
+    const like = q ? `%${q.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%` : null;
+    const { results } = await c.env.DB.prepare(
+      `SELECT a.id, a.name, a.status, a.created_at, u.email AS owner_email
+       FROM accounts a LEFT JOIN user_accounts ua ON ua.account_id = a.id LEFT JOIN auth_user u ON u.id = ua.user_id
+       WHERE ?1 IS NULL OR a.id LIKE ?1 ESCAPE '\\' OR a.name LIKE ?1 ESCAPE '\\' OR u.email LIKE ?1 ESCAPE '\\'
+       ORDER BY a.created_at DESC, a.id DESC LIMIT ?2`,
+    ).bind(like, limit).all<{ id: string; name: string; status: string; created_at: number; owner_email: string | null }>();
+    const summaries = await Promise.all(results.map((r) => accountObject(c.env, r.id).summary()));
+    return c.json({
+      accounts: results.map((r, i) => ({
+        id: r.id, name: r.name, status: r.status, ownerEmail: r.owner_email, balanceMicros: summaries[i].balanceMicros, createdAt: new Date(r.created_at).toISOString(),
+      })),
+    });
   })
   .get('/:id', async (c) => {
     const row = await existingAccount(c, c.req.param('id'));
@@ -48,7 +59,7 @@ export const adminAccountRoutes = new Hono<AppEnv>()
       kind: input.amountMicros > 0 ? 'credit' : 'debit',
       counterAccount: 'sys:adjustments',
     });
-    if (!duplicate) await audit(c.env, 'admin', 'account.adjust', row.id, { amountMicros: input.amountMicros, reason: input.reason, seq: entry.seq });
+    if (!duplicate) await audit(c.env, actorOf(c), 'account.adjust', row.id, { amountMicros: input.amountMicros, reason: input.reason, seq: entry.seq });
     return c.json({ entry, balanceMicros: entry.balanceAfterMicros, duplicate }, duplicate ? 200 : 201);
   })
   .post('/:id/write-off', async (c) => {
@@ -62,7 +73,7 @@ export const adminAccountRoutes = new Hono<AppEnv>()
     const { entry } = await account.postEntry({
       idempotencyKey: `writeoff:${row.id}:${newId('wo')}`, kind: 'writeoff', amountMicros: -balanceMicros, counterAccount: 'sys:writeoff', reason,
     });
-    await audit(c.env, 'admin', 'account.write_off', row.id, { amountMicros: -balanceMicros, reason, seq: entry.seq });
+    await audit(c.env, actorOf(c), 'account.write_off', row.id, { amountMicros: -balanceMicros, reason, seq: entry.seq });
     return c.json({ entry, balanceMicros: entry.balanceAfterMicros }, 201);
   })
   .post('/:id/status', async (c) => {
@@ -70,7 +81,7 @@ export const adminAccountRoutes = new Hono<AppEnv>()
     const { status } = await jsonBody(c, StatusInput);
     const summary = await accountObject(c.env, row.id).setStatus(status);
     await c.env.DB.prepare('UPDATE accounts SET status = ? WHERE id = ?').bind(status, row.id).run();
-    await audit(c.env, 'admin', `account.${status === 'suspended' ? 'suspend' : 'activate'}`, row.id, null);
+    await audit(c.env, actorOf(c), `account.${status === 'suspended' ? 'suspend' : 'activate'}`, row.id, null);
     return c.json({ account: { ...balanceView(summary), name: row.name } });
   })
   .post('/:id/management-keys', async (c) => {
@@ -84,7 +95,7 @@ export const adminAccountRoutes = new Hono<AppEnv>()
     const key = await account.getKey(c.req.param('keyId'));
     if (!key || key.kind !== 'management') throw new ApiError({ code: 'not_found', message: `No management key '${c.req.param('keyId')}' in this account.` });
     const revoked = await account.revokeKey(key.id);
-    await audit(c.env, 'admin', 'management_key.revoke', row.id, { keyId: key.id });
+    await audit(c.env, actorOf(c), 'management_key.revoke', row.id, { keyId: key.id });
     return c.json({ key: keyView(revoked ?? key) });
   })
   .get('/:id/keys', async (c) => {

@@ -12,7 +12,7 @@ import type { AppEnv } from '../../env';
 import { ApiError } from '../../errors';
 import { normaliseCode } from '../../payments/promotions';
 import { reconcile } from '../../payments/reconcile';
-import { audit } from '../../services/audit';
+import { actorOf, audit } from '../../services/audit';
 import { topupView } from './billing';
 import { jsonBody } from './validate';
 
@@ -31,7 +31,7 @@ export const adminBillingRoutes = new Hono<AppEnv>()
     const db = database(c.env.DB);
     const inserted = await db.insert(promotionCodes).values({ code, amountMicros: input.amountMicros, maxUses: input.maxUses, uses: 0, expiresAt, createdAt: Date.now() }).onConflictDoNothing().returning();
     if (!inserted.length) throw new ApiError({ code: 'conflict', message: `A promotion code '${code}' exists.` });
-    await audit(c.env, 'admin', 'promotion.create', code, input);
+    await audit(c.env, actorOf(c), 'promotion.create', code, input);
     return c.json({ promotion: inserted[0] }, 201);
   })
   .get('/promotions', async (c) => c.json({ promotions: await database(c.env.DB).select().from(promotionCodes).orderBy(desc(promotionCodes.createdAt)) }))
@@ -45,7 +45,7 @@ export const adminBillingRoutes = new Hono<AppEnv>()
     const db = database(c.env.DB);
     const updated = await db.update(reviewItems).set({ status: 'resolved', resolvedAt: Date.now() }).where(eq(reviewItems.id, c.req.param('id'))).returning();
     if (!updated.length) throw new ApiError({ code: 'not_found', message: `No review item '${c.req.param('id')}'.` });
-    await audit(c.env, 'admin', 'review.resolve', c.req.param('id'), { note });
+    await audit(c.env, actorOf(c), 'review.resolve', c.req.param('id'), { note });
     return c.json({ review: updated[0] });
   })
   .post('/reconcile', async (c) => c.json({ report: await reconcile(c.env) }))

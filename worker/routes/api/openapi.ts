@@ -4,19 +4,37 @@
  */
 import { z } from 'zod';
 import { CreatePromotionInput } from './admin-billing';
+import { AdminAnalyticsQuery, AnalyticsQuery } from './analytics';
 import { AutoRechargeInput, CreateTopupInput, RedeemInput, TransactionsQuery } from './billing';
 import {
-  AdjustmentInput, CreateAccountInput, CreateKeyInput, CreateServiceInput, JournalQuery, StatusInput, UpdateKeyInput, UpdateServiceInput, UsageQuery, WriteOffInput,
+  AccountSearchQuery, AdjustmentInput, CreateAccountInput, CreateKeyInput, CreateServiceInput, JournalQuery, StatusInput, UpdateKeyInput, UpdateServiceInput, UsageQuery, WriteOffInput,
 } from './schemas';
 
-type Auth = 'admin' | 'management' | 'none';
+/** admin: ADMIN_TOKEN or an admin's session; management: an mk-gw- key or a session; session: a session only. */
+type Auth = 'admin' | 'management' | 'session' | 'none';
 interface Operation { method: string; path: string; summary: string; auth: Auth; body?: z.ZodType; query?: z.ZodObject; created?: boolean }
 
 const OPERATIONS: Operation[] = [
   { method: 'get', path: '/api/health', summary: 'Liveness', auth: 'none' },
+  { method: 'post', path: '/api/auth/sign-up/email', summary: 'Sign up {name, email, password (10–128 chars)}; creates the billing account and mails a verification link (better-auth)', auth: 'none' },
+  { method: 'get', path: '/api/auth/verify-email', summary: 'The mailed link: verifies the address, signs in and redirects (302) to callbackURL', auth: 'none' },
+  { method: 'post', path: '/api/auth/sign-in/email', summary: 'Sign in {email, password}; {twoFactorRedirect:true} when TOTP is on; 429 after 5 failures per address in 15 min', auth: 'none' },
+  { method: 'post', path: '/api/auth/two-factor/verify-totp', summary: 'Second sign-in step, or confirming two-factor after enable {code}', auth: 'none' },
+  { method: 'post', path: '/api/auth/sign-out', summary: 'End the session', auth: 'session' },
+  { method: 'get', path: '/api/auth/get-session', summary: 'The session and user, or null', auth: 'none' },
+  { method: 'post', path: '/api/auth/request-password-reset', summary: 'Mail a password reset link {email, redirectTo}', auth: 'none' },
+  { method: 'post', path: '/api/auth/reset-password', summary: 'Set a new password with the mailed token {newPassword, token}', auth: 'none' },
+  { method: 'post', path: '/api/auth/change-password', summary: 'Change the password {currentPassword, newPassword, revokeOtherSessions?}', auth: 'session' },
+  { method: 'post', path: '/api/auth/update-user', summary: 'Update the profile {name}', auth: 'session' },
+  { method: 'post', path: '/api/auth/two-factor/enable', summary: 'Start TOTP two-factor {password} → {totpURI, backupCodes}', auth: 'session' },
+  { method: 'post', path: '/api/auth/two-factor/disable', summary: 'Turn two-factor off {password}', auth: 'session' },
+  { method: 'get', path: '/api/me', summary: 'The signed-in user, their billing account and the CSRF token for x-csrf-token', auth: 'session' },
+  { method: 'get', path: '/api/dev/mail', summary: 'Local mail outbox, newest first (?to=); 404 unless MAIL_MODE=outbox', auth: 'none' },
   { method: 'get', path: '/api/account', summary: 'Your account: balance, reserved and available credit (µUSD)', auth: 'management' },
   { method: 'get', path: '/api/account/journal', summary: 'Your journal (every balance change, newest first, with running balance)', auth: 'management', query: JournalQuery },
   { method: 'get', path: '/api/account/usage', summary: 'Your usage events with totals; filter by time, key and model', auth: 'management', query: UsageQuery },
+  { method: 'get', path: '/api/account/usage.csv', summary: 'Your usage events as CSV (same filters as /usage; at most 10,000 rows)', auth: 'management', query: UsageQuery },
+  { method: 'get', path: '/api/account/analytics', summary: 'Your spend, tokens and requests per local day (hour for ≤ 48 h) in tz, by key and by model; today and this month', auth: 'management', query: AnalyticsQuery },
   { method: 'get', path: '/api/account/keys', summary: 'List your API keys', auth: 'management' },
   { method: 'post', path: '/api/account/keys', summary: 'Create an API key (the secret is returned once)', auth: 'management', body: CreateKeyInput, created: true },
   { method: 'get', path: '/api/account/keys/{id}', summary: 'One API key', auth: 'management' },
@@ -33,7 +51,8 @@ const OPERATIONS: Operation[] = [
   { method: 'post', path: '/api/account/promotions/redeem', summary: 'Redeem a promotion code (once per account)', auth: 'management', body: RedeemInput, created: true },
   { method: 'post', path: '/api/webhooks/stripe', summary: 'Stripe webhook (Stripe-Signature verified on the raw body)', auth: 'none' },
   { method: 'post', path: '/api/webhooks/btcpay', summary: 'BTCPay Server webhook (BTCPay-Sig verified on the raw body)', auth: 'none' },
-  { method: 'get', path: '/api/admin/accounts', summary: 'List accounts', auth: 'admin' },
+  { method: 'get', path: '/api/admin/accounts', summary: "Search accounts by id, name or owner's e-mail, with balances", auth: 'admin', query: AccountSearchQuery },
+  { method: 'get', path: '/api/admin/analytics', summary: 'Platform requests, tokens, revenue, errors, latency p50/p95 per model, top accounts, per local day or hour', auth: 'admin', query: AdminAnalyticsQuery },
   { method: 'post', path: '/api/admin/accounts', summary: 'Create an account and its first management key', auth: 'admin', body: CreateAccountInput, created: true },
   { method: 'get', path: '/api/admin/accounts/{id}', summary: 'One account with its balance', auth: 'admin' },
   { method: 'post', path: '/api/admin/accounts/{id}/adjustments', summary: 'Credit (positive) or debit (negative) with a reason; idempotent by idempotencyKey', auth: 'admin', body: AdjustmentInput, created: true },
@@ -61,6 +80,13 @@ const ERROR = {
   properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' }, requestId: { type: 'string' }, param: { type: 'string' } }, required: ['code', 'message', 'requestId'] } },
 };
 
+const SECURITY: Record<Auth, Array<Record<string, string[]>>> = {
+  none: [],
+  session: [{ session: [] }],
+  management: [{ managementKey: [] }, { session: [] }],
+  admin: [{ adminToken: [] }, { session: [] }],
+};
+
 /** The OpenAPI 3.1 document. */
 export function openApiDocument() {
   const paths: Record<string, Record<string, unknown>> = {};
@@ -72,7 +98,7 @@ export function openApiDocument() {
     paths[op.path] ??= {};
     paths[op.path][op.method] = {
       summary: op.summary,
-      security: op.auth === 'none' ? [] : [{ [op.auth === 'admin' ? 'adminToken' : 'managementKey']: [] }],
+      security: SECURITY[op.auth],
       ...(parameters.length ? { parameters } : {}),
       ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: z.toJSONSchema(op.body, { io: 'input', unrepresentable: 'any' }) } } } } : {}),
       responses: {
@@ -88,6 +114,10 @@ export function openApiDocument() {
       securitySchemes: {
         adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN secret' },
         managementKey: { type: 'http', scheme: 'bearer', description: 'Management key mk-gw-…' },
+        session: {
+          type: 'apiKey', in: 'cookie', name: '__Secure-better-auth.session_token',
+          description: 'Dashboard session (HttpOnly, Secure, SameSite=Lax). Unsafe requests outside /api/auth/* must also send x-csrf-token (csrfToken from GET /api/me), else 403 csrf_failed. Admin routes need role admin.',
+        },
       },
     },
     paths,

@@ -53,6 +53,10 @@ export const UpdateServiceInput = ServiceSettings.partial()
   .extend({ prices: PriceInput.partial({ requestMicros: true }).optional(), status: z.enum(['active', 'disabled']).optional() })
   .strict();
 
+export const AccountSearchQuery = z.object({
+  q: z.string().trim().max(200).optional().transform((v) => v || undefined).describe('Matches the account id, name or the owner\'s e-mail.'),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+}).strict();
 export const CreateAccountInput = z.object({ name: z.string().trim().min(1).max(200) }).strict();
 export const AdjustmentInput = z
   .object({

@@ -1,0 +1,29 @@
+/**
+ * @module auth/users
+ * The bridge between identity and billing: every user owns exactly one billing account,
+ * created when the user is, and linked in `user_accounts` (user id is the primary key).
+ */
+import type { Env } from '../env';
+import { createAccount } from '../services/accounts';
+
+/** E-mail addresses that get the admin role when their user is created (ADMIN_EMAILS). */
+export function adminEmails(env: Env): Set<string> {
+  const list = typeof env.ADMIN_EMAILS === 'string' ? env.ADMIN_EMAILS : '';
+  return new Set(list.split(',').map((e) => e.trim().toLowerCase()).filter(Boolean));
+}
+
+/** The billing account a user owns, or null. */
+export async function accountOfUser(env: Env, userId: string): Promise<string | null> {
+  const row = await env.DB.prepare('SELECT account_id FROM user_accounts WHERE user_id = ?').bind(userId).first<{ account_id: string }>();
+  return row?.account_id ?? null;
+}
+
+/** Creates the user's billing account unless it has one; returns its id. */
+export async function ensureBillingAccount(env: Env, user: { id: string; name: string; email: string }): Promise<string> {
+  const existing = await accountOfUser(env, user.id);
+  if (existing) return existing;
+  const account = await createAccount(env, user.name || user.email);
+  // The primary key on user_id keeps it at one account per user even if two requests race.
+  await env.DB.prepare('INSERT OR IGNORE INTO user_accounts (user_id, account_id, created_at) VALUES (?, ?, ?)').bind(user.id, account.id, Date.now()).run();
+  return (await accountOfUser(env, user.id)) ?? account.id;
+}
