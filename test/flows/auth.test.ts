@@ -96,6 +96,20 @@ describe('sign-up and e-mail verification', () => {
     expect(refused.status).toBe(403);
     expect(((await refused.json()) as any).error.code).toBe('forbidden');
   });
+
+  it("does not serve the auth library's own admin endpoints, even to an admin", async () => {
+    const admin = new Browser();
+    await signUp(admin, 'admin@example.test', 'Root');
+    await verifyByMail(admin, 'admin@example.test');
+    expect((await admin.me()).user.role).toBe('admin');
+    const { browser: user } = await signedInUser('target');
+    const userId = (await user.me()).user.id;
+    for (const path of ['impersonate-user', 'set-role', 'set-user-password', 'remove-user', 'create-user', 'ban-user', 'list-users']) {
+      const res = await admin.fetch(`/api/auth/admin/${path}`, { method: path === 'list-users' ? 'GET' : 'POST', ...(path === 'list-users' ? {} : { json: { userId, role: 'admin', newPassword: 'x'.repeat(12) } }) });
+      expect(res.status, path).toBe(404);
+    }
+    expect((await user.me()).user.role).toBe('user');
+  });
 });
 
 describe('sessions', () => {
@@ -146,6 +160,20 @@ describe('login throttling', () => {
     // Another address is not affected.
     const { browser } = await signedInUser('bystander');
     expect((await browser.me()).user.emailVerified).toBe(true);
+  });
+
+  it('counts parallel attempts on one address atomically, and refuses form bodies that would hide the address', async () => {
+    const email = uniqueEmail('burst');
+    await signUp(new Browser(), email);
+    await verifyByMail(new Browser(), email);
+    const form = await new Browser().fetch('/api/auth/sign-in/email', {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `email=${encodeURIComponent(email)}&password=wrong-password`,
+    });
+    expect(form.status).toBe(400);
+    const statuses = await Promise.all(Array.from({ length: 15 }, (_, i) => new Browser().signIn(email, `wrong password ${i}`).then((r) => r.status)));
+    expect(statuses.filter((s) => s === 401)).toHaveLength(5);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(10);
+    expect((await new Browser().signIn(email)).status).toBe(429);
   });
 
   it('limits one client hammering sign-in, counted in D1', async () => {

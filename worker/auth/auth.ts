@@ -63,7 +63,7 @@ function buildAuth(env: Env) {
         // better-auth builds the link on baseURL (the dashboard); land on /verified by default.
         const link = new URL(url);
         if (!link.searchParams.get('callbackURL') || link.searchParams.get('callbackURL') === '/') link.searchParams.set('callbackURL', '/verified');
-        await mailSender(env).send(linkMail(user.email, 'Verify your e-mail for GPU Gateway', `Welcome, ${user.name}. Confirm this address to finish creating your GPU Gateway account.`, 'Verify my e-mail', link.toString()));
+        await mailSender(env).send(linkMail(user.email, 'Verify your e-mail for GPU Gateway', 'Confirm this address to finish creating your GPU Gateway account. If you did not sign up, ignore this mail.', 'Verify my e-mail', link.toString()));
       },
     },
     databaseHooks: {

@@ -26,24 +26,22 @@ export async function consume(db: D1Database, key: string, rule: Window, now = D
   return { allowed: false, retryAfter: Math.max(1, Math.ceil((row.window_start + windowMs - now) / 1000)) };
 }
 
-/** Failed sign-ins allowed per e-mail address, from any number of clients. */
-export const SIGN_IN_FAILURES: Window = { window: 15 * 60, max: 5 };
+/**
+ * Sign-in attempts allowed per e-mail address, from any number of clients, until one succeeds.
+ * Anyone can use up an address's attempts and lock it for the window (the price of stopping
+ * distributed guessing); the operator keeps ADMIN_TOKEN, and the lock ends by itself.
+ */
+export const SIGN_IN_ATTEMPTS: Window = { window: 15 * 60, max: 5 };
 
-const failureKey = (email: string) => `sign-in-failures:${email.trim().toLowerCase()}`;
+const attemptKey = (email: string) => `sign-in-attempts:${email.trim().toLowerCase()}`;
 
-/** Seconds until sign-in for this address is allowed again, or null when it is allowed now. */
-export async function signInLockedFor(env: Env, email: string, now = Date.now()): Promise<number | null> {
-  const row = await env.DB.prepare('SELECT count, window_start FROM auth_rate_limit WHERE key = ?').bind(failureKey(email)).first<{ count: number; window_start: number }>();
-  if (!row || row.window_start <= now - SIGN_IN_FAILURES.window * 1000 || row.count < SIGN_IN_FAILURES.max) return null;
-  return Math.max(1, Math.ceil((row.window_start + SIGN_IN_FAILURES.window * 1000 - now) / 1000));
+/** Counts one sign-in attempt for this address: null when it may proceed, else seconds to wait. */
+export async function countSignInAttempt(env: Env, email: string, now = Date.now()): Promise<number | null> {
+  const { allowed, retryAfter } = await consume(env.DB, attemptKey(email), SIGN_IN_ATTEMPTS, now);
+  return allowed ? null : retryAfter;
 }
 
-/** Records a failed sign-in for this address. */
-export async function recordSignInFailure(env: Env, email: string): Promise<void> {
-  await consume(env.DB, failureKey(email), SIGN_IN_FAILURES);
-}
-
-/** A successful sign-in clears the address's failures. */
-export async function clearSignInFailures(env: Env, email: string): Promise<void> {
-  await env.DB.prepare('DELETE FROM auth_rate_limit WHERE key = ?').bind(failureKey(email)).run();
+/** A successful sign-in clears the address's count. */
+export async function clearSignInAttempts(env: Env, email: string): Promise<void> {
+  await env.DB.prepare('DELETE FROM auth_rate_limit WHERE key = ?').bind(attemptKey(email)).run();
 }

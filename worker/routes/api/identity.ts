@@ -7,7 +7,7 @@ import { Hono, type Context } from 'hono';
 import { authFor } from '../../auth/auth';
 import { csrfToken } from '../../auth/csrf';
 import { assertMailConfigured, linksIn, outboxMode } from '../../auth/mail';
-import { clearSignInFailures, recordSignInFailure, signInLockedFor } from '../../auth/throttle';
+import { clearSignInAttempts, countSignInAttempt } from '../../auth/throttle';
 import { ensureBillingAccount } from '../../auth/users';
 import type { AppEnv } from '../../env';
 import { ApiError } from '../../errors';
@@ -22,23 +22,38 @@ async function bodyEmail(c: Context<AppEnv>): Promise<string | null> {
 
 /** better-auth under `/api/auth`, behind the per-address sign-in limit and the mail check. */
 export const authRoutes = new Hono<AppEnv>()
+  // Bodies are JSON only. better-auth also takes form bodies, which would let a request carry an
+  // address that the guards below cannot see (and a cross-site form needs no preflight).
+  .use('*', async (c, next) => {
+    const type = c.req.header('content-type');
+    if (c.req.method === 'POST' && type !== undefined && !/^application\/json\b/i.test(type)) {
+      throw new ApiError({ code: 'invalid_request', message: 'Send the body as JSON (Content-Type: application/json).' });
+    }
+    await next();
+  })
+  // better-auth's admin plugin supplies the role field; its own endpoints (impersonation, user
+  // removal, password setting, role changes) are not part of this gateway and are not served.
+  .all('/admin/*', () => {
+    throw new ApiError({ code: 'not_found', message: 'No such route.' });
+  })
   .post('/sign-in/email', async (c) => {
     // better-auth limits each client; this limits each address, whatever the client, so one
-    // account cannot be brute-forced from many IPs.
+    // account cannot be brute-forced from many IPs. The attempt is counted before it is tried
+    // (one atomic UPSERT), so parallel guesses cannot all slip past a stale count; a successful
+    // sign-in clears the count.
     const email = await bodyEmail(c);
     if (email) {
-      const retryAfter = await signInLockedFor(c.env, email);
+      const retryAfter = await countSignInAttempt(c.env, email);
       if (retryAfter !== null) {
         throw new ApiError({
           code: 'rate_limit_requests',
-          message: `Too many failed sign-ins for this address; try again in ${retryAfter} s.`,
+          message: `Too many sign-in attempts for this address; try again in ${retryAfter} s.`,
           headers: { 'retry-after': String(retryAfter), 'x-retry-after': String(retryAfter) },
         });
       }
     }
     const res = await forward(c);
-    if (email && res.status === 401) await recordSignInFailure(c.env, email);
-    if (email && res.ok) await clearSignInFailures(c.env, email);
+    if (email && res.ok) await clearSignInAttempts(c.env, email);
     return res;
   })
   .post('/sign-up/email', async (c) => {
