@@ -1,0 +1,219 @@
+/**
+ * @module api/types
+ * The shapes the dashboard reads from the gateway's /api (money in integer µUSD).
+ */
+
+export interface Me {
+  user: { id: string; email: string; name: string; role: string; emailVerified: boolean; twoFactorEnabled: boolean };
+  account: { id: string; name: string } | null;
+  csrfToken: string;
+}
+
+export interface AccountView {
+  id: string;
+  name: string | null;
+  status: string;
+  balanceMicros: number;
+  reservedMicros: number;
+  availableMicros: number;
+}
+
+export interface KeyLimitsView {
+  allowedServices: string[] | null;
+  requestsPerMinute: number | null;
+  tokensPerMinute: Record<string, number> | null;
+  maxConcurrent: number | null;
+  spendLimitMicros: number | null;
+  periodSpendLimitMicros: number | null;
+  period: 'day' | 'month' | null;
+}
+
+export interface KeyView {
+  id: string;
+  name: string;
+  kind: string;
+  prefix: string;
+  last4: string;
+  status: 'active' | 'revoked';
+  createdAt: string;
+  revokedAt: string | null;
+  lastUsedAt: string | null;
+  expiresAt: string | null;
+  limits: KeyLimitsView;
+  spentMicros: number;
+  periodSpentMicros: number;
+}
+
+/** The body of a key create or edit (null clears a limit). */
+export interface KeyInput extends Partial<KeyLimitsView> {
+  name?: string;
+  expiresAt?: number | null;
+}
+
+export interface UsageRow {
+  id: string;
+  keyId: string;
+  serviceId: string;
+  model: string;
+  endpoint: string;
+  inputTokens: number;
+  outputTokens: number;
+  costMicros: number;
+  priceVersion: number;
+  latencyMs: number;
+  ttftMs: number | null;
+  status: string;
+  estimated: boolean;
+  createdAt: string;
+}
+
+export interface UsagePage {
+  data: UsageRow[];
+  totals: { requests: number; inputTokens: number; outputTokens: number; costMicros: number };
+  nextCursor: string | null;
+}
+
+export interface CostSeries {
+  series: Array<{ t: number; costMicros: number }>;
+}
+
+export interface AccountAnalytics {
+  from: number;
+  to: number;
+  tz: string;
+  bucket: 'day' | 'hour';
+  totals: { requests: number; inputTokens: number; outputTokens: number; costMicros: number };
+  series: Array<{ t: number; requests: number; inputTokens: number; outputTokens: number; costMicros: number }>;
+  byKey: Array<CostSeries & { keyId: string; name: string; requests: number; costMicros: number }>;
+  byModel: Array<CostSeries & { model: string; requests: number; costMicros: number }>;
+  today: { requests: number; costMicros: number };
+  month: { requests: number; costMicros: number };
+}
+
+export interface AdminAnalytics {
+  from: number;
+  to: number;
+  tz: string;
+  bucket: 'day' | 'hour';
+  totals: { requests: number; inputTokens: number; outputTokens: number; revenueMicros: number; errors: number; errorRate: number };
+  series: Array<{ t: number; requests: number; tokens: number; revenueMicros: number; errors: number }>;
+  byModel: Array<{
+    model: string; requests: number; inputTokens: number; outputTokens: number; revenueMicros: number;
+    errors: number; errorRate: number; latencyP50Ms: number | null; latencyP95Ms: number | null;
+  }>;
+  topAccounts: Array<{ accountId: string; name: string; requests: number; revenueMicros: number }>;
+}
+
+export interface MethodStatus {
+  available: boolean;
+  message: string;
+}
+
+export interface BillingView {
+  methods: { card: MethodStatus; bitcoin: MethodStatus };
+  topupBounds: { minCents: number; maxCents: number };
+  autoRecharge: {
+    enabled: boolean; thresholdMicros: number; amountCents: number; monthlyCapCents: number; monthChargedCents: number;
+    hasSavedCard: boolean; inFlight: boolean; notice: string | null;
+  };
+}
+
+export interface Topup {
+  id: string;
+  method: 'card' | 'bitcoin';
+  kind: string;
+  status: string;
+  amountCents: number;
+  creditMicros: number;
+  creditedMicros: number;
+  refundedMicros: number;
+  disputedMicros: number;
+  flags: string[];
+  checkoutUrl: string | null;
+  createdAt: string;
+  paidAt: string | null;
+  error: string | null;
+}
+
+export interface Receipt {
+  number: string;
+  issuedTo: string;
+  accountId: string;
+  paidAt: string | null;
+  method: string;
+  kind: string;
+  amountUsd: string;
+  creditedMicros: number;
+  refundedUsd: string;
+  providerReference: string | null;
+  status: string;
+}
+
+export interface Transaction {
+  date: string;
+  type: string;
+  description: string;
+  amountMicros: number;
+  balanceAfterMicros: number;
+  reference: string | null;
+  count: number;
+}
+
+export interface Price {
+  inputMicrosPer1M: number;
+  outputMicrosPer1M: number;
+  requestMicros: number;
+}
+
+export interface Service {
+  id: string;
+  name: string;
+  endpoints: string[];
+  originBaseUrl: string;
+  originFlavour: string;
+  originModel: string;
+  maxOutputTokens: number;
+  price: Price;
+  priceVersion: number;
+  status: 'active' | 'disabled';
+  priceHistory?: Array<Price & { version: number; createdAt: number }>;
+}
+
+export interface AdminAccount {
+  id: string;
+  name: string;
+  status: string;
+  ownerEmail?: string | null;
+  balanceMicros?: number | null;
+  createdAt: string | number;
+}
+
+export interface Promotion {
+  code: string;
+  amountMicros: number;
+  maxUses: number;
+  uses: number;
+  expiresAt: number | null;
+  createdAt: number;
+}
+
+export interface ReviewItem {
+  id: string;
+  kind: string;
+  accountId: string | null;
+  topupId: string | null;
+  message: string;
+  status: 'open' | 'resolved';
+  createdAt: number;
+  resolvedAt: number | null;
+}
+
+export interface MailMessage {
+  id: string;
+  to: string;
+  subject: string;
+  text: string;
+  html: string | null;
+  links: string[];
+  createdAt: string | number;
+}

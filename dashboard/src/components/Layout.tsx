@@ -1,0 +1,77 @@
+/**
+ * @module components/Layout
+ * The signed-in shell: a sidebar on laptops that becomes a top bar with a menu on phones.
+ */
+import { useEffect, useState } from 'react';
+import { NavLink, Outlet, useLocation } from 'react-router';
+import { useMe, useSession } from '../api/session';
+
+const USER_LINKS = [
+  { to: '/', label: 'Overview', end: true },
+  { to: '/keys', label: 'API keys' },
+  { to: '/usage', label: 'Usage' },
+  { to: '/billing', label: 'Billing' },
+  { to: '/settings', label: 'Settings' },
+];
+
+const ADMIN_LINKS = [
+  { to: '/admin/analytics', label: 'Analytics' },
+  { to: '/admin/services', label: 'Services' },
+  { to: '/admin/accounts', label: 'Accounts' },
+  { to: '/admin/promotions', label: 'Promotions' },
+  { to: '/admin/reviews', label: 'Reviews' },
+];
+
+/** Sidebar + content for every signed-in page. */
+export function Layout() {
+  const me = useMe();
+  const { signOut } = useSession();
+  const location = useLocation();
+  const [menuOpen, setMenuOpen] = useState(false);
+
+  useEffect(() => setMenuOpen(false), [location.pathname]);
+
+
+  return (
+    <div className="shell">
+      <a href="#content" className="skip-link">Skip to content</a>
+      <header className="sidebar">
+        <div className="brand-row">
+          <NavLink to="/" className="brand" end>
+            <span className="brand-mark" aria-hidden="true">◆</span> GPU Gateway
+          </NavLink>
+          <button type="button" className="menu-button" aria-expanded={menuOpen} aria-controls="main-nav" onClick={() => setMenuOpen((o) => !o)}>
+            {menuOpen ? 'Close' : 'Menu'}
+          </button>
+        </div>
+        <nav id="main-nav" className={menuOpen ? 'nav open' : 'nav'} aria-label="Main">
+          <ul>
+            {USER_LINKS.map((l) => (
+              <li key={l.to}><NavLink to={l.to} end={l.end}>{l.label}</NavLink></li>
+            ))}
+          </ul>
+          {me.user.role === 'admin' && (
+            <>
+              <p className="nav-heading">Admin</p>
+              <ul>
+                {ADMIN_LINKS.map((l) => (
+                  <li key={l.to}><NavLink to={l.to}>{l.label}</NavLink></li>
+                ))}
+              </ul>
+            </>
+          )}
+          <div className="nav-footer">
+            <p className="who" title={me.user.email}>
+              <span className="who-name">{me.user.name || me.user.email}</span>
+              <span className="who-email">{me.user.email}</span>
+            </p>
+            <button type="button" className="secondary small" onClick={() => void signOut()}>Sign out</button>
+          </div>
+        </nav>
+      </header>
+      <main className="content" id="content" tabIndex={-1}>
+        <Outlet />
+      </main>
+    </div>
+  );
+}

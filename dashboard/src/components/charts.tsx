@@ -1,0 +1,95 @@
+/**
+ * @module components/charts
+ * chart.js through react-chartjs-2, with only the pieces the dashboard draws registered.
+ */
+import {
+  BarElement, CategoryScale, Chart as ChartJS, Filler, Legend, LinearScale, LineElement, PointElement, Tooltip,
+  type ChartOptions,
+} from 'chart.js';
+import { Bar, Line } from 'react-chartjs-2';
+
+ChartJS.register(CategoryScale, LinearScale, BarElement, LineElement, PointElement, Tooltip, Legend, Filler);
+ChartJS.defaults.font.family = 'Inter, system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
+ChartJS.defaults.color = '#5d6470';
+
+const PALETTE = ['#4f46e5', '#0ea5e9', '#10b981', '#f59e0b', '#ef4444', '#8b5cf6', '#14b8a6', '#f97316', '#64748b', '#ec4899'];
+
+/** The colour of the n-th series. */
+export function seriesColour(n: number): string {
+  return PALETTE[n % PALETTE.length];
+}
+
+export interface Series {
+  label: string;
+  values: number[];
+}
+
+type Format = (value: number) => string;
+
+interface ChartProps {
+  title: string;
+  labels: string[];
+  series: Series[];
+  format?: Format;
+  stacked?: boolean;
+  height?: number;
+  /** Show the legend even for one series (e.g. to name the only key). */
+  legend?: boolean;
+  /** Whole-number ticks (counts). Default: true unless the axis is money. */
+  whole?: boolean;
+}
+
+function options(format: Format | undefined, stacked: boolean, legend: boolean, whole: boolean): ChartOptions<'bar' | 'line'> {
+  // Counts get whole-number ticks; money and rates keep their fractions.
+  const precision = whole ? 0 : undefined;
+  return {
+    responsive: true,
+    maintainAspectRatio: false,
+    animation: false,
+    interaction: { mode: 'index', intersect: false },
+    plugins: {
+      legend: { display: legend, position: 'bottom', labels: { boxWidth: 10, boxHeight: 10 } },
+      tooltip: { callbacks: { label: (item) => `${item.dataset.label}: ${format ? format(Number(item.raw)) : item.formattedValue}` } },
+    },
+    scales: {
+      x: { stacked, grid: { display: false }, ticks: { maxRotation: 0, autoSkip: true, maxTicksLimit: 8 } },
+      y: { stacked, beginAtZero: true, grid: { color: '#eef0f3' }, ticks: { maxTicksLimit: 6, precision, callback: (v) => (format ? format(Number(v)) : String(v)) } },
+    },
+  };
+}
+
+/** A (stacked) bar chart, e.g. daily cost by key. */
+export function BarChart({ title, labels, series, format, stacked = true, height = 240, legend, whole = format !== chartUsd }: ChartProps) {
+  const data = {
+    labels,
+    datasets: series.map((s, i) => ({ label: s.label, data: s.values, backgroundColor: seriesColour(i), borderRadius: 3, maxBarThickness: 28 })),
+  };
+  return (
+    <figure className="chart" style={{ height }}>
+      <Bar aria-label={title} role="img" data={data} options={options(format, stacked, legend ?? series.length > 1, whole) as ChartOptions<'bar'>} />
+    </figure>
+  );
+}
+
+/** A line chart, e.g. requests over time. */
+export function LineChart({ title, labels, series, format, height = 240, whole = format !== chartUsd }: ChartProps) {
+  const data = {
+    labels,
+    datasets: series.map((s, i) => ({
+      label: s.label, data: s.values, borderColor: seriesColour(i), backgroundColor: `${seriesColour(i)}22`,
+      fill: series.length === 1, tension: 0.25, pointRadius: labels.length > 20 ? 0 : 2, borderWidth: 2,
+    })),
+  };
+  return (
+    <figure className="chart" style={{ height }}>
+      <Line aria-label={title} role="img" data={data} options={options(format, false, series.length > 1, whole) as ChartOptions<'line'>} />
+    </figure>
+  );
+}
+
+/** Chart axis money: "$0.12", or more digits for tiny values. */
+export function chartUsd(dollars: number): string {
+  if (dollars === 0) return '$0';
+  if (Math.abs(dollars) < 0.01) return `$${dollars.toFixed(6)}`;
+  return `$${dollars.toFixed(2)}`;
+}

@@ -1,0 +1,205 @@
+/**
+ * @module pages/Usage
+ * Usage over a date range, filtered by key and model: charts, the request table, CSV export.
+ */
+import { useEffect, useMemo, useState } from 'react';
+import { useSearchParams } from 'react-router';
+import { api, errorText, query } from '../api/client';
+import type { AccountAnalytics, KeyView, UsagePage, UsageRow } from '../api/types';
+import { useResource } from '../api/use-resource';
+import { BarChart, chartUsd, LineChart } from '../components/charts';
+import { PageHeader, Stat } from '../components/PageHeader';
+import { Empty, ErrorNote, Loading } from '../components/states';
+import { microsToChartDollars, usdPrecise, usdTotal } from '../lib/money';
+import { bucketLabel, endOfLocalDay, formatCount, formatDateTime, startOfLocalDay, timeZone, toDateInput } from '../lib/time';
+
+const PAGE_SIZE = 50;
+
+function defaultRange(): { from: string; to: string } {
+  const to = new Date();
+  const from = new Date();
+  from.setDate(from.getDate() - 29);
+  return { from: toDateInput(from), to: toDateInput(to) };
+}
+
+const STATUS_WORDS: Record<string, string> = {
+  ok: 'OK', client_closed: 'Client closed', origin_error: 'Origin error', origin_timeout: 'Origin timeout', expired: 'Expired',
+};
+
+/** /usage */
+export function UsagePage() {
+  const [params, setParams] = useSearchParams();
+  const fallback = useMemo(defaultRange, []);
+  const fromDay = params.get('from') ?? fallback.from;
+  const toDay = params.get('to') ?? fallback.to;
+  const keyId = params.get('key') ?? '';
+  const model = params.get('model') ?? '';
+  const validRange = /^\d{4}-\d{2}-\d{2}$/.test(fromDay) && /^\d{4}-\d{2}-\d{2}$/.test(toDay) && fromDay <= toDay;
+  const from = validRange ? startOfLocalDay(fromDay) : null;
+  const to = validRange ? endOfLocalDay(toDay) : null;
+  const filters = { from, to, keyId, model };
+
+  function setFilter(name: string, value: string) {
+    const next = new URLSearchParams(params);
+    if (value) next.set(name, value);
+    else next.delete(name);
+    setParams(next, { replace: true });
+  }
+
+  const keys = useResource<{ keys: KeyView[] }>('/api/account/keys');
+  const analytics = useResource<AccountAnalytics>(validRange ? `/api/account/analytics${query({ ...filters, tz: timeZone })}` : null);
+  // The model list comes from an unfiltered-by-model analytics call, so picking one model keeps the others selectable.
+  const models = useResource<AccountAnalytics>(validRange ? `/api/account/analytics${query({ from, to, keyId, tz: timeZone })}` : null);
+
+  const [rows, setRows] = useState<UsageRow[]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [tableState, setTableState] = useState<'loading' | 'ready' | 'error'>('loading');
+  const [tableError, setTableError] = useState('');
+  const usagePath = validRange ? `/api/account/usage${query({ ...filters, limit: PAGE_SIZE })}` : null;
+
+  useEffect(() => {
+    if (!usagePath) return;
+    let live = true;
+    setTableState('loading');
+    api<UsagePage>(usagePath).then(
+      (page) => {
+        if (!live) return;
+        setRows(page.data);
+        setCursor(page.nextCursor);
+        setTableState('ready');
+      },
+      (e: unknown) => {
+        if (!live) return;
+        setTableError(errorText(e));
+        setTableState('error');
+      },
+    );
+    return () => {
+      live = false;
+    };
+  }, [usagePath]);
+
+  async function loadMore() {
+    if (!cursor || !usagePath) return;
+    setTableState('loading');
+    try {
+      const page = await api<UsagePage>(`${usagePath}&cursor=${encodeURIComponent(cursor)}`);
+      setRows((old) => [...old, ...page.data]);
+      setCursor(page.nextCursor);
+      setTableState('ready');
+    } catch (e) {
+      setTableError(errorText(e));
+      setTableState('error');
+    }
+  }
+
+  const keyById = new Map((keys.data?.keys ?? []).map((k) => [k.id, k]));
+  const modelNames = [...new Set([...(models.data?.byModel ?? []).map((m) => m.model), ...(model ? [model] : [])])].sort();
+  const a = analytics.status === 'ready' ? analytics.data : null;
+  const labels = a ? a.series.map((p) => bucketLabel(p.t, a.bucket)) : [];
+  const csvHref = validRange ? `/api/account/usage.csv${query(filters)}` : undefined;
+
+  return (
+    <>
+      <PageHeader title="Usage" description="Every request your keys made, with its tokens and cost."
+        actions={csvHref && <a className="button secondary" href={csvHref} download>Export CSV</a>} />
+
+      <form className="filters card" onSubmit={(e) => e.preventDefault()} aria-label="Filters">
+        <div className="field">
+          <label htmlFor="usage-from">From</label>
+          <input id="usage-from" type="date" value={fromDay} max={toDay} onChange={(e) => setFilter('from', e.target.value)} />
+        </div>
+        <div className="field">
+          <label htmlFor="usage-to">To</label>
+          <input id="usage-to" type="date" value={toDay} min={fromDay} onChange={(e) => setFilter('to', e.target.value)} />
+        </div>
+        <div className="field">
+          <label htmlFor="usage-key">Key</label>
+          <select id="usage-key" value={keyId} onChange={(e) => setFilter('key', e.target.value)}>
+            <option value="">All keys</option>
+            {(keys.data?.keys ?? []).map((k) => <option key={k.id} value={k.id}>{k.name} ({k.prefix}…{k.last4}){k.status === 'revoked' ? ' — revoked' : ''}</option>)}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="usage-model">Model</label>
+          <select id="usage-model" value={model} onChange={(e) => setFilter('model', e.target.value)}>
+            <option value="">All models</option>
+            {modelNames.map((m) => <option key={m} value={m}>{m}</option>)}
+          </select>
+        </div>
+      </form>
+      {!validRange && <ErrorNote message="Pick a range whose start is on or before its end." />}
+
+      {analytics.status === 'error' && <ErrorNote message={analytics.message} onRetry={analytics.reload} />}
+      {a && (
+        <>
+          <section className="stats" aria-label="Totals">
+            <Stat label="Cost" value={usdTotal(a.totals.costMicros)} />
+            <Stat label="Requests" value={formatCount(a.totals.requests)} />
+            <Stat label="Input tokens" value={formatCount(a.totals.inputTokens)} />
+            <Stat label="Output tokens" value={formatCount(a.totals.outputTokens)} />
+          </section>
+          {a.totals.requests > 0 && (
+            <div className="grid-3">
+              <section className="card">
+                <h2>Cost</h2>
+                <BarChart title="Cost over time" labels={labels} series={[{ label: 'Cost', values: a.series.map((p) => microsToChartDollars(p.costMicros)) }]} format={chartUsd} height={200} />
+              </section>
+              <section className="card">
+                <h2>Tokens</h2>
+                <BarChart title="Tokens over time" labels={labels} height={200} format={(n) => formatCount(n)}
+                  series={[{ label: 'Input', values: a.series.map((p) => p.inputTokens) }, { label: 'Output', values: a.series.map((p) => p.outputTokens) }]} />
+              </section>
+              <section className="card">
+                <h2>Requests</h2>
+                <LineChart title="Requests over time" labels={labels} height={200} format={(n) => formatCount(n)}
+                  series={[{ label: 'Requests', values: a.series.map((p) => p.requests) }]} />
+              </section>
+            </div>
+          )}
+        </>
+      )}
+
+      <section className="card flush">
+        <h2 className="card-title">Requests</h2>
+        {tableState === 'error' && <ErrorNote message={tableError} />}
+        {tableState === 'loading' && rows.length === 0 && <Loading what="Loading requests…" />}
+        {tableState === 'ready' && rows.length === 0 && <Empty>No requests in this range yet.</Empty>}
+        {rows.length > 0 && (
+          <div className="table-wrap">
+            <table>
+              <thead>
+                <tr><th>Time</th><th>Key</th><th>Model</th><th className="num">Input</th><th className="num">Output</th><th className="num">Cost</th><th className="num">Latency</th><th>Status</th></tr>
+              </thead>
+              <tbody>
+                {rows.map((r) => (
+                  <tr key={r.id}>
+                    <td data-label="Time">{formatDateTime(r.createdAt, true)}</td>
+                    <td data-label="Key"><KeyName keyId={r.keyId} keyView={keyById.get(r.keyId)} /></td>
+                    <td data-label="Model">{r.model}<div className="sub">{r.endpoint} · price v{r.priceVersion}</div></td>
+                    <td data-label="Input" className="num">{formatCount(r.inputTokens)}</td>
+                    <td data-label="Output" className="num">{formatCount(r.outputTokens)}{r.estimated && <span className="sub" title="Counted by the gateway's tokenizer"> est.</span>}</td>
+                    <td data-label="Cost" className="num">{usdPrecise(r.costMicros)}</td>
+                    <td data-label="Latency" className="num">{formatCount(r.latencyMs)} ms</td>
+                    <td data-label="Status"><span className={`status ${r.status === 'ok' ? 'good' : 'bad'}`}>{STATUS_WORDS[r.status] ?? r.status}</span></td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+        {cursor && (
+          <div className="table-foot">
+            <button type="button" className="secondary" onClick={loadMore} disabled={tableState === 'loading'}>{tableState === 'loading' ? 'Loading…' : 'Load more'}</button>
+          </div>
+        )}
+      </section>
+    </>
+  );
+}
+
+/** A key's name over its prefix…last4; the bare id when the key is not in the list. */
+function KeyName({ keyId, keyView }: { keyId: string; keyView: KeyView | undefined }) {
+  if (!keyView) return <code>{keyId}</code>;
+  return <>{keyView.name}<div className="sub nowrap">{keyView.prefix}…{keyView.last4}</div></>;
+}

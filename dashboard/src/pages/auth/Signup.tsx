@@ -1,0 +1,67 @@
+/**
+ * @module pages/auth/Signup
+ * Create an account; the user then confirms the e-mail address from the mail we send.
+ */
+import { useState, type FormEvent } from 'react';
+import { Link } from 'react-router';
+import { api, errorText } from '../../api/client';
+import { AuthCard } from '../../components/AuthCard';
+import { ErrorNote, Notice } from '../../components/states';
+
+/** /signup */
+export function SignupPage() {
+  const [name, setName] = useState('');
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [sentTo, setSentTo] = useState<string | null>(null);
+
+  async function onSubmit(event: FormEvent) {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      await api('/api/auth/sign-up/email', { method: 'POST', body: { name: name.trim(), email: email.trim(), password, callbackURL: '/verified' } });
+      setSentTo(email.trim());
+    } catch (e) {
+      setError(errorText(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  if (sentTo) {
+    return (
+      <AuthCard title="Check your e-mail">
+        <Notice>We sent a verification link to <strong>{sentTo}</strong>. Open it to finish creating your account.</Notice>
+        <p className="muted">Running locally? Read the mail in the <Link to="/dev/mail">mail outbox</Link>.</p>
+        <p><Link to="/login">Back to sign in</Link></p>
+      </AuthCard>
+    );
+  }
+
+  return (
+    <AuthCard title="Create your account">
+      <form className="form" onSubmit={onSubmit}>
+        <div className="field">
+          <label htmlFor="signup-name">Name</label>
+          <input id="signup-name" autoComplete="name" required maxLength={100} value={name} onChange={(e) => setName(e.target.value)} />
+        </div>
+        <div className="field">
+          <label htmlFor="signup-email">Email</label>
+          <input id="signup-email" type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
+        </div>
+        <div className="field">
+          <label htmlFor="signup-password">Password</label>
+          <input id="signup-password" type="password" autoComplete="new-password" required minLength={10} maxLength={128}
+            aria-describedby="signup-password-hint" value={password} onChange={(e) => setPassword(e.target.value)} />
+          <p className="hint" id="signup-password-hint">At least 10 characters.</p>
+        </div>
+        {error && <ErrorNote message={error} />}
+        <button type="submit" className="primary wide" disabled={busy}>{busy ? 'Creating…' : 'Create account'}</button>
+      </form>
+      <p className="auth-alt">Already have an account? <Link to="/login">Sign in</Link></p>
+    </AuthCard>
+  );
+}

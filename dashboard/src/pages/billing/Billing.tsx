@@ -1,0 +1,235 @@
+/**
+ * @module pages/billing/Billing
+ * Balance, top-ups by card or Bitcoin, auto-recharge, promotion codes, top-ups with receipts,
+ * and the transaction history with running balance.
+ */
+import { useState, type FormEvent } from 'react';
+import { useSearchParams } from 'react-router';
+import { api, errorText } from '../../api/client';
+import type { AccountView, BillingView, Topup, Transaction } from '../../api/types';
+import { useResource } from '../../api/use-resource';
+import { PageHeader, Stat } from '../../components/PageHeader';
+import { Empty, ErrorNote, Loading, Notice } from '../../components/states';
+import { parseUsdToCents, usd, usdAuto, usdFromCents } from '../../lib/money';
+import { formatDate, formatDateTime } from '../../lib/time';
+import { AutoRecharge } from './AutoRecharge';
+import { ReceiptDialog } from './Receipt';
+import { TopupReturn } from './TopupReturn';
+import { statusTone, statusWords } from './topup-status';
+
+const TYPE_WORDS: Record<string, string> = {
+  usage: 'Usage', topup: 'Top-up', refund: 'Refund', dispute_withdrawn: 'Dispute', dispute_reinstated: 'Dispute won', reversal: 'Reversal',
+  promotion: 'Promotion', credit: 'Credit', debit: 'Debit', adjustment: 'Adjustment', writeoff: 'Write-off',
+};
+
+/** /billing */
+export function BillingPage() {
+  const [params, setParams] = useSearchParams();
+  const returnedTopup = params.get('topup');
+  const account = useResource<{ account: AccountView }>('/api/account');
+  const billing = useResource<BillingView>('/api/account/billing');
+  const topups = useResource<{ topups: Topup[] }>('/api/account/topups');
+  const transactions = useResource<{ transactions: Transaction[] }>('/api/account/transactions');
+  const [receiptFor, setReceiptFor] = useState<string | null>(null);
+
+  // The transaction history is read from the journal's D1 mirror, which follows the balance by
+  // a few seconds: read it again a little later too.
+  function reloadMoney() {
+    account.reload();
+    topups.reload();
+    transactions.reload();
+    window.setTimeout(transactions.reload, 5000);
+  }
+
+  function dismissReturn() {
+    setParams(new URLSearchParams(), { replace: true });
+  }
+
+  return (
+    <>
+      <PageHeader title="Billing" description="Prepaid credit: top up, and every request is paid from your balance." />
+      {returnedTopup && (
+        <TopupReturn topupId={returnedTopup} cancelled={params.get('cancelled') === '1'} onSettled={reloadMoney} onDismiss={dismissReturn} />
+      )}
+      <section className="stats single" aria-label="Balance">
+        <Stat label="Balance" value={account.status === 'ready' ? usd(account.data.account.balanceMicros) : '…'}
+          hint={account.status === 'ready' ? `${usd(account.data.account.availableMicros)} available now` : undefined} />
+      </section>
+      {account.status === 'error' && <ErrorNote message={account.message} onRetry={account.reload} />}
+
+      <div className="grid-2">
+        <section className="card">
+          <h2>Add credit</h2>
+          {billing.status === 'loading' && <Loading />}
+          {billing.status === 'error' && <ErrorNote message={billing.message} onRetry={billing.reload} />}
+          {billing.data && <TopupForm billing={billing.data} />}
+        </section>
+        <section className="card">
+          <h2>Redeem a code</h2>
+          <RedeemForm onRedeemed={reloadMoney} />
+        </section>
+      </div>
+
+      <section className="card">
+        <h2>Auto-recharge</h2>
+        {billing.data && <AutoRecharge key={JSON.stringify(billing.data.autoRecharge)} settings={billing.data.autoRecharge} cardAvailable={billing.data.methods.card.available} onSaved={billing.reload} />}
+        {billing.status === 'loading' && !billing.data && <Loading />}
+      </section>
+
+      <section className="card flush">
+        <h2 className="card-title">Top-ups and receipts</h2>
+        {topups.status === 'loading' && !topups.data && <Loading what="Loading top-ups…" />}
+        {topups.status === 'error' && <ErrorNote message={topups.message} onRetry={topups.reload} />}
+        {topups.data && topups.data.topups.length === 0 && <Empty>No top-ups yet.</Empty>}
+        {topups.data && topups.data.topups.length > 0 && (
+          <div className="table-wrap">
+            <table>
+              <thead><tr><th>Date</th><th>Method</th><th className="num">Amount</th><th>Status</th><th><span className="sr-only">Receipt</span></th></tr></thead>
+              <tbody>
+                {topups.data.topups.map((t) => (
+                  <tr key={t.id}>
+                    <td data-label="Date">{formatDateTime(t.paidAt ?? t.createdAt)}</td>
+                    <td data-label="Method">{t.method === 'card' ? 'Card' : 'Bitcoin'}{t.kind === 'auto_recharge' ? ' (auto)' : ''}</td>
+                    <td data-label="Amount" className="num">{usdFromCents(t.amountCents)}</td>
+                    <td data-label="Status"><span className={`status ${statusTone(t.status)}`}>{statusWords(t.status)}</span></td>
+                    <td className="row-actions">
+                      {t.creditedMicros > 0
+                        ? <button type="button" className="secondary small" onClick={() => setReceiptFor(t.id)}>Receipt</button>
+                        : t.checkoutUrl ? <a href={t.checkoutUrl} className="small-link">Continue payment</a> : null}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+
+      <section className="card flush">
+        <div className="card-title-row">
+          <h2 className="card-title">Transactions</h2>
+          <a className="button secondary small" href="/api/account/transactions?format=csv" download>Export CSV</a>
+        </div>
+        {transactions.status === 'loading' && !transactions.data && <Loading what="Loading transactions…" />}
+        {transactions.status === 'error' && <ErrorNote message={transactions.message} onRetry={transactions.reload} />}
+        {transactions.data && transactions.data.transactions.length === 0 && <Empty>No transactions yet. Payments and usage show up here a few seconds after they happen.</Empty>}
+        {transactions.data && transactions.data.transactions.length > 0 && (
+          <div className="table-wrap">
+            <table>
+              <thead><tr><th>Date</th><th>Type</th><th>Description</th><th className="num">Amount</th><th className="num">Balance</th></tr></thead>
+              <tbody>
+                {transactions.data.transactions.map((t, i) => (
+                  <tr key={`${t.date}-${t.type}-${i}`}>
+                    <td data-label="Date">{t.type === 'usage' ? formatDate(t.date) : formatDateTime(t.date)}</td>
+                    <td data-label="Type">{TYPE_WORDS[t.type] ?? t.type}</td>
+                    <td data-label="Description">{t.description}</td>
+                    <td data-label="Amount" className={`num ${t.amountMicros < 0 ? 'neg' : 'pos'}`}>{t.amountMicros > 0 ? '+' : ''}{usdAuto(t.amountMicros)}</td>
+                    <td data-label="Balance" className="num">{usd(t.balanceAfterMicros)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+      <ReceiptDialog topupId={receiptFor} onClose={() => setReceiptFor(null)} />
+    </>
+  );
+}
+
+/** Amount + "Pay by card" / "Pay with Bitcoin": goes to the provider's payment page. */
+function TopupForm({ billing }: { billing: BillingView }) {
+  const { minCents, maxCents } = billing.topupBounds;
+  const [amount, setAmount] = useState('25');
+  const [saveCard, setSaveCard] = useState(false);
+  const [busy, setBusy] = useState<null | 'card' | 'bitcoin'>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  async function pay(method: 'card' | 'bitcoin') {
+    setError(null);
+    const amountCents = parseUsdToCents(amount);
+    if (amountCents === null || amountCents < minCents || amountCents > maxCents) {
+      setError(`Amount: between ${usdFromCents(minCents)} and ${usdFromCents(maxCents)}, to the cent.`);
+      return;
+    }
+    setBusy(method);
+    try {
+      const result = await api<{ checkoutUrl: string | null }>('/api/account/topups', {
+        method: 'POST', body: { method, amountCents, ...(method === 'card' ? { saveCard } : {}) },
+      });
+      if (!result.checkoutUrl) throw new Error('The payment page could not be opened. Try again.');
+      window.location.assign(result.checkoutUrl);
+    } catch (e) {
+      setError(e instanceof Error && !('status' in e) ? e.message : errorText(e));
+      setBusy(null);
+    }
+  }
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    void pay(billing.methods.card.available ? 'card' : 'bitcoin');
+  };
+
+  return (
+    <form className="form" onSubmit={submit}>
+      <div className="field">
+        <label htmlFor="topup-amount">Amount (USD)</label>
+        <input id="topup-amount" inputMode="decimal" required value={amount} onChange={(e) => setAmount(e.target.value)} aria-describedby="topup-amount-hint" />
+        <p className="hint" id="topup-amount-hint">From {usdFromCents(minCents)} to {usdFromCents(maxCents)}.</p>
+      </div>
+      <label className="check">
+        <input type="checkbox" checked={saveCard} onChange={(e) => setSaveCard(e.target.checked)} disabled={!billing.methods.card.available} /> Save this card for auto-recharge
+      </label>
+      {error && <ErrorNote message={error} />}
+      <div className="actions start">
+        <button type="button" className="primary" disabled={busy !== null || !billing.methods.card.available} onClick={() => void pay('card')}>
+          {busy === 'card' ? 'Opening…' : 'Pay by card'}
+        </button>
+        <button type="button" className="secondary" disabled={busy !== null || !billing.methods.bitcoin.available} onClick={() => void pay('bitcoin')}>
+          {busy === 'bitcoin' ? 'Opening…' : 'Pay with Bitcoin'}
+        </button>
+      </div>
+      {!billing.methods.card.available && <p className="hint">{billing.methods.card.message}</p>}
+      {!billing.methods.bitcoin.available && <p className="hint">{billing.methods.bitcoin.message}</p>}
+    </form>
+  );
+}
+
+/** "Promotion code" + "Redeem". */
+function RedeemForm({ onRedeemed }: { onRedeemed(): void }) {
+  const [code, setCode] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    setDone(null);
+    try {
+      const result = await api<{ code: string; amountMicros: number }>('/api/account/promotions/redeem', { method: 'POST', body: { code: code.trim() } });
+      setDone(`Code ${result.code} redeemed: ${usd(result.amountMicros)} added to your balance.`);
+      setCode('');
+      onRedeemed();
+    } catch (e) {
+      setError(errorText(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <form className="form" onSubmit={submit}>
+      <div className="field">
+        <label htmlFor="promo-code">Promotion code</label>
+        <input id="promo-code" required autoCapitalize="characters" value={code} onChange={(e) => setCode(e.target.value)} />
+      </div>
+      {error && <ErrorNote message={error} />}
+      {done && <Notice>{done}</Notice>}
+      <div className="actions start">
+        <button type="submit" className="secondary" disabled={busy}>{busy ? 'Redeeming…' : 'Redeem'}</button>
+      </div>
+    </form>
+  );
+}
