@@ -37,8 +37,8 @@ export function OverviewPage() {
       <section className="stats" aria-label="Summary">
         <Stat label="Balance" value={account.status === 'ready' ? usd(account.data.account.balanceMicros) : account.status === 'error' ? '—' : '…'}
           hint={account.status === 'ready' && account.data.account.reservedMicros > 0 ? `${usd(account.data.account.reservedMicros)} held for requests in flight` : account.status === 'ready' && account.data.account.status !== 'active' ? `Account ${account.data.account.status}` : undefined} />
-        <Stat label="Spend today" value={a ? usdTotal(a.today.costMicros) : '…'} hint={a ? `${formatCount(a.today.requests)} requests` : undefined} />
-        <Stat label="Spend this month" value={a ? usdTotal(a.month.costMicros) : '…'} hint={a ? `${formatCount(a.month.requests)} requests` : undefined} />
+        <Stat label="Spend today" value={a ? usdTotal(a.today.costMicros) : '…'} hint={a ? requestsLabel(a.today.requests) : undefined} />
+        <Stat label="Spend this month" value={a ? usdTotal(a.month.costMicros) : '…'} hint={a ? requestsLabel(a.month.requests) : undefined} />
         <Stat label="Requests (30 days)" value={a ? formatCount(a.totals.requests) : '…'} hint={a ? `${usdTotal(a.totals.costMicros)} spent` : undefined} />
       </section>
       {account.status === 'error' && <ErrorNote message={account.message} onRetry={account.reload} />}
@@ -65,4 +65,8 @@ export function OverviewPage() {
       )}
     </>
   );
+}
+
+function requestsLabel(n: number): string {
+  return `${formatCount(n)} ${n === 1 ? 'request' : 'requests'}`;
 }

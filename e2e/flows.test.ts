@@ -1,0 +1,357 @@
+/**
+ * The dashboard end to end in a real browser (issue 5, item 6), one user story in order:
+ * sign up → verify by the mail outbox → top up by the fake card flow → create a key → call the
+ * gateway with it through the OpenAI SDK → see the request and its cost on the usage page →
+ * revoke the key → the next call is refused; the admin changes a price → the next request is
+ * charged at the new price version; a second user can neither see nor touch the first user's
+ * keys. Each step asserts what the user sees; screenshots of the main pages go to
+ * e2e/screenshots/. A step whose prerequisite failed is skipped rather than failed again.
+ */
+import OpenAI, { AuthenticationError } from 'openai';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { eventually, launchBrowser, newUserContext, screenshot, usd2, usd6 } from './lib/browser';
+import { api, makeUser, me, signIn, signUp, verifyByOutbox, type User } from './lib/users';
+
+const stack = inject('stack');
+const MODEL = 'demo-llm';
+
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+
+/** What later steps need from earlier ones; a missing entry skips the dependent step. */
+const done = new Set<string>();
+function needs(ctx: { skip: (note?: string) => void }, ...steps: string[]) {
+  const missing = steps.filter((step) => !done.has(step));
+  if (missing.length > 0) ctx.skip(`needs ${missing.join(', ')}`);
+}
+
+const alice: User = makeUser('Alice', 'alice@e2e.test');
+const bob: User = makeUser('Bob', 'bob@e2e.test');
+let alicePage: Page;
+let adminPage: Page;
+let firstKey: { name: string; secret: string };
+let secondKey: { name: string; secret: string; id: string };
+
+function sdk(apiKey: string) {
+  return new OpenAI({ baseURL: `${stack.gatewayUrl}/v1`, apiKey, maxRetries: 0, timeout: 30_000 });
+}
+
+/** A short non-streamed chat completion; the gateway's cost headers and the usage. */
+async function chat(apiKey: string, content = 'Say hello') {
+  const { data, response } = await sdk(apiKey)
+    .chat.completions.create({ model: MODEL, messages: [{ role: 'user', content }], max_tokens: 8 })
+    .withResponse();
+  const header = (name: string) => response.headers.get(name);
+  return {
+    requestId: header('x-request-id') ?? '',
+    costMicros: Number(header('x-gateway-cost-micros')),
+    priceVersion: Number(header('x-gateway-price-version')),
+    promptTokens: data.usage?.prompt_tokens ?? NaN,
+    completionTokens: data.usage?.completion_tokens ?? NaN,
+  };
+}
+
+async function newUser() {
+  const { context, page } = await newUserContext(browser, stack.dashboardUrl);
+  contexts.push(context);
+  return page;
+}
+
+/** The <dialog> (or role=dialog) on screen. */
+function dialog(page: Page) {
+  return page.getByRole('dialog').or(page.getByRole('alertdialog')).first();
+}
+
+/** Open "Create key", check every limit the gateway knows has a field, fill some, create. */
+async function createKeyInUi(page: Page, name: string, { shot }: { shot?: string } = {}) {
+  await page.goto('/keys');
+  await page.getByRole('heading', { name: 'API keys' }).waitFor();
+  await page.getByRole('button', { name: 'Create key' }).click();
+  await dialog(page).getByLabel('Name', { exact: true }).fill(name);
+  // Every limit of POST /api/account/keys (KeyLimitsInput) has a labelled field: allowedServices,
+  // expiresAt, requestsPerMinute, maxConcurrent, tokensPerMinute ("*" and per model),
+  // spendLimitMicros, periodSpendLimitMicros, period.
+  const limitFields = [
+    'Allowed models', 'Expires', 'Requests per minute', 'Max concurrent requests', 'Tokens per minute',
+    'Tokens per minute by model', 'Lifetime spend limit (USD)', 'Period spend limit (USD)', 'Period',
+  ];
+  const form = dialog(page);
+  const missing: string[] = [];
+  for (const label of limitFields) {
+    if ((await form.getByLabel(label, { exact: true }).count()) === 0) missing.push(label);
+  }
+  expect(missing, 'limit fields missing from the create-key form').toEqual([]);
+  await form.getByLabel('Requests per minute', { exact: true }).fill('120');
+  await form.getByLabel('Max concurrent requests', { exact: true }).fill('4');
+  await form.getByLabel('Lifetime spend limit (USD)', { exact: true }).fill('20');
+  await form.getByLabel('Period spend limit (USD)', { exact: true }).fill('10');
+  await form.getByRole('button', { name: 'Create', exact: true }).click();
+  const secretBox = page.getByTestId('new-key-secret');
+  await secretBox.waitFor();
+  const secret = ((await secretBox.inputValue().catch(() => null)) ?? (await secretBox.innerText())).trim();
+  expect(secret).toMatch(/^sk-gw-\S+$/);
+  await expect(page.getByRole('button', { name: 'Copy' }).first().isVisible()).resolves.toBe(true);
+  if (shot) await screenshot(page, shot, { phone: true });
+  // Close the once-only secret view.
+  const close = page.getByRole('button', { name: /^(done|close|ok|i('ve| have) (saved|copied|stored) it)/i }).first();
+  if ((await close.count()) > 0) await close.click();
+  else await page.keyboard.press('Escape');
+  await secretBox.waitFor({ state: 'hidden' });
+  return secret;
+}
+
+/** The row (or card) of the key list that shows `name`. */
+function keyRow(page: Page, name: string) {
+  return page.getByRole('row').or(page.getByRole('listitem')).filter({ hasText: name }).first();
+}
+
+beforeAll(async () => {
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  for (const context of contexts) await context.close().catch(() => {});
+  await browser?.close();
+});
+
+describe.sequential('the dashboard, end to end', () => {
+  it('a: signs up, verifies the address through /dev/mail and is signed in', async () => {
+    alicePage = await newUser();
+    await signUp(alicePage, alice, { shot: 'signup' });
+    await verifyByOutbox(alicePage, alice.email, { shot: 'mail-outbox' });
+    await alicePage.getByRole('link', { name: /overview|dashboard|continue/i }).first().click();
+    await alicePage.getByRole('heading', { name: 'Overview' }).waitFor();
+    const session = await me(alicePage);
+    expect(session.user.email).toBe(alice.email);
+    expect(session.user.emailVerified).toBe(true);
+    expect(session.account.id).toMatch(/\S/);
+    done.add('alice');
+  });
+
+  it('b: tops up $25 by the fake card flow and sees the credit', async (ctx) => {
+    needs(ctx, 'alice');
+    const page = alicePage;
+    const before = (await api(page, 'GET', '/api/account')).body.account.balanceMicros as number;
+    await page.goto('/billing');
+    await page.getByRole('heading', { name: 'Billing' }).waitFor();
+    await screenshot(page, 'billing-empty');
+    await page.getByLabel('Amount (USD)').first().fill('25');
+    await page.getByRole('button', { name: 'Pay by card' }).click();
+    await page.waitForURL((url) => url.href.startsWith(`${stack.stripeUrl}/checkout/`));
+    await page.getByText('$25.00').first().waitFor();
+    await screenshot(page, 'stripe-checkout');
+    await page.getByRole('button', { name: 'Pay $25.00' }).click();
+    // The fake answers the form post with a redirect: to the merchant, or to its "Paid" page.
+    await page.waitForURL((url) => url.href.startsWith(stack.dashboardUrl) || /paid/i.test(url.href), { timeout: 15_000 }).catch(() => {});
+    if (!page.url().startsWith(stack.dashboardUrl)) {
+      await page.getByText('Paid. Thank you!').waitFor();
+      await page.getByRole('link', { name: 'Return to the merchant' }).click();
+    }
+    await page.waitForURL((url) => url.href.startsWith(`${stack.dashboardUrl}/billing`));
+    const after = before + 25_000_000;
+    // The signed webhook may land a moment after the redirect: reload until the balance shows it.
+    const balance = page.getByRole('region', { name: 'Balance' }).or(page.locator('main')).first();
+    await eventually(
+      async () => {
+        if ((await balance.getByText(usd2(after)).count()) > 0) return true;
+        await page.reload();
+        await page.getByRole('heading', { name: 'Billing' }).waitFor();
+        return false;
+      },
+      { message: `the billing page never showed the balance ${usd2(after)}` },
+    );
+    expect((await api(page, 'GET', '/api/account')).body.account.balanceMicros).toBe(after);
+    // The top-up is in the transaction history too (written from the journal, maybe a moment later).
+    await eventually(
+      async () => {
+        const rows = page.getByRole('row').filter({ hasText: /top-?up/i }).filter({ hasText: '$25.00' }).filter({ hasText: usd2(after) });
+        if ((await rows.count()) > 0) return true;
+        await page.reload();
+        await page.getByRole('heading', { name: 'Billing' }).waitFor();
+        return false;
+      },
+      { message: `the transactions table never showed the $25.00 top-up with the balance ${usd2(after)} after it` },
+    );
+    await screenshot(page, 'billing', { phone: true });
+    await page.goto('/');
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await page.getByText(usd2(after)).first().waitFor();
+    done.add('credit');
+  });
+
+  it('c: creates a key with every limit field and reads its secret once', async (ctx) => {
+    needs(ctx, 'alice');
+    const name = 'e2e first key';
+    const secret = await createKeyInUi(alicePage, name, { shot: 'keys-new-secret' });
+    firstKey = { name, secret };
+    const row = keyRow(alicePage, name);
+    await row.waitFor();
+    // The list shows the prefix and the last four characters, never the whole secret.
+    await expect(row.innerText()).resolves.toContain(secret.slice(-4));
+    await expect(alicePage.getByText(secret).count()).resolves.toBe(0);
+    // The limits typed into the form are the key's limits.
+    const keys = (await api(alicePage, 'GET', '/api/account/keys')).body.keys as Array<{ name: string; limits: Record<string, unknown> }>;
+    expect(keys.find((k) => k.name === name)?.limits).toMatchObject({
+      requestsPerMinute: 120, maxConcurrent: 4, spendLimitMicros: 20_000_000, periodSpendLimitMicros: 10_000_000,
+    });
+    await screenshot(alicePage, 'keys', { phone: true });
+    done.add('key');
+  });
+
+  let firstCall: Awaited<ReturnType<typeof chat>>;
+  it('d: calls the gateway with the key through the OpenAI SDK', async (ctx) => {
+    needs(ctx, 'key', 'credit');
+    firstCall = await chat(firstKey.secret);
+    expect(firstCall.requestId).toMatch(/\S/);
+    expect(firstCall.costMicros).toBeGreaterThan(0);
+    expect(firstCall.priceVersion).toBeGreaterThanOrEqual(1);
+    done.add('call');
+  });
+
+  it('e: sees that request and its cost on the usage page', async (ctx) => {
+    needs(ctx, 'call');
+    const page = alicePage;
+    await page.goto('/usage');
+    await page.getByRole('heading', { name: 'Usage' }).waitFor();
+    for (const label of ['From', 'To', 'Key', 'Model']) await page.getByLabel(label, { exact: true }).first().waitFor();
+    const row = await eventually(
+      async () => {
+        const rows = page.getByRole('row').filter({ hasText: usd6(firstCall.costMicros) }).filter({ hasText: firstKey.name });
+        if ((await rows.count()) > 0) return rows.first();
+        await page.reload();
+        await page.getByRole('heading', { name: 'Usage' }).waitFor();
+        return undefined;
+      },
+      { message: `no usage row with the cost ${usd6(firstCall.costMicros)}` },
+    );
+    await expect(row.innerText()).resolves.toContain(MODEL);
+    await expect(row.innerText()).resolves.toContain(`v${firstCall.priceVersion}`);
+    await screenshot(page, 'usage', { phone: true });
+    await page.goto('/');
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await screenshot(page, 'overview', { phone: true });
+    await page.goto('/settings');
+    await page.getByRole('heading', { name: 'Settings' }).waitFor();
+    await page.getByLabel('Name', { exact: true }).first().waitFor();
+    await screenshot(page, 'settings', { phone: true });
+  });
+
+  it('f: revokes the key after confirming; the next SDK call gets 401', async (ctx) => {
+    needs(ctx, 'call');
+    const page = alicePage;
+    await page.goto('/keys');
+    await page.getByRole('heading', { name: 'API keys' }).waitFor();
+    await keyRow(page, firstKey.name).getByRole('button', { name: 'Revoke' }).click();
+    const confirm = dialog(page);
+    await confirm.waitFor();
+    await screenshot(page, 'keys-revoke-confirm');
+    await confirm.getByRole('button', { name: 'Revoke key' }).click();
+    await confirm.waitFor({ state: 'hidden' });
+    await keyRow(page, firstKey.name).getByText(/revoked/i).first().waitFor();
+    const refused = await chat(firstKey.secret).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(refused).toBeInstanceOf(AuthenticationError);
+    expect((refused as AuthenticationError).status).toBe(401);
+  });
+
+  it('g: the admin changes a price; the next request is charged at the new price version', async (ctx) => {
+    needs(ctx, 'alice', 'credit');
+    // The demo admin, seeded as npm start seeds it (its address is in ADMIN_EMAILS).
+    adminPage = await newUser();
+    await signIn(adminPage, stack.admin, { shot: 'login' });
+    expect((await me(adminPage)).user.role).toBe('admin');
+    await adminPage.getByRole('link', { name: /services/i }).first().waitFor();
+
+    // Alice needs a working key for the rest (the first one is revoked).
+    const name = 'e2e second key';
+    const secret = await createKeyInUi(alicePage, name);
+    const keys = (await api(alicePage, 'GET', '/api/account/keys')).body.keys as Array<{ id: string; name: string }>;
+    secondKey = { name, secret, id: keys.find((k) => k.name === name)!.id };
+    done.add('second key');
+    const beforeChange = await chat(secret);
+
+    const page = adminPage;
+    await page.goto('/admin/services');
+    await page.getByRole('heading', { name: 'Services' }).waitFor();
+    await page.getByText(MODEL).first().waitFor();
+    await screenshot(page, 'admin-services', { phone: true });
+    const card = page
+      .locator('tr, li, article, section, div')
+      .filter({ hasText: MODEL })
+      .filter({ has: page.getByRole('button', { name: 'Edit prices' }) })
+      .last();
+    await card.getByRole('button', { name: 'Edit prices' }).click();
+    await page.getByLabel('Input price (µUSD per 1M tokens)').fill('1000000');
+    await page.getByLabel('Output price (µUSD per 1M tokens)').fill('2000000');
+    await page.getByLabel('Per-request price (µUSD)').fill('0');
+    await screenshot(page, 'admin-services-edit-prices');
+    const priceDialog = dialog(page);
+    await priceDialog.getByRole('button', { name: 'Save new price version' }).click();
+    await priceDialog.waitFor({ state: 'hidden' });
+    // The service's row now shows the new version.
+    const newVersion = beforeChange.priceVersion + 1;
+    await card.getByText(new RegExp(`^\\s*v${newVersion}\\s*$`)).first().waitFor();
+
+    // At 1 and 2 USD per 1M tokens a request costs exactly 1 µUSD per input and 2 per output token.
+    const afterChange = await chat(secret);
+    expect(afterChange.priceVersion).toBe(newVersion);
+    expect(afterChange.costMicros).toBe(afterChange.promptTokens + 2 * afterChange.completionTokens);
+
+    await alicePage.goto('/usage');
+    await alicePage.getByRole('heading', { name: 'Usage' }).waitFor();
+    await eventually(
+      async () => {
+        const rows = alicePage.getByRole('row').filter({ hasText: usd6(afterChange.costMicros) }).filter({ hasText: `v${newVersion}` });
+        if ((await rows.count()) > 0) return true;
+        await alicePage.reload();
+        await alicePage.getByRole('heading', { name: 'Usage' }).waitFor();
+        return false;
+      },
+      { message: `no usage row with the new cost ${usd6(afterChange.costMicros)} and price version ${newVersion}` },
+    );
+
+    for (const [path, shot] of [
+      ['/admin/analytics', 'admin-analytics'],
+      ['/admin/accounts', 'admin-accounts'],
+    ] as const) {
+      await page.goto(path);
+      await page.getByRole('heading').first().waitFor();
+      await screenshot(page, shot, { phone: shot === 'admin-analytics' });
+    }
+  });
+
+  it("h: a second user can neither see nor touch the first user's keys", async (ctx) => {
+    needs(ctx, 'second key');
+    const page = await newUser();
+    await signUp(page, bob);
+    await verifyByOutbox(page, bob.email);
+    await page.goto('/keys');
+    await page.getByRole('heading', { name: 'API keys' }).waitFor();
+    await page.waitForLoadState('networkidle').catch(() => {});
+    for (const key of [firstKey, secondKey]) {
+      await expect(page.getByText(key.name).count()).resolves.toBe(0);
+      await expect(page.getByText(key.secret.slice(-4)).count()).resolves.toBe(0);
+    }
+    const bobsKeys = (await api(page, 'GET', '/api/account/keys')).body.keys as Array<{ id: string }>;
+    expect(bobsKeys.map((k) => k.id)).not.toContain(secondKey.id);
+
+    const csrf = (await me(page)).csrfToken;
+    const edit = await api(page, 'PATCH', `/api/account/keys/${secondKey.id}`, { body: { name: 'taken over' }, csrf });
+    expect(edit.status, JSON.stringify(edit.body)).toBe(404);
+    const revoke = await api(page, 'POST', `/api/account/keys/${secondKey.id}/revoke`, { csrf });
+    expect(revoke.status, JSON.stringify(revoke.body)).toBe(404);
+    const withoutCsrf = await api(page, 'POST', `/api/account/keys/${secondKey.id}/revoke`, { csrf: false });
+    expect(withoutCsrf.status).toBe(403);
+
+    // Alice's key is untouched and still works.
+    const call = await chat(secondKey.secret);
+    expect(call.costMicros).toBeGreaterThan(0);
+    await alicePage.goto('/keys');
+    await keyRow(alicePage, secondKey.name).waitFor();
+    await expect(alicePage.getByText('taken over').count()).resolves.toBe(0);
+
+  });
+});
