@@ -112,9 +112,11 @@ export async function startWorker(supervisor, { name, scriptPath, port, compat, 
     workers: [
       {
         name,
-        modules: true,
+        // The bundle is listed as one module rather than scanned for imports: Miniflare's scanner
+        // refuses the dynamic `import(name)` that better-auth's database layer carries (never
+        // reached on D1).
         modulesRoot: join(scriptPath, '..'),
-        scriptPath,
+        modules: [{ type: 'ESModule', path: scriptPath }],
         compatibilityDate: compat.compatibilityDate,
         compatibilityFlags: compat.compatibilityFlags,
         bindings,

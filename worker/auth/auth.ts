@@ -1,14 +1,14 @@
 /**
  * @module auth/auth
  * better-auth, configured for the gateway: e-mail + password with verification, password
- * reset by mail, the admin role, TOTP two-factor, sessions in D1 (drizzle adapter), secure
+ * reset by mail, the role field (user | admin), TOTP two-factor, sessions in D1 (drizzle adapter), secure
  * cookies, and rate limits counted in D1 so every isolate sees the same counts.
  * The instance holds configuration only (no request state), so it is cached per isolate for
  * each `env` object.
  */
-import { betterAuth } from 'better-auth';
+import { betterAuth } from 'better-auth/minimal';
 import { drizzleAdapter } from 'better-auth/adapters/drizzle';
-import { admin, twoFactor } from 'better-auth/plugins';
+import { twoFactor } from 'better-auth/plugins/two-factor';
 import { database } from '../db/client';
 import { authAccount, authSession, authTwoFactor, authUser, authVerification } from '../db/auth-schema';
 import type { Env } from '../env';
@@ -35,7 +35,8 @@ function buildAuth(env: Env) {
       provider: 'sqlite',
       schema: { auth_user: authUser, auth_session: authSession, auth_account: authAccount, auth_verification: authVerification, auth_two_factor: authTwoFactor },
     }),
-    user: { modelName: 'auth_user' },
+    // The role is ours to set (sign-up hook below); no request can write it (`input: false`).
+    user: { modelName: 'auth_user', additionalFields: { role: { type: 'string', required: false, defaultValue: 'user', input: false } } },
     session: { modelName: 'auth_session', expiresIn: 7 * 24 * 3600, updateAge: 24 * 3600 },
     account: { modelName: 'auth_account' },
     verification: { modelName: 'auth_verification' },
@@ -79,7 +80,6 @@ function buildAuth(env: Env) {
       },
     },
     plugins: [
-      admin({ defaultRole: 'user', adminRoles: ['admin'], schema: { user: { modelName: 'auth_user' }, session: { modelName: 'auth_session' } } }),
       twoFactor({ issuer: 'GPU Gateway', schema: { twoFactor: { modelName: 'auth_two_factor' }, user: { modelName: 'auth_user' } } }),
     ],
     rateLimit: {
