@@ -52,7 +52,7 @@ function options(format: Format | undefined, stacked: boolean, legend: boolean, 
       tooltip: { callbacks: { label: (item) => `${item.dataset.label}: ${format ? format(Number(item.raw)) : item.formattedValue}` } },
     },
     scales: {
-      x: { stacked, grid: { display: false }, ticks: { maxRotation: 0, autoSkip: true, maxTicksLimit: 8 } },
+      x: { stacked, grid: { display: false }, ticks: { maxRotation: 0, autoSkip: true, maxTicksLimit: 6, autoSkipPadding: 12 } },
       y: { stacked, beginAtZero: true, grid: { color: '#eef0f3' }, ticks: { maxTicksLimit: 6, precision, callback: (v) => (format ? format(Number(v)) : String(v)) } },
     },
   };
