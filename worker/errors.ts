@@ -89,6 +89,8 @@ export interface ApiErrorInit {
   param?: string;
   /** Extra response headers, e.g. `retry-after` on 429. */
   headers?: Record<string, string>;
+  /** A finer, stable cause within the code (e.g. the auth library's `EMAIL_NOT_VERIFIED`); sent as `reason`. */
+  reason?: string;
   /** Logged under the request id, never sent to the client. */
   internal?: unknown;
 }
@@ -99,13 +101,15 @@ export class ApiError extends HTTPException {
   readonly param?: string;
   readonly headers: Record<string, string>;
   readonly internal?: unknown;
-  constructor({ code, message, param, headers = {}, internal }: ApiErrorInit) {
+  readonly reason?: string;
+  constructor({ code, message, param, headers = {}, internal, reason }: ApiErrorInit) {
     super(STATUS[code] as 400, { message });
     this.name = 'ApiError';
     this.code = code;
     this.param = param;
     this.headers = headers;
     this.internal = internal;
+    this.reason = reason;
   }
 }
 
@@ -130,6 +134,6 @@ export function handleError(err: Error, c: Context<AppEnv>): Response {
   const isInference = new URL(c.req.url).pathname.startsWith('/v1/');
   const body = isInference
     ? { error: { message: apiError.message, type: openAIType(status), code: apiError.code, param: apiError.param ?? null } }
-    : { error: { code: apiError.code, message: apiError.message, requestId, ...(apiError.param ? { param: apiError.param } : {}) } };
+    : { error: { code: apiError.code, message: apiError.message, requestId, ...(apiError.param ? { param: apiError.param } : {}), ...(apiError.reason ? { reason: apiError.reason } : {}) } };
   return c.json(body, status as 400, headers);
 }

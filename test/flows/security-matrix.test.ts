@@ -27,6 +27,8 @@ const ROUTES: Record<string, Route> = {
   'POST /api/auth/sign-in/email': { guard: 'public' },
   'POST /api/auth/sign-up/email': { guard: 'public' },
   'POST /api/auth/request-password-reset': { guard: 'public' },
+  // better-auth refuses it without a session (401) and from a foreign origin (auth.test.ts).
+  'POST /api/auth/update-user': { guard: 'public' },
   'GET /api/auth/*': { guard: 'public' },
   'POST /api/auth/*': { guard: 'public' },
   // Only exists with MAIL_MODE=outbox (local development).

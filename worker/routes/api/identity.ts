@@ -4,16 +4,58 @@
  * mail outbox `/api/dev/mail`.
  */
 import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { authFor } from '../../auth/auth';
 import { csrfToken } from '../../auth/csrf';
 import { assertMailConfigured, linksIn, outboxMode } from '../../auth/mail';
 import { clearSignInAttempts, countSignInAttempt } from '../../auth/throttle';
 import { ensureBillingAccount } from '../../auth/users';
 import type { AppEnv } from '../../env';
-import { ApiError } from '../../errors';
+import { ApiError, type ErrorCode } from '../../errors';
 import { loadSession } from '../../middleware/session';
 
-const forward = (c: Context<AppEnv>) => authFor(c.env).handler(c.req.raw);
+/** Largest body any auth endpoint needs (an e-mail, a password, a name, a code). */
+const MAX_AUTH_BODY_BYTES = 16 * 1024;
+/** Longest display name; it becomes the billing account's name too. */
+const MAX_NAME_LENGTH = 100;
+
+/** better-auth's statuses in the gateway's closed vocabulary (one status per code). */
+function codeFor(status: number): ErrorCode {
+  if (status === 401) return 'unauthorized';
+  if (status === 403) return 'forbidden';
+  if (status === 404) return 'not_found';
+  if (status === 413) return 'payload_too_large';
+  if (status === 429) return 'rate_limit_requests';
+  if (status === 503) return 'service_unavailable';
+  if (status >= 500) return 'internal_error';
+  return 'invalid_request';
+}
+
+/**
+ * Hands the request to better-auth and answers its refusals in the gateway's `/api` error shape
+ * (`{error: {code, message, requestId, reason}}`), keeping its human-readable message; its own
+ * code (e.g. EMAIL_NOT_VERIFIED) goes in `reason`, so clients can tell cases apart.
+ */
+async function forward(c: Context<AppEnv>): Promise<Response> {
+  const res = await authFor(c.env).handler(c.req.raw);
+  if (res.status < 400 || !res.headers.get('content-type')?.includes('application/json')) return res;
+  const body = (await res.json().catch(() => null)) as { message?: unknown; code?: unknown } | null;
+  const retryAfter = res.headers.get('x-retry-after') ?? res.headers.get('retry-after');
+  throw new ApiError({
+    code: codeFor(res.status),
+    message: typeof body?.message === 'string' && body.message ? body.message : `Sign-in service refused the request (HTTP ${res.status}).`,
+    reason: typeof body?.code === 'string' ? body.code : undefined,
+    headers: retryAfter ? { 'retry-after': retryAfter, 'x-retry-after': retryAfter } : undefined,
+  });
+}
+
+/** A display name, when given, is 1–100 characters after trimming. */
+async function assertNameFits(c: Context<AppEnv>): Promise<void> {
+  const body = (await c.req.raw.clone().json().catch(() => null)) as { name?: unknown } | null;
+  if (body && 'name' in body && (typeof body.name !== 'string' || body.name.trim().length === 0 || body.name.length > MAX_NAME_LENGTH)) {
+    throw new ApiError({ code: 'invalid_request', param: 'name', message: `name: between 1 and ${MAX_NAME_LENGTH} characters.` });
+  }
+}
 
 async function bodyEmail(c: Context<AppEnv>): Promise<string | null> {
   const body = await c.req.raw.clone().json().catch(() => null) as { email?: unknown } | null;
@@ -24,6 +66,12 @@ async function bodyEmail(c: Context<AppEnv>): Promise<string | null> {
 export const authRoutes = new Hono<AppEnv>()
   // Bodies are JSON only. better-auth also takes form bodies, which would let a request carry an
   // address that the guards below cannot see (and a cross-site form needs no preflight).
+  .use('*', bodyLimit({
+    maxSize: MAX_AUTH_BODY_BYTES,
+    onError: () => {
+      throw new ApiError({ code: 'payload_too_large', message: `Auth request bodies are at most ${MAX_AUTH_BODY_BYTES} bytes.` });
+    },
+  }))
   .use('*', async (c, next) => {
     const type = c.req.header('content-type');
     if (c.req.method === 'POST' && type !== undefined && !/^application\/json\b/i.test(type)) {
@@ -59,6 +107,11 @@ export const authRoutes = new Hono<AppEnv>()
   .post('/sign-up/email', async (c) => {
     // Refuse before the user exists if the verification mail could not be sent.
     assertMailConfigured(c.env);
+    await assertNameFits(c);
+    return forward(c);
+  })
+  .post('/update-user', async (c) => {
+    await assertNameFits(c);
     return forward(c);
   })
   .post('/request-password-reset', async (c) => {
