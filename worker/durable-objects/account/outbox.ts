@@ -9,43 +9,75 @@ import type { JournalEntry, UsageEvent } from './types';
 
 export const FLUSH_BATCH = 100;
 
-const USAGE_SQL = `INSERT OR IGNORE INTO usage_events (id, account_id, key_id, service_id, model, endpoint, input_tokens,
-  output_tokens, cost_micros, price_version, latency_ms, ttft_ms, status, estimated, created_at)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
-const JOURNAL_SQL = `INSERT OR IGNORE INTO journal_entries (account_id, seq, idempotency_key, kind, amount_micros,
-  balance_after_micros, ref, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`;
-const TRANSFER_SQL = `INSERT OR IGNORE INTO ledger_transfers (idempotency_key, debit_account, credit_account, amount_micros,
-  code, account_id, journal_seq, ref, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+/** D1 binds at most 100 parameters per statement; rows are packed into multi-row inserts up to that. */
+const MAX_PARAMS = 100;
+
+const USAGE_INSERT = `INSERT OR IGNORE INTO usage_events (id, account_id, key_id, service_id, model, endpoint, input_tokens,
+  output_tokens, cost_micros, price_version, latency_ms, ttft_ms, status, estimated, created_at) VALUES `;
+const JOURNAL_INSERT = `INSERT OR IGNORE INTO journal_entries (account_id, seq, idempotency_key, kind, amount_micros,
+  balance_after_micros, ref, reason, created_at) VALUES `;
+const TRANSFER_INSERT = `INSERT OR IGNORE INTO ledger_transfers (idempotency_key, debit_account, credit_account, amount_micros,
+  code, account_id, journal_seq, ref, created_at) VALUES `;
+
+type Value = string | number | null;
 
 /** The account's own ledger account in the double-entry mirror. */
 export const ledgerAccount = (accountId: string): string => `acct:${accountId}`;
 
-function usageStatement(db: D1Database, e: UsageEvent): D1PreparedStatement {
-  return db.prepare(USAGE_SQL).bind(
+function usageRow(e: UsageEvent): Value[] {
+  return [
     e.id, e.accountId, e.keyId, e.serviceId, e.model, e.endpoint, e.inputTokens, e.outputTokens, e.costMicros,
     e.priceVersion, e.latencyMs, e.ttftMs, e.status, e.estimated ? 1 : 0, e.createdAt,
-  );
-}
-
-function journalStatements(db: D1Database, j: JournalEntry & { accountId: string }): D1PreparedStatement[] {
-  // Entries queued before counter accounts existed: usage went to revenue, the rest were admin adjustments.
-  j.counterAccount ??= j.kind === 'usage' ? 'sys:revenue' : 'sys:adjustments';
-  // A credit moves money from the system account to the account; a debit the other way.
-  const [debit, credit] = j.amountMicros > 0 ? [j.counterAccount, ledgerAccount(j.accountId)] : [ledgerAccount(j.accountId), j.counterAccount];
-  return [
-    db.prepare(JOURNAL_SQL).bind(j.accountId, j.seq, j.idempotencyKey, j.kind, j.amountMicros, j.balanceAfterMicros, j.ref, j.reason, j.createdAt),
-    db.prepare(TRANSFER_SQL).bind(`${j.accountId}:${j.idempotencyKey}`, debit, credit, Math.abs(j.amountMicros), j.kind, j.accountId, j.seq, j.ref, j.createdAt),
   ];
 }
 
-/** D1 statements for one outbox row: `settled` (usage event + its journal entry), `usage`, `journal`. */
-function statementsFor(db: D1Database, kind: string, payload: string): D1PreparedStatement[] {
-  if (kind === 'settled') {
-    const { event, entry } = JSON.parse(payload) as { event: UsageEvent; entry: (JournalEntry & { accountId: string }) | null };
-    return [usageStatement(db, event), ...(entry ? journalStatements(db, entry) : [])];
+function journalRows(j: JournalEntry & { accountId: string }): { journal: Value[]; transfer: Value[] } {
+  // Entries queued before counter accounts existed: usage went to revenue, the rest were admin adjustments.
+  const counter = j.counterAccount ?? (j.kind === 'usage' ? 'sys:revenue' : 'sys:adjustments');
+  // A credit moves money from the system account to the account; a debit the other way.
+  const [debit, credit] = j.amountMicros > 0 ? [counter, ledgerAccount(j.accountId)] : [ledgerAccount(j.accountId), counter];
+  return {
+    journal: [j.accountId, j.seq, j.idempotencyKey, j.kind, j.amountMicros, j.balanceAfterMicros, j.ref, j.reason, j.createdAt],
+    transfer: [`${j.accountId}:${j.idempotencyKey}`, debit, credit, Math.abs(j.amountMicros), j.kind, j.accountId, j.seq, j.ref, j.createdAt],
+  };
+}
+
+/** Multi-row `INSERT OR IGNORE`s of `rows` (each the same width), as few statements as D1's parameter limit allows. */
+function packed(db: D1Database, insert: string, rows: Value[][]): D1PreparedStatement[] {
+  if (rows.length === 0) return [];
+  const width = rows[0].length;
+  const perStatement = Math.max(1, Math.floor(MAX_PARAMS / width));
+  const tuple = `(${Array(width).fill('?').join(', ')})`;
+  const statements: D1PreparedStatement[] = [];
+  for (let i = 0; i < rows.length; i += perStatement) {
+    const chunk = rows.slice(i, i + perStatement);
+    statements.push(db.prepare(insert + Array(chunk.length).fill(tuple).join(', ')).bind(...chunk.flat()));
   }
-  if (kind === 'usage') return [usageStatement(db, JSON.parse(payload) as UsageEvent)];
-  return journalStatements(db, JSON.parse(payload) as JournalEntry & { accountId: string });
+  return statements;
+}
+
+/** D1 statements for a batch of outbox rows: `settled` (usage event + its journal entry), `usage`, `journal`. */
+function statementsFor(db: D1Database, rows: Array<{ kind: string; payload: string }>): D1PreparedStatement[] {
+  const usage: Value[][] = [];
+  const journal: Value[][] = [];
+  const transfers: Value[][] = [];
+  const addEntry = (entry: JournalEntry & { accountId: string }) => {
+    const { journal: j, transfer } = journalRows(entry);
+    journal.push(j);
+    transfers.push(transfer);
+  };
+  for (const { kind, payload } of rows) {
+    if (kind === 'settled') {
+      const { event, entry } = JSON.parse(payload) as { event: UsageEvent; entry: (JournalEntry & { accountId: string }) | null };
+      usage.push(usageRow(event));
+      if (entry) addEntry(entry);
+    } else if (kind === 'usage') {
+      usage.push(usageRow(JSON.parse(payload) as UsageEvent));
+    } else {
+      addEntry(JSON.parse(payload) as JournalEntry & { accountId: string });
+    }
+  }
+  return [...packed(db, USAGE_INSERT, usage), ...packed(db, JOURNAL_INSERT, journal), ...packed(db, TRANSFER_INSERT, transfers)];
 }
 
 /**
@@ -59,7 +91,7 @@ export async function flushOutbox(sql: SqlStorage, db: D1Database): Promise<{ fl
   if (rows.length === 0) return { flushed: 0, more: false };
   const batch = rows.slice(0, FLUSH_BATCH);
   try {
-    await db.batch(batch.flatMap((row) => statementsFor(db, row.kind, row.payload)));
+    await db.batch(statementsFor(db, batch));
   } catch (error) {
     sql.exec('UPDATE outbox SET attempts = attempts + 1 WHERE seq <= ?', batch[batch.length - 1].seq);
     throw error;
