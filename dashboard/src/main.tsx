@@ -25,10 +25,12 @@ import './styles.css';
 const OverviewPage = lazy(() => import('./pages/Overview').then((m) => ({ default: m.OverviewPage })));
 const UsagePage = lazy(() => import('./pages/Usage').then((m) => ({ default: m.UsagePage })));
 const AdminAccountsPage = lazy(() => import('./pages/admin/Accounts').then((m) => ({ default: m.AdminAccountsPage })));
+const AdminAuditPage = lazy(() => import('./pages/admin/Audit').then((m) => ({ default: m.AdminAuditPage })));
 const AdminAnalyticsPage = lazy(() => import('./pages/admin/Analytics').then((m) => ({ default: m.AdminAnalyticsPage })));
 const AdminPromotionsPage = lazy(() => import('./pages/admin/Promotions').then((m) => ({ default: m.AdminPromotionsPage })));
 const AdminReviewsPage = lazy(() => import('./pages/admin/Reviews').then((m) => ({ default: m.AdminReviewsPage })));
 const AdminServicesPage = lazy(() => import('./pages/admin/Services').then((m) => ({ default: m.AdminServicesPage })));
+const AdminTopupsPage = lazy(() => import('./pages/admin/Topups').then((m) => ({ default: m.AdminTopupsPage })));
 
 /** Shows the signed-in layout only with a session; otherwise sends the user to /login?next=… */
 function RequireSession() {
@@ -74,8 +76,10 @@ function App() {
           <Route path="analytics" element={<Page><AdminAnalyticsPage /></Page>} />
           <Route path="services" element={<Page><AdminServicesPage /></Page>} />
           <Route path="accounts" element={<Page><AdminAccountsPage /></Page>} />
+          <Route path="topups" element={<Page><AdminTopupsPage /></Page>} />
           <Route path="promotions" element={<Page><AdminPromotionsPage /></Page>} />
           <Route path="reviews" element={<Page><AdminReviewsPage /></Page>} />
+          <Route path="audit" element={<Page><AdminAuditPage /></Page>} />
         </Route>
         <Route path="*" element={<NotFoundPage />} />
       </Route>

@@ -135,6 +135,12 @@ export interface Topup {
   error: string | null;
 }
 
+/** A top-up in the admin list: the account's own view plus whose it is. */
+export interface AdminTopup extends Topup {
+  accountId: string;
+  providerRef: string | null;
+}
+
 export interface Receipt {
   number: string;
   issuedTo: string;
@@ -188,6 +194,19 @@ export interface AdminAccount {
   createdAt: string | number;
 }
 
+/** One entry of an account's journal (the ledger itself, newest first). */
+export interface JournalEntry {
+  seq: number;
+  idempotencyKey: string;
+  kind: string;
+  counterAccount: string;
+  amountMicros: number;
+  balanceAfterMicros: number;
+  ref: string | null;
+  reason: string | null;
+  createdAt: number;
+}
+
 export interface Promotion {
   code: string;
   amountMicros: number;
@@ -206,6 +225,16 @@ export interface ReviewItem {
   status: 'open' | 'resolved';
   createdAt: number;
   resolvedAt: number | null;
+}
+
+/** One admin action; `details` is the JSON the action recorded (or null). */
+export interface AuditEntry {
+  id: string;
+  actor: string;
+  action: string;
+  target: string | null;
+  details: string | null;
+  createdAt: number;
 }
 
 export interface MailMessage {

@@ -7,12 +7,14 @@ import { useEffect, useRef, type ReactNode } from 'react';
 interface DialogProps {
   open: boolean;
   title: string;
+  /** Room for tables (e.g. an account's keys and journal). */
+  wide?: boolean;
   onClose(): void;
   children: ReactNode;
 }
 
 /** A modal dialog, shown while `open`. */
-export function Dialog({ open, title, onClose, children }: DialogProps) {
+export function Dialog({ open, title, wide, onClose, children }: DialogProps) {
   const ref = useRef<HTMLDialogElement>(null);
 
   useEffect(() => {
@@ -23,7 +25,7 @@ export function Dialog({ open, title, onClose, children }: DialogProps) {
   }, [open]);
 
   return (
-    <dialog ref={ref} className="dialog" aria-label={title} onClose={onClose} onCancel={onClose}>
+    <dialog ref={ref} className={wide ? 'dialog wide' : 'dialog'} aria-label={title} onClose={onClose} onCancel={onClose}>
       {open && (
         <>
           <h2>{title}</h2>

@@ -18,8 +18,10 @@ const ADMIN_LINKS = [
   { to: '/admin/analytics', label: 'Analytics' },
   { to: '/admin/services', label: 'Services' },
   { to: '/admin/accounts', label: 'Accounts' },
+  { to: '/admin/topups', label: 'Top-ups' },
   { to: '/admin/promotions', label: 'Promotions' },
   { to: '/admin/reviews', label: 'Reviews' },
+  { to: '/admin/audit', label: 'Audit log' },
 ];
 
 /** Sidebar + content for every signed-in page. */

@@ -1,6 +1,7 @@
 /**
  * @module pages/admin/Accounts
- * Search accounts, see balances, suspend or reactivate, adjust credit with a reason.
+ * Search accounts, see balances, keys and journal, suspend or reactivate, adjust credit with a
+ * reason.
  */
 import { useState, type FormEvent } from 'react';
 import { api, errorText, query } from '../../api/client';
@@ -11,12 +12,14 @@ import { PageHeader } from '../../components/PageHeader';
 import { Empty, ErrorNote, Loading, Notice } from '../../components/states';
 import { parseUsdToMicros, usd } from '../../lib/money';
 import { formatDate } from '../../lib/time';
+import { AccountDetails } from './AccountDetails';
 
 /** /admin/accounts */
 export function AdminAccountsPage() {
   const [text, setText] = useState('');
   const [q, setQ] = useState('');
   const accounts = useResource<{ accounts: AdminAccount[] }>(`/api/admin/accounts${query({ q, limit: 100 })}`);
+  const [viewing, setViewing] = useState<AdminAccount | null>(null);
   const [adjusting, setAdjusting] = useState<AdminAccount | null>(null);
   const [suspending, setSuspending] = useState<AdminAccount | null>(null);
   const [busy, setBusy] = useState(false);
@@ -68,10 +71,13 @@ export function AdminAccountsPage() {
                     <td data-label="Status"><span className={`status ${a.status === 'active' ? 'good' : 'bad'}`}>{a.status === 'active' ? 'Active' : 'Suspended'}</span></td>
                     <td data-label="Created">{formatDate(a.createdAt)}</td>
                     <td className="row-actions">
-                      <button type="button" className="secondary small" onClick={() => { setNotice(null); setAdjusting(a); }}>Adjust credit</button>
-                      {a.status === 'active'
-                        ? <button type="button" className="danger-outline small" onClick={() => { setError(null); setSuspending(a); }}>Suspend</button>
-                        : <button type="button" className="secondary small" disabled={busy} onClick={() => void setStatus(a, 'active')}>Activate</button>}
+                      <div className="action-group">
+                        <button type="button" className="secondary small" aria-label={`Details of ${a.name}`} onClick={() => setViewing(a)}>Details</button>
+                        <button type="button" className="secondary small" onClick={() => { setNotice(null); setAdjusting(a); }}>Adjust credit</button>
+                        {a.status === 'active'
+                          ? <button type="button" className="danger-outline small" onClick={() => { setError(null); setSuspending(a); }}>Suspend</button>
+                          : <button type="button" className="secondary small" disabled={busy} onClick={() => void setStatus(a, 'active')}>Activate</button>}
+                      </div>
                     </td>
                   </tr>
                 ))}
@@ -80,6 +86,9 @@ export function AdminAccountsPage() {
           </div>
         )}
       </section>
+      <Dialog open={viewing !== null} title={`Account ${viewing?.name ?? ''}`} wide onClose={() => setViewing(null)}>
+        {viewing && <AccountDetails account={viewing} onClose={() => setViewing(null)} />}
+      </Dialog>
       <Dialog open={adjusting !== null} title={`Adjust credit of ${adjusting?.name ?? ''}`} onClose={() => setAdjusting(null)}>
         {adjusting && <AdjustForm account={adjusting} onDone={(message) => { setAdjusting(null); setNotice(message); accounts.reload(); }} onCancel={() => setAdjusting(null)} />}
       </Dialog>

@@ -13,14 +13,10 @@ import { Empty, ErrorNote, Loading, Notice } from '../../components/states';
 import { parseUsdToCents, usd, usdAuto, usdFromCents } from '../../lib/money';
 import { formatDate, formatDateTime } from '../../lib/time';
 import { AutoRecharge } from './AutoRecharge';
+import { kindWords } from './entry-kinds';
 import { ReceiptDialog } from './Receipt';
 import { TopupReturn } from './TopupReturn';
 import { statusTone, statusWords } from './topup-status';
-
-const TYPE_WORDS: Record<string, string> = {
-  usage: 'Usage', topup: 'Top-up', refund: 'Refund', dispute_withdrawn: 'Dispute', dispute_reinstated: 'Dispute won', reversal: 'Reversal',
-  promotion: 'Promotion', credit: 'Credit', debit: 'Debit', adjustment: 'Adjustment', writeoff: 'Write-off',
-};
 
 /** /billing */
 export function BillingPage() {
@@ -121,7 +117,7 @@ export function BillingPage() {
                 {transactions.data.transactions.map((t, i) => (
                   <tr key={`${t.date}-${t.type}-${i}`}>
                     <td data-label="Date">{t.type === 'usage' ? formatDate(t.date) : formatDateTime(t.date)}</td>
-                    <td data-label="Type">{TYPE_WORDS[t.type] ?? t.type}</td>
+                    <td data-label="Type">{kindWords(t.type)}</td>
                     <td data-label="Description">{t.description}</td>
                     <td data-label="Amount" className={`num ${t.amountMicros < 0 ? 'neg' : 'pos'}`}>{t.amountMicros > 0 ? '+' : ''}{usdAuto(t.amountMicros)}</td>
                     <td data-label="Balance" className="num">{usd(t.balanceAfterMicros)}</td>
