@@ -37,6 +37,8 @@ export const AutoRechargeInput = z.object({
 export const RedeemInput = z.object({ code: z.string().trim().min(1).max(64) }).strict();
 export const TransactionsQuery = z.object({
   from: z.string().optional(), to: z.string().optional(), format: z.enum(['json', 'csv']).default('json'),
+  /** IANA zone whose calendar days the usage lines sum over (default UTC). */
+  tz: z.string().max(64).optional(),
 });
 
 /** The public view of a top-up. */
@@ -102,7 +104,7 @@ export const billingRoutes = new Hono<AppEnv>()
   })
   .get('/transactions', async (c) => {
     const q = queryParams(c, TransactionsQuery);
-    const rows = await transactionHistory(c.env, callerAccount(c), q.from, q.to);
+    const rows = await transactionHistory(c.env, callerAccount(c), q.from, q.to, q.tz);
     if (q.format === 'csv') {
       return c.body(transactionsCsv(rows), 200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="transactions.csv"' });
     }
