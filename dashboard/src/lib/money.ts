@@ -56,17 +56,20 @@ export function microsToChartDollars(micros: number): number {
 }
 
 /**
- * Parses a typed dollar amount ("12", "12.5", "-3.25", "1,000.000001") into integer µUSD.
+ * Parses a typed dollar amount ("12", "12.5", ".5", "-3.25", "1,000.000001") into integer µUSD.
+ * Commas are read only as thousands separators, so "2,50" or "1,0,0" is not an amount.
  * Returns null when the text is not an amount or has more than `maxDecimals` decimals.
  */
 export function parseUsdToMicros(text: string, { allowNegative = false, maxDecimals = 6 } = {}): number | null {
-  const cleaned = text.trim().replace(/^\$/, '').replace(/,/g, '');
-  const match = /^(-)?(\d+)(?:\.(\d+))?$/.exec(cleaned);
+  const cleaned = text.trim().replace(/^\$/, '');
+  const match = /^(-)?(\d{1,3}(?:,\d{3})+|\d*)(?:\.(\d+))?$/.exec(cleaned);
   if (!match) return null;
-  const [, minus, whole, fraction = ''] = match;
+  const [, minus, grouped, fraction = ''] = match;
+  const whole = grouped.replace(/,/g, '');
+  if (!whole && !fraction) return null;
   if (minus && !allowNegative) return null;
   if (fraction.length > maxDecimals) return null;
-  const micros = BigInt(whole) * MICROS_PER_DOLLAR + BigInt(fraction.padEnd(6, '0'));
+  const micros = BigInt(whole || '0') * MICROS_PER_DOLLAR + BigInt(fraction.padEnd(6, '0'));
   const signed = minus ? -micros : micros;
   if (signed > BigInt(Number.MAX_SAFE_INTEGER) || signed < -BigInt(Number.MAX_SAFE_INTEGER)) return null;
   return Number(signed);

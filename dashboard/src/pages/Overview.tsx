@@ -12,8 +12,6 @@ import { Empty, ErrorNote, Loading } from '../components/states';
 import { microsToChartDollars, usd, usdTotal } from '../lib/money';
 import { bucketLabel, formatCount, timeZone } from '../lib/time';
 
-const DAY_MS = 86_400_000;
-
 /** One stacked series per key or model, on the shared bucket labels. */
 export function costSeries<T extends CostSeries>(rows: T[], label: (row: T) => string, limit = 8): Series[] {
   return rows.slice(0, limit).map((row) => ({ label: label(row), values: row.series.map((p) => microsToChartDollars(p.costMicros)) }));
@@ -22,10 +20,10 @@ export function costSeries<T extends CostSeries>(rows: T[], label: (row: T) => s
 /** / */
 export function OverviewPage() {
   const account = useResource<{ account: AccountView }>('/api/account');
-  // Whole local days: from local midnight 29 days ago.
-  const start = new Date();
-  start.setHours(0, 0, 0, 0);
-  const from = start.getTime() - 29 * DAY_MS;
+  // Whole local days: from local midnight 29 days ago (by the calendar, so a DST change in
+  // between does not shift it by an hour).
+  const today = new Date();
+  const from = new Date(today.getFullYear(), today.getMonth(), today.getDate() - 29).getTime();
   const analytics = useResource<AccountAnalytics>(`/api/account/analytics${query({ from, tz: timeZone })}`);
 
   const a = analytics.status === 'ready' ? analytics.data : null;

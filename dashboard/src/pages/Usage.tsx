@@ -22,6 +22,18 @@ function defaultRange(): { from: string; to: string } {
   return { from: toDateInput(from), to: toDateInput(to) };
 }
 
+/** The request table and the usage path (filters) its rows were loaded for. */
+interface UsageTable {
+  path: string | null;
+  rows: UsageRow[];
+  cursor: string | null;
+  status: 'loading' | 'ready' | 'error';
+  error: string;
+}
+
+/** What the table shows for filters whose first page has not answered yet. */
+const LOADING_TABLE: Omit<UsageTable, 'path'> = { rows: [], cursor: null, status: 'loading', error: '' };
+
 const STATUS_WORDS: Record<string, string> = {
   ok: 'OK', client_closed: 'Client closed', origin_error: 'Origin error', origin_timeout: 'Origin timeout', expired: 'Expired',
 };
@@ -51,28 +63,18 @@ export function UsagePage() {
   // The model list comes from an unfiltered-by-model analytics call, so picking one model keeps the others selectable.
   const models = useResource<AccountAnalytics>(validRange ? `/api/account/analytics${query({ from, to, keyId, tz: timeZone })}` : null);
 
-  const [rows, setRows] = useState<UsageRow[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [tableState, setTableState] = useState<'loading' | 'ready' | 'error'>('loading');
-  const [tableError, setTableError] = useState('');
+  // The table belongs to the usage path it was loaded for: rows of another filter are never shown
+  // while the new one loads, and a "Load more" that answers after the filters changed is dropped.
+  const [table, setTable] = useState<UsageTable>({ path: null, ...LOADING_TABLE });
   const usagePath = validRange ? `/api/account/usage${query({ ...filters, limit: PAGE_SIZE })}` : null;
+  const { rows, cursor, status: tableState, error: tableError } = table.path === usagePath ? table : LOADING_TABLE;
 
   useEffect(() => {
     if (!usagePath) return;
     let live = true;
-    setTableState('loading');
     api<UsagePage>(usagePath).then(
-      (page) => {
-        if (!live) return;
-        setRows(page.data);
-        setCursor(page.nextCursor);
-        setTableState('ready');
-      },
-      (e: unknown) => {
-        if (!live) return;
-        setTableError(errorText(e));
-        setTableState('error');
-      },
+      (page) => live && setTable({ path: usagePath, rows: page.data, cursor: page.nextCursor, status: 'ready', error: '' }),
+      (e: unknown) => live && setTable({ path: usagePath, rows: [], cursor: null, status: 'error', error: errorText(e) }),
     );
     return () => {
       live = false;
@@ -81,15 +83,14 @@ export function UsagePage() {
 
   async function loadMore() {
     if (!cursor || !usagePath) return;
-    setTableState('loading');
+    const path = usagePath;
+    const update = (next: (t: UsageTable) => UsageTable) => setTable((t) => (t.path === path ? next(t) : t));
+    update((t) => ({ ...t, status: 'loading' }));
     try {
-      const page = await api<UsagePage>(`${usagePath}&cursor=${encodeURIComponent(cursor)}`);
-      setRows((old) => [...old, ...page.data]);
-      setCursor(page.nextCursor);
-      setTableState('ready');
+      const page = await api<UsagePage>(`${path}&cursor=${encodeURIComponent(cursor)}`);
+      update((t) => ({ ...t, rows: [...t.rows, ...page.data], cursor: page.nextCursor, status: 'ready' }));
     } catch (e) {
-      setTableError(errorText(e));
-      setTableState('error');
+      update((t) => ({ ...t, status: 'error', error: errorText(e) }));
     }
   }
 
@@ -163,7 +164,7 @@ export function UsagePage() {
       <section className="card flush">
         <h2 className="card-title">Requests</h2>
         {tableState === 'error' && <ErrorNote message={tableError} />}
-        {tableState === 'loading' && rows.length === 0 && <Loading what="Loading requests…" />}
+        {validRange && tableState === 'loading' && rows.length === 0 && <Loading what="Loading requests…" />}
         {tableState === 'ready' && rows.length === 0 && <Empty>No requests in this range yet.</Empty>}
         {rows.length > 0 && (
           <div className="table-wrap">

@@ -1,6 +1,7 @@
 /**
  * @module pages/auth/Login
- * Sign in with e-mail and password, then the authentication code when two-factor is on.
+ * Sign in with e-mail and password, then the authentication code (or a backup code) when
+ * two-factor is on.
  */
 import { useState, type FormEvent } from 'react';
 import { Link, Navigate, useNavigate, useSearchParams } from 'react-router';
@@ -37,6 +38,7 @@ export function LoginPage() {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [code, setCode] = useState('');
+  const [useBackupCode, setUseBackupCode] = useState(false);
   const [trustDevice, setTrustDevice] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -83,10 +85,12 @@ export function LoginPage() {
     setBusy(true);
     setError(null);
     try {
-      await api('/api/auth/two-factor/verify-totp', { method: 'POST', body: { code: code.replace(/\s+/g, ''), trustDevice } });
+      if (useBackupCode) await api('/api/auth/two-factor/verify-backup-code', { method: 'POST', body: { code: code.trim(), trustDevice } });
+      else await api('/api/auth/two-factor/verify-totp', { method: 'POST', body: { code: code.replace(/\s+/g, ''), trustDevice } });
       await finish();
     } catch (e) {
-      setError(e instanceof ApiError && e.status === 401 ? 'That code is not valid. Enter the current code from your app.' : signInError(e));
+      const invalid = useBackupCode ? 'That backup code is not valid or was already used.' : 'That code is not valid. Enter the current code from your app.';
+      setError(e instanceof ApiError && e.status === 401 ? invalid : signInError(e));
     } finally {
       setBusy(false);
     }
@@ -96,19 +100,35 @@ export function LoginPage() {
     return (
       <AuthCard title="Two-factor authentication">
         <form className="form" onSubmit={onCode}>
-          <p className="muted">Enter the 6-digit code from your authenticator app.</p>
-          <div className="field">
-            <label htmlFor="login-code">Authentication code</label>
-            <input id="login-code" inputMode="numeric" autoComplete="one-time-code" required pattern="[0-9 ]{6,8}" autoFocus
-              value={code} onChange={(e) => setCode(e.target.value)} />
-          </div>
+          {useBackupCode ? (
+            <>
+              <p className="muted">Enter one of the backup codes you saved when you turned on two-factor. Each code works once.</p>
+              <div className="field" key="backup">
+                <label htmlFor="login-backup-code">Backup code</label>
+                <input id="login-backup-code" autoComplete="off" autoCapitalize="none" spellCheck={false} required autoFocus
+                  value={code} onChange={(e) => setCode(e.target.value)} />
+              </div>
+            </>
+          ) : (
+            <>
+              <p className="muted">Enter the 6-digit code from your authenticator app.</p>
+              <div className="field" key="totp">
+                <label htmlFor="login-code">Authentication code</label>
+                <input id="login-code" inputMode="numeric" autoComplete="one-time-code" required pattern="[0-9 ]{6,8}" autoFocus
+                  value={code} onChange={(e) => setCode(e.target.value)} />
+              </div>
+            </>
+          )}
+          <button type="button" className="link-button" onClick={() => { setUseBackupCode(!useBackupCode); setCode(''); setError(null); }}>
+            {useBackupCode ? 'Use the code from your authenticator app' : 'Use a backup code'}
+          </button>
           <label className="check">
             <input type="checkbox" checked={trustDevice} onChange={(e) => setTrustDevice(e.target.checked)} /> Trust this device for 30 days
           </label>
           {error && <ErrorNote message={error} />}
           <button type="submit" className="primary wide" disabled={busy}>{busy ? 'Checking…' : 'Verify'}</button>
         </form>
-        <p className="auth-alt"><button type="button" className="link-button" onClick={() => { setStep('password'); setCode(''); setError(null); }}>Use another account</button></p>
+        <p className="auth-alt"><button type="button" className="link-button" onClick={() => { setStep('password'); setCode(''); setUseBackupCode(false); setError(null); }}>Use another account</button></p>
       </AuthCard>
     );
   }

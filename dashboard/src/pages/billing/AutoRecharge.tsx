@@ -10,8 +10,13 @@ import { microsToInput, parseUsdToCents, parseUsdToMicros, usdFromCents } from '
 
 type Settings = BillingView['autoRecharge'];
 
-/** The auto-recharge form. */
-export function AutoRecharge({ settings, cardAvailable, onSaved }: { settings: Settings; cardAvailable: boolean; onSaved(): void }) {
+/**
+ * The auto-recharge form. The "saved" notice is the parent's state (`saved`, cleared through
+ * `onSaving`), so it outlives the remount that follows reloading the saved settings.
+ */
+export function AutoRecharge({ settings, cardAvailable, saved, onSaving, onSaved }: {
+  settings: Settings; cardAvailable: boolean; saved: boolean; onSaving(): void; onSaved(): void;
+}) {
   const [enabled, setEnabled] = useState(settings.enabled);
   // Never configured (amount 0): suggest $5 / $20 / $100 instead of zeros.
   const fresh = settings.amountCents === 0;
@@ -20,12 +25,11 @@ export function AutoRecharge({ settings, cardAvailable, onSaved }: { settings: S
   const [cap, setCap] = useState(fresh ? '100' : microsToInput(settings.monthlyCapCents * 10_000));
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const [saved, setSaved] = useState(false);
 
   async function submit(event: FormEvent) {
     event.preventDefault();
     setError(null);
-    setSaved(false);
+    onSaving();
     const thresholdMicros = parseUsdToMicros(threshold, { maxDecimals: 2 });
     const amountCents = parseUsdToCents(amount);
     const monthlyCapCents = parseUsdToCents(cap);
@@ -35,7 +39,6 @@ export function AutoRecharge({ settings, cardAvailable, onSaved }: { settings: S
     setBusy(true);
     try {
       await api('/api/account/billing/auto-recharge', { method: 'PUT', body: { enabled, thresholdMicros, amountCents, monthlyCapCents } });
-      setSaved(true);
       onSaved();
     } catch (e) {
       setError(errorText(e));

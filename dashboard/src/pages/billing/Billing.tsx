@@ -11,7 +11,7 @@ import { useResource } from '../../api/use-resource';
 import { PageHeader, Stat } from '../../components/PageHeader';
 import { Empty, ErrorNote, Loading, Notice } from '../../components/states';
 import { parseUsdToCents, usd, usdAuto, usdFromCents } from '../../lib/money';
-import { formatDate, formatDateTime } from '../../lib/time';
+import { formatDate, formatDateTime, timeZone } from '../../lib/time';
 import { AutoRecharge } from './AutoRecharge';
 import { kindWords } from './entry-kinds';
 import { ReceiptDialog } from './Receipt';
@@ -25,13 +25,16 @@ export function BillingPage() {
   const account = useResource<{ account: AccountView }>('/api/account');
   const billing = useResource<BillingView>('/api/account/billing');
   const topups = useResource<{ topups: Topup[] }>('/api/account/topups');
-  const transactions = useResource<{ transactions: Transaction[] }>('/api/account/transactions');
+  const transactions = useResource<{ transactions: Transaction[] }>(`/api/account/transactions?tz=${encodeURIComponent(timeZone)}`);
   const [receiptFor, setReceiptFor] = useState<string | null>(null);
+  // Kept here, not in the form: the form is remounted with the saved settings after a save.
+  const [autoRechargeSaved, setAutoRechargeSaved] = useState(false);
 
   // The transaction history is read from the journal's D1 mirror, which follows the balance by
-  // a few seconds: read it again a little later too.
+  // a few seconds: read it again a little later too. Billing is read again for a newly saved card.
   function reloadMoney() {
     account.reload();
+    billing.reload();
     topups.reload();
     transactions.reload();
     window.setTimeout(transactions.reload, 5000);
@@ -56,7 +59,7 @@ export function BillingPage() {
       <div className="grid-2">
         <section className="card">
           <h2>Add credit</h2>
-          {billing.status === 'loading' && <Loading />}
+          {billing.status === 'loading' && !billing.data && <Loading />}
           {billing.status === 'error' && <ErrorNote message={billing.message} onRetry={billing.reload} />}
           {billing.data && <TopupForm billing={billing.data} />}
         </section>
@@ -68,7 +71,10 @@ export function BillingPage() {
 
       <section className="card">
         <h2>Auto-recharge</h2>
-        {billing.data && <AutoRecharge key={JSON.stringify(billing.data.autoRecharge)} settings={billing.data.autoRecharge} cardAvailable={billing.data.methods.card.available} onSaved={billing.reload} />}
+        {billing.data && (
+          <AutoRecharge key={JSON.stringify(billing.data.autoRecharge)} settings={billing.data.autoRecharge} cardAvailable={billing.data.methods.card.available}
+            saved={autoRechargeSaved} onSaving={() => setAutoRechargeSaved(false)} onSaved={() => { setAutoRechargeSaved(true); billing.reload(); }} />
+        )}
         {billing.status === 'loading' && !billing.data && <Loading />}
       </section>
 
@@ -104,7 +110,7 @@ export function BillingPage() {
       <section className="card flush">
         <div className="card-title-row">
           <h2 className="card-title">Transactions</h2>
-          <a className="button secondary small" href="/api/account/transactions?format=csv" download>Export CSV</a>
+          <a className="button secondary small" href={`/api/account/transactions?format=csv&tz=${encodeURIComponent(timeZone)}`} download>Export CSV</a>
         </div>
         {transactions.status === 'loading' && !transactions.data && <Loading what="Loading transactions…" />}
         {transactions.status === 'error' && <ErrorNote message={transactions.message} onRetry={transactions.reload} />}
@@ -142,6 +148,7 @@ function TopupForm({ billing }: { billing: BillingView }) {
   const [error, setError] = useState<string | null>(null);
 
   async function pay(method: 'card' | 'bitcoin') {
+    if (busy) return;
     setError(null);
     const amountCents = parseUsdToCents(amount);
     if (amountCents === null || amountCents < minCents || amountCents > maxCents) {

@@ -10,7 +10,7 @@ import { CopyButton } from '../../components/CopyButton';
 import { ConfirmDialog, Dialog } from '../../components/Dialog';
 import { PageHeader } from '../../components/PageHeader';
 import { Empty, ErrorNote, Loading } from '../../components/states';
-import { usd, usdTotal } from '../../lib/money';
+import { usdAuto, usdTotal } from '../../lib/money';
 import { formatCount, formatDateTime } from '../../lib/time';
 import { KeyForm } from './KeyForm';
 import { EMPTY_KEY_FORM, valuesFromKey } from './key-form-values';
@@ -23,8 +23,8 @@ function limitsSummary(key: KeyView): string {
   if (l.requestsPerMinute) parts.push(`${formatCount(l.requestsPerMinute)} req/min`);
   if (l.tokensPerMinute) parts.push(...Object.entries(l.tokensPerMinute).map(([m, n]) => `${formatCount(n)} tok/min${m === '*' ? '' : ` (${m})`}`));
   if (l.maxConcurrent) parts.push(`${l.maxConcurrent} concurrent`);
-  if (l.spendLimitMicros !== null) parts.push(`${usd(l.spendLimitMicros)} lifetime`);
-  if (l.periodSpendLimitMicros !== null) parts.push(`${usd(l.periodSpendLimitMicros)}/${l.period ?? 'month'}`);
+  if (l.spendLimitMicros !== null) parts.push(`${usdAuto(l.spendLimitMicros)} lifetime`);
+  if (l.periodSpendLimitMicros !== null) parts.push(`${usdAuto(l.periodSpendLimitMicros)}/${l.period ?? 'month'}`);
   if (key.expiresAt) parts.push(`expires ${formatDateTime(key.expiresAt)}`);
   return parts.length ? parts.join(' · ') : 'No limits';
 }
