@@ -20,6 +20,7 @@ const OPERATIONS: Operation[] = [
   { method: 'get', path: '/api/auth/verify-email', summary: 'The mailed link: verifies the address, signs in and redirects (302) to callbackURL', auth: 'none' },
   { method: 'post', path: '/api/auth/sign-in/email', summary: 'Sign in {email, password}; {twoFactorRedirect:true} when TOTP is on; 429 after 5 failures per address in 15 min', auth: 'none' },
   { method: 'post', path: '/api/auth/two-factor/verify-totp', summary: 'Second sign-in step, or confirming two-factor after enable {code}', auth: 'none' },
+  { method: 'post', path: '/api/auth/two-factor/verify-backup-code', summary: 'Second sign-in step with a one-time backup code {code}', auth: 'none' },
   { method: 'post', path: '/api/auth/sign-out', summary: 'End the session', auth: 'session' },
   { method: 'get', path: '/api/auth/get-session', summary: 'The session and user, or null', auth: 'none' },
   { method: 'post', path: '/api/auth/request-password-reset', summary: 'Mail a password reset link {email, redirectTo}', auth: 'none' },
