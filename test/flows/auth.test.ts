@@ -215,7 +215,7 @@ describe('passwords', () => {
 });
 
 describe('two-factor (TOTP)', () => {
-  it('asks for the code at sign-in once enabled and accepts only the right one', async () => {
+  it('asks for the code at sign-in once enabled and accepts only the right one, or a backup code once', async () => {
     const { browser, email } = await signedInUser('totp');
     const enabled = await browser.json('/api/auth/two-factor/enable', { method: 'POST', json: { password: PASSWORD }, expect: 200 });
     expect(enabled.totpURI).toMatch(/^otpauth:\/\/totp\/GPU%20Gateway/);
@@ -232,6 +232,16 @@ describe('two-factor (TOTP)', () => {
     expect((await next.fetch('/api/auth/two-factor/verify-totp', { method: 'POST', json: { code: wrong } })).status).toBe(401);
     await next.json('/api/auth/two-factor/verify-totp', { method: 'POST', json: { code: good }, expect: 200 });
     expect((await next.me()).user.email).toBe(email);
+
+    // A backup code works once, in place of the app's code.
+    const [backup] = enabled.backupCodes as string[];
+    const lostPhone = new Browser();
+    expect((await lostPhone.json('/api/auth/sign-in/email', { method: 'POST', json: { email, password: PASSWORD }, expect: 200 })).twoFactorRedirect).toBe(true);
+    await lostPhone.json('/api/auth/two-factor/verify-backup-code', { method: 'POST', json: { code: backup }, expect: 200 });
+    expect((await lostPhone.me()).user.email).toBe(email);
+    const again = new Browser();
+    await again.json('/api/auth/sign-in/email', { method: 'POST', json: { email, password: PASSWORD }, expect: 200 });
+    expect((await again.fetch('/api/auth/two-factor/verify-backup-code', { method: 'POST', json: { code: backup } })).status).toBe(401);
 
     await browser.json('/api/auth/two-factor/disable', { method: 'POST', json: { password: PASSWORD }, expect: 200 });
     const plain = await new Browser().json('/api/auth/sign-in/email', { method: 'POST', json: { email, password: PASSWORD }, expect: 200 });
