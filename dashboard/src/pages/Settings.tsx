@@ -3,28 +3,22 @@
  * Profile name, password change, and two-factor authentication (TOTP).
  */
 import { useState, type FormEvent, type ReactNode } from 'react';
-import { api, errorText } from '../api/client';
+import { api } from '../api/client';
 import { useMe, useSession } from '../api/session';
+import { useAction } from '../api/use-action';
 import { CopyButton } from '../components/CopyButton';
 import { PageHeader } from '../components/PageHeader';
 import { ErrorNote, Notice } from '../components/states';
 
 /** Runs a form submit with busy/error/done state. */
 function useSubmit() {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run: runAction } = useAction();
   const [done, setDone] = useState<string | null>(null);
-  async function run(action: () => Promise<string | null>) {
-    setBusy(true);
-    setError(null);
-    setDone(null);
-    try {
+  function run(action: () => Promise<string | null>) {
+    return runAction(async () => {
+      setDone(null);
       setDone(await action());
-    } catch (e) {
-      setError(errorText(e));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
   const feedback: ReactNode = <>{error && <ErrorNote message={error} />}{done && <Notice>{done}</Notice>}</>;
   return { busy, run, feedback, setError };

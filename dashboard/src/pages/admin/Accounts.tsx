@@ -4,8 +4,9 @@
  * reason.
  */
 import { useState, type FormEvent } from 'react';
-import { api, errorText, query } from '../../api/client';
+import { api, query } from '../../api/client';
 import type { AdminAccount } from '../../api/types';
+import { useAction } from '../../api/use-action';
 import { useResource } from '../../api/use-resource';
 import { ConfirmDialog, Dialog } from '../../components/Dialog';
 import { PageHeader } from '../../components/PageHeader';
@@ -22,23 +23,16 @@ export function AdminAccountsPage() {
   const [viewing, setViewing] = useState<AdminAccount | null>(null);
   const [adjusting, setAdjusting] = useState<AdminAccount | null>(null);
   const [suspending, setSuspending] = useState<AdminAccount | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useAction();
   const [notice, setNotice] = useState<string | null>(null);
 
-  async function setStatus(account: AdminAccount, status: 'active' | 'suspended') {
-    setBusy(true);
-    setError(null);
-    try {
+  function setStatus(account: AdminAccount, status: 'active' | 'suspended') {
+    return run(async () => {
       await api(`/api/admin/accounts/${encodeURIComponent(account.id)}/status`, { method: 'POST', body: { status } });
       setSuspending(null);
       setNotice(`${account.name} is ${status === 'active' ? 'active again' : 'suspended'}.`);
       accounts.reload();
-    } catch (e) {
-      setError(errorText(e));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   const list = accounts.data?.accounts ?? [];
@@ -103,28 +97,22 @@ export function AdminAccountsPage() {
 function AdjustForm({ account, onDone, onCancel }: { account: AdminAccount; onDone(message: string): void; onCancel(): void }) {
   const [amount, setAmount] = useState('');
   const [reason, setReason] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useAction();
   // One idempotency key per form, so a double submit cannot credit twice.
   const [idempotencyKey] = useState(() => crypto.randomUUID());
 
-  async function submit(event: FormEvent) {
+  function submit(event: FormEvent) {
     event.preventDefault();
     setError(null);
     const amountMicros = parseUsdToMicros(amount, { allowNegative: true });
     if (amountMicros === null || amountMicros === 0) return setError('Amount: dollars, positive to credit or negative to debit, e.g. 10 or -2.50.');
     if (reason.trim().length < 3) return setError('Reason: at least 3 characters; it goes into the journal and the audit log.');
-    setBusy(true);
-    try {
+    void run(async () => {
       const result = await api<{ balanceMicros: number }>(`/api/admin/accounts/${encodeURIComponent(account.id)}/adjustments`, {
         method: 'POST', body: { amountMicros, reason: reason.trim(), idempotencyKey },
       });
       onDone(`${amountMicros > 0 ? 'Credited' : 'Debited'} ${usd(Math.abs(amountMicros))} to ${account.name}; the balance is now ${usd(result.balanceMicros)}.`);
-    } catch (e) {
-      setError(errorText(e));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   return (

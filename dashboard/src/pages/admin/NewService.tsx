@@ -3,7 +3,8 @@
  * Adds a service (a model name routed to an OpenAI-compatible origin) with its first prices.
  */
 import { useState, type FormEvent } from 'react';
-import { api, errorText } from '../../api/client';
+import { api } from '../../api/client';
+import { useAction } from '../../api/use-action';
 import { ErrorNote } from '../../components/states';
 
 const ENDPOINTS = ['chat', 'completions', 'embeddings'] as const;
@@ -21,11 +22,10 @@ export function NewServiceForm({ onCreated, onCancel }: { onCreated(): void; onC
     input: '', output: '', perRequest: '0', defaultRequestsPerMinute: '', defaultTokensPerMinute: '', defaultMaxConcurrent: '',
   });
   const [endpoints, setEndpoints] = useState<string[]>(['chat', 'completions']);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useAction();
   const set = (field: keyof typeof v) => (e: { target: { value: string } }) => setV((old) => ({ ...old, [field]: e.target.value }));
 
-  async function submit(event: FormEvent) {
+  function submit(event: FormEvent) {
     event.preventDefault();
     setError(null);
     const prices = [v.input, v.output, v.perRequest].map((p) => p.trim());
@@ -35,8 +35,7 @@ export function NewServiceForm({ onCreated, onCancel }: { onCreated(): void; onC
     const defaults = [v.defaultRequestsPerMinute, v.defaultTokensPerMinute, v.defaultMaxConcurrent].map(wholeOrNull);
     if (defaults.includes('bad')) return setError('Default limits: whole numbers above zero, or empty for none.');
     if (endpoints.length === 0) return setError('Endpoints: pick at least one.');
-    setBusy(true);
-    try {
+    void run(async () => {
       await api('/api/admin/services', {
         method: 'POST',
         body: {
@@ -47,11 +46,7 @@ export function NewServiceForm({ onCreated, onCancel }: { onCreated(): void; onC
         },
       });
       onCreated();
-    } catch (e) {
-      setError(errorText(e));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   const field = (name: keyof typeof v, label: string, props: Record<string, unknown> = {}, hint?: string) => (

@@ -3,8 +3,9 @@
  * Promotion codes: create (amount, uses, expiry) and list with use counts.
  */
 import { useState, type FormEvent } from 'react';
-import { api, errorText } from '../../api/client';
+import { api } from '../../api/client';
 import type { Promotion } from '../../api/types';
+import { useAction } from '../../api/use-action';
 import { useResource } from '../../api/use-resource';
 import { PageHeader } from '../../components/PageHeader';
 import { Empty, ErrorNote, Loading, Notice } from '../../components/states';
@@ -56,19 +57,17 @@ function CreatePromotion({ onCreated }: { onCreated(): void }) {
   const [amount, setAmount] = useState('');
   const [maxUses, setMaxUses] = useState('100');
   const [expires, setExpires] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useAction();
   const [done, setDone] = useState<string | null>(null);
 
-  async function submit(event: FormEvent) {
+  function submit(event: FormEvent) {
     event.preventDefault();
     setError(null);
     setDone(null);
     const amountMicros = parseUsdToMicros(amount);
     if (!amountMicros) return setError('Amount (USD): the credit each redemption gives, e.g. 5.');
     if (!/^\d+$/.test(maxUses.trim()) || Number(maxUses) < 1) return setError('Maximum uses: a whole number, 1 or more.');
-    setBusy(true);
-    try {
+    void run(async () => {
       const { promotion } = await api<{ promotion: Promotion }>('/api/admin/promotions', {
         method: 'POST',
         body: { code: code.trim(), amountMicros, maxUses: Number(maxUses), expiresAt: expires ? new Date(expires).getTime() : null },
@@ -77,11 +76,7 @@ function CreatePromotion({ onCreated }: { onCreated(): void }) {
       setCode('');
       setAmount('');
       onCreated();
-    } catch (e) {
-      setError(errorText(e));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   return (

@@ -3,8 +3,9 @@
  * Top-ups and reconciliation findings that need an operator's decision.
  */
 import { useState, type FormEvent } from 'react';
-import { api, errorText } from '../../api/client';
+import { api } from '../../api/client';
 import type { ReviewItem } from '../../api/types';
+import { useAction } from '../../api/use-action';
 import { useResource } from '../../api/use-resource';
 import { Dialog } from '../../components/Dialog';
 import { PageHeader } from '../../components/PageHeader';
@@ -60,21 +61,14 @@ export function AdminReviewsPage() {
 
 function ResolveForm({ item, onDone, onCancel }: { item: ReviewItem; onDone(): void; onCancel(): void }) {
   const [note, setNote] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  async function submit(event: FormEvent) {
+  const { busy, error, setError, run } = useAction();
+  function submit(event: FormEvent) {
     event.preventDefault();
     if (note.trim().length < 3) return setError('Note: say what you decided, at least 3 characters.');
-    setBusy(true);
-    setError(null);
-    try {
+    void run(async () => {
       await api(`/api/admin/reviews/${encodeURIComponent(item.id)}/resolve`, { method: 'POST', body: { note: note.trim() } });
       onDone();
-    } catch (e) {
-      setError(errorText(e));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
   return (
     <form className="form" onSubmit={submit}>

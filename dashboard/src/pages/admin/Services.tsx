@@ -5,6 +5,7 @@
 import { useState, type FormEvent } from 'react';
 import { api, errorText } from '../../api/client';
 import type { Price, Service } from '../../api/types';
+import { useAction } from '../../api/use-action';
 import { useResource } from '../../api/use-resource';
 import { Dialog } from '../../components/Dialog';
 import { PageHeader } from '../../components/PageHeader';
@@ -82,10 +83,9 @@ function PriceEditor({ service, onSaved, onCancel }: { service: Service; onSaved
   const [input, setInput] = useState(String(service.price.inputMicrosPer1M));
   const [output, setOutput] = useState(String(service.price.outputMicrosPer1M));
   const [perRequest, setPerRequest] = useState(String(service.price.requestMicros));
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useAction();
 
-  async function submit(event: FormEvent) {
+  function submit(event: FormEvent) {
     event.preventDefault();
     setError(null);
     const values = [input, output, perRequest].map((v) => v.trim());
@@ -93,18 +93,13 @@ function PriceEditor({ service, onSaved, onCancel }: { service: Service; onSaved
       setError('Prices are whole numbers of µUSD (1 USD = 1,000,000 µUSD), zero or more.');
       return;
     }
-    setBusy(true);
-    try {
+    void run(async () => {
       await api(`/api/admin/services/${encodeURIComponent(service.id)}`, {
         method: 'PATCH',
         body: { prices: { inputMicrosPer1M: Number(values[0]), outputMicrosPer1M: Number(values[1]), requestMicros: Number(values[2]) } },
       });
       onSaved();
-    } catch (e) {
-      setError(errorText(e));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   const history = detail.data?.service.priceHistory ?? [];

@@ -4,29 +4,23 @@
  */
 import { useState, type FormEvent } from 'react';
 import { Link } from 'react-router';
-import { api, errorText } from '../../api/client';
+import { api } from '../../api/client';
+import { useAction } from '../../api/use-action';
 import { AuthCard } from '../../components/AuthCard';
 import { ErrorNote, Notice } from '../../components/states';
 
 /** /forgot-password */
 export function ForgotPasswordPage() {
   const [email, setEmail] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, run } = useAction();
   const [sent, setSent] = useState(false);
 
-  async function onSubmit(event: FormEvent) {
+  function onSubmit(event: FormEvent) {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    void run(async () => {
       await api('/api/auth/request-password-reset', { method: 'POST', body: { email: email.trim(), redirectTo: '/reset-password' } });
       setSent(true);
-    } catch (e) {
-      setError(errorText(e));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   return (

@@ -7,6 +7,7 @@ import { useState, type FormEvent } from 'react';
 import { Link, Navigate, useNavigate, useSearchParams } from 'react-router';
 import { api, ApiError, errorText } from '../../api/client';
 import { useSession } from '../../api/session';
+import { useAction } from '../../api/use-action';
 import { AuthCard } from '../../components/AuthCard';
 import { ErrorNote, Notice } from '../../components/states';
 
@@ -40,8 +41,7 @@ export function LoginPage() {
   const [code, setCode] = useState('');
   const [useBackupCode, setUseBackupCode] = useState(false);
   const [trustDevice, setTrustDevice] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useAction();
   const [unverified, setUnverified] = useState(false);
   const [resent, setResent] = useState(false);
 
@@ -53,22 +53,21 @@ export function LoginPage() {
     else setError(session.status === 'error' ? session.message : 'Signing in did not work. Try again.');
   }
 
-  async function onPassword(event: FormEvent) {
+  function onPassword(event: FormEvent) {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    setUnverified(false);
-    setResent(false);
-    try {
-      const result = await api<{ twoFactorRedirect?: boolean }>('/api/auth/sign-in/email', { method: 'POST', body: { email: email.trim(), password, rememberMe: true } });
-      if (result?.twoFactorRedirect) setStep('totp');
-      else await finish();
-    } catch (e) {
-      setError(signInError(e));
-      setUnverified(e instanceof ApiError && e.status === 403);
-    } finally {
-      setBusy(false);
-    }
+    void run(async () => {
+      setUnverified(false);
+      setResent(false);
+      try {
+        const result = await api<{ twoFactorRedirect?: boolean }>('/api/auth/sign-in/email', { method: 'POST', body: { email: email.trim(), password, rememberMe: true } });
+        if (result?.twoFactorRedirect) setStep('totp');
+        else await finish();
+      } catch (e) {
+        // Sign-in failures have their own wording (and 403 offers to resend the link).
+        setError(signInError(e));
+        setUnverified(e instanceof ApiError && e.status === 403);
+      }
+    });
   }
 
   async function resend() {
@@ -80,20 +79,18 @@ export function LoginPage() {
     }
   }
 
-  async function onCode(event: FormEvent) {
+  function onCode(event: FormEvent) {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      if (useBackupCode) await api('/api/auth/two-factor/verify-backup-code', { method: 'POST', body: { code: code.trim(), trustDevice } });
-      else await api('/api/auth/two-factor/verify-totp', { method: 'POST', body: { code: code.replace(/\s+/g, ''), trustDevice } });
-      await finish();
-    } catch (e) {
-      const invalid = useBackupCode ? 'That backup code is not valid or was already used.' : 'That code is not valid. Enter the current code from your app.';
-      setError(e instanceof ApiError && e.status === 401 ? invalid : signInError(e));
-    } finally {
-      setBusy(false);
-    }
+    void run(async () => {
+      try {
+        if (useBackupCode) await api('/api/auth/two-factor/verify-backup-code', { method: 'POST', body: { code: code.trim(), trustDevice } });
+        else await api('/api/auth/two-factor/verify-totp', { method: 'POST', body: { code: code.replace(/\s+/g, ''), trustDevice } });
+        await finish();
+      } catch (e) {
+        const invalid = useBackupCode ? 'That backup code is not valid or was already used.' : 'That code is not valid. Enter the current code from your app.';
+        setError(e instanceof ApiError && e.status === 401 ? invalid : signInError(e));
+      }
+    });
   }
 
   if (step === 'totp') {

@@ -4,7 +4,8 @@
  */
 import { useState, type FormEvent } from 'react';
 import { Link } from 'react-router';
-import { api, errorText } from '../../api/client';
+import { api } from '../../api/client';
+import { useAction } from '../../api/use-action';
 import { AuthCard } from '../../components/AuthCard';
 import { ErrorNote, Notice } from '../../components/states';
 
@@ -13,22 +14,15 @@ export function SignupPage() {
   const [name, setName] = useState('');
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, run } = useAction();
   const [sentTo, setSentTo] = useState<string | null>(null);
 
-  async function onSubmit(event: FormEvent) {
+  function onSubmit(event: FormEvent) {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    void run(async () => {
       await api('/api/auth/sign-up/email', { method: 'POST', body: { name: name.trim(), email: email.trim(), password, callbackURL: '/verified' } });
       setSentTo(email.trim());
-    } catch (e) {
-      setError(errorText(e));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   if (sentTo) {

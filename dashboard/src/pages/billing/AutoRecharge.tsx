@@ -3,8 +3,9 @@
  * Auto-recharge: charge the saved card when the balance drops below a threshold.
  */
 import { useState, type FormEvent } from 'react';
-import { api, errorText } from '../../api/client';
+import { api } from '../../api/client';
 import type { BillingView } from '../../api/types';
+import { useAction } from '../../api/use-action';
 import { ErrorNote, Notice } from '../../components/states';
 import { microsToInput, parseUsdToCents, parseUsdToMicros, usdFromCents } from '../../lib/money';
 
@@ -23,10 +24,9 @@ export function AutoRecharge({ settings, cardAvailable, saved, onSaving, onSaved
   const [threshold, setThreshold] = useState(fresh ? '5' : microsToInput(settings.thresholdMicros));
   const [amount, setAmount] = useState(fresh ? '20' : microsToInput(settings.amountCents * 10_000));
   const [cap, setCap] = useState(fresh ? '100' : microsToInput(settings.monthlyCapCents * 10_000));
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useAction();
 
-  async function submit(event: FormEvent) {
+  function submit(event: FormEvent) {
     event.preventDefault();
     setError(null);
     onSaving();
@@ -36,15 +36,10 @@ export function AutoRecharge({ settings, cardAvailable, saved, onSaving, onSaved
     if (thresholdMicros === null) return setError('When the balance falls below: an amount in dollars, e.g. 5.');
     if (!amountCents) return setError('Recharge with: an amount in dollars above zero, e.g. 20.');
     if (!monthlyCapCents) return setError('Monthly limit: an amount in dollars above zero, e.g. 100.');
-    setBusy(true);
-    try {
+    void run(async () => {
       await api('/api/account/billing/auto-recharge', { method: 'PUT', body: { enabled, thresholdMicros, amountCents, monthlyCapCents } });
       onSaved();
-    } catch (e) {
-      setError(errorText(e));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   return (

@@ -7,6 +7,7 @@ import { useState, type FormEvent } from 'react';
 import { useSearchParams } from 'react-router';
 import { api, errorText } from '../../api/client';
 import type { AccountView, BillingView, Topup, Transaction } from '../../api/types';
+import { useAction } from '../../api/use-action';
 import { useResource } from '../../api/use-resource';
 import { PageHeader, Stat } from '../../components/PageHeader';
 import { Empty, ErrorNote, Loading, Notice } from '../../components/states';
@@ -201,25 +202,18 @@ function TopupForm({ billing }: { billing: BillingView }) {
 /** "Promotion code" + "Redeem". */
 function RedeemForm({ onRedeemed }: { onRedeemed(): void }) {
   const [code, setCode] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, run } = useAction();
   const [done, setDone] = useState<string | null>(null);
 
-  async function submit(event: FormEvent) {
+  function submit(event: FormEvent) {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    setDone(null);
-    try {
+    void run(async () => {
+      setDone(null);
       const result = await api<{ code: string; amountMicros: number }>('/api/account/promotions/redeem', { method: 'POST', body: { code: code.trim() } });
       setDone(`Code ${result.code} redeemed: ${usd(result.amountMicros)} added to your balance.`);
       setCode('');
       onRedeemed();
-    } catch (e) {
-      setError(errorText(e));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   return (
