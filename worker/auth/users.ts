@@ -12,10 +12,22 @@ export function adminEmails(env: Env): Set<string> {
   return new Set(list.split(',').map((e) => e.trim().toLowerCase()).filter(Boolean));
 }
 
+/**
+ * user id → billing account id, per isolate. The link never changes once written, so caching it
+ * is safe (like the key-hash index); it saves a D1 read on every session request.
+ */
+const linked = new Map<string, string>();
+const MAX_LINKED = 10_000;
+
 /** The billing account a user owns, or null. */
 export async function accountOfUser(env: Env, userId: string): Promise<string | null> {
+  const cached = linked.get(userId);
+  if (cached) return cached;
   const row = await env.DB.prepare('SELECT account_id FROM user_accounts WHERE user_id = ?').bind(userId).first<{ account_id: string }>();
-  return row?.account_id ?? null;
+  if (!row) return null;
+  if (linked.size >= MAX_LINKED) linked.delete(linked.keys().next().value as string);
+  linked.set(userId, row.account_id);
+  return row.account_id;
 }
 
 /** Creates the user's billing account unless it has one; returns its id. */
