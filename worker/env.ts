@@ -23,8 +23,10 @@ export interface Env extends Omit<Cloudflare.Env, Declared> {
   MAIL_API_URL?: string;
   MAIL_API_KEY?: string;
   MAIL_FROM?: string;
-  /** Reservation lifetime before the alarm expires it (ms). */
-  RESERVATION_TTL_MS?: string;
+  /** How long a request may live, streamed or not, before the gateway ends it (ms; default 15 min). */
+  REQUEST_LIFETIME_MS?: string;
+  /** How long a reservation outlives its request's lifetime before the alarm charges it in full (ms; default 5 min). */
+  RESERVATION_GRACE_MS?: string;
   /** Origin credentials are looked up by the name a service stores (`originCredentialSecret`). */
   [secret: string]: unknown;
 }

@@ -5,19 +5,31 @@
 import { createApp } from './app';
 import type { Env } from './env';
 import { sweepIdentity } from './auth/sweep';
+import { replayPendingSettlements } from './metering/pending-settlements';
 import { reconcile } from './payments/reconcile';
 
 export { AccountObject } from './durable-objects/account';
 
 const app = createApp();
 
+/** The hourly trigger in wrangler.toml (the other one runs every minute). */
+export const HOURLY_CRON = '17 * * * *';
+
 export default {
   fetch: app.fetch,
   /**
-   * Cron: reconcile every account's journal with D1 and every paid top-up with its credit; sweep
-   * expired identity rows (throttle counters, tokens, sessions, old outbox mail).
+   * Cron, every minute: replay settles that could not reach their account object. Hourly
+   * (`HOURLY_CRON`): reconcile every account's journal with D1 and every paid top-up with its
+   * credit; sweep expired identity rows (throttle counters, tokens, sessions, old outbox mail).
    */
-  async scheduled(_controller, env, ctx) {
+  async scheduled(controller, env, ctx) {
+    ctx.waitUntil(
+      replayPendingSettlements(env).then(
+        (result) => { if (result.landed || result.waiting) console.log(JSON.stringify({ level: 'info', msg: 'pending settles replayed', ...result })); },
+        (error: unknown) => console.log(JSON.stringify({ level: 'error', msg: 'pending settle replay failed', error: String(error) })),
+      ),
+    );
+    if (controller.cron !== HOURLY_CRON) return;
     ctx.waitUntil(
       reconcile(env).then((report) => {
         console.log(JSON.stringify({ level: report.problems.length ? 'error' : 'info', msg: 'reconciliation', ...report }));

@@ -47,7 +47,7 @@ async function admitSettle(env: Env): Promise<Response> {
   const requestId = crypto.randomUUID();
   const startedAt = Date.now();
   const admitted = await stub.admit({
-    requestId, keyId: KEY_ID, service: SERVICE, promptTokensUpper: 64, promptTokensEstimate: 12, requestedMaxTokens: 64,
+    requestId, keyId: KEY_ID, service: SERVICE, promptTokensUpper: 64, promptTokensEstimate: 12, lifetimeMs: 60_000, requestedMaxTokens: 64,
   });
   if (!admitted.ok) return Response.json({ ok: false, reason: admitted.reason }, { status: 429 });
   const settled = await stub.settle({

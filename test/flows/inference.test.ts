@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { accountStub, call, createWorld, installOrigin } from '../helpers';
+import { readSse } from '../sse';
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -34,7 +35,7 @@ describe('POST /v1/chat/completions', () => {
     expect(sent.body.max_tokens).toBe(10);
   });
 
-  it('streams through the SDK, forces usage upstream, hides the usage chunk and ends with a cost chunk', async () => {
+  it('streams through the SDK, forces usage upstream, hides the usage chunk and tells the cost in a comment', async () => {
     const origin = installOrigin();
     const world = await createWorld({ prices: PRICE });
     const stream = await world.client.chat.completions.create({ model: world.model, messages: [{ role: 'user', content: 'stream me' }], max_tokens: 12, stream: true });
@@ -47,10 +48,17 @@ describe('POST /v1/chat/completions', () => {
     expect(origin.upstream[0].body.stream_options).toEqual({ include_usage: true });
     expect(text.trim().split(' ')).toHaveLength(12);
     expect(chunks.some((c) => c.usage)).toBe(false);
-    const last = chunks[chunks.length - 1];
-    expect(last.choices).toEqual([]);
-    expect(last.gateway).toMatchObject({ cost_micros: cost(2 + 6, 12), price_version: 1, usage_estimated: false, balance_micros: 10_000_000 - cost(8, 12) });
+    // OpenAI's shape: no chunk with empty choices unless the client asked for usage.
+    expect(chunks.every((c) => c.choices.length > 0 && !('gateway' in c))).toBe(true);
+    expect(chunks[chunks.length - 1].choices[0].finish_reason).toBe('length');
     expect((await accountStub(world.accountId).summary()).balanceMicros).toBe(10_000_000 - cost(8, 12));
+
+    // The cost travels in an SSE comment before [DONE], which SSE parsers skip.
+    const res = await call('/v1/chat/completions', { method: 'POST', auth: `Bearer ${world.apiKey}`, json: { model: world.model, messages: [{ role: 'user', content: 'stream me' }], max_tokens: 12, stream: true } });
+    const read = await readSse(res);
+    expect(read.done).toBe(true);
+    expect(read.raw.trimEnd().endsWith('data: [DONE]')).toBe(true);
+    expect(read.gateway).toMatchObject({ cost_micros: cost(8, 12), price_version: 1, usage_estimated: false, balance_micros: 10_000_000 - 2 * cost(8, 12) });
   });
 
   it('passes the usage chunk on to a client that asked for it', async () => {
@@ -61,9 +69,26 @@ describe('POST /v1/chat/completions', () => {
     });
     const chunks: any[] = [];
     for await (const chunk of stream) chunks.push(chunk);
-    const usage = chunks.find((c) => c.usage)?.usage;
-    expect(usage).toMatchObject({ prompt_tokens: 7, completion_tokens: 5 });
-    expect(chunks[chunks.length - 1].gateway.cost_micros).toBe(cost(7, 5));
+    // The usage chunk is the last one, with empty choices, as OpenAI sends it; it is the only such chunk.
+    const last = chunks[chunks.length - 1];
+    expect(last.choices).toEqual([]);
+    expect(last.usage).toMatchObject({ prompt_tokens: 7, completion_tokens: 5 });
+    expect(chunks.filter((c) => c.choices.length === 0)).toHaveLength(1);
+    expect('gateway' in last).toBe(false);
+  });
+
+  it('synthesises the usage chunk from the settled figures when the origin sent none', async () => {
+    installOrigin({ sendUsage: false });
+    const world = await createWorld({ prices: PRICE });
+    const res = await call('/v1/chat/completions', {
+      method: 'POST', auth: `Bearer ${world.apiKey}`,
+      json: { model: world.model, messages: [{ role: 'user', content: 'no usage here' }], max_tokens: 6, stream: true, stream_options: { include_usage: true } },
+    });
+    const read = await readSse(res);
+    const last = read.chunks[read.chunks.length - 1];
+    expect(last.choices).toEqual([]);
+    expect(last.usage).toEqual({ prompt_tokens: 9, completion_tokens: 6, total_tokens: 15 });
+    expect(read.gateway).toMatchObject({ cost_micros: cost(9, 6), usage_estimated: true });
   });
 
   it('clamps a missing max_tokens to what the balance affords', async () => {
@@ -88,10 +113,8 @@ describe('POST /v1/chat/completions', () => {
     // cl100k: "no usage here" = 3 tokens + 3 per message + 3; each demo word is one token.
     expect(Number(response.headers.get('x-gateway-cost-micros'))).toBe(cost(9, 6));
 
-    const stream = await world.client.chat.completions.create({ model: world.model, messages: [{ role: 'user', content: 'no usage here' }], max_tokens: 6, stream: true });
-    let last: any;
-    for await (const chunk of stream) last = chunk;
-    expect(last.gateway).toMatchObject({ cost_micros: cost(9, 6), usage_estimated: true });
+    const res = await call('/v1/chat/completions', { method: 'POST', auth: `Bearer ${world.apiKey}`, json: { model: world.model, messages: [{ role: 'user', content: 'no usage here' }], max_tokens: 6, stream: true } });
+    expect((await readSse(res)).gateway).toMatchObject({ cost_micros: cost(9, 6), usage_estimated: true });
   });
 });
 
@@ -104,13 +127,10 @@ describe('POST /v1/completions and /v1/embeddings', () => {
     expect(done.usage).toMatchObject({ prompt_tokens: 2, completion_tokens: 4 });
     const stream = await world.client.completions.create({ model: world.model, prompt: 'alpha beta', max_tokens: 4, stream: true });
     let text = '';
-    let last: any;
-    for await (const chunk of stream) {
-      text += chunk.choices[0]?.text ?? '';
-      last = chunk;
-    }
+    for await (const chunk of stream) text += chunk.choices[0]?.text ?? '';
     expect(text).toBe(done.choices[0].text);
-    expect(last.gateway.cost_micros).toBe(cost(2, 4));
+    const res = await call('/v1/completions', { method: 'POST', auth: `Bearer ${world.apiKey}`, json: { model: world.model, prompt: 'alpha beta', max_tokens: 4, stream: true } });
+    expect((await readSse(res)).gateway.cost_micros).toBe(cost(2, 4));
   });
 
   it('serves embeddings and bills input tokens only', async () => {

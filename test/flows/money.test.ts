@@ -166,7 +166,7 @@ describe('settlement exactly once', () => {
     const world = await createWorld({ prices: PRICE });
     const stub = accountStub(world.accountId);
     const admitted = await stub.admit({
-      requestId: 'req_twice', keyId: world.keyId, promptTokensUpper: 100, promptTokensEstimate: 25, requestedMaxTokens: 10,
+      requestId: 'req_twice', keyId: world.keyId, promptTokensUpper: 100, promptTokensEstimate: 25, lifetimeMs: 60_000, requestedMaxTokens: 10,
       service: { id: world.serviceId, name: world.model, endpoint: 'chat', price: PRICE, priceVersion: 1, maxOutputTokens: 256, defaults: { requestsPerMinute: null, tokensPerMinute: null, maxConcurrent: null } },
     });
     expect(admitted.ok).toBe(true);
@@ -177,12 +177,12 @@ describe('settlement exactly once', () => {
     expect((await stub.summary()).balanceMicros).toBe(10_000_000 - a.costMicros);
   });
 
-  it('expires a reservation nobody settled through the alarm, and corrects it if the real settle arrives late', async () => {
+  it('charges a reservation nobody settled in full when its hold expires, and refunds the difference when the real settle arrives late', async () => {
     installOrigin();
     const world = await createWorld({ prices: PRICE });
     const stub = accountStub(world.accountId);
     await stub.admit({
-      requestId: 'req_lost', keyId: world.keyId, promptTokensUpper: 200, promptTokensEstimate: 50, requestedMaxTokens: 100,
+      requestId: 'req_lost', keyId: world.keyId, promptTokensUpper: 200, promptTokensEstimate: 50, lifetimeMs: 60_000, requestedMaxTokens: 100,
       service: { id: world.serviceId, name: world.model, endpoint: 'chat', price: PRICE, priceVersion: 1, maxOutputTokens: 256, defaults: { requestsPerMinute: null, tokensPerMinute: null, maxConcurrent: null } },
     });
     expect((await stub.summary()).reservedMicros).toBeGreaterThan(0);
@@ -192,8 +192,9 @@ describe('settlement exactly once', () => {
     await drainAlarms(world.accountId);
     const afterExpiry = await stub.summary();
     expect(afterExpiry.reservedMicros).toBe(0);
-    const estimate = costMicros(PRICE, { inputTokens: 50, outputTokens: 0 });
-    expect(afterExpiry.balanceMicros).toBe(10_000_000 - estimate);
+    // Hold until settle: the whole reservation (prompt upper bound + granted output) is charged, not released.
+    const held = costMicros(PRICE, { inputTokens: 200, outputTokens: 100 });
+    expect(afterExpiry.balanceMicros).toBe(10_000_000 - held);
     const late = await stub.settle({ reservationId: 'req_lost', inputTokens: 40, outputTokens: 30, estimated: false, status: 'ok', model: world.model, latencyMs: 1, ttftMs: 1 });
     const real = costMicros(PRICE, { inputTokens: 40, outputTokens: 30 });
     expect(late.costMicros).toBe(real);
@@ -201,6 +202,12 @@ describe('settlement exactly once', () => {
     const again = await stub.settle({ reservationId: 'req_lost', inputTokens: 40, outputTokens: 30, estimated: false, status: 'ok', model: world.model, latencyMs: 1, ttftMs: 1 });
     expect(again.duplicate).toBe(true);
     expect((await stub.summary()).balanceMicros).toBe(10_000_000 - real);
+    // The correction reaches the D1 usage event too, so D1's usage agrees with the journal.
+    await drainAlarms(world.accountId);
+    const event = await env.DB.prepare('SELECT cost_micros, input_tokens, output_tokens, status, estimated FROM usage_events WHERE id = ?').bind('req_lost').first();
+    expect(event).toEqual({ cost_micros: real, input_tokens: 40, output_tokens: 30, status: 'ok', estimated: 0 });
+    const journal = await env.DB.prepare("SELECT -SUM(amount_micros) AS charged FROM journal_entries WHERE account_id = ? AND kind = 'usage'").bind(world.accountId).first<{ charged: number }>();
+    expect(journal?.charged).toBe(real);
   });
 });
 

@@ -47,6 +47,11 @@ export const services = sqliteTable('services', {
   defaultRequestsPerMinute: integer('default_requests_per_minute'),
   defaultTokensPerMinute: integer('default_tokens_per_minute'),
   defaultMaxConcurrent: integer('default_max_concurrent'),
+  /**
+   * JSON object: request fields beyond OpenAI's that this service's origin accepts, each with its
+   * token meaning ('sampling' | 'max_output_tokens' | 'min_output_tokens'); see origins/fields.ts.
+   */
+  extraFields: text('extra_fields'),
   priceVersion: integer('price_version').notNull(),
   status: text('status', { enum: ['active', 'disabled'] }).notNull().default('active'),
   createdAt: integer('created_at').notNull(),
@@ -88,6 +93,26 @@ export const usageEvents = sqliteTable(
     createdAt: integer('created_at').notNull(),
   },
   (t) => [index('usage_account_time').on(t.accountId, t.createdAt), index('usage_key_time').on(t.keyId, t.createdAt), index('usage_time').on(t.createdAt)],
+);
+
+/**
+ * Settles the worker could not deliver to the account object within the request (the object was
+ * unreachable): kept here and replayed by the per-minute cron until the object accepts them.
+ * Settles are idempotent by request id, so a replay that races a late success charges nothing twice.
+ */
+export const pendingSettlements = sqliteTable(
+  'pending_settlements',
+  {
+    requestId: text('request_id').primaryKey(),
+    accountId: text('account_id').notNull(),
+    /** JSON of the SettleRequest (token counts and status only; never prompt or output text). */
+    payload: text('payload').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: integer('next_attempt_at').notNull(),
+    lastError: text('last_error'),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('pending_settlements_due').on(t.nextAttemptAt)],
 );
 
 /** Mirror of each account object's journal; (account, seq) and (account, idempotency key) are unique. */

@@ -44,7 +44,9 @@ export async function countTokens(text: string): Promise<number> {
 export async function countPromptTokens(body: Record<string, unknown>): Promise<number> {
   if (Array.isArray(body.messages)) {
     let total = 3;
-    for (const message of body.messages as Array<Record<string, unknown>>) {
+    for (const item of body.messages as unknown[]) {
+      // Requests are validated before they get here; a malformed message still counts, never throws.
+      const message = item && typeof item === 'object' ? (item as Record<string, unknown>) : {};
       total += 3 + (await countTokens(textOf(message.content))) + (await countTokens(typeof message.name === 'string' ? message.name : ''));
     }
     return total;

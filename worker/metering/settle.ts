@@ -1,17 +1,23 @@
 /**
  * @module metering/settle
- * Turns what the origin produced into one settlement: the origin's reported usage when it
- * sent one, otherwise a tokenizer count (marked estimated). Settlement is idempotent in the
- * account object, so it is retried on transient RPC failure; if every try fails, the
- * reservation's alarm closes it.
+ * Turns what the origin produced into one settlement: the origin's reported usage when it sent
+ * one, otherwise a tokenizer count (marked estimated).
+ *
+ * Settlement cannot throw: when the worker cannot count (a body the tokenizer chokes on, any
+ * error while counting), it asks the object to charge the reserved upper bound. Settlement is
+ * idempotent in the account object (by request id), so delivery is retried: a few times with
+ * back-off inside the request, then durably from D1 by the per-minute cron until it lands
+ * (metering/pending-settlements.ts). If even that write fails, the reservation's alarm charges the
+ * reserved upper bound, so a lost settle can overcharge until corrected, never undercharge.
  */
-import type { SettleResult, UsageStatus } from '../durable-objects/account/types';
+import type { SettleRequest, SettleResult, UsageStatus } from '../durable-objects/account/types';
 import type { AccountObject } from '../durable-objects/account';
 import type { Env } from '../env';
 import { countPromptTokens, countTokens } from '../lib/tokens';
 import type { UpstreamUsage } from '../origins/types';
 import { analyticsEngineSink } from '../services/analytics';
 import type { CatalogService, Endpoint } from '../services/catalog';
+import { isUnknownReservation, queueSettlement } from './pending-settlements';
 
 export interface SettleContext {
   env: Env;
@@ -32,6 +38,13 @@ export interface Outcome {
   text: string;
   status: UsageStatus;
   ttftMs: number | null;
+  /** The worker knows output was produced but cannot count it: charge the reserved upper bound. */
+  uncountable?: boolean;
+  /**
+   * A floor on the output tokens (the stream was stopped for passing the grant): the count sent is
+   * at least this, so the object clamps it to the grant and raises a review item for the operator.
+   */
+  outputAtLeast?: number;
 }
 
 export interface Settled {
@@ -39,40 +52,68 @@ export interface Settled {
   estimated: boolean;
 }
 
-const ATTEMPTS = 3;
+/** Back-off between in-request delivery attempts (ms): about 6 s in all, well inside waitUntil's 30 s. */
+const BACKOFF_MS = [100, 200, 400, 800, 1600, 3200];
 
-/** Settles a request; resolves to null only if the account object could not be reached. */
-export async function settleRequest(ctx: SettleContext, outcome: Outcome): Promise<Settled | null> {
-  let usage = outcome.usage;
-  const estimated = usage === null;
-  if (!usage) {
+type Counted = Pick<SettleRequest, 'inputTokens' | 'outputTokens' | 'estimated' | 'chargeReserved'>;
+
+/** Counts an outcome; never throws. */
+async function count(ctx: SettleContext, outcome: Outcome): Promise<Counted> {
+  if (outcome.uncountable) return { inputTokens: 0, outputTokens: 0, estimated: true, chargeReserved: true };
+  const floor = outcome.outputAtLeast ?? 0;
+  if (outcome.usage) return { inputTokens: outcome.usage.inputTokens, outputTokens: Math.max(outcome.usage.outputTokens, floor), estimated: false };
+  try {
     // Nothing produced and not a normal end (origin failure, client gone): nothing to count.
     const producedNothing = outcome.text === '' && outcome.status !== 'ok';
-    usage = {
+    return {
       inputTokens: producedNothing ? 0 : await countPromptTokens(ctx.requestBody),
-      outputTokens: await countTokens(outcome.text),
+      outputTokens: Math.max(await countTokens(outcome.text), floor),
+      estimated: true,
     };
+  } catch (error) {
+    console.error(JSON.stringify({ level: 'error', requestId: ctx.requestId, msg: 'could not count usage; charging the reserved upper bound', error: String(error) }));
+    return { inputTokens: 0, outputTokens: 0, estimated: true, chargeReserved: true };
   }
-  const latencyMs = Date.now() - ctx.startedAt;
+}
+
+/** Settles a request; resolves to null when the object could not be reached in time (the settle is then queued durably). */
+export async function settleRequest(ctx: SettleContext, outcome: Outcome): Promise<Settled | null> {
+  const counted = await count(ctx, outcome);
+  const request: SettleRequest = {
+    reservationId: ctx.requestId, ...counted, status: outcome.status, model: ctx.service.name,
+    latencyMs: Date.now() - ctx.startedAt, ttftMs: outcome.ttftMs,
+  };
   const stub = ctx.stub ?? ctx.env.ACCOUNT.get(ctx.env.ACCOUNT.idFromName(ctx.accountId));
-  for (let attempt = 1; ; attempt++) {
+  let lastError: unknown;
+  for (let attempt = 0; attempt <= BACKOFF_MS.length; attempt++) {
     try {
-      const result = await stub.settle({
-        reservationId: ctx.requestId, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, estimated,
-        status: outcome.status, model: ctx.service.name, latencyMs, ttftMs: outcome.ttftMs,
-      });
-      analyticsEngineSink(ctx.env.USAGE).write({
-        id: ctx.requestId, accountId: ctx.accountId, keyId: ctx.keyId, serviceId: ctx.service.id, model: ctx.service.name,
-        endpoint: ctx.endpoint, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, costMicros: result.costMicros,
-        priceVersion: result.priceVersion, latencyMs, ttftMs: outcome.ttftMs, status: outcome.status, estimated, createdAt: ctx.startedAt,
-      });
-      return { result, estimated };
+      const result = await stub.settle(request);
+      record(ctx, request, result);
+      return { result, estimated: request.estimated || !!request.chargeReserved };
     } catch (error) {
-      if (attempt >= ATTEMPTS) {
-        console.error(JSON.stringify({ level: 'error', requestId: ctx.requestId, msg: 'settlement failed; the alarm will expire the reservation', error: String(error) }));
-        return null;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+      lastError = error;
+      if (isUnknownReservation(error)) break;
+      if (attempt < BACKOFF_MS.length) await new Promise((resolve) => setTimeout(resolve, BACKOFF_MS[attempt]));
     }
+  }
+  if (isUnknownReservation(lastError)) {
+    console.error(JSON.stringify({ level: 'error', requestId: ctx.requestId, msg: 'settle for a reservation the object does not know', error: String(lastError) }));
+    return null;
+  }
+  await queueSettlement(ctx.env, ctx.accountId, request, lastError);
+  return null;
+}
+
+/** One Analytics Engine point per settled request; a failing sink never fails the settle. */
+function record(ctx: SettleContext, request: SettleRequest, result: SettleResult): void {
+  try {
+    analyticsEngineSink(ctx.env.USAGE).write({
+      id: ctx.requestId, accountId: ctx.accountId, keyId: ctx.keyId, serviceId: ctx.service.id, model: ctx.service.name,
+      endpoint: ctx.endpoint, inputTokens: result.inputTokens, outputTokens: result.outputTokens, costMicros: result.costMicros,
+      priceVersion: result.priceVersion, latencyMs: request.latencyMs, ttftMs: request.ttftMs, status: request.status,
+      estimated: request.estimated || !!request.chargeReserved, createdAt: ctx.startedAt,
+    });
+  } catch (error) {
+    console.error(JSON.stringify({ level: 'error', requestId: ctx.requestId, msg: 'analytics write failed', error: String(error) }));
   }
 }

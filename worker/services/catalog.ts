@@ -9,6 +9,7 @@ import { eq } from 'drizzle-orm';
 import { database } from '../db/client';
 import { servicePrices, services } from '../db/schema';
 import type { Price } from '../lib/money';
+import type { ExtraFields } from '../origins/fields';
 
 export type Endpoint = 'chat' | 'completions' | 'embeddings';
 export const ENDPOINTS: readonly Endpoint[] = ['chat', 'completions', 'embeddings'];
@@ -22,6 +23,8 @@ export interface CatalogService {
   originModel: string;
   originCredentialSecret: string | null;
   maxOutputTokens: number;
+  /** Vendor request fields this service's origin accepts, with their token meaning (origins/fields.ts). */
+  extraFields: ExtraFields;
   defaults: { requestsPerMinute: number | null; tokensPerMinute: number | null; maxConcurrent: number | null };
   price: Price;
   priceVersion: number;
@@ -57,6 +60,7 @@ export function toCatalogService(s: typeof services.$inferSelect, p: typeof serv
     originModel: s.originModel ?? s.name,
     originCredentialSecret: s.originCredentialSecret,
     maxOutputTokens: s.maxOutputTokens,
+    extraFields: s.extraFields ? (JSON.parse(s.extraFields) as ExtraFields) : {},
     defaults: { requestsPerMinute: s.defaultRequestsPerMinute, tokensPerMinute: s.defaultTokensPerMinute, maxConcurrent: s.defaultMaxConcurrent },
     price: { inputMicrosPer1M: p.inputMicrosPer1M, outputMicrosPer1M: p.outputMicrosPer1M, requestMicros: p.requestMicros },
     priceVersion: s.priceVersion,

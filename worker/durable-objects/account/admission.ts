@@ -70,7 +70,7 @@ function keyDenial(key: KeyRecord | null, req: AdmitRequest, now: number): Deny 
   return null;
 }
 
-/** Admits or denies one request and, when admitted, reserves its worst case. */
+/** Admits or denies one request and, when admitted, reserves its worst case for `ttlMs` (the request's lifetime plus a settle grace). */
 export function admit(sql: SqlStorage, req: AdmitRequest, now: number, ttlMs: number, row?: AccountRow | null): AdmitResult {
   const account = row !== undefined ? row : sql.exec<AccountRow>('SELECT status, balance_micros, last_seq FROM account').toArray()[0];
   if (!account) return { ok: false, reason: 'invalid_api_key', message: 'Incorrect API key provided.' };
@@ -152,11 +152,12 @@ export function admit(sql: SqlStorage, req: AdmitRequest, now: number, ttlMs: nu
 
   sql.exec(
     `INSERT INTO reservations (id, key_id, service_id, model, endpoint, price_version, input_micros_per_1m, output_micros_per_1m,
-       request_micros, reserved_micros, reserved_tokens, tokens_window_start, prompt_tokens_estimate, created_at, expires_at, key_period)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       request_micros, reserved_micros, reserved_tokens, tokens_window_start, prompt_tokens_estimate, created_at, expires_at, key_period,
+       max_output_tokens, prompt_tokens_upper)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     req.requestId, key.id, service.id, service.name, service.endpoint, service.priceVersion, service.price.inputMicrosPer1M,
     service.price.outputMicrosPer1M, service.price.requestMicros, reservedMicros, reservedTokens, tokenCells.start,
-    req.promptTokensEstimate, now, now + ttlMs, key.period ?? 'month',
+    req.promptTokensEstimate, now, now + ttlMs, key.period ?? 'month', maxTokens, req.promptTokensUpper,
   );
   // Both windows' cells share the current window start (they are read against the same clock).
   bump(sql, key.id, tokenScope, requestCells.start, reservedTokens);

@@ -23,7 +23,13 @@ import { migrate } from './schema';
 import { expireReservations, settle } from './settlement';
 import type { AdmitRequest, AdmitResult, EntryInput, JournalEntry, KeyLimits, KeyRecord, SettleRequest, SettleResult } from './types';
 
-const DEFAULT_RESERVATION_TTL_MS = 15 * 60_000;
+/** Longest request lifetime the object accepts from the worker, whatever it asks for. */
+const MAX_REQUEST_LIFETIME_MS = 60 * 60_000;
+/**
+ * How long a reservation outlives its request's lifetime cap: time for the worker's settle (and
+ * its durable retries) to land before the alarm charges the reserved upper bound instead.
+ */
+const DEFAULT_RESERVATION_GRACE_MS = 5 * 60_000;
 const FLUSH_DELAY_MS = 1_000;
 const RETRY_DELAY_MS = 10_000;
 const SETTLEMENT_RETENTION_MS = 24 * 60 * 60_000;
@@ -48,9 +54,15 @@ export class AccountObject extends DurableObject<Env> {
     migrate(this.sql);
   }
 
-  private get ttlMs(): number {
-    const configured = Number(this.env.RESERVATION_TTL_MS);
-    return Number.isFinite(configured) && configured > 0 ? configured : DEFAULT_RESERVATION_TTL_MS;
+  /**
+   * How long a reservation is held: the request's lifetime cap (which the worker enforces by
+   * ending the request) plus the settle grace. Money held for a live request is therefore never
+   * released before it settles; and when it does expire, it is charged in full, not released.
+   */
+  private holdMs(lifetimeMs: number): number {
+    const grace = Number(this.env.RESERVATION_GRACE_MS);
+    const lifetime = Number.isFinite(lifetimeMs) && lifetimeMs > 0 ? Math.min(lifetimeMs, MAX_REQUEST_LIFETIME_MS) : MAX_REQUEST_LIFETIME_MS;
+    return lifetime + (Number.isFinite(grace) && grace >= 0 ? grace : DEFAULT_RESERVATION_GRACE_MS);
   }
 
   /** The account id never changes once set; cached after the first read. */
@@ -134,8 +146,9 @@ export class AccountObject extends DurableObject<Env> {
   /** The hot path: admits and reserves, or names the limit that refused. */
   async admit(req: AdmitRequest): Promise<AdmitResult> {
     const now = Date.now();
-    const result = this.tx((row) => admit(this.sql, req, now, this.ttlMs, row));
-    if (result.ok) await this.ensureAlarm(now + this.ttlMs);
+    const holdMs = this.holdMs(req.lifetimeMs);
+    const result = this.tx((row) => admit(this.sql, req, now, holdMs, row));
+    if (result.ok) await this.ensureAlarm(now + holdMs);
     return result;
   }
 

@@ -56,11 +56,41 @@ function packed(db: D1Database, insert: string, rows: Value[][]): D1PreparedStat
   return statements;
 }
 
-/** D1 statements for a batch of outbox rows: `settled` (usage event + its journal entry), `usage`, `journal`. */
+const USAGE_CORRECTION = `UPDATE usage_events SET input_tokens = ?, output_tokens = ?, cost_micros = ?, status = ?, estimated = ?,
+  latency_ms = ?, ttft_ms = ? WHERE id = ?`;
+const REVIEW_INSERT = `INSERT OR IGNORE INTO review_items (id, kind, account_id, topup_id, dedupe_key, message, status, created_at, resolved_at)
+  VALUES (?, ?, ?, NULL, ?, ?, 'open', ?, NULL)`;
+
+/** A late settle's figures for a usage event written at expiry (absolute values, so replaying is harmless). */
+interface UsageCorrection {
+  id: string;
+  inputTokens: number;
+  outputTokens: number;
+  costMicros: number;
+  status: string;
+  estimated: boolean;
+  latencyMs: number;
+  ttftMs: number | null;
+}
+
+/** A finding for the operator, raised inside a transaction of the object. */
+interface QueuedReview {
+  kind: string;
+  accountId: string;
+  dedupeKey: string;
+  message: string;
+}
+
+/**
+ * D1 statements for a batch of outbox rows: `settled` (usage event + its journal entry), `usage`,
+ * `journal`, `usage_correction` (after the inserts, so a correction follows its event even within
+ * one batch) and `review`.
+ */
 function statementsFor(db: D1Database, rows: Array<{ kind: string; payload: string }>): D1PreparedStatement[] {
   const usage: Value[][] = [];
   const journal: Value[][] = [];
   const transfers: Value[][] = [];
+  const after: D1PreparedStatement[] = [];
   const addEntry = (entry: JournalEntry & { accountId: string }) => {
     const { journal: j, transfer } = journalRows(entry);
     journal.push(j);
@@ -73,11 +103,17 @@ function statementsFor(db: D1Database, rows: Array<{ kind: string; payload: stri
       if (entry) addEntry(entry);
     } else if (kind === 'usage') {
       usage.push(usageRow(JSON.parse(payload) as UsageEvent));
+    } else if (kind === 'usage_correction') {
+      const c = JSON.parse(payload) as UsageCorrection;
+      after.push(db.prepare(USAGE_CORRECTION).bind(c.inputTokens, c.outputTokens, c.costMicros, c.status, c.estimated ? 1 : 0, c.latencyMs, c.ttftMs, c.id));
+    } else if (kind === 'review') {
+      const r = JSON.parse(payload) as QueuedReview;
+      after.push(db.prepare(REVIEW_INSERT).bind(`rev_${r.dedupeKey}`, r.kind, r.accountId, r.dedupeKey, r.message, Date.now()));
     } else {
       addEntry(JSON.parse(payload) as JournalEntry & { accountId: string });
     }
   }
-  return [...packed(db, USAGE_INSERT, usage), ...packed(db, JOURNAL_INSERT, journal), ...packed(db, TRANSFER_INSERT, transfers)];
+  return [...packed(db, USAGE_INSERT, usage), ...packed(db, JOURNAL_INSERT, journal), ...packed(db, TRANSFER_INSERT, transfers), ...after];
 }
 
 /**

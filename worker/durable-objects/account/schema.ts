@@ -126,7 +126,18 @@ const V4 = `
 ALTER TABLE reservations ADD COLUMN key_period TEXT;
 `;
 
-export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4];
+// What a settle needs to clamp a hostile origin's usage to what was granted: the granted output
+// tokens and the prompt's upper bound, kept with the reservation and, once it expired, with its prices.
+const V5 = `
+ALTER TABLE reservations ADD COLUMN max_output_tokens INTEGER;
+ALTER TABLE reservations ADD COLUMN prompt_tokens_upper INTEGER;
+ALTER TABLE expired_prices ADD COLUMN reserved_micros INTEGER;
+ALTER TABLE expired_prices ADD COLUMN max_output_tokens INTEGER;
+ALTER TABLE expired_prices ADD COLUMN prompt_tokens_upper INTEGER;
+ALTER TABLE expired_prices ADD COLUMN key_id TEXT;
+`;
+
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5];
 
 /** Applies the migrations this object has not seen yet. */
 export function migrate(sql: SqlStorage): void {

@@ -60,6 +60,11 @@ export interface AdmitRequest {
   promptTokensEstimate: number;
   /** `max_tokens` the client asked for, or null. Ignored for endpoints without output. */
   requestedMaxTokens: number | null;
+  /**
+   * The longest the worker lets this request live (it ends streams and body reads at this age).
+   * The reservation is held for this plus a settle grace, so it cannot expire under a live request.
+   */
+  lifetimeMs: number;
 }
 
 export interface LimitState {
@@ -90,7 +95,8 @@ export type AdmitResult =
   | { ok: true; reservationId: string; maxTokens: number; reservedMicros: number; balanceMicros: number; limits: RateHeadersState }
   | { ok: false; reason: DenyReason; message: string; retryAfterMs?: number; limits?: RateHeadersState };
 
-export type UsageStatus = 'ok' | 'client_closed' | 'origin_error' | 'origin_timeout' | 'expired';
+/** How a request ended; `lifetime_exceeded`: the gateway ended it at the request lifetime cap. */
+export type UsageStatus = 'ok' | 'client_closed' | 'origin_error' | 'origin_timeout' | 'lifetime_exceeded' | 'expired';
 
 export interface SettleRequest {
   reservationId: string;
@@ -102,12 +108,17 @@ export interface SettleRequest {
   model: string;
   latencyMs: number;
   ttftMs: number | null;
+  /** The worker could not count what was produced: charge the reservation's upper bound. */
+  chargeReserved?: boolean;
 }
 
 export interface SettleResult {
   costMicros: number;
   balanceMicros: number;
   priceVersion: number;
+  /** The tokens billed: the reported figures clamped to what admission granted. */
+  inputTokens: number;
+  outputTokens: number;
   /** True when this reservation had already been settled (the earlier result is returned). */
   duplicate: boolean;
 }

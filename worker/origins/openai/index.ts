@@ -5,9 +5,24 @@
  * `stream_options.include_usage` it arrives in a final chunk whose `choices` is empty.
  */
 import type { CatalogService, Endpoint } from '../../services/catalog';
+import { pickForwarded } from '../fields';
 import type { OriginAdapter, UpstreamUsage } from '../types';
 
 const PATHS: Record<Endpoint, string> = { chat: '/chat/completions', completions: '/completions', embeddings: '/embeddings' };
+
+/**
+ * The request fields of OpenAI's API forwarded per endpoint (origins/fields.ts explains the rule).
+ * `model`, the output-length fields and `stream_options` are set by `body()` itself; `user`,
+ * `metadata` and `store` stay with the gateway.
+ */
+const SAMPLING = ['frequency_penalty', 'presence_penalty', 'logit_bias', 'logprobs', 'seed', 'stop', 'temperature', 'top_p', 'n', 'stream'];
+export const FORWARDED: Record<Endpoint, ReadonlySet<string>> = {
+  chat: new Set([
+    ...SAMPLING, 'messages', 'top_logprobs', 'response_format', 'tools', 'tool_choice', 'parallel_tool_calls', 'functions', 'function_call', 'reasoning_effort',
+  ]),
+  completions: new Set([...SAMPLING, 'prompt', 'best_of', 'echo', 'suffix']),
+  embeddings: new Set(['input', 'encoding_format', 'dimensions']),
+};
 
 const USAGE_OBJECT = /"usage"\s*:\s*\{/;
 const TEXT_DELTA = /"(?:content|text|reasoning_content|arguments)"\s*:\s*"[^"]/;
@@ -26,17 +41,15 @@ export const openAICompatible: OriginAdapter = {
   },
 
   body(request, service: CatalogService, endpoint, maxTokens) {
-    const upstream: Record<string, unknown> = { ...request, model: service.originModel };
+    const upstream = pickForwarded(request, FORWARDED[endpoint], service.extraFields, maxTokens);
+    upstream.model = service.originModel;
     if (endpoint !== 'embeddings') {
-      // Keep the client's choice of field (servers that predate max_completion_tokens read
-      // max_tokens), and clamp every field present so none can exceed the reservation.
-      const hasCompletion = request.max_completion_tokens !== undefined && request.max_completion_tokens !== null;
-      if (hasCompletion) upstream.max_completion_tokens = maxTokens;
-      if (!hasCompletion || (request.max_tokens !== undefined && request.max_tokens !== null)) upstream.max_tokens = maxTokens;
-      if (request.stream === true) {
-        const options = request.stream_options && typeof request.stream_options === 'object' ? request.stream_options : {};
-        upstream.stream_options = { ...options, include_usage: true };
-      }
+      // max_tokens is always set to the grant (every OpenAI-compatible server reads it; one that
+      // predates max_completion_tokens would otherwise generate unbounded), and
+      // max_completion_tokens too when the client used it.
+      upstream.max_tokens = maxTokens;
+      if (request.max_completion_tokens !== undefined && request.max_completion_tokens !== null) upstream.max_completion_tokens = maxTokens;
+      if (request.stream === true) upstream.stream_options = { include_usage: true };
     }
     return JSON.stringify(upstream);
   },

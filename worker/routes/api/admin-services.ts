@@ -49,7 +49,7 @@ export const adminServiceRoutes = new Hono<AppEnv>()
       db.insert(services).values({
         id, name: input.name, endpoints: JSON.stringify([...new Set(input.endpoints)]), originBaseUrl: input.originBaseUrl,
         originFlavour: input.originFlavour ?? 'openai', originModel: input.originModel ?? null, originCredentialSecret: input.originCredentialSecret ?? null,
-        maxOutputTokens: input.maxOutputTokens, defaultRequestsPerMinute: input.defaultRequestsPerMinute ?? null,
+        maxOutputTokens: input.maxOutputTokens, extraFields: input.extraFields ? JSON.stringify(input.extraFields) : null, defaultRequestsPerMinute: input.defaultRequestsPerMinute ?? null,
         defaultTokensPerMinute: input.defaultTokensPerMinute ?? null, defaultMaxConcurrent: input.defaultMaxConcurrent ?? null,
         priceVersion: 1, status: 'active', createdAt: now, updatedAt: now,
       }),
@@ -65,10 +65,11 @@ export const adminServiceRoutes = new Hono<AppEnv>()
     const db = database(c.env.DB);
     const current = await load(db, c.req.param('id'));
     const now = Date.now();
-    const { prices, endpoints, ...fields } = input;
+    const { prices, endpoints, extraFields, ...fields } = input;
     const priceVersion = prices ? current.priceVersion + 1 : current.priceVersion;
     const update = db.update(services).set({
-      ...fields, ...(endpoints ? { endpoints: JSON.stringify([...new Set(endpoints)]) } : {}), priceVersion, updatedAt: now,
+      ...fields, ...(endpoints ? { endpoints: JSON.stringify([...new Set(endpoints)]) } : {}),
+      ...(extraFields ? { extraFields: JSON.stringify(extraFields) } : {}), priceVersion, updatedAt: now,
     }).where(eq(services.id, current.id));
     if (prices) {
       try {

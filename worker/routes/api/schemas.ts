@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import type { KeyRecord } from '../../durable-objects/account/types';
+import { EXTRA_FIELD_MEANINGS } from '../../origins/fields';
 
 const micros = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const positive = z.number().int().positive().max(1_000_000_000);
@@ -29,6 +30,16 @@ export const PriceInput = z.object({
   requestMicros: micros.max(1_000_000_000_000).describe('µUSD per request.'),
 });
 
+/** Names a service may opt into: not one of the fields the gateway itself sets or forwards by OpenAI's rules. */
+const RESERVED_FIELDS = new Set(['model', 'messages', 'prompt', 'input', 'max_tokens', 'max_completion_tokens', 'stream', 'stream_options', 'n', 'best_of', 'user', 'metadata', 'store']);
+const ExtraFieldsInput = z
+  .record(
+    z.string().regex(/^[a-z_][a-z0-9_]{0,63}$/, 'a lower-case field name').refine((name) => !RESERVED_FIELDS.has(name), 'a field the gateway sets itself'),
+    z.enum(EXTRA_FIELD_MEANINGS),
+  )
+  .refine((fields) => Object.keys(fields).length <= 32, 'at most 32 extra fields')
+  .describe('Vendor request fields forwarded to the origin, each with its meaning for output length: sampling (forwarded as sent), max_output_tokens (e.g. n_predict; clamped to the granted tokens), min_output_tokens (e.g. min_tokens; clamped). Every other field outside OpenAI\'s API is dropped.');
+
 const ServiceSettings = z.object({
   endpoints: z.array(z.enum(['chat', 'completions', 'embeddings'])).min(1),
   originBaseUrl: z.url({ protocol: /^https?$/ }).describe('Base URL of the OpenAI-compatible server, e.g. http://gpu-1:8000/v1'),
@@ -37,6 +48,7 @@ const ServiceSettings = z.object({
   originCredentialSecret: z.string().regex(/^(ORIGIN_[A-Z0-9_]{1,56}|[A-Z][A-Z0-9_]{0,50}_ORIGIN_KEY)$/, 'the name of an origin secret: ORIGIN_… or …_ORIGIN_KEY').nullable()
     .describe('Name of the worker secret holding the origin bearer token.'),
   maxOutputTokens: positive,
+  extraFields: ExtraFieldsInput,
   defaultRequestsPerMinute: positive.nullable(),
   defaultTokensPerMinute: positive.nullable(),
   defaultMaxConcurrent: positive.nullable(),

@@ -14,11 +14,14 @@ import { type Outcome, type SettleContext, type Settled, settleRequest } from '.
 import { meterStream } from '../../metering/stream-meter';
 import { originAdapter } from '../../origins/registry';
 import { type Endpoint, getCatalog } from '../../services/catalog';
+import { checkExtraFields } from '../../origins/fields';
 import { promptTokensEstimate, promptTokensUpperBound } from '../../lib/tokens';
 import { callOrigin, originFailure } from './origin-call';
 import { checkInference, readInferenceBody } from './request';
 
 const DEFAULT_TIMEOUT_MS = 60_000;
+/** The longest a request may live, streamed or not (REQUEST_LIFETIME_MS overrides). */
+const DEFAULT_LIFETIME_MS = 15 * 60_000;
 /** Under the 30 s the runtime grants waitUntil after a disconnect, so settlement still runs. */
 const DEFAULT_CLIENT_STALL_MS = 20_000;
 
@@ -62,6 +65,8 @@ async function handleInference(c: Context<AppEnv>, endpoint: Endpoint, release: 
   if (!service || service.status !== 'active' || !service.endpoints.includes(endpoint)) {
     throw new ApiError({ code: 'model_not_found', param: 'model', message: `The model '${req.model}' does not exist or does not support this endpoint.` });
   }
+  checkExtraFields(service.extraFields, body);
+  const lifetimeMs = Number(c.env.REQUEST_LIFETIME_MS) || DEFAULT_LIFETIME_MS;
 
   const signal = c.req.raw.signal;
   if (signal.aborted) throw new ApiError({ code: 'invalid_request', message: 'The client disconnected before the request was admitted.' });
@@ -72,6 +77,7 @@ async function handleInference(c: Context<AppEnv>, endpoint: Endpoint, release: 
     promptTokensUpper: promptTokensUpperBound(bytes),
     promptTokensEstimate: promptTokensEstimate(bytes),
     requestedMaxTokens: req.requestedMaxTokens,
+    lifetimeMs,
   });
 
   // Settlement runs once, whoever asks first (this handler, the stream meter, or the abort below).
@@ -79,13 +85,14 @@ async function handleInference(c: Context<AppEnv>, endpoint: Endpoint, release: 
   let settling: Promise<Settled | null> | null = null;
   const settle = (outcome: Outcome) => (settling ??= settleRequest(settleCtx, outcome));
 
-  // When the client disconnects, the runtime may never resume this handler (an origin fetch in
-  // flight just stops). The abort event still runs: settle from there as "client_closed" (no
-  // output yet, so no charge), after the admission and on the same stub, so the two calls
-  // reach the account object in order. Once streaming, the stream meter owns this.
-  let streaming = false;
+  // A client that disconnects before the origin is called is settled from the abort event as
+  // "client_closed" (nothing produced, no charge), after the admission and on the same stub, so the
+  // two calls reach the account object in order. Once the origin is called, the origin call owns
+  // it: a stream is metered and stopped by the stream meter; a non-streamed request is left to
+  // finish, and the usage the origin reports is billed (the GPU did the work).
+  let originCalled = false;
   signal.addEventListener('abort', () => {
-    if (streaming) return;
+    if (originCalled) return;
     void admission
       .then((result) => (result.ok ? settle({ usage: null, text: '', status: 'client_closed', ttftMs: null }) : null))
       .catch(() => null)
@@ -101,7 +108,11 @@ async function handleInference(c: Context<AppEnv>, endpoint: Endpoint, release: 
   const timeoutMs = Number(c.env.ORIGIN_TIMEOUT_MS) || DEFAULT_TIMEOUT_MS;
   const baseHeaders: Record<string, string> = { ...rateLimitHeaders(admitted.limits), 'x-gateway-price-version': String(service.priceVersion) };
 
-  const call = await callOrigin({ env: c.env, service, endpoint, adapter, body, maxTokens: admitted.maxTokens, timeoutMs, clientSignal: c.req.raw.signal });
+  originCalled = true;
+  const call = await callOrigin({
+    env: c.env, service, endpoint, adapter, body, maxTokens: admitted.maxTokens, timeoutMs, clientSignal: signal,
+    abortOnClientGone: req.stream, ...(req.stream ? {} : { bodyDeadline: startedAt + lifetimeMs }),
+  });
   if (!call.ok) {
     await settle({ usage: null, text: '', status: call.status, ttftMs: null });
     throw originFailure(call, requestId);
@@ -111,10 +122,10 @@ async function handleInference(c: Context<AppEnv>, endpoint: Endpoint, release: 
     const metered = meterStream({
       origin: call.response.body as ReadableStream<Uint8Array>, adapter, endpoint, requestId, model: service.name,
       clientWantsUsage: req.clientWantsUsage, startedAt, idleTimeoutMs: timeoutMs, abortOrigin: call.abort, settle,
-      stalledClientMs: Number(c.env.CLIENT_STALL_MS) || DEFAULT_CLIENT_STALL_MS,
+      stalledClientMs: Number(c.env.CLIENT_STALL_MS) || DEFAULT_CLIENT_STALL_MS, grantedTokens: admitted.maxTokens, lifetimeMs,
     });
-    streaming = true;
     signal.addEventListener('abort', metered.clientGone);
+    if (signal.aborted) metered.clientGone();
     const response = new Response(metered.body, {
       status: 200,
       headers: { ...baseHeaders, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-request-id': requestId },
@@ -127,9 +138,10 @@ async function handleInference(c: Context<AppEnv>, endpoint: Endpoint, release: 
   try {
     text = await call.response.text();
   } catch {
-    const aborted = c.req.raw.signal.aborted;
-    await settle({ usage: null, text: '', status: aborted ? 'client_closed' : 'origin_error', ttftMs: null });
-    throw new ApiError({ code: 'origin_error', message: 'The model server failed while answering.' });
+    // The origin broke off, or the lifetime cap aborted the read: nothing reached the client.
+    const status = Date.now() - startedAt >= lifetimeMs ? 'origin_timeout' : 'origin_error';
+    await settle({ usage: null, text: '', status, ttftMs: null });
+    throw new ApiError({ code: status, message: status === 'origin_timeout' ? 'The model server took longer than the request lifetime.' : 'The model server failed while answering.' });
   } finally {
     call.done();
   }
@@ -139,9 +151,11 @@ async function handleInference(c: Context<AppEnv>, endpoint: Endpoint, release: 
   } catch {
     // The client gets nothing usable, so nothing is charged.
     await settle({ usage: null, text: '', status: 'origin_error', ttftMs: null });
-    throw new ApiError({ code: 'origin_error', message: 'The model server sent a malformed response.', internal: text.slice(0, 500) });
+    throw new ApiError({ code: 'origin_error', message: 'The model server sent a malformed response.', internal: `unparseable body of ${text.length} characters` });
   }
-  const settled = await settle({ usage: adapter.usage(payload, endpoint), text: adapter.text(payload), status: 'ok', ttftMs: Date.now() - startedAt });
+  // A client that left while the origin worked is billed all the same: the answer was produced.
+  const status = signal.aborted ? 'client_closed' : 'ok';
+  const settled = await settle({ usage: adapter.usage(payload, endpoint), text: adapter.text(payload), status, ttftMs: Date.now() - startedAt });
   // The client asked for the public name; re-serialise only when the origin's differs.
   const out = payload.model !== undefined && payload.model !== service.name ? JSON.stringify({ ...payload, model: service.name }) : text;
   const response = new Response(out, {

@@ -16,8 +16,17 @@ export interface OriginCallInput {
   adapter: OriginAdapter;
   body: Record<string, unknown>;
   maxTokens: number;
+  /** Time allowed until the origin's response headers. */
   timeoutMs: number;
   clientSignal: AbortSignal;
+  /**
+   * Whether a client disconnect aborts the origin. True for streams (what was produced so far is
+   * counted and billed); false for non-streamed requests, whose usage only arrives with the whole
+   * body: the origin finishes and its reported usage is billed, as for a client that stayed.
+   */
+  abortOnClientGone: boolean;
+  /** Epoch ms after which the body read is aborted too (the request's lifetime cap), if set. */
+  bodyDeadline?: number;
 }
 
 export type OriginCall =
@@ -33,10 +42,12 @@ export async function callOrigin(input: OriginCallInput): Promise<OriginCall> {
     timedOut = true;
     controller.abort();
   }, input.timeoutMs);
+  let bodyTimer: ReturnType<typeof setTimeout> | undefined;
   const onClientAbort = () => controller.abort();
-  input.clientSignal.addEventListener('abort', onClientAbort);
+  if (input.abortOnClientGone) input.clientSignal.addEventListener('abort', onClientAbort);
   const done = () => {
     clearTimeout(timer);
+    clearTimeout(bodyTimer);
     input.clientSignal.removeEventListener('abort', onClientAbort);
   };
   // A client that left while we were admitting it: do not make the GPU work for nobody.
@@ -59,6 +70,12 @@ export async function callOrigin(input: OriginCallInput): Promise<OriginCall> {
     return { ok: false, status, httpStatus: null, detail: String(error) };
   }
   clearTimeout(timer);
+  if (input.bodyDeadline !== undefined) {
+    bodyTimer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, Math.max(0, input.bodyDeadline - Date.now()));
+  }
   if (!response.ok) {
     const detail = await response.text().catch(() => '');
     done();
@@ -70,7 +87,9 @@ export async function callOrigin(input: OriginCallInput): Promise<OriginCall> {
 /** The client-facing error for a failed origin call. Origin bodies are logged, not sent, except
  * a 4xx's own `error.message` (e.g. "maximum context length is 4096 tokens"), which the caller needs. */
 export function originFailure(call: Extract<OriginCall, { ok: false }>, requestId: string): ApiError {
-  console.warn(JSON.stringify({ level: 'warn', requestId, msg: 'origin call failed', status: call.status, httpStatus: call.httpStatus, detail: call.detail.slice(0, 1000) }));
+  // The origin's body may quote the prompt: log its size and error code, never the text.
+  console.warn(JSON.stringify({ level: 'warn', requestId, msg: 'origin call failed', status: call.status, httpStatus: call.httpStatus,
+    ...(call.httpStatus === null ? { detail: call.detail.slice(0, 300) } : describeDetail(call.detail)) }));
   if (call.status === 'origin_timeout' || call.httpStatus === 408) return new ApiError({ code: 'origin_timeout', message: 'The model server did not answer in time.' });
   if (call.httpStatus === 429 || call.httpStatus === 503) {
     return new ApiError({ code: 'service_unavailable', message: 'The model server is busy; retry shortly. No charge was made.', headers: { 'retry-after': '1' } });
@@ -88,4 +107,17 @@ export function originFailure(call: Extract<OriginCall, { ok: false }>, requestI
     return new ApiError({ code: 'invalid_request', message });
   }
   return new ApiError({ code: 'origin_error', message: call.status === 'client_closed' ? 'The client disconnected.' : 'The model server failed to answer. No charge was made.' });
+}
+
+/** What may be logged of an origin's error body: its length and, if JSON, its error type and code. */
+export function describeDetail(detail: string): { detailBytes: number; errorType?: string; errorCode?: string } {
+  const out: { detailBytes: number; errorType?: string; errorCode?: string } = { detailBytes: detail.length };
+  try {
+    const parsed = JSON.parse(detail) as { error?: { type?: unknown; code?: unknown } };
+    if (typeof parsed.error?.type === 'string') out.errorType = parsed.error.type.slice(0, 64);
+    if (typeof parsed.error?.code === 'string' || typeof parsed.error?.code === 'number') out.errorCode = String(parsed.error.code).slice(0, 64);
+  } catch {
+    // not JSON: its size is all that is logged
+  }
+  return out;
 }
