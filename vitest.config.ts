@@ -15,6 +15,7 @@ export default defineConfig({
           ORIGIN_TEST_KEY: 'origin-secret-test',
           ORIGIN_TIMEOUT_MS: '2000',
           CLIENT_STALL_MS: '800',
+          REQUEST_LIFETIME_MS: '4000',
           LEDGER_OPS: process.env.LEDGER_OPS ?? '1000',
           STRIPE_SECRET_KEY: 'sk_test_gateway',
           STRIPE_WEBHOOK_SECRET: 'whsec_test_gateway_secret',
