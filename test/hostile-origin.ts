@@ -33,10 +33,22 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Routes origin.test to the hostile origin; returns the record of each request. */
 export function installHostileOrigin(options: HostileOptions = {}): HostileRecord[] {
   const records: HostileRecord[] = [];
+  routeOrigin(() => options, records);
+  return records;
+}
+
+/** Routes origin.test to a hostile origin whose options are read afresh for every request. */
+export function routeOrigin(options: () => HostileOptions, records: HostileRecord[] = []): HostileRecord[] {
   const realFetch = globalThis.fetch;
   vi.spyOn(globalThis, 'fetch').mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
     const request = new Request(input, init);
     if (new URL(request.url).hostname !== 'origin.test') return realFetch(input, init);
+    return serve(request, options(), records);
+  });
+  return records;
+}
+
+async function serve(request: Request, options: HostileOptions, records: HostileRecord[]): Promise<Response> {
     const body = JSON.parse(await request.text()) as Record<string, any>;
     const record: HostileRecord = { body, tokensSent: 0, aborted: false };
     records.push(record);
@@ -78,6 +90,4 @@ export function installHostileOrigin(options: HostileOptions = {}): HostileRecor
     });
     signal.addEventListener('abort', () => { record.aborted = true; });
     return new Response(stream, { headers: { 'content-type': 'text/event-stream' } });
-  });
-  return records;
 }

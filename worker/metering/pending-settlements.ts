@@ -12,11 +12,6 @@ import type { Env } from '../env';
 const REPLAY_BATCH = 100;
 const MAX_BACKOFF_MS = 60 * 60_000;
 
-/** The object refuses a settle for a reservation it never made or has forgotten (retrying cannot help). */
-export function isUnknownReservation(error: unknown): boolean {
-  return String(error).includes('unknown reservation');
-}
-
 /** Queues a settle for the cron; logs (and relies on the alarm's full charge) if D1 refuses too. */
 export async function queueSettlement(env: Env, accountId: string, request: SettleRequest, error: unknown): Promise<void> {
   const now = Date.now();
@@ -44,15 +39,12 @@ export async function replayPendingSettlements(env: Env, now = Date.now()): Prom
   for (const row of due.results) {
     const stub = env.ACCOUNT.get(env.ACCOUNT.idFromName(row.account_id));
     try {
-      await stub.settle(JSON.parse(row.payload) as SettleRequest);
+      const result = await stub.settle(JSON.parse(row.payload) as SettleRequest);
+      // An unknown reservation cannot be settled by retrying (never admitted, or forgotten after a day): drop it.
+      if (result.unknown) console.error(JSON.stringify({ level: 'error', requestId: row.request_id, msg: 'dropping a pending settle the object does not know' }));
+      else landed += 1;
       await env.DB.prepare('DELETE FROM pending_settlements WHERE request_id = ?').bind(row.request_id).run();
-      landed += 1;
     } catch (error) {
-      if (isUnknownReservation(error)) {
-        console.error(JSON.stringify({ level: 'error', requestId: row.request_id, msg: 'dropping a pending settle the object does not know', error: String(error) }));
-        await env.DB.prepare('DELETE FROM pending_settlements WHERE request_id = ?').bind(row.request_id).run();
-        continue;
-      }
       waiting += 1;
       const backoff = Math.min(MAX_BACKOFF_MS, 60_000 * 2 ** row.attempts);
       await env.DB.prepare('UPDATE pending_settlements SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE request_id = ?')

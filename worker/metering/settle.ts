@@ -17,7 +17,7 @@ import { countPromptTokens, countTokens } from '../lib/tokens';
 import type { UpstreamUsage } from '../origins/types';
 import { analyticsEngineSink } from '../services/analytics';
 import type { CatalogService, Endpoint } from '../services/catalog';
-import { isUnknownReservation, queueSettlement } from './pending-settlements';
+import { queueSettlement } from './pending-settlements';
 
 export interface SettleContext {
   env: Env;
@@ -88,17 +88,16 @@ export async function settleRequest(ctx: SettleContext, outcome: Outcome): Promi
   for (let attempt = 0; attempt <= BACKOFF_MS.length; attempt++) {
     try {
       const result = await stub.settle(request);
+      if (result.unknown) {
+        console.error(JSON.stringify({ level: 'error', requestId: ctx.requestId, msg: 'settle for a reservation the object does not know' }));
+        return null;
+      }
       record(ctx, request, result);
       return { result, estimated: request.estimated || !!request.chargeReserved };
     } catch (error) {
       lastError = error;
-      if (isUnknownReservation(error)) break;
       if (attempt < BACKOFF_MS.length) await new Promise((resolve) => setTimeout(resolve, BACKOFF_MS[attempt]));
     }
-  }
-  if (isUnknownReservation(lastError)) {
-    console.error(JSON.stringify({ level: 'error', requestId: ctx.requestId, msg: 'settle for a reservation the object does not know', error: String(lastError) }));
-    return null;
   }
   await queueSettlement(ctx.env, ctx.accountId, request, lastError);
   return null;

@@ -105,7 +105,7 @@ function balance(sql: SqlStorage): number {
   return sql.exec<{ balance_micros: number }>('SELECT balance_micros FROM account').one().balance_micros;
 }
 
-/** Settles one reservation. Throws if the reservation was never made. */
+/** Settles one reservation; a reservation the object does not know comes back `unknown`, charging nothing. */
 export function settle(sql: SqlStorage, accountId: string, req: SettleRequest, now: number, row?: AccountRow): SettleResult {
   const currentBalance = () => row?.balance_micros ?? balance(sql);
   // The reservation and any earlier settlement of it, in one read.
@@ -119,7 +119,7 @@ export function settle(sql: SqlStorage, accountId: string, req: SettleRequest, n
     if (previous.status === 'expired' && req.status !== 'expired') return correctExpired(sql, accountId, req, previous, now, row);
     return { costMicros: previous.cost_micros, balanceMicros: currentBalance(), priceVersion: previous.price_version, inputTokens: 0, outputTokens: 0, duplicate: true };
   }
-  if (found.id === null) throw new Error(`unknown reservation ${req.reservationId}`);
+  if (found.id === null) return { costMicros: 0, balanceMicros: currentBalance(), priceVersion: 0, inputTokens: 0, outputTokens: 0, duplicate: false, unknown: true };
   const res: ReservationRow = found;
 
   const price: Price = { inputMicrosPer1M: res.input_micros_per_1m, outputMicrosPer1M: res.output_micros_per_1m, requestMicros: res.request_micros };

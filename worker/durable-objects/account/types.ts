@@ -121,6 +121,8 @@ export interface SettleResult {
   outputTokens: number;
   /** True when this reservation had already been settled (the earlier result is returned). */
   duplicate: boolean;
+  /** True when the object has no such reservation (never admitted, or settled and forgotten): nothing was charged. */
+  unknown?: boolean;
 }
 
 /**
