@@ -2,8 +2,8 @@
 /**
  * One careful request per target and mode before any load: status 200 and a body that says
  * what the origin said (the whole completion text; for streams, every delta and the final
- * `data: [DONE]`). The gateway must also report the cost it charged (a header for JSON, a final
- * chunk for streams): proof that settlement ran. Load runs only check bodies cheaply.
+ * `data: [DONE]`). The gateway must also report the cost it charged (a header for JSON, a
+ * `: gateway {...}` comment before `[DONE]` for streams): proof that settlement ran. Load runs only check bodies cheaply.
  */
 
 /**
@@ -43,7 +43,8 @@ export async function probe(target, kind, body, expectedText) {
     const chunks = events.slice(0, -1).map((e) => JSON.parse(e));
     const content = chunks.map((c) => c?.choices?.[0]?.delta?.content ?? '').join('');
     if (content !== expectedText) return { ok: false, reason: `streamed text differs: ${JSON.stringify(content).slice(0, 100)}` };
-    if (target.billed && !chunks.some((c) => c?.gateway?.cost_micros !== undefined)) return { ok: false, reason: 'no final chunk with gateway.cost_micros' };
+    if (target.billed && !/^: gateway \{.*"cost_micros":\d+/m.test(text)) return { ok: false, reason: 'no ": gateway {cost_micros…}" comment before [DONE]' };
+    if (chunks.some((c) => Array.isArray(c?.choices) && c.choices.length === 0)) return { ok: false, reason: 'a chunk with empty choices although usage was not asked for' };
     return { ok: true };
   } catch (error) {
     return { ok: false, reason: `unparseable body (${error instanceof Error ? error.message : error}): ${text.slice(0, 200)}` };
