@@ -12,8 +12,8 @@ export { AccountObject } from './durable-objects/account';
 
 const app = createApp();
 
-/** The hourly trigger in wrangler.toml (the other one runs every minute). */
-export const HOURLY_CRON = '17 * * * *';
+/** The hourly trigger in wrangler.toml (the other one runs every minute). Not exported: the entry module may export only handlers and classes. */
+const HOURLY_CRON = '17 * * * *';
 
 export default {
   fetch: app.fetch,
