@@ -6,7 +6,7 @@
  * needs authentication or is declined switches auto-recharge off with a notice.
  */
 import { completeAutoRecharge, disableAutoRecharge, readAutoRecharge } from '../durable-objects/account/auto-recharge';
-import { post } from '../durable-objects/account/ledger';
+import { creditPayment } from '../durable-objects/account/payments';
 import type { Env } from '../env';
 import { methodStatus } from './config';
 import { makeStripe, type Stripe } from './stripe';
@@ -50,9 +50,9 @@ export async function runAutoRecharge(env: Env, storage: DurableObjectStorage, a
     }
     const now = Date.now();
     storage.transactionSync(() => {
-      post(sql, accountId, {
-        idempotencyKey: `stripe:pi:${intent.id}`, kind: 'topup', amountMicros: amountCents * 10_000, counterAccount: 'sys:card_clearing',
-        ref: topupId, keyId: null, reason: 'auto-recharge', now,
+      // The same credit the webhook would post (key `stripe:pi:<id>`), with any reversal that waited for it.
+      creditPayment({ sql, accountId, row: undefined, now }, {
+        paymentKey: `stripe:pi:${intent.id}`, amountMicros: amountCents * 10_000, counterAccount: 'sys:card_clearing', ref: topupId, reason: 'auto-recharge',
       });
       completeAutoRecharge(sql, amountCents, now);
     });
