@@ -36,6 +36,11 @@ export async function handleStripeEvent(env: Env, event: Stripe.Event): Promise<
   return 'ignored';
 }
 
+/** Re-reads a Checkout Session and moves its top-up to match: the webhook's path, also used by reconciliation for lost webhooks. */
+export function convergeCheckoutSession(env: Env, sessionId: string): Promise<Outcome> {
+  return checkoutSession(env, makeStripe(env), sessionId);
+}
+
 async function checkoutSession(env: Env, stripe: Stripe, sessionId: string): Promise<Outcome> {
   const session = await stripe.checkout.sessions.retrieve(sessionId);
   const topupId = session.metadata?.topup_id ?? session.client_reference_id;
