@@ -6,10 +6,7 @@
  */
 import type { Env } from '../env';
 import { accountObject } from '../services/accounts';
-import type { CheckName } from './reconcile';
-
-/** Raises one alert; `key` deduplicates it on the review list. */
-export type Alerter = (check: CheckName, accountId: string | null, key: string, message: string) => Promise<void>;
+import type { Alerter, CheckName } from './reconcile-report';
 
 /**
  * A top-up's money fields change right after the account object posts, but the matching
@@ -26,7 +23,7 @@ export async function checkAccount(env: Env, id: string, alert: Alerter): Promis
   if (!snap.chainOk) await alert('journal', id, `${id}:${snap.lastSeq}`, `Account ${id}: the journal's running balances do not chain (balance ${snap.balanceMicros}, sum ${snap.journalSumMicros}).`);
   const acct = `acct:${id}`;
   // One batch is one D1 transaction: every sum below is read from the same state.
-  const [mirror, transfers, usage, ledger] = await env.DB.batch<{ n: number; total: number }>([
+  const [mirror, transfers, usage, ledger] = await env.DB.batch<Record<'n' | 'total' | 'events' | 'entries', number>>([
     env.DB.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(amount_micros), 0) AS total FROM journal_entries WHERE account_id = ? AND seq <= ?').bind(id, snap.mirroredThroughSeq),
     env.DB.prepare(
       `SELECT COUNT(*) AS n, COALESCE(SUM(CASE WHEN credit_account = ?1 THEN amount_micros ELSE -amount_micros END), 0) AS total
@@ -37,8 +34,8 @@ export async function checkAccount(env: Env, id: string, alert: Alerter): Promis
     // watermark is needed. (Corrections of expired reservations are usage entries too: their
     // events must carry the corrected cost.)
     env.DB.prepare(
-      `SELECT (SELECT COALESCE(SUM(cost_micros), 0) FROM usage_events WHERE account_id = ?1) AS n,
-              (SELECT COALESCE(-SUM(amount_micros), 0) FROM journal_entries WHERE account_id = ?1 AND kind = 'usage') AS total`,
+      `SELECT (SELECT COALESCE(SUM(cost_micros), 0) FROM usage_events WHERE account_id = ?1) AS events,
+              (SELECT COALESCE(-SUM(amount_micros), 0) FROM journal_entries WHERE account_id = ?1 AND kind = 'usage') AS entries`,
     ).bind(id),
     // Every transfer touching the account's ledger account, whichever account filed it, except
     // its own entries past the watermark (they may have reached D1 after the snapshot).
@@ -55,8 +52,8 @@ export async function checkAccount(env: Env, id: string, alert: Alerter): Promis
     }
   }
   const u = usage.results[0];
-  if (u.n !== u.total) {
-    await alert('usage', id, `${id}:${u.n}:${u.total}`, `Account ${id}: D1 usage events cost ${u.n} µUSD in all; the journal's usage entries debited ${u.total} µUSD.`);
+  if (u.events !== u.entries) {
+    await alert('usage', id, `${id}:${u.events}:${u.entries}`, `Account ${id}: D1 usage events cost ${u.events} µUSD in all; the journal's usage entries debited ${u.entries} µUSD.`);
   }
   const l = ledger.results[0];
   if (l.total !== snap.balanceAtMirroredMicros) {

@@ -14,8 +14,7 @@ import { accountObject } from '../services/accounts';
 import { btcpayClient, BtcpayError, decimalToCents } from './btcpay';
 import { applyInvoice, BtcpayMismatch, confirmInvoice } from './btcpay-webhook';
 import { centsToMicros, methodStatus } from './config';
-import type { ReconciliationReport } from './reconcile';
-import type { Alerter } from './reconcile-ledger';
+import type { Alerter, ReconciliationReport } from './reconcile-report';
 import { makeStripe } from './stripe';
 import { convergeCheckoutSession } from './stripe-webhook';
 

@@ -13,30 +13,12 @@
  * code (7c). A mismatch becomes an open review item (an alert); no row is ever "fixed".
  */
 import type { Env } from '../env';
-import { checkAccount, checkClearing, checkPaidTopups, type Alerter } from './reconcile-ledger';
+import { checkAccount, checkClearing, checkPaidTopups } from './reconcile-ledger';
 import { checkProviders, convergePending } from './reconcile-providers';
+import type { Alerter, ReconciliationReport } from './reconcile-report';
 import { addReview } from './topups';
 
-export type CheckName = 'journal' | 'journal_mirror' | 'ledger_transfers' | 'usage' | 'ledger_balance' | 'clearing' | 'topup_credit' | 'provider';
-
-export interface Alert {
-  check: CheckName;
-  accountId: string | null;
-  message: string;
-}
-
-export interface ReconciliationReport {
-  accounts: number;
-  topupsChecked: number;
-  /** Paid top-ups re-read from their provider this run. */
-  providerChecked: number;
-  /** Pending top-ups re-read from their provider this run (lost webhooks). */
-  pendingChecked: number;
-  /** Provider reads that failed transiently (retried next run, no alert). */
-  skipped: number;
-  problems: string[];
-  alerts: Alert[];
-}
+export type { Alert, CheckName, ReconciliationReport } from './reconcile-report';
 
 /** Runs every check and raises alerts for what fails. `now` is injectable for tests. */
 export async function reconcile(env: Env, options: { now?: number } = {}): Promise<ReconciliationReport> {

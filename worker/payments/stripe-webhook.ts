@@ -120,15 +120,15 @@ async function refunds(env: Env, stripe: Stripe, chargeId: string): Promise<Outc
 
 /**
  * Brings the top-up's totals to the journal's, and tells the operator when a reversal the
- * provider reported could not be posted: the payment was never credited (an amount mismatch,
- * say), or reversals already took back all of its credit.
+ * provider reported could not be posted: the payment has not been credited (an amount
+ * mismatch, say), or reversals already took back all of its credit.
  */
 async function settleReversal(env: Env, topup: Topup, totals: PaymentTotals, dedupeKey: string, what: string): Promise<void> {
   await refreshStatus(env, topup.id, totalsPatch(totals));
   if (totals.unpostedMicros <= 0) return;
   const unposted = microsToUsd(totals.unpostedMicros).slice(0, -4);
   const [kind, message] = totals.creditedMicros === 0
-    ? ['refund_uncredited', `${what}, but top-up ${topup.id} was never credited; nothing was debited ($${unposted} not posted). Decide whether the account owes it.`]
+    ? ['refund_uncredited', `${what}, but top-up ${topup.id} has not been credited; nothing was debited ($${unposted} not posted; posted if the credit lands). Decide whether the account owes it.`]
     : ['reversal_capped', `${what}; reversals of top-up ${topup.id} would exceed its credit, so $${unposted} was not debited.`];
   await addReview(env, { kind, accountId: topup.accountId, topupId: topup.id, dedupeKey: `${dedupeKey}:unposted`, message, update: true });
 }
