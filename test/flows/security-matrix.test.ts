@@ -50,6 +50,7 @@ const ROUTES: Record<string, Route> = {
   'POST /api/account/keys/:id/revoke': { guard: 'account', path: (i) => `/api/account/keys/${i.keyId}/revoke`, crossTenant: 404 },
   'DELETE /api/account/keys/:id': { guard: 'account', path: (i) => `/api/account/keys/${i.keyId}`, crossTenant: 404 },
   'GET /api/account/billing': { guard: 'account' },
+  // Also refuses a management key (403): only a signed-in member changes it (auto-recharge.test.ts).
   'PUT /api/account/billing/auto-recharge': { guard: 'account', json: { enabled: false, thresholdMicros: 0, amountCents: 500, monthlyCapCents: 500 } },
   'POST /api/account/topups': { guard: 'account', json: { method: 'card', amountCents: 1000 } },
   'GET /api/account/topups': { guard: 'account' },

@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:workers';
 import Stripe from 'stripe';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { accountStub, call, callJson, createWorld, drainAlarms, eventually } from '../helpers';
+import { accountStub, call, callJson, createWorld } from '../helpers';
 import { control, deliverStripe, installProviders, startTopup, type Providers } from '../payments';
 
 afterEach(() => vi.restoreAllMocks());
@@ -204,63 +204,5 @@ describe('refunds and disputes', () => {
     expect(await balance(w.accountId)).toBe(-5_000_000);
     const res = await call('/v1/chat/completions', { method: 'POST', auth: `Bearer ${w.apiKey}`, json: { model: w.model, messages: [{ role: 'user', content: 'x' }] } });
     expect(res.status).toBe(402);
-  });
-});
-
-describe('auto-recharge', () => {
-  async function enable(w: Awaited<ReturnType<typeof createWorld>>, body: Record<string, unknown>) {
-    return call('/api/account/billing/auto-recharge', { method: 'PUT', auth: `Bearer ${w.managementKey}`, json: { enabled: true, thresholdMicros: 30_000_000, amountCents: 1000, monthlyCapCents: 2000, ...body } });
-  }
-
-  it('charges the saved card off-session once when the balance falls under the threshold, within the monthly cap', async () => {
-    const p = installProviders();
-    const w = await createWorld({ balanceMicros: 0 });
-    expect((await enable(w, {})).status).toBe(409); // no saved card yet
-    const { events } = await paidTopup(p, w.managementKey, { saveCard: true });
-    for (const e of events) await deliverStripe(e);
-    expect((await enable(w, {})).status).toBe(200);
-    // $25 is under the $30 threshold: the next settled request triggers one recharge.
-    await Promise.all(Array.from({ length: 5 }, () => w.client.chat.completions.create({ model: w.model, messages: [{ role: 'user', content: 'x' }], max_tokens: 3 })));
-    // The alarm runs the recharge (workerd may fire it on its own before we do).
-    const recharges = () => [...p.stripe.state.paymentIntents.values()].filter((pi) => pi.metadata.kind === 'auto_recharge');
-    const settledRecharge = async (n: number) => {
-      await drainAlarms(w.accountId);
-      await eventually(async () => recharges().length === n && !(await accountStub(w.accountId).autoRecharge()).inflightTopupId);
-    };
-    await settledRecharge(1);
-    const afterFirst = await balance(w.accountId);
-    expect(afterFirst).toBeGreaterThan(34_000_000);
-    // $35 is over the threshold, so nothing more is due; lower the balance and go again.
-    await call(`/api/admin/accounts/${w.accountId}/adjustments`, { method: 'POST', auth: (await import('../helpers')).ADMIN, json: { amountMicros: -20_000_000, reason: 'test spend' } });
-    await w.client.chat.completions.create({ model: w.model, messages: [{ role: 'user', content: 'x' }], max_tokens: 3 });
-    await settledRecharge(2);
-    await call(`/api/admin/accounts/${w.accountId}/adjustments`, { method: 'POST', auth: (await import('../helpers')).ADMIN, json: { amountMicros: -20_000_000, reason: 'test spend' } });
-    await w.client.chat.completions.create({ model: w.model, messages: [{ role: 'user', content: 'x' }], max_tokens: 3 });
-    await drainAlarms(w.accountId);
-    // The $20 monthly cap allows two $10 recharges.
-    expect(recharges()).toHaveLength(2);
-    const billing = await callJson('/api/account/billing', { auth: `Bearer ${w.managementKey}`, expect: 200 });
-    expect(billing.autoRecharge).toMatchObject({ enabled: true, monthChargedCents: 2000, inFlight: false });
-    const { topups } = await callJson('/api/account/topups', { auth: `Bearer ${w.managementKey}`, expect: 200 });
-    expect(topups.filter((t: any) => t.kind === 'auto_recharge' && t.status === 'paid')).toHaveLength(2);
-    // The webhook for the same PaymentIntent credits nothing more.
-    const before = await balance(w.accountId);
-    for (const e of p.stripeEvents.filter((e) => e.type === 'payment_intent.succeeded')) await deliverStripe(e);
-    expect(await balance(w.accountId)).toBe(before);
-  });
-
-  it('switches itself off and says why when the card needs authentication', async () => {
-    const p = installProviders();
-    const w = await createWorld({ balanceMicros: 0 });
-    const { events } = await paidTopup(p, w.managementKey, { saveCard: true, card: 'authentication_required' });
-    for (const e of events) await deliverStripe(e);
-    expect((await enable(w, {})).status).toBe(200);
-    await w.client.chat.completions.create({ model: w.model, messages: [{ role: 'user', content: 'x' }], max_tokens: 3 });
-    await drainAlarms(w.accountId);
-    await eventually(async () => !(await accountStub(w.accountId).autoRecharge()).enabled);
-    const billing = await callJson('/api/account/billing', { auth: `Bearer ${w.managementKey}`, expect: 200 });
-    expect(billing.autoRecharge.enabled).toBe(false);
-    expect(billing.autoRecharge.notice).toMatch(/authentication/);
-    expect(await balance(w.accountId)).toBeLessThan(25_000_000);
   });
 });

@@ -2,15 +2,15 @@
  * @module payments/auto-recharge-runner
  * Runs in the account object's alarm when a recharge is in flight: one off-session
  * PaymentIntent per recharge (idempotency key `autorecharge:<topupId>`, so a retried alarm
- * charges once), credited under `stripe:pi:<id>` — the same key the webhook uses. A card that
+ * charges once), never for an amount or threshold outside the top-up bounds, credited under `stripe:pi:<id>` — the same key the webhook uses. A card that
  * needs authentication or is declined switches auto-recharge off with a notice.
  */
 import { completeAutoRecharge, disableAutoRecharge, readAutoRecharge } from '../durable-objects/account/auto-recharge';
-import { post } from '../durable-objects/account/ledger';
+import { creditPayment } from '../durable-objects/account/payments';
 import type { Env } from '../env';
-import { methodStatus } from './config';
+import { methodStatus, rechargeOutOfBounds } from './config';
 import { makeStripe, type Stripe } from './stripe';
-import { createTopup, refreshStatus, updateTopup } from './topups';
+import { addReview, createTopup, refreshStatus, updateTopup } from './topups';
 
 /** A recharge that keeps failing for this long (not a card error) is given up. */
 const GIVE_UP_AFTER_MS = 60 * 60_000;
@@ -28,6 +28,16 @@ export async function runAutoRecharge(env: Env, storage: DurableObjectStorage, a
   if (state.inflightSince !== null && Date.now() - state.inflightSince > GIVE_UP_AFTER_MS) {
     storage.transactionSync(() => disableAutoRecharge(sql, 'Auto-recharge was switched off: the payment could not be made for an hour. Top up by card to turn it back on.'));
     await updateTopup(env, topupId, { status: 'failed', error: 'gave up after repeated failures' }).catch(() => {});
+    return true;
+  }
+  const outside = rechargeOutOfBounds(env, { amountCents, thresholdMicros: state.thresholdMicros });
+  if (outside) {
+    // A setting stored before the bounds were enforced, or bounds lowered since: never charged.
+    storage.transactionSync(() => disableAutoRecharge(sql, `Auto-recharge was switched off: its ${outside.message} Save it again to turn it back on.`));
+    await addReview(env, {
+      kind: 'auto_recharge_out_of_bounds', accountId, dedupeKey: `autorecharge:${topupId}:bounds`,
+      message: `Auto-recharge of account ${accountId} was set outside the top-up bounds (${outside.message}); it was switched off and nothing was charged.`,
+    });
     return true;
   }
   if (!methodStatus(env, 'card').available || !state.customerId || !state.paymentMethod) {
@@ -50,9 +60,9 @@ export async function runAutoRecharge(env: Env, storage: DurableObjectStorage, a
     }
     const now = Date.now();
     storage.transactionSync(() => {
-      post(sql, accountId, {
-        idempotencyKey: `stripe:pi:${intent.id}`, kind: 'topup', amountMicros: amountCents * 10_000, counterAccount: 'sys:card_clearing',
-        ref: topupId, keyId: null, reason: 'auto-recharge', now,
+      // The same credit the webhook would post (key `stripe:pi:<id>`), with any reversal that waited for it.
+      creditPayment({ sql, accountId, row: undefined, now }, {
+        paymentKey: `stripe:pi:${intent.id}`, amountMicros: amountCents * 10_000, counterAccount: 'sys:card_clearing', ref: topupId, reason: 'auto-recharge',
       });
       completeAutoRecharge(sql, amountCents, now);
     });

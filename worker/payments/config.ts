@@ -37,6 +37,22 @@ export function topupBounds(env: Env): { minCents: number; maxCents: number } {
   return { minCents: Number.isSafeInteger(min) && min > 0 ? min : 500, maxCents: Number.isSafeInteger(max) && max > 0 ? max : 1_000_000 };
 }
 
+/**
+ * Why an auto-recharge setting is outside the top-up bounds, or null: the amount is one top-up
+ * (min–max cents) and the threshold is held to the same range in µUSD, so a stored setting can
+ * never charge more than a manual top-up could.
+ */
+export function rechargeOutOfBounds(env: Env, s: { amountCents: number; thresholdMicros: number }): { param: 'amountCents' | 'thresholdMicros'; message: string } | null {
+  const { minCents, maxCents } = topupBounds(env);
+  if (!Number.isSafeInteger(s.amountCents) || s.amountCents < minCents || s.amountCents > maxCents) {
+    return { param: 'amountCents', message: `amountCents: between ${minCents} and ${maxCents} cents, like a top-up.` };
+  }
+  if (!Number.isSafeInteger(s.thresholdMicros) || s.thresholdMicros < centsToMicros(minCents) || s.thresholdMicros > centsToMicros(maxCents)) {
+    return { param: 'thresholdMicros', message: `thresholdMicros: between ${centsToMicros(minCents)} and ${centsToMicros(maxCents)} µUSD (the top-up bounds).` };
+  }
+  return null;
+}
+
 /** The dashboard URL payment pages return to. */
 export function dashboardUrl(env: Env): string {
   const url = secret(env, 'DASHBOARD_URL');

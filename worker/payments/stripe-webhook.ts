@@ -5,14 +5,18 @@
  * any number of times, and converge on the same state:
  * - a paid Checkout Session or PaymentIntent credits `stripe:pi:<id>` once;
  * - refunds follow the charge's cumulative `amount_refunded`;
- * - a dispute's withdrawn and reinstated funds follow its balance transactions.
+ * - a dispute's withdrawn and reinstated funds follow its balance transactions;
+ * - no reversal takes back more than the payment credited (the account object caps them, and
+ *   posts what waited once a late credit lands); what is not posted goes to the review list.
  */
 import type Stripe from 'stripe';
 import type { Env } from '../env';
 import { accountObject } from '../services/accounts';
 import { centsToMicros } from './config';
 import { makeStripe } from './stripe';
-import { addReview, creditTopup, getTopup, refreshStatus, topupByPaymentRef, updateTopup, type Topup } from './topups';
+import type { PaymentTotals } from '../durable-objects/account/payments';
+import { microsToUsd } from '../lib/money';
+import { addReview, creditTopup, getTopup, refreshStatus, topupByPaymentRef, totalsPatch, updateTopup, type Topup } from './topups';
 
 type Outcome = 'processed' | 'ignored';
 
@@ -30,6 +34,11 @@ export async function handleStripeEvent(env: Env, event: Stripe.Event): Promise<
   }
   if (event.type.startsWith('charge.dispute.')) return dispute(env, stripe, object.id);
   return 'ignored';
+}
+
+/** Re-reads a Checkout Session and moves its top-up to match: the webhook's path, also used by reconciliation for lost webhooks. */
+export function convergeCheckoutSession(env: Env, sessionId: string): Promise<Outcome> {
+  return checkoutSession(env, makeStripe(env), sessionId);
 }
 
 async function checkoutSession(env: Env, stripe: Stripe, sessionId: string): Promise<Outcome> {
@@ -85,7 +94,7 @@ async function paymentIntent(env: Env, stripe: Stripe, intentId: string): Promis
  * The top-up a charge paid. A refund or dispute can arrive before the payment's own event
  * recorded the PaymentIntent on the top-up, so fall back to the intent's metadata.
  */
-async function topupForCharge(env: Env, stripe: Stripe, chargeId: string): Promise<{ topup: Topup; charge: Stripe.Charge } | null> {
+async function topupForCharge(env: Env, stripe: Stripe, chargeId: string): Promise<{ topup: Topup; charge: Stripe.Charge; paymentIntentId: string } | null> {
   const charge = await stripe.charges.retrieve(chargeId);
   const paymentIntentId = idOf(charge.payment_intent);
   if (!paymentIntentId) return null;
@@ -95,20 +104,33 @@ async function topupForCharge(env: Env, stripe: Stripe, chargeId: string): Promi
     topup = topupId ? await getTopup(env, topupId) : null;
     if (topup && topup.method === 'card') await refreshStatus(env, topup.id, { paymentRef: paymentIntentId });
   }
-  return topup && topup.method === 'card' ? { topup, charge } : null;
+  return topup && topup.method === 'card' ? { topup, charge, paymentIntentId } : null;
 }
 
 async function refunds(env: Env, stripe: Stripe, chargeId: string): Promise<Outcome> {
   const found = await topupForCharge(env, stripe, chargeId);
   if (!found) return 'ignored';
-  const { topup, charge } = found;
-  const target = Math.min(centsToMicros(charge.amount_refunded), topup.creditMicros);
-  const { totalMicros } = await accountObject(env, topup.accountId).applyCumulative({
-    key: `stripe:refund:${charge.id}`, targetMicros: target, direction: -1, kind: 'refund', counterAccount: 'sys:card_clearing',
-    ref: topup.id, reason: 'card refund',
+  const { topup, charge, paymentIntentId } = found;
+  const totals = await accountObject(env, topup.accountId).applyReversal({
+    paymentKey: `stripe:pi:${paymentIntentId}`, kind: 'refund', stream: `stripe:refund:${charge.id}`, targetMicros: centsToMicros(charge.amount_refunded),
   });
-  await refreshStatus(env, topup.id, { refundedMicros: totalMicros });
+  await settleReversal(env, topup, totals, `stripe:refund:${charge.id}`, `Charge ${charge.id} was refunded $${microsToUsd(centsToMicros(charge.amount_refunded)).slice(0, -4)}`);
   return 'processed';
+}
+
+/**
+ * Brings the top-up's totals to the journal's, and tells the operator when a reversal the
+ * provider reported could not be posted: the payment has not been credited (an amount
+ * mismatch, say), or reversals already took back all of its credit.
+ */
+async function settleReversal(env: Env, topup: Topup, totals: PaymentTotals, dedupeKey: string, what: string): Promise<void> {
+  await refreshStatus(env, topup.id, totalsPatch(totals));
+  if (totals.unpostedMicros <= 0) return;
+  const unposted = microsToUsd(totals.unpostedMicros).slice(0, -4);
+  const [kind, message] = totals.creditedMicros === 0
+    ? ['refund_uncredited', `${what}, but top-up ${topup.id} has not been credited; nothing was debited ($${unposted} not posted; posted if the credit lands). Decide whether the account owes it.`]
+    : ['reversal_capped', `${what}; reversals of top-up ${topup.id} would exceed its credit, so $${unposted} was not debited.`];
+  await addReview(env, { kind, accountId: topup.accountId, topupId: topup.id, dedupeKey: `${dedupeKey}:unposted`, message, update: true });
 }
 
 async function dispute(env: Env, stripe: Stripe, disputeId: string): Promise<Outcome> {
@@ -116,7 +138,7 @@ async function dispute(env: Env, stripe: Stripe, disputeId: string): Promise<Out
   const chargeId = idOf(dp.charge);
   const found = chargeId ? await topupForCharge(env, stripe, chargeId) : null;
   if (!found) return 'ignored';
-  const { topup } = found;
+  const { topup, paymentIntentId } = found;
   // Stripe records a dispute's money as balance transactions: withdrawn (negative), reinstated (positive).
   let withdrawnCents = 0;
   let reinstatedCents = 0;
@@ -125,15 +147,10 @@ async function dispute(env: Env, stripe: Stripe, disputeId: string): Promise<Out
     else reinstatedCents += bt.amount;
   }
   const account = accountObject(env, topup.accountId);
-  const withdrawn = await account.applyCumulative({
-    key: `stripe:dispute:${dp.id}:withdrawn`, targetMicros: Math.min(centsToMicros(withdrawnCents), topup.creditMicros), direction: -1,
-    kind: 'dispute_withdrawn', counterAccount: 'sys:dispute_hold', ref: topup.id, reason: 'card dispute: funds withdrawn',
-  });
-  const reinstated = await account.applyCumulative({
-    key: `stripe:dispute:${dp.id}:reinstated`, targetMicros: Math.min(centsToMicros(reinstatedCents), withdrawn.totalMicros), direction: 1,
-    kind: 'dispute_reinstated', counterAccount: 'sys:dispute_hold', ref: topup.id, reason: 'card dispute: funds reinstated',
-  });
-  await refreshStatus(env, topup.id, { disputedMicros: withdrawn.totalMicros - reinstated.totalMicros });
+  const paymentKey = `stripe:pi:${paymentIntentId}`;
+  await account.applyReversal({ paymentKey, kind: 'dispute_withdrawn', stream: `stripe:dispute:${dp.id}:withdrawn`, targetMicros: centsToMicros(withdrawnCents) });
+  const totals = await account.applyReversal({ paymentKey, kind: 'dispute_reinstated', stream: `stripe:dispute:${dp.id}:reinstated`, targetMicros: centsToMicros(reinstatedCents) });
+  await settleReversal(env, topup, totals, `stripe:dispute:${dp.id}`, `Dispute ${dp.id} withdrew $${microsToUsd(centsToMicros(withdrawnCents)).slice(0, -4)}`);
   if (dp.status === 'lost') await addReview(env, { kind: 'dispute_lost', accountId: topup.accountId, topupId: topup.id, dedupeKey: `stripe:dispute:${dp.id}:lost`, message: `Dispute ${dp.id} on top-up ${topup.id} was lost.` });
   return 'processed';
 }

@@ -4,9 +4,10 @@
  * object keyed by the payment itself (`stripe:pi:<id>`, `btcpay:inv:<id>`), so however many
  * deliveries and event types report one payment, it is credited once.
  */
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { database } from '../db/client';
 import { reviewItems, topups } from '../db/schema';
+import type { PaymentTotals } from '../durable-objects/account/payments';
 import type { SystemAccount } from '../durable-objects/account/types';
 import type { Env } from '../env';
 import { newId } from '../lib/ids';
@@ -57,20 +58,26 @@ export function withFlag(topup: Topup, flag: string): string {
 
 /**
  * Credits a paid top-up exactly once (keyed by the payment) and marks it paid. Safe to call
- * for every delivery about the payment: a repeat posts nothing.
+ * for every delivery about the payment: a repeat posts nothing. Refunds or disputes that
+ * arrived before the credit are posted with it, and the top-up's totals follow the journal.
  */
 export async function creditTopup(env: Env, topup: Topup, input: { idempotencyKey: string; counterAccount: SystemAccount; paymentRef?: string | null; flags?: string | null }): Promise<{ duplicate: boolean }> {
-  const { duplicate } = await accountObject(env, topup.accountId).postEntry({
-    idempotencyKey: input.idempotencyKey, kind: 'topup', amountMicros: topup.creditMicros, counterAccount: input.counterAccount,
+  const { duplicate, totals } = await accountObject(env, topup.accountId).creditPayment({
+    paymentKey: input.idempotencyKey, amountMicros: topup.creditMicros, counterAccount: input.counterAccount,
     ref: topup.id, reason: topup.kind === 'auto_recharge' ? 'auto-recharge' : `${topup.method} top-up`,
   });
   await refreshStatus(env, topup.id, {
-    creditedMicros: topup.creditMicros,
+    ...totalsPatch(totals),
     paidAt: topup.paidAt ?? Date.now(),
     ...(input.paymentRef ? { paymentRef: input.paymentRef } : {}),
     ...(input.flags !== undefined ? { flags: input.flags } : {}),
   });
   return { duplicate };
+}
+
+/** The top-up's money fields as the journal has them for its payment. */
+export function totalsPatch(totals: PaymentTotals): { creditedMicros: number; refundedMicros: number; disputedMicros: number } {
+  return { creditedMicros: totals.creditedMicros, refundedMicros: totals.refundedMicros, disputedMicros: totals.withdrawnMicros - totals.reinstatedMicros };
 }
 
 /**
@@ -103,10 +110,26 @@ export async function refreshStatus(env: Env, id: string, patch: { creditedMicro
   ).bind(id).run();
 }
 
-/** Puts something on the admin's review list once (deduplicated). */
-export async function addReview(env: Env, item: { kind: string; accountId?: string | null; topupId?: string | null; dedupeKey: string; message: string }): Promise<void> {
-  await database(env.DB).insert(reviewItems).values({
+/**
+ * Puts something on the admin's review list once (deduplicated). With `update`, an existing
+ * item takes the new message and is reopened if its message changed (e.g. a refund grew).
+ */
+export async function addReview(env: Env, item: { kind: string; accountId?: string | null; topupId?: string | null; dedupeKey: string; message: string; update?: boolean }): Promise<void> {
+  const values = {
     id: newId('rev'), kind: item.kind, accountId: item.accountId ?? null, topupId: item.topupId ?? null, dedupeKey: item.dedupeKey,
-    message: item.message, status: 'open', createdAt: Date.now(), resolvedAt: null,
-  }).onConflictDoNothing();
+    message: item.message, status: 'open' as const, createdAt: Date.now(), resolvedAt: null,
+  };
+  const insert = database(env.DB).insert(reviewItems).values(values);
+  if (!item.update) {
+    await insert.onConflictDoNothing();
+    return;
+  }
+  await insert.onConflictDoUpdate({
+    target: reviewItems.dedupeKey,
+    set: {
+      message: item.message,
+      status: sql`CASE WHEN ${reviewItems.message} = ${item.message} THEN ${reviewItems.status} ELSE 'open' END`,
+      resolvedAt: sql`CASE WHEN ${reviewItems.message} = ${item.message} THEN ${reviewItems.resolvedAt} ELSE NULL END`,
+    },
+  });
 }

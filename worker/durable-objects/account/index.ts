@@ -17,6 +17,7 @@ import { type AccountRow, findEntry, post, rowToEntry } from './ledger';
 import { readAutoRecharge, savePaymentMethod, triggerAutoRecharge, writeAutoRecharge, type AutoRechargeSettings, type AutoRechargeState } from './auto-recharge';
 import { runAutoRecharge } from '../../payments/auto-recharge-runner';
 import { snapshot, type ReconciliationSnapshot } from './reconciliation';
+import { applyInvoiceStatus, applyReversal, creditPayment, paymentTotals, type Ctx, type InvoiceOutcome, type PaymentCredit, type PaymentTotals, type ReversalInput } from './payments';
 import { flushOutbox } from './outbox';
 import { WINDOW_MS } from './rate-window';
 import { migrate } from './schema';
@@ -183,27 +184,37 @@ export class AccountObject extends DurableObject<Env> {
     return result;
   }
 
-  /**
-   * Moves a running total (e.g. a charge's cumulative refunds) to `targetMicros`, posting only
-   * the increase since the last call, under `<key>:<target>`. Totals never go down, so events
-   * that arrive late or twice post nothing.
-   */
-  async applyCumulative(input: Omit<EntryInput, 'amountMicros' | 'idempotencyKey'> & { key: string; targetMicros: number; direction: 1 | -1 }): Promise<{ postedMicros: number; totalMicros: number }> {
+  // Payments (./payments.ts): each decision reads what the journal holds for the payment and
+  // writes in the same transaction, so concurrent deliveries about one payment converge.
+
+  /** Runs a payment decision in one transaction and arms the flush when it posted anything. */
+  private async payment<T>(fn: (ctx: Ctx) => T): Promise<T> {
     const now = Date.now();
     const accountId = this.accountId();
-    const result = this.tx((row) => {
-      const current = this.sql.exec<{ amount_micros: number }>('SELECT amount_micros FROM cumulative WHERE key = ?', input.key).toArray()[0]?.amount_micros ?? 0;
-      const delta = input.targetMicros - current;
-      if (delta <= 0) return { postedMicros: 0, totalMicros: current };
-      post(this.sql, accountId, {
-        idempotencyKey: `${input.key}:${input.targetMicros}`, kind: input.kind, counterAccount: input.counterAccount,
-        amountMicros: input.direction * delta, ref: input.ref ?? null, reason: input.reason ?? null, keyId: null, now,
-      }, { row: row ?? undefined });
-      this.sql.exec('INSERT INTO cumulative (key, amount_micros) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET amount_micros = excluded.amount_micros', input.key, input.targetMicros);
-      return { postedMicros: delta, totalMicros: input.targetMicros };
-    });
-    if (result.postedMicros > 0) await this.ensureAlarm(now + FLUSH_DELAY_MS);
+    const before = this.accountRow()?.last_seq ?? 0;
+    const result = this.tx((row) => fn({ sql: this.sql, accountId, row: row ?? undefined, now }));
+    if ((this.accountRow()?.last_seq ?? 0) !== before) await this.ensureAlarm(now + FLUSH_DELAY_MS);
     return result;
+  }
+
+  /** Credits a payment once (keyed by the payment) and posts reversals that waited for it. */
+  creditPayment(input: PaymentCredit): Promise<{ duplicate: boolean; totals: PaymentTotals; balanceMicros: number }> {
+    return this.payment((ctx) => ({ ...creditPayment(ctx, input), balanceMicros: ctx.row?.balance_micros ?? this.balance() }));
+  }
+
+  /** Records a refund or dispute total for a payment; posts at most what the payment credited. */
+  applyReversal(input: ReversalInput): Promise<PaymentTotals> {
+    return this.payment((ctx) => applyReversal(ctx, input));
+  }
+
+  /** Decides a BTCPay invoice's money (Settled credits, Invalid reverses) in one step. */
+  applyInvoiceStatus(input: PaymentCredit & { status: 'Settled' | 'Invalid' }): Promise<{ outcome: InvoiceOutcome; totals: PaymentTotals }> {
+    return this.payment((ctx) => applyInvoiceStatus(ctx, input));
+  }
+
+  /** What the journal credited and reversed for one payment (reconciliation). */
+  paymentTotals(paymentKey: string): PaymentTotals {
+    return paymentTotals(this.sql, paymentKey);
   }
 
   /** Whether an entry with this idempotency key exists. */

@@ -13,7 +13,7 @@ import type { AppEnv } from '../../env';
 import { ApiError } from '../../errors';
 import { microsToUsd } from '../../lib/money';
 import { startTopup } from '../../payments/checkout';
-import { methodStatus, topupBounds } from '../../payments/config';
+import { methodStatus, rechargeOutOfBounds, topupBounds } from '../../payments/config';
 import { redeemPromotion } from '../../payments/promotions';
 import type { Topup } from '../../payments/topups';
 import { accountObject } from '../../services/accounts';
@@ -58,6 +58,19 @@ async function ownTopup(c: { env: AppEnv['Bindings'] }, accountId: string, id: s
   return row;
 }
 
+/**
+ * The caller's account when a signed-in member calls (session with its CSRF token, checked by
+ * requireAccount). Auto-recharge charges a card without anyone present, so turning it on or
+ * raising it needs a person, not a management key that may live in a script.
+ */
+function signedInMember(c: { get(key: 'principal'): AppEnv['Variables']['principal'] }): string {
+  const principal = c.get('principal');
+  if (principal.kind !== 'account' || !principal.userId) {
+    throw new ApiError({ code: 'forbidden', message: 'Changing auto-recharge needs a signed-in member (the dashboard); a management key can only read it.' });
+  }
+  return principal.accountId;
+}
+
 export const billingRoutes = new Hono<AppEnv>()
   .get('/billing', async (c) => {
     const auto = await accountObject(c.env, callerAccount(c)).autoRecharge();
@@ -68,9 +81,11 @@ export const billingRoutes = new Hono<AppEnv>()
     });
   })
   .put('/billing/auto-recharge', async (c) => {
+    const account = accountObject(c.env, signedInMember(c));
     const input = await jsonBody(c, AutoRechargeInput);
-    const account = accountObject(c.env, callerAccount(c));
     if (input.enabled) {
+      const outside = rechargeOutOfBounds(c.env, input);
+      if (outside) throw new ApiError({ code: 'invalid_request', param: outside.param, message: outside.message });
       if (!methodStatus(c.env, 'card').available) throw new ApiError({ code: 'payment_method_unavailable', message: methodStatus(c.env, 'card').message });
       if (!(await account.autoRecharge()).hasSavedCard) throw new ApiError({ code: 'conflict', message: 'Auto-recharge needs a saved card: make a card top-up with "save card" first.' });
       if (input.amountCents > input.monthlyCapCents) throw new ApiError({ code: 'invalid_request', param: 'monthlyCapCents', message: 'monthlyCapCents must be at least amountCents.' });

@@ -43,7 +43,7 @@ const OPERATIONS: Operation[] = [
   { method: 'post', path: '/api/account/keys/{id}/revoke', summary: 'Revoke a key (effective on the next request)', auth: 'management' },
   { method: 'delete', path: '/api/account/keys/{id}', summary: 'Revoke a key (same as POST …/revoke)', auth: 'management' },
   { method: 'get', path: '/api/account/billing', summary: 'Payment methods (available or why not), top-up bounds, auto-recharge settings', auth: 'management' },
-  { method: 'put', path: '/api/account/billing/auto-recharge', summary: 'Auto-recharge settings (enabling needs a card saved at a top-up)', auth: 'management', body: AutoRechargeInput },
+  { method: 'put', path: '/api/account/billing/auto-recharge', summary: 'Auto-recharge settings (a signed-in member only, not a management key; enabling needs a card saved at a top-up; amount and threshold within the top-up bounds)', auth: 'session', body: AutoRechargeInput },
   { method: 'post', path: '/api/account/topups', summary: 'Start a card (Stripe Checkout) or Bitcoin (BTCPay) top-up; returns the payment page URL', auth: 'management', body: CreateTopupInput, created: true },
   { method: 'get', path: '/api/account/topups', summary: 'Your top-ups with their status', auth: 'management' },
   { method: 'get', path: '/api/account/topups/{id}', summary: 'One top-up', auth: 'management' },
