@@ -95,7 +95,11 @@ function object(param: string, v: unknown): void {
 function shallowerThan(v: unknown, depth: number): boolean {
   if (typeof v !== 'object' || v === null) return true;
   if (depth === 0) return false;
-  for (const child of Array.isArray(v) ? v : Object.values(v)) if (!shallowerThan(child, depth - 1)) return false;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) if (!shallowerThan(v[i], depth - 1)) return false;
+  } else {
+    for (const k in v) if (!shallowerThan((v as Json)[k], depth - 1)) return false;
+  }
   return true;
 }
 
