@@ -21,7 +21,7 @@ import { keyRoutes } from './routes/api/keys';
 import { authRoutes, devMailRoutes, meRoutes } from './routes/api/identity';
 import { openApiDocument } from './routes/api/openapi';
 import { inference } from './routes/v1/inference';
-import { listModels } from './routes/v1/models';
+import { listModels, retrieveModel } from './routes/v1/models';
 
 /** Builds the application. */
 export function createApp() {
@@ -38,6 +38,8 @@ export function createApp() {
   app.post('/v1/completions', inference('completions'));
   app.post('/v1/embeddings', inference('embeddings'));
   app.get('/v1/models', listModels);
+  // Model names may contain '/' (e.g. org/model), as OpenAI's do for fine-tunes.
+  app.get('/v1/models/:model{.+}', retrieveModel);
 
   // Management
   app.get('/api/health', (c) => c.json({ ok: true }));
