@@ -4,15 +4,25 @@
  */
 import { z } from 'zod';
 import type { KeyRecord } from '../../durable-objects/account/types';
+import { inCalendar, MAX_INSTANT_MS } from '../../lib/instant';
 
 const micros = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const positive = z.number().int().positive().max(1_000_000_000);
-const when = z.union([z.number().int().positive(), z.iso.datetime({ offset: true })]).transform((v) => (typeof v === 'number' ? v : Date.parse(v)));
+/** Epoch ms or an ISO date-time, within the calendar (1970 to 9999). */
+export const when = z
+  .union([z.number().int().positive().max(MAX_INSTANT_MS - 1), z.iso.datetime({ offset: true })])
+  .transform((v) => (typeof v === 'number' ? v : Date.parse(v)))
+  .refine(inCalendar, 'a date between 1970 and 9999');
+/** Most models a key can have its own tokens-per-minute limit for. */
+export const MAX_TOKEN_LIMIT_MODELS = 64;
+const modelName = z.string().min(1).max(100);
 
 export const KeyLimitsInput = z.object({
-  allowedServices: z.array(z.string().min(1).max(100)).max(100).nullable().optional().describe('Model names this key may call; null or absent: all.'),
+  allowedServices: z.array(modelName).max(100).nullable().optional().describe('Model names this key may call; null or absent: all.'),
   requestsPerMinute: positive.nullable().optional(),
-  tokensPerMinute: z.record(z.string().min(1), positive).nullable().optional().describe('Per model name; "*" applies to every model not listed.'),
+  tokensPerMinute: z.record(modelName, positive)
+    .refine((m) => Object.keys(m).length <= MAX_TOKEN_LIMIT_MODELS, `at most ${MAX_TOKEN_LIMIT_MODELS} models`)
+    .nullable().optional().describe(`Per model name (at most ${MAX_TOKEN_LIMIT_MODELS}); "*" applies to every model not listed.`),
   maxConcurrent: positive.nullable().optional(),
   spendLimitMicros: micros.nullable().optional().describe('Lifetime spend cap in µUSD.'),
   periodSpendLimitMicros: micros.nullable().optional().describe('Spend cap per period in µUSD.'),
@@ -69,17 +79,17 @@ export const WriteOffInput = z.object({ reason: z.string().trim().min(3).max(500
 export const StatusInput = z.object({ status: z.enum(['active', 'suspended']) }).strict();
 
 export const JournalQuery = z.object({
-  before: z.coerce.number().int().positive().optional(),
+  before: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
 });
 
 export const UsageQuery = z.object({
-  from: z.string().optional().describe('ISO date-time or epoch ms (inclusive); default 30 days ago.'),
-  to: z.string().optional().describe('ISO date-time or epoch ms (exclusive); default now.'),
-  keyId: z.string().optional(),
-  model: z.string().optional(),
+  from: z.string().max(64).optional().describe('ISO date-time or epoch ms (inclusive); default 30 days ago.'),
+  to: z.string().max(64).optional().describe('ISO date-time or epoch ms (exclusive); default now.'),
+  keyId: z.string().max(100).optional(),
+  model: z.string().max(200).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
-  cursor: z.string().optional().describe('nextCursor from the previous page.'),
+  cursor: z.string().max(200).optional().describe('nextCursor from the previous page.'),
 });
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
