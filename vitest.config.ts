@@ -26,6 +26,7 @@ export default defineConfig({
           BTCPAY_WEBHOOK_SECRET: 'btcpay-test-webhook-secret',
           BETTER_AUTH_SECRET: 'test-better-auth-secret-0123456789abcdef0123',
           MAIL_MODE: 'outbox',
+          LOCAL_DEV: '1',
           ADMIN_EMAILS: 'admin@example.test, Root@Example.test,seed-admin@example.test',
           DASHBOARD_URL: 'http://dashboard.test',
         },

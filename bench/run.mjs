@@ -27,6 +27,7 @@ import { Supervisor } from './lib/processes.mjs';
 import { GOAL_CONCURRENCY, summarise, toMarkdown } from './lib/report.mjs';
 import { accountState, BENCH_CREDIT_MICROS } from './lib/seed.mjs';
 import { chatBody, portsFrom, startTargets } from './lib/targets.mjs';
+import { measureValidation, validationMarkdown } from './validation.mjs';
 
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
 const BUILD_DIR = join(BENCH_DIR, '.build');
@@ -88,6 +89,9 @@ async function main() {
   for (const [name, port] of Object.entries(ports)) {
     if (!(await isPortFree(port))) throw new Error(`port ${port} (for ${name}) is in use; stop what holds it or pass --base-port`);
   }
+  // The validator microbenchmark first, while nothing else runs on the machine.
+  const validation = await measureValidation({ smoke: settings.smoke });
+  say(`body validation: ${validation.map((r) => `${r.body} ${Math.round(r.validateNs)} ns`).join('; ')}`);
   await rm(BUILD_DIR, { recursive: true, force: true });
   await mkdir(join(BUILD_DIR, 'logs'), { recursive: true });
   await mkdir(RESULTS_DIR, { recursive: true });
@@ -133,12 +137,13 @@ async function main() {
     labels,
     ...summarise({ cells, busy, floor, bundle: env.bundle }),
     billing,
+    validation,
     ...(profile ? { profile } : {}),
     failures,
     ok: failures.length === 0,
   };
   const name = settings.smoke ? 'smoke' : 'latest';
-  const markdown = toMarkdown(results);
+  const markdown = `${toMarkdown(results)}\n\n${validationMarkdown(validation)}`;
   await writeFile(join(RESULTS_DIR, `${name}.json`), `${JSON.stringify(results, null, 2)}\n`);
   await writeFile(join(RESULTS_DIR, `${name}.md`), `${markdown}\n`);
   console.log(markdown);

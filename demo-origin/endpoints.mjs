@@ -105,7 +105,7 @@ export function createEndpoints({ sendUsage, defaultMaxTokens, delayMs, fail }) 
         choices: [
           {
             index: 0,
-            message: { role: 'assistant', content: tokens.join('') },
+            message: { role: 'assistant', content: tokens.join(''), refusal: null },
             logprobs: null,
             finish_reason: finishReason,
           },

@@ -48,7 +48,7 @@ export default async function setup(project: TestProject) {
     devVarsFile: join(dir, 'dev.vars'),
     demoFile: join(dir, 'demo.json'),
     registryPath: join(dir, 'wrangler-registry'),
-    // MAIL_MODE=outbox, BETTER_AUTH_SECRET and ADMIN_EMAILS (the demo admin's address) come from
+    // MAIL_MODE=outbox, LOCAL_DEV=1, BETTER_AUTH_SECRET and ADMIN_EMAILS (the demo admin's address) come from
     // ensureDevVars like for npm start; the dashboard's own URL is written by the stack.
 
     tokensPerSecond: 0,

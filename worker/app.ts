@@ -9,6 +9,7 @@ import { ApiError, handleError } from './errors';
 import { apiKeyAuth } from './middleware/api-key-auth';
 import { requireAccount } from './middleware/account-auth';
 import { requireAdmin } from './middleware/admin-auth';
+import { apiBodyLimit } from './middleware/body-limit';
 import { requestId } from './middleware/request-id';
 import { accountRoutes } from './routes/api/account';
 import { accountAnalyticsRoutes, adminAnalyticsRoutes } from './routes/api/analytics';
@@ -21,7 +22,12 @@ import { keyRoutes } from './routes/api/keys';
 import { authRoutes, devMailRoutes, meRoutes } from './routes/api/identity';
 import { openApiDocument } from './routes/api/openapi';
 import { inference } from './routes/v1/inference';
-import { listModels } from './routes/v1/models';
+import { listModels, retrieveModel } from './routes/v1/models';
+
+/** Largest body of any /api request (the largest real one, a key with 64 per-model limits, is a few KB). */
+const API_MAX_BODY_BYTES = 64 * 1024;
+/** Provider webhooks: Stripe events can reach a few hundred KB. */
+const WEBHOOK_MAX_BODY_BYTES = 512 * 1024;
 
 /** Builds the application. */
 export function createApp() {
@@ -38,8 +44,11 @@ export function createApp() {
   app.post('/v1/completions', inference('completions'));
   app.post('/v1/embeddings', inference('embeddings'));
   app.get('/v1/models', listModels);
+  // Model names may contain '/' (e.g. org/model), as OpenAI's do for fine-tunes.
+  app.get('/v1/models/:model{.+}', retrieveModel);
 
   // Management
+  app.use('/api/*', apiBodyLimit({ maxBytes: API_MAX_BODY_BYTES, larger: { '/api/webhooks/': WEBHOOK_MAX_BODY_BYTES } }));
   app.get('/api/health', (c) => c.json({ ok: true }));
   const openapi = openApiDocument();
   app.get('/api/openapi.json', (c) => c.json(openapi));

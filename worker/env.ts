@@ -8,17 +8,19 @@ import type { KeyIndexEntry } from './services/key-index';
 /** Bindings from wrangler.toml plus secrets (`wrangler secret` / `.dev.vars`). */
 // The identity and mail settings are declared here (optional strings) rather than taken from the
 // generated types, which type `wrangler.toml` vars as literals and pick up local .dev.vars names.
-type Declared = 'ACCOUNT' | 'BETTER_AUTH_SECRET' | 'ADMIN_EMAILS' | 'MAIL_MODE' | 'MAIL_API_URL' | 'MAIL_API_KEY' | 'MAIL_FROM';
+type Declared = 'ACCOUNT' | 'BETTER_AUTH_SECRET' | 'ADMIN_EMAILS' | 'MAIL_MODE' | 'MAIL_API_URL' | 'MAIL_API_KEY' | 'MAIL_FROM' | 'LOCAL_DEV';
 export interface Env extends Omit<Cloudflare.Env, Declared> {
   ACCOUNT: DurableObjectNamespace<AccountObject>;
   /** Bearer token for `/api/admin/*` (automation; people sign in with an admin session). */
   ADMIN_TOKEN?: string;
   /** Signs session cookies, encrypts TOTP secrets and keys the CSRF tokens (secret, ≥ 32 chars). */
   BETTER_AUTH_SECRET?: string;
-  /** Comma-separated e-mail addresses that get the admin role when they sign up. */
+  /** Comma-separated e-mail addresses that get the admin role once their owner has verified them. */
   ADMIN_EMAILS?: string;
-  /** 'outbox' writes mail to D1 instead of sending it (local development and tests only). */
+  /** 'outbox' writes mail to D1 instead of sending it (only together with LOCAL_DEV=1). */
   MAIL_MODE?: string;
+  /** '1' on a local deployment (npm start's .dev.vars, the e2e stack, the tests); enables the mail outbox. */
+  LOCAL_DEV?: string;
   /** Production mail: the HTTP e-mail API's endpoint (Resend-style), its key (secret) and the From address. */
   MAIL_API_URL?: string;
   MAIL_API_KEY?: string;

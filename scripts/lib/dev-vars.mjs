@@ -34,7 +34,7 @@ function token(length, alphabet) {
 /**
  * Make sure `.dev.vars` holds the local secrets: ADMIN_TOKEN, DEMO_ORIGIN_KEY, the fake
  * payment providers' keys (Stripe test-mode key and webhook secret, BTCPay API key, store id and
- * webhook secret), BETTER_AUTH_SECRET, and the local-only settings MAIL_MODE=outbox and
+ * webhook secret), BETTER_AUTH_SECRET, and the local-only settings MAIL_MODE=outbox, LOCAL_DEV=1 and
  * ADMIN_EMAILS=admin@example.com, plus `fixed` values such as the fakes' URLs. A missing file is created; a
  * file missing some of them gets those appended; existing values are never changed.
  * @param {string} file
@@ -63,6 +63,8 @@ export async function ensureDevVars(file, fixed = {}) {
     BETTER_AUTH_SECRET: () => randomBytes(32).toString('base64url'),
     // Mail goes to the local outbox (/api/dev/mail, the dashboard's /dev/mail), never the network.
     MAIL_MODE: () => 'outbox',
+    // Marks this deployment as local: without it the outbox is neither written nor served.
+    LOCAL_DEV: () => '1',
     // The demo admin (scripts/lib/seed.mjs) gets the admin role at sign-up.
     ADMIN_EMAILS: () => 'admin@example.com',
     ...Object.fromEntries(Object.entries(fixed).map(([key, value]) => [key, () => value])),

@@ -52,6 +52,8 @@ export interface DemoServiceBody {
 
 export const DEMO_CREDIT_MICROS: 10_000_000;
 export const LOW_BALANCE_CREDIT_MICROS: 300;
+/** Limits of the demo key (requests and tokens per minute). */
+export const DEMO_KEY_LIMITS: Readonly<{ requestsPerMinute: 60; tokensPerMinute: Readonly<{ '*': 100_000 }> }>;
 export const DEMO_ADMIN_EMAIL: 'admin@example.com';
 export const DEMO_USER_EMAIL: 'demo@example.com';
 

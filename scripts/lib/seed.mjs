@@ -13,6 +13,11 @@ import { GatewayApiError, gatewayClient } from './gateway-api.mjs';
 export const DEMO_CREDIT_MICROS = 10_000_000;
 /** Enough for a handful of short demo-llm requests, so running out of credit can be tried. */
 export const LOW_BALANCE_CREDIT_MICROS = 300;
+/**
+ * Limits of the demo key: 60 requests and 100,000 tokens per minute (every model), so the
+ * `x-ratelimit-*` headers show on the very first request of a fresh start.
+ */
+export const DEMO_KEY_LIMITS = Object.freeze({ requestsPerMinute: 60, tokensPerMinute: Object.freeze({ '*': 100_000 }) });
 
 /**
  * The demo services, in the admin API's body shape (all money in integer µUSD).
@@ -50,7 +55,7 @@ export const DEMO_USER_EMAIL = 'demo@example.com';
  * Create the demo services (reusing ones that already exist by name); the demo admin and the
  * demo user, signed up and verified through the real sign-up endpoint and the local mail outbox;
  * $10 of credit on the demo user's own billing account (admin adjustments API, idempotent) and
- * an API key for it; and the "Low balance demo" account with 300 µUSD (about five short
+ * an API key for it with DEMO_KEY_LIMITS; and the "Low balance demo" account with 300 µUSD (about five short
  * requests) and its key. Running it again reuses the users (their passwords are derived from
  * the machine's ADMIN_TOKEN, so they survive a lost demo.json) and credits nothing twice.
  * @param {SeedOptions} options
@@ -80,7 +85,7 @@ export async function seedDemo({
     body: { amountMicros: DEMO_CREDIT_MICROS, reason: 'Demo credit', idempotencyKey: `demo-seed:${accountId}:credit` },
     expect: [200, 201],
   });
-  const { body: key } = await user.request('POST', '/api/account/keys', { name: 'Demo key' });
+  const { body: key } = await user.request('POST', '/api/account/keys', { name: 'Demo key', ...DEMO_KEY_LIMITS });
   const { body: mk } = await api.request('POST', `/api/admin/accounts/${encodeURIComponent(accountId)}/management-keys`, { expect: [201] });
   const low = await createFundedAccount(api, 'Low balance demo', LOW_BALANCE_CREDIT_MICROS);
   return {

@@ -249,3 +249,88 @@ describe('parameters the reservation depends on', () => {
     await expectError(res, 400, 'invalid_request');
   });
 });
+
+describe('400: request bodies are validated before they reach the origin or the meter', () => {
+  it('refuses malformed messages, prompts, inputs and out-of-range parameters, naming the parameter', async () => {
+    const origin = installOrigin();
+    const world = await createWorld();
+    const param = async (res: Response, expected: string) => {
+      const body = await expectError(res, 400, 'invalid_request');
+      expect(body.error.type).toBe('invalid_request_error');
+      expect((body.error as unknown as { param: string }).param).toBe(expected);
+      return body;
+    };
+    await param(await chat(world, { messages: [null] }), 'messages[0]');
+    await param(await chat(world, { messages: [1] }), 'messages[0]');
+    await param(await chat(world, { messages: 'hi' }), 'messages');
+    await param(await chat(world, { messages: [{ role: 'wizard', content: 'x' }] }), 'messages[0].role');
+    await param(await chat(world, { messages: [{ role: 'user' }] }), 'messages[0].content');
+    await param(await chat(world, { messages: [{ role: 'user', content: 'a' }, { role: 'user', content: 7 }] }), 'messages[1].content');
+    await param(await chat(world, { messages: [{ role: 'user', content: [{ type: 'text', text: 5 }] }] }), 'messages[0].content[0].text');
+    await param(await chat(world, { messages: [{ role: 'user', content: [{ type: 'hologram' }] }] }), 'messages[0].content[0].type');
+    await param(await chat(world, { messages: [{ role: 'user', content: null }] }), 'messages[0].content');
+    await param(await chat(world, { messages: [{ role: 'tool', content: 'x' }] }), 'messages[0].tool_call_id');
+    await param(await chat(world, { messages: Array.from({ length: 2049 }, () => ({ role: 'user', content: '' })) }), 'messages');
+    await param(await chat(world, { temperature: 3 }), 'temperature');
+    await param(await chat(world, { temperature: '1' }), 'temperature');
+    await param(await chat(world, { top_p: 1.5 }), 'top_p');
+    await param(await chat(world, { presence_penalty: -2.5 }), 'presence_penalty');
+    await param(await chat(world, { frequency_penalty: 9 }), 'frequency_penalty');
+    await param(await chat(world, { seed: 1.5 }), 'seed');
+    await param(await chat(world, { logprobs: 'yes' }), 'logprobs');
+    await param(await chat(world, { top_logprobs: 21 }), 'top_logprobs');
+    await param(await chat(world, { max_completion_tokens: 0 }), 'max_completion_tokens');
+    await param(await chat(world, { stop: ['a', 'b', 'c', 'd', 'e'] }), 'stop');
+    await param(await chat(world, { stop: 5 }), 'stop');
+    await param(await chat(world, { logit_bias: { 50256: 500 } }), 'logit_bias.50256');
+    await param(await chat(world, { tools: [{ type: 'function' }] }), 'tools[0].function');
+    await param(await chat(world, { tools: [{ type: 'function', function: { name: 3 } }] }), 'tools[0].function.name');
+    await param(await chat(world, { tool_choice: 'sometimes' }), 'tool_choice');
+    await param(await chat(world, { response_format: { type: 'yaml' } }), 'response_format.type');
+    await param(await chat(world, { user: 'u'.repeat(257) }), 'user');
+    await param(await chat(world, { stream_options: { include_usage: 'yes' } }), 'stream_options.include_usage');
+    const completions = (json: Record<string, unknown>) => call('/v1/completions', { method: 'POST', auth: `Bearer ${world.apiKey}`, json: { model: world.model, max_tokens: 4, ...json } });
+    await param(await completions({ prompt: { text: 'x' } }), 'prompt');
+    await param(await completions({ prompt: [1, 'two'] }), 'prompt[1]');
+    await param(await completions({ prompt: [-1] }), 'prompt[0]');
+    await param(await completions({ prompt: 'x', logprobs: 6 }), 'logprobs');
+    const embeddings = (json: Record<string, unknown>) => call('/v1/embeddings', { method: 'POST', auth: `Bearer ${world.apiKey}`, json: { model: world.model, ...json } });
+    await param(await embeddings({ input: [null] }), 'input[0]');
+    await param(await embeddings({ input: [[1, 2], 'x'] }), 'input[1]');
+    await param(await embeddings({ input: Array.from({ length: 2049 }, () => 'x') }), 'input');
+    await param(await embeddings({ input: 'x', dimensions: 0 }), 'dimensions');
+    await param(await embeddings({ input: 'x', encoding_format: 'hex' }), 'encoding_format');
+    expect(origin.upstream).toHaveLength(0);
+    await expectReleased(world);
+  });
+
+  it('accepts every message and content shape the OpenAI API defines', async () => {
+    const origin = installOrigin();
+    const world = await createWorld();
+    const res = await chat(world, {
+      messages: [
+        { role: 'developer', content: 'be brief' },
+        { role: 'system', content: [{ type: 'text', text: 'really brief' }], name: 'sys' },
+        { role: 'user', content: [
+          { type: 'text', text: 'look' },
+          { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA', detail: 'low' } },
+          { type: 'input_audio', input_audio: { data: 'AAAA', format: 'wav' } },
+          { type: 'file', file: { file_data: 'data:application/pdf;base64,AAAA', filename: 'a.pdf' } },
+        ] },
+        { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'f', arguments: '{}' } }] },
+        { role: 'tool', tool_call_id: 'call_1', content: '42' },
+        { role: 'assistant', content: [{ type: 'refusal', refusal: 'no' }] },
+        { role: 'function', name: 'f', content: null },
+        { role: 'user', content: 'thanks' },
+      ],
+      temperature: 0, top_p: 1, presence_penalty: -2, frequency_penalty: 2, seed: -7, logprobs: true, top_logprobs: 20,
+      stop: ['a', 'b', 'c', 'd'], logit_bias: { 50256: -100 }, user: 'u'.repeat(256), parallel_tool_calls: false,
+      tools: [{ type: 'function', function: { name: 'f', description: 'd', parameters: { type: 'object', properties: {} }, strict: true } }],
+      tool_choice: { type: 'function', function: { name: 'f' } },
+      response_format: { type: 'json_schema', json_schema: { name: 'out', schema: { type: 'object' }, strict: true } },
+      stream_options: null, metadata: { team: 'a' },
+    });
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect(origin.upstream).toHaveLength(1);
+  });
+});

@@ -64,7 +64,7 @@ describe('a hostile client cannot raise what the origin generates', () => {
   it("refuses extra fields that would shadow the gateway's own", async () => {
     installHostileOrigin();
     const world = await createWorld({ prices: PRICE });
-    for (const extraFields of [{ max_tokens: 'sampling' }, { stream_options: 'sampling' }, { n_predict: 'unbounded' }, { 'Bad-Name': 'sampling' }]) {
+    for (const extraFields of [{ max_tokens: 'sampling' }, { stream_options: 'sampling' }, { temperature: 'max_output_tokens' }, { user: 'sampling' }, { n_predict: 'unbounded' }, { 'Bad-Name': 'sampling' }]) {
       const res = await call(`/api/admin/services/${world.serviceId}`, { method: 'PATCH', auth: ADMIN, json: { extraFields } });
       expect(res.status, JSON.stringify(extraFields)).toBe(400);
     }

@@ -15,7 +15,7 @@ import type { Env } from '../env';
 import { ApiError } from '../errors';
 import { linkMail, mailSender } from './mail';
 import { consume } from './throttle';
-import { adminEmails, ensureBillingAccount } from './users';
+import { ensureBillingAccount, isAdminEmail, promoteToAdmin } from './users';
 
 const MINUTE = 60;
 
@@ -69,12 +69,21 @@ function buildAuth(env: Env) {
     },
     databaseHooks: {
       user: {
+        // An ADMIN_EMAILS address becomes admin only once its owner has proven it (verification
+        // marks the row verified; the update hook sees that), so whoever signs up first with the
+        // operator's address before the operator does gets nothing.
         create: {
           async before(user) {
-            return { data: { ...user, role: adminEmails(env).has(user.email.toLowerCase()) ? 'admin' : 'user' } };
+            return { data: { ...user, role: user.emailVerified && isAdminEmail(env, user.email) ? 'admin' : 'user' } };
           },
           async after(user) {
             await ensureBillingAccount(env, user);
+          },
+        },
+        update: {
+          async after(user) {
+            const row = user as { id: string; email: string; emailVerified?: boolean; role?: string | null };
+            if (row.emailVerified && row.role !== 'admin' && isAdminEmail(env, row.email)) await promoteToAdmin(env, row.id);
           },
         },
       },

@@ -1,8 +1,9 @@
 /**
  * @module auth/mail
  * One way to send mail. In production an HTTP e-mail API (Resend-style JSON POST, configured
- * by MAIL_API_URL, MAIL_API_KEY and MAIL_FROM); with MAIL_MODE=outbox (local development and
- * tests) the message is written to the D1 table `mail_outbox`, which `/api/dev/mail` lists.
+ * by MAIL_API_URL, MAIL_API_KEY and MAIL_FROM); with MAIL_MODE=outbox and LOCAL_DEV=1 (local
+ * development and tests) the message is written to the D1 table `mail_outbox`, which
+ * `/api/dev/mail` lists.
  */
 import type { Env } from '../env';
 import { ApiError } from '../errors';
@@ -19,15 +20,30 @@ export interface MailSender {
   send(message: MailMessage): Promise<void>;
 }
 
-/** True when mail goes to the local outbox instead of the network. */
+/**
+ * True on a local deployment: `LOCAL_DEV=1`, which only `npm start` (.dev.vars), the e2e stack and
+ * the tests set, never wrangler.toml. Vars are the operator's, not the request's: a Host header
+ * naming localhost proves nothing behind a proxy, so it is not consulted.
+ */
+export function localDev(env: Env): boolean {
+  return env.LOCAL_DEV === '1';
+}
+
+/**
+ * True when mail goes to the local outbox instead of the network: MAIL_MODE=outbox on a local
+ * deployment. Anywhere else the outbox is neither written nor served, so a copied .dev.vars
+ * cannot turn a production gateway into one that shows every verification link to anyone.
+ */
 export function outboxMode(env: Env): boolean {
-  return env.MAIL_MODE === 'outbox';
+  return env.MAIL_MODE === 'outbox' && localDev(env);
 }
 
 /** Names of the settings production mail still needs (empty when it is configured). */
 export function missingMailSettings(env: Env): string[] {
   if (outboxMode(env)) return [];
-  return (['MAIL_API_URL', 'MAIL_API_KEY', 'MAIL_FROM'] as const).filter((name) => typeof env[name] !== 'string' || env[name] === '');
+  const missing: string[] = (['MAIL_API_URL', 'MAIL_API_KEY', 'MAIL_FROM'] as const).filter((name) => typeof env[name] !== 'string' || env[name] === '');
+  if (env.MAIL_MODE === 'outbox' && missing.length) missing.unshift('LOCAL_DEV=1 (MAIL_MODE=outbox is for local development only)');
+  return missing;
 }
 
 /** Throws 503 naming what is missing, before anything is created that would need a mail. */

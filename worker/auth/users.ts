@@ -6,10 +6,20 @@
 import type { Env } from '../env';
 import { createAccount } from '../services/accounts';
 
-/** E-mail addresses that get the admin role when their user is created (ADMIN_EMAILS). */
+/** E-mail addresses that get the admin role once verified (ADMIN_EMAILS). */
 export function adminEmails(env: Env): Set<string> {
   const list = typeof env.ADMIN_EMAILS === 'string' ? env.ADMIN_EMAILS : '';
   return new Set(list.split(',').map((e) => e.trim().toLowerCase()).filter(Boolean));
+}
+
+/** Whether an address is listed in ADMIN_EMAILS (any case). */
+export function isAdminEmail(env: Env, email: string): boolean {
+  return adminEmails(env).has(email.toLowerCase());
+}
+
+/** Gives a verified user the admin role (the row must be verified, checked in the same statement). */
+export async function promoteToAdmin(env: Env, userId: string): Promise<void> {
+  await env.DB.prepare("UPDATE auth_user SET role = 'admin' WHERE id = ? AND email_verified = 1").bind(userId).run();
 }
 
 /**

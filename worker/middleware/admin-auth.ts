@@ -1,6 +1,6 @@
 /**
  * @module middleware/admin-auth
- * `/api/admin/*` requires the admin role: a signed-in user whose role is 'admin' (with the
+ * `/api/admin/*` requires the admin role: a signed-in, verified user whose role is 'admin' (with the
  * CSRF token on unsafe requests), or `Authorization: Bearer <ADMIN_TOKEN>` (a secret, for
  * automation), compared in constant time.
  */
@@ -18,7 +18,8 @@ export function requireAdmin(): MiddlewareHandler<AppEnv> {
     if (!token) {
       const session = await loadSession(c);
       if (!session) throw new ApiError({ code: 'unauthorized', message: 'Admin credentials are required.' });
-      if (session.user.role !== 'admin') throw new ApiError({ code: 'forbidden', message: 'This route needs the admin role.' });
+      // Verified as well: a role given to an unproven address (by an older version) counts for nothing.
+      if (session.user.role !== 'admin' || session.user.emailVerified !== true) throw new ApiError({ code: 'forbidden', message: 'This route needs the admin role.' });
       await assertCsrf(c, session);
       c.set('principal', { kind: 'admin', userId: session.user.id });
       return next();

@@ -16,6 +16,19 @@
  */
 import { ApiError } from '../errors';
 
+/**
+ * Every request field of OpenAI's API for chat, completions and embeddings (whether the gateway
+ * forwards it or keeps it, like `user` and `metadata`): a service cannot redeclare any of them as
+ * an extra field with another meaning.
+ */
+export const GATEWAY_FIELDS: ReadonlySet<string> = new Set([
+  'model', 'messages', 'prompt', 'input', 'max_tokens', 'max_completion_tokens', 'stream', 'stream_options', 'n', 'best_of',
+  'user', 'metadata', 'store', 'frequency_penalty', 'presence_penalty', 'logit_bias', 'logprobs', 'top_logprobs', 'seed', 'stop',
+  'temperature', 'top_p', 'response_format', 'tools', 'tool_choice', 'parallel_tool_calls', 'functions', 'function_call',
+  'reasoning_effort', 'echo', 'suffix', 'encoding_format', 'dimensions', 'service_tier', 'modalities', 'audio', 'prediction',
+  'web_search_options',
+]);
+
 export const EXTRA_FIELD_MEANINGS = ['sampling', 'max_output_tokens', 'min_output_tokens'] as const;
 export type ExtraFieldMeaning = (typeof EXTRA_FIELD_MEANINGS)[number];
 export type ExtraFields = Record<string, ExtraFieldMeaning>;

@@ -14,20 +14,21 @@ import { normaliseCode } from '../../payments/promotions';
 import { reconcile } from '../../payments/reconcile';
 import { actorOf, audit } from '../../services/audit';
 import { topupView } from './billing';
+import { when } from './schemas';
 import { jsonBody } from './validate';
 
 export const CreatePromotionInput = z.object({
   code: z.string().trim().regex(/^[A-Za-z0-9_-]{3,64}$/, '3–64 letters, digits, _ or -'),
   amountMicros: z.number().int().positive().max(1e12),
   maxUses: z.number().int().positive().max(1_000_000),
-  expiresAt: z.union([z.number().int().positive(), z.iso.datetime({ offset: true })]).nullable().optional(),
+  expiresAt: when.nullable().optional(),
 }).strict();
 
 export const adminBillingRoutes = new Hono<AppEnv>()
   .post('/promotions', async (c) => {
     const input = await jsonBody(c, CreatePromotionInput);
     const code = normaliseCode(input.code);
-    const expiresAt = input.expiresAt == null ? null : typeof input.expiresAt === 'number' ? input.expiresAt : Date.parse(input.expiresAt);
+    const expiresAt = input.expiresAt ?? null;
     const db = database(c.env.DB);
     const inserted = await db.insert(promotionCodes).values({ code, amountMicros: input.amountMicros, maxUses: input.maxUses, uses: 0, expiresAt, createdAt: Date.now() }).onConflictDoNothing().returning();
     if (!inserted.length) throw new ApiError({ code: 'conflict', message: `A promotion code '${code}' exists.` });

@@ -21,8 +21,8 @@ const MAX_RANGE_MS = 400 * DAY_MS;
 const ERROR_STATUSES = `('origin_error', 'origin_timeout', 'expired')`;
 
 export const AnalyticsQuery = z.object({
-  from: z.string().optional().describe('Epoch ms or ISO date-time (default: 30 days ago).'),
-  to: z.string().optional().describe('Epoch ms or ISO date-time, exclusive (default: now).'),
+  from: z.string().max(64).optional().describe('Epoch ms or ISO date-time (default: 30 days ago).'),
+  to: z.string().max(64).optional().describe('Epoch ms or ISO date-time, exclusive (default: now).'),
   tz: z.string().max(64).optional().describe('IANA time zone for the buckets (default UTC).'),
   keyId: z.string().max(100).optional(),
   model: z.string().max(200).optional(),

@@ -136,7 +136,7 @@ export const meRoutes = new Hono<AppEnv>().get('/', async (c) => {
 
 interface OutboxRow { id: string; to: string; subject: string; text: string; html: string; created_at: number }
 
-/** `/api/dev/mail`: the local outbox, newest first; absent unless MAIL_MODE=outbox. */
+/** `/api/dev/mail`: the local outbox, newest first; 404 unless MAIL_MODE=outbox on a LOCAL_DEV=1 deployment. */
 export const devMailRoutes = new Hono<AppEnv>().get('/', async (c) => {
   if (!outboxMode(c.env)) throw new ApiError({ code: 'not_found', message: 'No such route.' });
   const to = c.req.query('to')?.trim().toLowerCase();

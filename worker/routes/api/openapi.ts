@@ -30,7 +30,7 @@ const OPERATIONS: Operation[] = [
   { method: 'post', path: '/api/auth/two-factor/enable', summary: 'Start TOTP two-factor {password} → {totpURI, backupCodes}', auth: 'session' },
   { method: 'post', path: '/api/auth/two-factor/disable', summary: 'Turn two-factor off {password}', auth: 'session' },
   { method: 'get', path: '/api/me', summary: 'The signed-in user, their billing account and the CSRF token for x-csrf-token', auth: 'session' },
-  { method: 'get', path: '/api/dev/mail', summary: 'Local mail outbox, newest first (?to=); 404 unless MAIL_MODE=outbox', auth: 'none' },
+  { method: 'get', path: '/api/dev/mail', summary: 'Local mail outbox, newest first (?to=); 404 unless MAIL_MODE=outbox and LOCAL_DEV=1', auth: 'none' },
   { method: 'get', path: '/api/account', summary: 'Your account: balance, reserved and available credit (µUSD)', auth: 'management' },
   { method: 'get', path: '/api/account/journal', summary: 'Your journal (every balance change, newest first, with running balance)', auth: 'management', query: JournalQuery },
   { method: 'get', path: '/api/account/usage', summary: 'Your usage events with totals; filter by time, key and model', auth: 'management', query: UsageQuery },

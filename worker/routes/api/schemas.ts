@@ -4,16 +4,26 @@
  */
 import { z } from 'zod';
 import type { KeyRecord } from '../../durable-objects/account/types';
-import { EXTRA_FIELD_MEANINGS } from '../../origins/fields';
+import { inCalendar, MAX_INSTANT_MS } from '../../lib/instant';
+import { EXTRA_FIELD_MEANINGS, GATEWAY_FIELDS } from '../../origins/fields';
 
 const micros = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const positive = z.number().int().positive().max(1_000_000_000);
-const when = z.union([z.number().int().positive(), z.iso.datetime({ offset: true })]).transform((v) => (typeof v === 'number' ? v : Date.parse(v)));
+/** Epoch ms or an ISO date-time, within the calendar (1970 to 9999). */
+export const when = z
+  .union([z.number().int().positive().max(MAX_INSTANT_MS - 1), z.iso.datetime({ offset: true })])
+  .transform((v) => (typeof v === 'number' ? v : Date.parse(v)))
+  .refine(inCalendar, 'a date between 1970 and 9999');
+/** Most models a key can have its own tokens-per-minute limit for. */
+export const MAX_TOKEN_LIMIT_MODELS = 64;
+const modelName = z.string().min(1).max(100);
 
 export const KeyLimitsInput = z.object({
-  allowedServices: z.array(z.string().min(1).max(100)).max(100).nullable().optional().describe('Model names this key may call; null or absent: all.'),
+  allowedServices: z.array(modelName).max(100).nullable().optional().describe('Model names this key may call; null or absent: all.'),
   requestsPerMinute: positive.nullable().optional(),
-  tokensPerMinute: z.record(z.string().min(1), positive).nullable().optional().describe('Per model name; "*" applies to every model not listed.'),
+  tokensPerMinute: z.record(modelName, positive)
+    .refine((m) => Object.keys(m).length <= MAX_TOKEN_LIMIT_MODELS, `at most ${MAX_TOKEN_LIMIT_MODELS} models`)
+    .nullable().optional().describe(`Per model name (at most ${MAX_TOKEN_LIMIT_MODELS}); "*" applies to every model not listed.`),
   maxConcurrent: positive.nullable().optional(),
   spendLimitMicros: micros.nullable().optional().describe('Lifetime spend cap in µUSD.'),
   periodSpendLimitMicros: micros.nullable().optional().describe('Spend cap per period in µUSD.'),
@@ -30,11 +40,10 @@ export const PriceInput = z.object({
   requestMicros: micros.max(1_000_000_000_000).describe('µUSD per request.'),
 });
 
-/** Names a service may opt into: not one of the fields the gateway itself sets or forwards by OpenAI's rules. */
-const RESERVED_FIELDS = new Set(['model', 'messages', 'prompt', 'input', 'max_tokens', 'max_completion_tokens', 'stream', 'stream_options', 'n', 'best_of', 'user', 'metadata', 'store']);
+/** Names a service may opt into: any but the fields of OpenAI's API, which the gateway checks and forwards by its own rules. */
 const ExtraFieldsInput = z
   .record(
-    z.string().regex(/^[a-z_][a-z0-9_]{0,63}$/, 'a lower-case field name').refine((name) => !RESERVED_FIELDS.has(name), 'a field the gateway sets itself'),
+    z.string().regex(/^[a-z_][a-z0-9_]{0,63}$/, 'a lower-case field name').refine((name) => !GATEWAY_FIELDS.has(name), "a field of OpenAI's API, which the gateway handles itself"),
     z.enum(EXTRA_FIELD_MEANINGS),
   )
   .refine((fields) => Object.keys(fields).length <= 32, 'at most 32 extra fields')
@@ -81,17 +90,17 @@ export const WriteOffInput = z.object({ reason: z.string().trim().min(3).max(500
 export const StatusInput = z.object({ status: z.enum(['active', 'suspended']) }).strict();
 
 export const JournalQuery = z.object({
-  before: z.coerce.number().int().positive().optional(),
+  before: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
 });
 
 export const UsageQuery = z.object({
-  from: z.string().optional().describe('ISO date-time or epoch ms (inclusive); default 30 days ago.'),
-  to: z.string().optional().describe('ISO date-time or epoch ms (exclusive); default now.'),
-  keyId: z.string().optional(),
-  model: z.string().optional(),
+  from: z.string().max(64).optional().describe('ISO date-time or epoch ms (inclusive); default 30 days ago.'),
+  to: z.string().max(64).optional().describe('ISO date-time or epoch ms (exclusive); default now.'),
+  keyId: z.string().max(100).optional(),
+  model: z.string().max(200).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
-  cursor: z.string().optional().describe('nextCursor from the previous page.'),
+  cursor: z.string().max(200).optional().describe('nextCursor from the previous page.'),
 });
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());

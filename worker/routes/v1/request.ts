@@ -1,12 +1,13 @@
 /**
  * @module routes/v1/request
- * Reads and checks an inference request body. Only the fields the gateway acts on are checked
- * (by hand: this is the hot path); everything else is forwarded to the origin untouched.
+ * Reads and checks an inference request body: OpenAI's shapes (validate-body.ts, by hand: this
+ * is the hot path), then the gateway's own limits (one prompt and one choice per request).
  */
 import type { Context } from 'hono';
 import type { AppEnv } from '../../env';
 import { ApiError } from '../../errors';
 import type { Endpoint } from '../../services/catalog';
+import { validateBody } from './validate-body';
 
 export interface InferenceRequest {
   body: Record<string, unknown>;
@@ -65,39 +66,27 @@ function concat(chunks: Uint8Array[], length: number): Uint8Array {
   return out;
 }
 
-const positiveInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
-
-/** Checks the parameters the gateway relies on for an endpoint. */
+/** Checks the body against OpenAI's shapes for the endpoint, then the gateway's own limits. */
 export function checkInference(endpoint: Endpoint, body: Record<string, unknown>, bytes: number): InferenceRequest {
-  if (typeof body.model !== 'string' || !body.model) throw bad('You must provide a model parameter.', 'model');
-  if (endpoint === 'chat' && (!Array.isArray(body.messages) || body.messages.length === 0)) throw bad("'messages' must be a non-empty array.", 'messages');
-  if (endpoint === 'completions' && body.prompt === undefined) throw bad("'prompt' is required.", 'prompt');
+  validateBody(endpoint, body);
   if (endpoint === 'completions' && Array.isArray(body.prompt) && body.prompt.length > 1 && typeof body.prompt[0] !== 'number') {
     // A batch of prompts yields one completion each; reserve and bill them as separate requests.
     throw bad("A batch of several prompts is not supported by this gateway; send one request per prompt.", 'prompt');
-  }
-  if (endpoint === 'embeddings' && (body.input === undefined || body.input === '' || (Array.isArray(body.input) && body.input.length === 0))) {
-    throw bad("'input' must be a non-empty string or array.", 'input');
-  }
-  for (const param of ['max_tokens', 'max_completion_tokens'] as const) {
-    if (body[param] !== undefined && body[param] !== null && !positiveInt(body[param])) throw bad(`'${param}' must be a positive integer.`, param);
   }
   for (const param of ['n', 'best_of'] as const) {
     if (body[param] !== undefined && body[param] !== null && body[param] !== 1) {
       throw bad(`'${param}' other than 1 is not supported by this gateway; send separate requests.`, param);
     }
   }
-  if (body.stream !== undefined && body.stream !== null && typeof body.stream !== 'boolean') throw bad("'stream' must be a boolean.", 'stream');
   const stream = endpoint !== 'embeddings' && body.stream === true;
-  const options = body.stream_options;
-  if (options !== undefined && options !== null && (typeof options !== 'object' || Array.isArray(options))) throw bad("'stream_options' must be an object.", 'stream_options');
+  const options = body.stream_options as { include_usage?: unknown } | null | undefined;
   const requested = (body.max_tokens ?? body.max_completion_tokens ?? null) as number | null;
   return {
     body,
     bytes,
-    model: body.model,
+    model: body.model as string,
     stream,
     requestedMaxTokens: requested,
-    clientWantsUsage: stream && (options as { include_usage?: unknown } | undefined)?.include_usage === true,
+    clientWantsUsage: stream && options?.include_usage === true,
   };
 }
