@@ -12,14 +12,14 @@ export { AccountObject } from './durable-objects/account';
 
 const app = createApp();
 
-/** The hourly trigger in wrangler.toml (the other one runs every minute). Not exported: the entry module may export only handlers and classes. */
-const HOURLY_CRON = '17 * * * *';
+/** The per-minute trigger in wrangler.toml; any other trigger runs the hourly work. Not exported: the entry module may export only handlers and classes. */
+const EVERY_MINUTE = '* * * * *';
 
 export default {
   fetch: app.fetch,
   /**
-   * Cron, every minute: replay settles that could not reach their account object. Hourly
-   * (`HOURLY_CRON`): reconcile every account's journal with D1 and every paid top-up with its
+   * Cron, every minute: replay settles that could not reach their account object. Hourly (any
+   * trigger but `EVERY_MINUTE`): reconcile every account's journal with D1 and every paid top-up with its
    * credit; sweep expired identity rows (throttle counters, tokens, sessions, old outbox mail).
    */
   async scheduled(controller, env, ctx) {
@@ -29,7 +29,7 @@ export default {
         (error: unknown) => console.log(JSON.stringify({ level: 'error', msg: 'pending settle replay failed', error: String(error) })),
       ),
     );
-    if (controller.cron !== HOURLY_CRON) return;
+    if (controller.cron === EVERY_MINUTE) return;
     ctx.waitUntil(
       reconcile(env).then((report) => {
         console.log(JSON.stringify({ level: report.problems.length ? 'error' : 'info', msg: 'reconciliation', ...report }));

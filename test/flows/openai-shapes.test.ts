@@ -85,7 +85,8 @@ describe('response bodies have every field the OpenAI schema requires', () => {
     installOrigin();
     const world = await createWorld();
     const res = await call('/v1/chat/completions', { method: 'POST', auth: `Bearer ${world.apiKey}`, json: { model: world.model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 3, stream: true } });
-    const events = (await res.text()).split('\n\n').map((e) => e.replace(/^data: /, '').trim()).filter((e) => e && e !== '[DONE]');
+    // As an SSE parser reads it: data lines only (the gateway's `: gateway` comment is skipped).
+    const events = (await res.text()).split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6).trim()).filter((e) => e !== '[DONE]');
     const chunks = events.map((e) => JSON.parse(e) as { choices: unknown[] });
     expect(chunks.length).toBeGreaterThan(3);
     chunks.forEach((chunk, i) => {

@@ -130,4 +130,23 @@ describe('a non-streamed request whose client disconnects', () => {
     expect(usage.data[0].costMicros).toBe(costMicros(PRICE, { inputTokens: usage.data[0].inputTokens, outputTokens: 9 }));
     expect((await accountStub(world.accountId).summary()).balanceMicros).toBe(10_000_000 - usage.data[0].costMicros);
   });
+
+  it('bills an embedding whose client left, since the origin computed it', async () => {
+    const origin = installOrigin({ latencyMs: 300 });
+    const world = await createWorld({ prices: PRICE });
+    const controller = new AbortController();
+    const pending = exports.default.fetch(new Request('http://gateway.test/v1/embeddings', {
+      method: 'POST', signal: controller.signal,
+      headers: { authorization: `Bearer ${world.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: world.model, input: 'one two three' }),
+    })).catch((e: unknown) => e);
+    await eventually(() => origin.stats.length === 1);
+    controller.abort();
+    await pending;
+    await eventually(async () => (await accountStub(world.accountId).summary()).openReservations === 0, 5000);
+    await drainAlarms(world.accountId);
+    const usage = await callJson('/api/account/usage', { auth: `Bearer ${world.managementKey}`, expect: 200 });
+    expect(usage.data[0]).toMatchObject({ status: 'client_closed', inputTokens: 3, outputTokens: 0 });
+    expect(usage.data[0].costMicros).toBe(costMicros(PRICE, { inputTokens: 3, outputTokens: 0 }));
+  });
 });

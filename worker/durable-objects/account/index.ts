@@ -61,7 +61,8 @@ export class AccountObject extends DurableObject<Env> {
    * released before it settles; and when it does expire, it is charged in full, not released.
    */
   private holdMs(lifetimeMs: number): number {
-    const grace = Number(this.env.RESERVATION_GRACE_MS);
+    const setting = this.env.RESERVATION_GRACE_MS;
+    const grace = typeof setting === 'string' && setting.trim() !== '' ? Number(setting) : Number.NaN;
     const lifetime = Number.isFinite(lifetimeMs) && lifetimeMs > 0 ? Math.min(lifetimeMs, MAX_REQUEST_LIFETIME_MS) : MAX_REQUEST_LIFETIME_MS;
     return lifetime + (Number.isFinite(grace) && grace >= 0 ? grace : DEFAULT_RESERVATION_GRACE_MS);
   }

@@ -63,11 +63,16 @@ interface Billed {
   overrun: boolean;
 }
 
-const FAILURES: UsageStatus[] = ['origin_error', 'origin_timeout', 'client_closed'];
+const ORIGIN_FAILURES: UsageStatus[] = ['origin_error', 'origin_timeout'];
 
-/** Cost of a settled request: nothing when the origin failed, or the client left, before any output. */
+/**
+ * Cost of a settled request: nothing when the origin failed before any output, or when a request
+ * that did not end normally (client gone, lifetime cap) produced nothing at all. A client that left
+ * after the origin did the work (an embedding, a non-streamed answer) pays for it.
+ */
 export function chargeFor(price: Price, req: Pick<SettleRequest, 'inputTokens' | 'outputTokens' | 'status'>): number {
-  if (FAILURES.includes(req.status) && req.outputTokens === 0) return 0;
+  if (ORIGIN_FAILURES.includes(req.status) && req.outputTokens === 0) return 0;
+  if (req.status !== 'ok' && req.inputTokens === 0 && req.outputTokens === 0) return 0;
   return costMicros(price, req);
 }
 

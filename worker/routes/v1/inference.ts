@@ -25,6 +25,12 @@ const DEFAULT_LIFETIME_MS = 15 * 60_000;
 /** Under the 30 s the runtime grants waitUntil after a disconnect, so settlement still runs. */
 const DEFAULT_CLIENT_STALL_MS = 20_000;
 
+/** A duration setting: a positive number of milliseconds, or the default (unset, empty, zero, negative or garbage). */
+function positiveMs(value: unknown, fallback: number): number {
+  const ms = typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
+  return Number.isFinite(ms) && ms > 0 ? ms : fallback;
+}
+
 function denial(result: Extract<AdmitResult, { ok: false }>): ApiError {
   const headers = rateLimitHeaders(result.limits);
   if (result.retryAfterMs !== undefined) {
@@ -66,7 +72,7 @@ async function handleInference(c: Context<AppEnv>, endpoint: Endpoint, release: 
     throw new ApiError({ code: 'model_not_found', param: 'model', message: `The model '${req.model}' does not exist or does not support this endpoint.` });
   }
   checkExtraFields(service.extraFields, body);
-  const lifetimeMs = Number(c.env.REQUEST_LIFETIME_MS) || DEFAULT_LIFETIME_MS;
+  const lifetimeMs = positiveMs(c.env.REQUEST_LIFETIME_MS, DEFAULT_LIFETIME_MS);
 
   const signal = c.req.raw.signal;
   if (signal.aborted) throw new ApiError({ code: 'invalid_request', message: 'The client disconnected before the request was admitted.' });
@@ -105,7 +111,7 @@ async function handleInference(c: Context<AppEnv>, endpoint: Endpoint, release: 
   });
   if (!admitted.ok) throw denial(admitted);
   const adapter = originAdapter(service.originFlavour);
-  const timeoutMs = Number(c.env.ORIGIN_TIMEOUT_MS) || DEFAULT_TIMEOUT_MS;
+  const timeoutMs = positiveMs(c.env.ORIGIN_TIMEOUT_MS, DEFAULT_TIMEOUT_MS);
   const baseHeaders: Record<string, string> = { ...rateLimitHeaders(admitted.limits), 'x-gateway-price-version': String(service.priceVersion) };
 
   originCalled = true;
@@ -122,7 +128,7 @@ async function handleInference(c: Context<AppEnv>, endpoint: Endpoint, release: 
     const metered = meterStream({
       origin: call.response.body as ReadableStream<Uint8Array>, adapter, endpoint, requestId, model: service.name,
       clientWantsUsage: req.clientWantsUsage, startedAt, idleTimeoutMs: timeoutMs, abortOrigin: call.abort, settle,
-      stalledClientMs: Number(c.env.CLIENT_STALL_MS) || DEFAULT_CLIENT_STALL_MS, grantedTokens: admitted.maxTokens, lifetimeMs,
+      stalledClientMs: positiveMs(c.env.CLIENT_STALL_MS, DEFAULT_CLIENT_STALL_MS), grantedTokens: admitted.maxTokens, lifetimeMs,
     });
     signal.addEventListener('abort', metered.clientGone);
     if (signal.aborted) metered.clientGone();
