@@ -36,7 +36,7 @@ export const AutoRechargeInput = z.object({
 
 export const RedeemInput = z.object({ code: z.string().trim().min(1).max(64) }).strict();
 export const TransactionsQuery = z.object({
-  from: z.string().optional(), to: z.string().optional(), format: z.enum(['json', 'csv']).default('json'),
+  from: z.string().max(64).optional(), to: z.string().max(64).optional(), format: z.enum(['json', 'csv']).default('json'),
   /** IANA zone whose calendar days the usage lines sum over (default UTC). */
   tz: z.string().max(64).optional(),
 });
