@@ -137,7 +137,17 @@ ALTER TABLE expired_prices ADD COLUMN prompt_tokens_upper INTEGER;
 ALTER TABLE expired_prices ADD COLUMN key_id TEXT;
 `;
 
-export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5];
+// Where the journal's chain was last verified up to (reconciliation.ts), so each snapshot walks
+// only what was appended since.
+const V6 = `
+CREATE TABLE IF NOT EXISTS journal_checkpoint (
+  singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+  through_seq INTEGER NOT NULL,
+  balance_micros INTEGER NOT NULL
+);
+`;
+
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6];
 
 /** Applies the migrations this object has not seen yet. */
 export function migrate(sql: SqlStorage): void {
