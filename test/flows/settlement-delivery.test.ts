@@ -108,20 +108,25 @@ describe('settles the object could not take', () => {
   });
 });
 
+/** Sends a non-streamed request through the runtime, disconnects once the origin has it, and waits until it is settled. */
+async function leaveWhileOriginWorks(world: World, origin: { stats: unknown[] }, path: string, body: Record<string, unknown>): Promise<void> {
+  const controller = new AbortController();
+  const pending = exports.default.fetch(new Request(`http://gateway.test${path}`, {
+    method: 'POST', signal: controller.signal,
+    headers: { authorization: `Bearer ${world.apiKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model: world.model, ...body }),
+  })).catch((e: unknown) => e);
+  await eventually(() => origin.stats.length === 1);
+  controller.abort();
+  await pending;
+  await eventually(async () => (await accountStub(world.accountId).summary()).openReservations === 0, 5000);
+}
+
 describe('a non-streamed request whose client disconnects', () => {
   it('is billed for what the origin produced, and the origin is left to finish', async () => {
     const origin = installOrigin({ latencyMs: 300 });
     const world = await createWorld({ prices: PRICE });
-    const controller = new AbortController();
-    const pending = exports.default.fetch(new Request('http://gateway.test/v1/chat/completions', {
-      method: 'POST', signal: controller.signal,
-      headers: { authorization: `Bearer ${world.apiKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: world.model, messages: [{ role: 'user', content: 'answer slowly' }], max_tokens: 9 }),
-    })).catch((e: unknown) => e);
-    await eventually(() => origin.stats.length === 1);
-    controller.abort();
-    await pending;
-    await eventually(async () => (await accountStub(world.accountId).summary()).openReservations === 0, 5000);
+    await leaveWhileOriginWorks(world, origin, '/v1/chat/completions', { messages: [{ role: 'user', content: 'answer slowly' }], max_tokens: 9 });
     expect(origin.stats[0].aborted).toBe(false);
     expect(origin.stats[0].completed).toBe(true);
     await drainAlarms(world.accountId);
@@ -134,16 +139,7 @@ describe('a non-streamed request whose client disconnects', () => {
   it('bills an embedding whose client left, since the origin computed it', async () => {
     const origin = installOrigin({ latencyMs: 300 });
     const world = await createWorld({ prices: PRICE });
-    const controller = new AbortController();
-    const pending = exports.default.fetch(new Request('http://gateway.test/v1/embeddings', {
-      method: 'POST', signal: controller.signal,
-      headers: { authorization: `Bearer ${world.apiKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: world.model, input: 'one two three' }),
-    })).catch((e: unknown) => e);
-    await eventually(() => origin.stats.length === 1);
-    controller.abort();
-    await pending;
-    await eventually(async () => (await accountStub(world.accountId).summary()).openReservations === 0, 5000);
+    await leaveWhileOriginWorks(world, origin, '/v1/embeddings', { input: 'one two three' });
     await drainAlarms(world.accountId);
     const usage = await callJson('/api/account/usage', { auth: `Bearer ${world.managementKey}`, expect: 200 });
     expect(usage.data[0]).toMatchObject({ status: 'client_closed', inputTokens: 3, outputTokens: 0 });
