@@ -11,6 +11,7 @@
 import { affordableOutputTokens, costMicros } from '../../lib/money';
 import { readKey } from './keys';
 import type { AccountRow } from './ledger';
+import type { OpenReservations } from './open-reservations';
 import { periodStart } from './period';
 import { WINDOW_MS, fits, limitState, retryAfterMs, type WindowCells } from './rate-window';
 import type { AdmitRequest, AdmitResult, KeyRecord, RateHeadersState } from './types';
@@ -49,17 +50,6 @@ function bump(sql: SqlStorage, keyId: string, tokenScope: string, start: number,
   );
 }
 
-/** Open reservations: the account's total, and the key's total and count, in one pass. */
-function reservedTotals(sql: SqlStorage, keyId: string): { total: number; keyTotal: number; keyOpen: number } {
-  return sql.exec<{ total: number; keyTotal: number; keyOpen: number }>(
-    `SELECT COALESCE(SUM(reserved_micros), 0) AS total,
-       COALESCE(SUM(CASE WHEN key_id = ?1 THEN reserved_micros ELSE 0 END), 0) AS keyTotal,
-       COALESCE(SUM(CASE WHEN key_id = ?1 THEN 1 ELSE 0 END), 0) AS keyOpen
-     FROM reservations`,
-    keyId,
-  ).one();
-}
-
 function keyDenial(key: KeyRecord | null, req: AdmitRequest, now: number): Deny | null {
   if (!key || key.kind !== 'inference') return { ok: false, reason: 'invalid_api_key', message: 'Incorrect API key provided.' };
   if (key.status !== 'active') return { ok: false, reason: 'key_revoked', message: 'This API key has been revoked.' };
@@ -71,7 +61,7 @@ function keyDenial(key: KeyRecord | null, req: AdmitRequest, now: number): Deny 
 }
 
 /** Admits or denies one request and, when admitted, reserves its worst case for `ttlMs` (the request's lifetime plus a settle grace). */
-export function admit(sql: SqlStorage, req: AdmitRequest, now: number, ttlMs: number, row?: AccountRow | null): AdmitResult {
+export function admit(sql: SqlStorage, req: AdmitRequest, now: number, ttlMs: number, open: OpenReservations, row?: AccountRow | null): AdmitResult {
   const account = row !== undefined ? row : sql.exec<AccountRow>('SELECT status, balance_micros, last_seq FROM account').toArray()[0];
   if (!account) return { ok: false, reason: 'invalid_api_key', message: 'Incorrect API key provided.' };
   if (account.status !== 'active') return { ok: false, reason: 'account_suspended', message: 'This account is suspended.' };
@@ -85,9 +75,9 @@ export function admit(sql: SqlStorage, req: AdmitRequest, now: number, ttlMs: nu
   const tpm = key.tokensPerMinute?.[service.name] ?? key.tokensPerMinute?.['*'] ?? service.defaults.tokensPerMinute;
   const maxConcurrent = key.maxConcurrent ?? service.defaults.maxConcurrent;
 
-  const reserved = reservedTotals(sql, key.id);
+  const keyReserved = open.forKey(key.id);
   if (maxConcurrent !== null) {
-    if (reserved.keyOpen >= maxConcurrent) {
+    if (keyReserved.count >= maxConcurrent) {
       return { ok: false, reason: 'concurrency_limit', message: `This key allows ${maxConcurrent} concurrent requests.`, retryAfterMs: 1000 };
     }
   }
@@ -107,18 +97,17 @@ export function admit(sql: SqlStorage, req: AdmitRequest, now: number, ttlMs: nu
   }
 
   // Money: the tightest of balance, lifetime spend and period spend, each net of open reservations.
-  const keyReserved = reserved.keyTotal;
-  const available = account.balance_micros - reserved.total;
+  const available = account.balance_micros - open.total;
   let budget = available;
   let binding: 'insufficient_credit' | 'spend_limit_exceeded' = 'insufficient_credit';
-  if (key.spendLimitMicros !== null && key.spendLimitMicros - key.spentMicros - keyReserved < budget) {
-    budget = key.spendLimitMicros - key.spentMicros - keyReserved;
+  if (key.spendLimitMicros !== null && key.spendLimitMicros - key.spentMicros - keyReserved.micros < budget) {
+    budget = key.spendLimitMicros - key.spentMicros - keyReserved.micros;
     binding = 'spend_limit_exceeded';
   }
   if (key.periodSpendLimitMicros !== null) {
     const spentThisPeriod = key.periodStart === periodStart(key.period ?? 'month', now) ? key.periodSpentMicros : 0;
-    if (key.periodSpendLimitMicros - spentThisPeriod - keyReserved < budget) {
-      budget = key.periodSpendLimitMicros - spentThisPeriod - keyReserved;
+    if (key.periodSpendLimitMicros - spentThisPeriod - keyReserved.micros < budget) {
+      budget = key.periodSpendLimitMicros - spentThisPeriod - keyReserved.micros;
       binding = 'spend_limit_exceeded';
     }
   }
@@ -159,6 +148,7 @@ export function admit(sql: SqlStorage, req: AdmitRequest, now: number, ttlMs: nu
     service.price.outputMicrosPer1M, service.price.requestMicros, reservedMicros, reservedTokens, tokenCells.start,
     req.promptTokensEstimate, now, now + ttlMs, key.period ?? 'month', maxTokens, req.promptTokensUpper,
   );
+  open.add(key.id, reservedMicros);
   // Both windows' cells share the current window start (they are read against the same clock).
   bump(sql, key.id, tokenScope, requestCells.start, reservedTokens);
   requestCells.current += 1;

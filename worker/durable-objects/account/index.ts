@@ -20,6 +20,7 @@ import { snapshot, type ReconciliationSnapshot } from './reconciliation';
 import { applyInvoiceStatus, applyReversal, creditPayment, paymentTotals, type Ctx, type InvoiceOutcome, type PaymentCredit, type PaymentTotals, type ReversalInput } from './payments';
 import { flushOutbox } from './outbox';
 import { WINDOW_MS } from './rate-window';
+import { OpenReservations } from './open-reservations';
 import { migrate } from './schema';
 import { expireReservations, settle } from './settlement';
 import type { AdmitRequest, AdmitResult, EntryInput, JournalEntry, KeyLimits, KeyRecord, SettleRequest, SettleResult } from './types';
@@ -95,9 +96,19 @@ export class AccountObject extends DurableObject<Env> {
       this.row = work;
       return out;
     } catch (error) {
+      // Rolled back: the caches built on storage may hold the transaction's changes; rebuild them.
       this.row = undefined;
+      this.open = undefined;
       throw error;
     }
+  }
+
+  /** Running totals of the open reservations (a cache of the table; see open-reservations.ts). */
+  private open: OpenReservations | undefined;
+
+  private openReservations(): OpenReservations {
+    this.open ??= OpenReservations.load(this.sql);
+    return this.open;
   }
 
   private accountId(): string {
@@ -149,7 +160,7 @@ export class AccountObject extends DurableObject<Env> {
   async admit(req: AdmitRequest): Promise<AdmitResult> {
     const now = Date.now();
     const holdMs = this.holdMs(req.lifetimeMs);
-    const result = this.tx((row) => admit(this.sql, req, now, holdMs, row));
+    const result = this.tx((row) => admit(this.sql, req, now, holdMs, this.openReservations(), row));
     if (result.ok) await this.ensureAlarm(now + holdMs);
     return result;
   }
@@ -159,13 +170,14 @@ export class AccountObject extends DurableObject<Env> {
     const now = Date.now();
     const accountId = this.accountId();
     const { result, recharge } = this.tx((row) => {
-      const settled = settle(this.sql, accountId, req, now, row ?? undefined);
+      const open = this.openReservations();
+      const settled = settle(this.sql, accountId, req, now, open, row ?? undefined);
       if (settled.duplicate || settled.costMicros === 0) return { result: settled, recharge: false };
       if (this.rechargeArmed === undefined) {
         const state = readAutoRecharge(this.sql, now);
         this.rechargeArmed = state.enabled && state.paymentMethod !== null && state.inflightTopupId === null;
       }
-      const recharge = this.rechargeArmed && triggerAutoRecharge(this.sql, now);
+      const recharge = this.rechargeArmed && triggerAutoRecharge(this.sql, now, open.total);
       if (recharge) this.rechargeArmed = undefined;
       return { result: settled, recharge };
     });
@@ -316,7 +328,7 @@ export class AccountObject extends DurableObject<Env> {
     if (!initialised) return;
     const accountId = this.accountId();
     this.tx((row) => {
-      expireReservations(this.sql, accountId, now, row ?? undefined);
+      expireReservations(this.sql, accountId, now, this.openReservations(), row ?? undefined);
       this.sql.exec('DELETE FROM rate_cells WHERE window_start < ?', now - 2 * WINDOW_MS);
       this.sql.exec('DELETE FROM settlements WHERE created_at < ?', now - SETTLEMENT_RETENTION_MS);
       this.sql.exec('DELETE FROM expired_prices WHERE created_at < ?', now - SETTLEMENT_RETENTION_MS);

@@ -18,6 +18,7 @@
  */
 import { costMicros, type Price } from '../../lib/money';
 import { type AccountRow, post } from './ledger';
+import type { OpenReservations } from './open-reservations';
 import { periodStart } from './period';
 import type { JournalEntry, SettleRequest, SettleResult, UsageEvent, UsageStatus } from './types';
 
@@ -111,7 +112,7 @@ function balance(sql: SqlStorage): number {
 }
 
 /** Settles one reservation; a reservation the object does not know comes back `unknown`, charging nothing. */
-export function settle(sql: SqlStorage, accountId: string, req: SettleRequest, now: number, row?: AccountRow): SettleResult {
+export function settle(sql: SqlStorage, accountId: string, req: SettleRequest, now: number, open: OpenReservations, row?: AccountRow): SettleResult {
   const currentBalance = () => row?.balance_micros ?? balance(sql);
   // The reservation and any earlier settlement of it, in one read.
   const found = sql.exec<ReservationRow & { settled_cost: number | null; settled_version: number | null; settled_status: string | null }>(
@@ -153,6 +154,7 @@ export function settle(sql: SqlStorage, accountId: string, req: SettleRequest, n
     delta, res.key_id, `tpm:${res.service_id}`, res.tokens_window_start,
   );
   sql.exec('DELETE FROM reservations WHERE id = ?', res.id);
+  open.remove(res.key_id, res.reserved_micros);
   sql.exec(
     'INSERT INTO settlements (reservation_id, journal_seq, cost_micros, price_version, status, estimated, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
     res.id, entry?.seq ?? null, cost, res.price_version, req.status, req.estimated || req.chargeReserved ? 1 : 0, now,
@@ -210,7 +212,7 @@ function correctExpired(sql: SqlStorage, accountId: string, req: SettleRequest, 
  * was lost: it is charged its full reserved amount (hold until settle), marked estimated, and a
  * late settle refunds the difference.
  */
-export function expireReservations(sql: SqlStorage, accountId: string, now: number, row?: AccountRow): number {
+export function expireReservations(sql: SqlStorage, accountId: string, now: number, open: OpenReservations, row?: AccountRow): number {
   const due = sql.exec<ReservationRow>('SELECT * FROM reservations WHERE expires_at <= ?', now).toArray();
   for (const res of due) {
     sql.exec(
@@ -222,7 +224,7 @@ export function expireReservations(sql: SqlStorage, accountId: string, now: numb
     settle(sql, accountId, {
       reservationId: res.id, inputTokens: res.prompt_tokens_upper ?? res.prompt_tokens_estimate, outputTokens: res.max_output_tokens ?? 0,
       estimated: true, chargeReserved: true, status: 'expired', model: '', latencyMs: now - res.created_at, ttftMs: null,
-    }, now, row);
+    }, now, open, row);
   }
   return due.length;
 }
