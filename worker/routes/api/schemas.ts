@@ -40,7 +40,7 @@ export const PriceInput = z.object({
   requestMicros: micros.max(1_000_000_000_000).describe('µUSD per request.'),
 });
 
-/** Names a service may opt into: any but the fields of OpenAI's API, which the gateway checks and forwards by its own rules. */
+/** Names a service may opt into: every name except the fields of OpenAI's API, which the gateway checks and forwards by its own rules. */
 const ExtraFieldsInput = z
   .record(
     z.string().regex(/^[a-z_][a-z0-9_]{0,63}$/, 'a lower-case field name').refine((name) => !GATEWAY_FIELDS.has(name), "a field of OpenAI's API, which the gateway handles itself"),
