@@ -126,6 +126,28 @@ describe('clients that stop reading', () => {
   });
 });
 
+describe('a client taken for gone that reads again', () => {
+  it('gets the end of the stream, not a read that never resolves', async () => {
+    installOrigin({ tokensPerSecond: 200 });
+    const world = await createWorld({ prices: PRICE });
+    const res = await call('/v1/chat/completions', { method: 'POST', auth: `Bearer ${world.apiKey}`, json: { model: world.model, messages: [{ role: 'user', content: 'pause' }], max_tokens: 200, stream: true } });
+    const reader = res.body!.getReader();
+    await reader.read();
+    // Stop reading past CLIENT_STALL_MS (800 ms): the watchdog settles the stream as abandoned.
+    await eventually(async () => (await accountStub(world.accountId).summary()).openReservations === 0, 5000);
+    let rest = '';
+    const decoder = new TextDecoder();
+    for (;;) {
+      const next = await Promise.race([reader.read(), new Promise<'hung'>((r) => setTimeout(() => r('hung'), 3000))]);
+      expect(next).not.toBe('hung');
+      if (next === 'hung' || next.done) break;
+      rest += decoder.decode(next.value);
+    }
+    expect(rest).toContain(': gateway ');
+    expect(rest.trimEnd().endsWith('data: [DONE]')).toBe(true);
+  });
+});
+
 describe('key changes take effect on the very next request', () => {
   it('refuses a revoked key on the next request', async () => {
     installOrigin();

@@ -145,4 +145,19 @@ describe('a non-streamed request whose client disconnects', () => {
     expect(usage.data[0]).toMatchObject({ status: 'client_closed', inputTokens: 3, outputTokens: 0 });
     expect(usage.data[0].costMicros).toBe(costMicros(PRICE, { inputTokens: 3, outputTokens: 0 }));
   });
+
+  it('charges the reserved upper bound, within the grace the runtime allows, when the origin is still working after the client left', async () => {
+    // CLIENT_STALL_MS is 800 ms in the tests: the origin takes 1.5 s, so it is abandoned.
+    const origin = installOrigin({ latencyMs: 1_500 });
+    const world = await createWorld({ prices: PRICE });
+    const started = Date.now();
+    await leaveWhileOriginWorks(world, origin, '/v1/chat/completions', { messages: [{ role: 'user', content: 'answer very slowly' }], max_tokens: 9 });
+    expect(Date.now() - started).toBeLessThan(1_500);
+    await eventually(() => origin.stats[0].aborted);
+    await drainAlarms(world.accountId);
+    const usage = await callJson('/api/account/usage', { auth: `Bearer ${world.managementKey}`, expect: 200 });
+    expect(usage.data[0]).toMatchObject({ status: 'client_closed', estimated: true, outputTokens: 9 });
+    expect((await accountStub(world.accountId).summary()).balanceMicros).toBe(10_000_000 - usage.data[0].costMicros);
+    expect(usage.data[0].costMicros).toBe(costMicros(PRICE, { inputTokens: usage.data[0].inputTokens, outputTokens: 9 }));
+  });
 });

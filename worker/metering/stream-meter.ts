@@ -232,6 +232,20 @@ export function meterStream(o: MeterOptions): MeteredStream {
     return `${out}: gateway ${JSON.stringify(gateway)}\n\n${sseData('[DONE]')}`;
   };
 
+  /**
+   * Ends a stream already settled as abandoned: a client the stall watchdog took for gone may still
+   * be reading, and must get an end rather than a read that never resolves.
+   */
+  const endSettled = async (controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> => {
+    const info = await finishing;
+    try {
+      controller.enqueue(encoder.encode(closing(info ?? null)));
+      controller.close();
+    } catch {
+      // the client really is gone: the stream was cancelled
+    }
+  };
+
   const clientGone = (): void => {
     if (finishing) return;
     o.abortOrigin();
@@ -252,14 +266,14 @@ export function meterStream(o: MeterOptions): MeteredStream {
             controller.close();
             return;
           }
-          if (finishing) return; // the client left
+          if (finishing) return endSettled(controller); // taken for gone (stalled), yet still reading
           let chunk: ReadableStreamReadResult<Uint8Array>;
           try {
             chunk = await readChunk();
           } catch {
             const why = cutNow(); // set by the watchdog or inspect while this read waited
             if (why === 'lifetime' || why === 'overrun') continue; // the ending is sent above
-            if (finishing) return; // the client left while we waited
+            if (finishing) return endSettled(controller); // the client left (or was taken for gone) while we waited
             const status: UsageStatus = why === 'idle' ? 'origin_timeout' : 'origin_error';
             o.abortOrigin();
             reader.cancel().catch(() => {});

@@ -112,15 +112,18 @@ async function handleInference(c: Context<AppEnv>, endpoint: Endpoint, release: 
   if (!admitted.ok) throw denial(admitted);
   const adapter = originAdapter(service.originFlavour);
   const timeoutMs = positiveMs(c.env.ORIGIN_TIMEOUT_MS, DEFAULT_TIMEOUT_MS);
+  const stalledClientMs = positiveMs(c.env.CLIENT_STALL_MS, DEFAULT_CLIENT_STALL_MS);
   const baseHeaders: Record<string, string> = { ...rateLimitHeaders(admitted.limits), 'x-gateway-price-version': String(service.priceVersion) };
 
   originCalled = true;
   const call = await callOrigin({
     env: c.env, service, endpoint, adapter, body, maxTokens: admitted.maxTokens, timeoutMs, clientSignal: signal,
-    abortOnClientGone: req.stream, ...(req.stream ? {} : { bodyDeadline: startedAt + lifetimeMs }),
+    abortOnClientGone: req.stream, ...(req.stream ? {} : { bodyDeadline: startedAt + lifetimeMs }), clientGoneGraceMs: stalledClientMs,
   });
   if (!call.ok) {
-    await settle({ usage: null, text: '', status: call.status, ttftMs: null });
+    // Abandoned: the client left and the origin was still working when the runtime's grace ran
+    // out. What it produced cannot be counted, so the reserved upper bound is charged.
+    await settle({ usage: null, text: '', status: call.status, ttftMs: null, ...(call.abandoned ? { uncountable: true } : {}) });
     throw originFailure(call, requestId);
   }
 
@@ -128,7 +131,7 @@ async function handleInference(c: Context<AppEnv>, endpoint: Endpoint, release: 
     const metered = meterStream({
       origin: call.response.body as ReadableStream<Uint8Array>, adapter, endpoint, requestId, model: service.name,
       clientWantsUsage: req.clientWantsUsage, startedAt, idleTimeoutMs: timeoutMs, abortOrigin: call.abort, settle,
-      stalledClientMs: positiveMs(c.env.CLIENT_STALL_MS, DEFAULT_CLIENT_STALL_MS), grantedTokens: admitted.maxTokens, lifetimeMs,
+      stalledClientMs, grantedTokens: admitted.maxTokens, lifetimeMs,
     });
     signal.addEventListener('abort', metered.clientGone);
     if (signal.aborted) metered.clientGone();
@@ -144,6 +147,10 @@ async function handleInference(c: Context<AppEnv>, endpoint: Endpoint, release: 
   try {
     text = await call.response.text();
   } catch {
+    if (call.abandoned()) {
+      await settle({ usage: null, text: '', status: 'client_closed', ttftMs: null, uncountable: true });
+      throw new ApiError({ code: 'origin_error', message: 'The client disconnected.' });
+    }
     // The origin broke off, or the lifetime cap aborted the read: nothing reached the client.
     const status = Date.now() - startedAt >= lifetimeMs ? 'origin_timeout' : 'origin_error';
     await settle({ usage: null, text: '', status, ttftMs: null });

@@ -27,11 +27,17 @@ export interface OriginCallInput {
   abortOnClientGone: boolean;
   /** Epoch ms after which the body read is aborted too (the request's lifetime cap), if set. */
   bodyDeadline?: number;
+  /**
+   * When the client is gone and the origin is not aborted at once: how long it may still take.
+   * The runtime keeps a disconnected request alive for about 30 s only, so waiting longer would
+   * lose the settle; past this the origin is abandoned (aborted) and the call says so.
+   */
+  clientGoneGraceMs: number;
 }
 
 export type OriginCall =
-  | { ok: true; response: Response; abort: () => void; done: () => void }
-  | { ok: false; status: 'origin_error' | 'origin_timeout' | 'client_closed'; httpStatus: number | null; detail: string };
+  | { ok: true; response: Response; abort: () => void; done: () => void; abandoned: () => boolean }
+  | { ok: false; status: 'origin_error' | 'origin_timeout' | 'client_closed'; httpStatus: number | null; detail: string; abandoned: boolean };
 
 /** Sends the request upstream. */
 export async function callOrigin(input: OriginCallInput): Promise<OriginCall> {
@@ -43,17 +49,27 @@ export async function callOrigin(input: OriginCallInput): Promise<OriginCall> {
     controller.abort();
   }, input.timeoutMs);
   let bodyTimer: ReturnType<typeof setTimeout> | undefined;
-  const onClientAbort = () => controller.abort();
-  if (input.abortOnClientGone) input.clientSignal.addEventListener('abort', onClientAbort);
+  let graceTimer: ReturnType<typeof setTimeout> | undefined;
+  let abandoned = false;
+  const onClientAbort = input.abortOnClientGone
+    ? () => controller.abort()
+    : () => {
+      graceTimer = setTimeout(() => {
+        abandoned = true;
+        controller.abort();
+      }, input.clientGoneGraceMs);
+    };
+  input.clientSignal.addEventListener('abort', onClientAbort);
   const done = () => {
     clearTimeout(timer);
     clearTimeout(bodyTimer);
+    clearTimeout(graceTimer);
     input.clientSignal.removeEventListener('abort', onClientAbort);
   };
   // A client that left while we were admitting it: do not make the GPU work for nobody.
   if (input.clientSignal.aborted) {
     done();
-    return { ok: false, status: 'client_closed', httpStatus: null, detail: 'client disconnected before the origin was called' };
+    return { ok: false, status: 'client_closed', httpStatus: null, detail: 'client disconnected before the origin was called', abandoned: false };
   }
   const secret = service.originCredentialSecret ? input.env[service.originCredentialSecret] : null;
   let response: Response;
@@ -67,7 +83,7 @@ export async function callOrigin(input: OriginCallInput): Promise<OriginCall> {
   } catch (error) {
     done();
     const status = timedOut ? 'origin_timeout' : input.clientSignal.aborted ? 'client_closed' : 'origin_error';
-    return { ok: false, status, httpStatus: null, detail: String(error) };
+    return { ok: false, status, httpStatus: null, detail: String(error), abandoned };
   }
   clearTimeout(timer);
   if (input.bodyDeadline !== undefined) {
@@ -79,9 +95,9 @@ export async function callOrigin(input: OriginCallInput): Promise<OriginCall> {
   if (!response.ok) {
     const detail = await response.text().catch(() => '');
     done();
-    return { ok: false, status: 'origin_error', httpStatus: response.status, detail };
+    return { ok: false, status: 'origin_error', httpStatus: response.status, detail, abandoned: false };
   }
-  return { ok: true, response, abort: () => controller.abort(), done };
+  return { ok: true, response, abort: () => controller.abort(), done, abandoned: () => abandoned };
 }
 
 /** The client-facing error for a failed origin call. Origin bodies are logged, not sent, except
