@@ -22,6 +22,7 @@ import { flushOutbox } from './outbox';
 import { WINDOW_MS } from './rate-window';
 import { OpenReservations } from './open-reservations';
 import { migrate } from './schema';
+import { durationSetting } from '../../lib/duration';
 import { expireReservations, settle } from './settlement';
 import type { AdmitRequest, AdmitResult, EntryInput, JournalEntry, KeyLimits, KeyRecord, SettleRequest, SettleResult } from './types';
 
@@ -62,10 +63,8 @@ export class AccountObject extends DurableObject<Env> {
    * released before it settles; and when it does expire, it is charged in full, not released.
    */
   private holdMs(lifetimeMs: number): number {
-    const setting = this.env.RESERVATION_GRACE_MS;
-    const grace = typeof setting === 'string' && setting.trim() !== '' ? Number(setting) : Number.NaN;
     const lifetime = Number.isFinite(lifetimeMs) && lifetimeMs > 0 ? Math.min(lifetimeMs, MAX_REQUEST_LIFETIME_MS) : MAX_REQUEST_LIFETIME_MS;
-    return lifetime + (Number.isFinite(grace) && grace >= 0 ? grace : DEFAULT_RESERVATION_GRACE_MS);
+    return lifetime + durationSetting(this.env.RESERVATION_GRACE_MS, DEFAULT_RESERVATION_GRACE_MS, 0);
   }
 
   /** The account id never changes once set; cached after the first read. */

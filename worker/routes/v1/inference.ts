@@ -15,6 +15,7 @@ import { meterStream } from '../../metering/stream-meter';
 import { originAdapter } from '../../origins/registry';
 import { type Endpoint, getCatalog } from '../../services/catalog';
 import { checkExtraFields } from '../../origins/fields';
+import { durationSetting } from '../../lib/duration';
 import { promptTokensEstimate, promptTokensUpperBound } from '../../lib/tokens';
 import { callOrigin, originFailure } from './origin-call';
 import { checkInference, readInferenceBody } from './request';
@@ -24,12 +25,6 @@ const DEFAULT_TIMEOUT_MS = 60_000;
 const DEFAULT_LIFETIME_MS = 15 * 60_000;
 /** Under the 30 s the runtime grants waitUntil after a disconnect, so settlement still runs. */
 const DEFAULT_CLIENT_STALL_MS = 20_000;
-
-/** A duration setting: a positive number of milliseconds, or the default (unset, empty, zero, negative or garbage). */
-function positiveMs(value: unknown, fallback: number): number {
-  const ms = typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
-  return Number.isFinite(ms) && ms > 0 ? ms : fallback;
-}
 
 function denial(result: Extract<AdmitResult, { ok: false }>): ApiError {
   const headers = rateLimitHeaders(result.limits);
@@ -72,7 +67,7 @@ async function handleInference(c: Context<AppEnv>, endpoint: Endpoint, release: 
     throw new ApiError({ code: 'model_not_found', param: 'model', message: `The model '${req.model}' does not exist or does not support this endpoint.` });
   }
   checkExtraFields(service.extraFields, body);
-  const lifetimeMs = positiveMs(c.env.REQUEST_LIFETIME_MS, DEFAULT_LIFETIME_MS);
+  const lifetimeMs = durationSetting(c.env.REQUEST_LIFETIME_MS, DEFAULT_LIFETIME_MS);
 
   const signal = c.req.raw.signal;
   if (signal.aborted) throw new ApiError({ code: 'invalid_request', message: 'The client disconnected before the request was admitted.' });
@@ -111,8 +106,8 @@ async function handleInference(c: Context<AppEnv>, endpoint: Endpoint, release: 
   });
   if (!admitted.ok) throw denial(admitted);
   const adapter = originAdapter(service.originFlavour);
-  const timeoutMs = positiveMs(c.env.ORIGIN_TIMEOUT_MS, DEFAULT_TIMEOUT_MS);
-  const stalledClientMs = positiveMs(c.env.CLIENT_STALL_MS, DEFAULT_CLIENT_STALL_MS);
+  const timeoutMs = durationSetting(c.env.ORIGIN_TIMEOUT_MS, DEFAULT_TIMEOUT_MS);
+  const stalledClientMs = durationSetting(c.env.CLIENT_STALL_MS, DEFAULT_CLIENT_STALL_MS);
   const baseHeaders: Record<string, string> = { ...rateLimitHeaders(admitted.limits), 'x-gateway-price-version': String(service.priceVersion) };
 
   originCalled = true;

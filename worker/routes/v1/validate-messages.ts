@@ -146,10 +146,7 @@ export function checkTools(tools: unknown): void {
     const fn = tool[key];
     if (fn === undefined) missing(`tools[${i}].${key}`);
     if (!isObject(fn)) return invalidType(`tools[${i}].${key}`, 'an object', fn);
-    if (fn.name === undefined) missing(`tools[${i}].${key}.name`);
-    string(`tools[${i}].${key}.name`, fn.name, 64);
-    if (!absent(fn.description)) string(`tools[${i}].${key}.description`, fn.description);
-    if (!absent(fn.parameters)) object(`tools[${i}].${key}.parameters`, fn.parameters);
+    checkFunctionDefinition(`tools[${i}].${key}`, fn);
     if (!absent(fn.strict) && typeof fn.strict !== 'boolean') invalidType(`tools[${i}].${key}.strict`, 'a boolean', fn.strict);
     if (!absent(fn.format)) object(`tools[${i}].${key}.format`, fn.format);
   }
@@ -161,10 +158,16 @@ export function checkFunctions(functions: unknown): void {
   for (let i = 0; i < functions.length; i++) {
     const fn = functions[i];
     if (!isObject(fn)) return invalidType(`functions[${i}]`, 'an object', fn);
-    if (fn.name === undefined) missing(`functions[${i}].name`);
-    string(`functions[${i}].name`, fn.name, 64);
-    if (!absent(fn.parameters)) object(`functions[${i}].parameters`, fn.parameters);
+    checkFunctionDefinition(`functions[${i}]`, fn);
   }
+}
+
+/** A function's definition, as a tool or in the legacy `functions`: a name, and optional description and JSON-schema parameters. */
+function checkFunctionDefinition(at: string, fn: Json): void {
+  if (fn.name === undefined) missing(`${at}.name`);
+  string(`${at}.name`, fn.name, 64);
+  if (!absent(fn.description)) string(`${at}.description`, fn.description);
+  if (!absent(fn.parameters)) object(`${at}.parameters`, fn.parameters);
 }
 
 export function checkToolChoice(choice: unknown): void {
