@@ -2,7 +2,7 @@
  * Test harness: the real worker's fetch handler, real local D1/KV/Durable Objects, and
  * the demo origin injected at the network boundary (global fetch to http://origin.test).
  */
-import { createExecutionContext, runDurableObjectAlarm } from 'cloudflare:test';
+import { createExecutionContext, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import OpenAI from 'openai';
 import { vi } from 'vitest';
@@ -140,6 +140,23 @@ export async function drainAlarms(accountId: string): Promise<void> {
     if (Date.now() > deadline) throw new Error('the outbox did not drain');
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/**
+ * Waits until every request the account admitted has settled. Settles are sent after the response
+ * (from waitUntil) and group-committed, so a test that reads what a finished request changed waits
+ * for this first, as a client reading its balance right after an answer may see it a moment later.
+ */
+export async function settled(accountId: string, timeoutMs = 5000): Promise<void> {
+  await eventually(async () => (await accountStub(accountId).summary()).openReservations === 0, timeoutMs);
+}
+
+/** Moves every hold the account object has in memory past its expiry (as time would), for the alarm to charge. */
+export async function expireHolds(accountId: string): Promise<void> {
+  await runInDurableObject(accountStub(accountId), (instance) => {
+    const holds = (instance as unknown as { holds: { open(): Iterable<{ expiresAt: number }> } }).holds;
+    for (const grant of holds.open()) grant.expiresAt = 0;
+  });
 }
 
 /** Waits until a condition holds (for work finishing in waitUntil). */

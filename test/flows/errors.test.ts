@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { accountStub, call, createWorld, installOrigin, sdk, type World } from '../helpers';
+import { accountStub, call, createWorld, installOrigin, sdk, settled, type World } from '../helpers';
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -156,6 +156,7 @@ describe('429: rate limits', () => {
     const world = await createWorld({ keyLimits: { tokensPerMinute: { '*': 200 } } });
     // ~130-byte body → ~33 estimated prompt tokens + 100 = 133 reserved; settles at ~9 + 24..39.
     expect((await chat(world, { max_tokens: 100 })).status).toBe(200);
+    await settled(world.accountId);
     const second = await chat(world, { max_tokens: 100 });
     expect(second.status, 'the first request was corrected down at settlement').toBe(200);
     let res: Response;

@@ -3,12 +3,11 @@
  * an origin that ignores max_tokens, streams forever or reports inflated or malformed usage, a
  * stream that outlives its reservation, and an operator mistake that expires a live hold.
  */
-import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { costMicros } from '../../worker/lib/money';
 import { promptTokensUpperBound } from '../../worker/lib/tokens';
-import { ADMIN, accountStub, call, callJson, createWorld, drainAlarms, eventually, type World } from '../helpers';
+import { ADMIN, accountStub, call, callJson, createWorld, drainAlarms, eventually, expireHolds, type World } from '../helpers';
 import { installHostileOrigin } from '../hostile-origin';
 import { readSse } from '../sse';
 
@@ -168,9 +167,7 @@ describe('a stream cannot outlive its reservation', () => {
     await eventually(() => records[0].tokensSent >= 3);
     // An operator mistake (or a hold shorter than the stream): the reservation expires while the stream runs.
     const stub = accountStub(world.accountId);
-    await runInDurableObject(stub, (_instance, state) => {
-      state.storage.sql.exec('UPDATE reservations SET expires_at = 0');
-    });
+    await expireHolds(world.accountId);
     await drainAlarms(world.accountId);
     expect((await stub.summary()).balanceMicros).toBe(0); // charged in full, not released
 

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { accountStub, call, createWorld, installOrigin } from '../helpers';
+import { accountStub, call, createWorld, eventually, installOrigin } from '../helpers';
 import { readSse } from '../sse';
 
 afterEach(() => vi.restoreAllMocks());
@@ -174,6 +174,8 @@ describe('the hot path', () => {
     await world.client.chat.completions.create({ model: world.model, messages: [{ role: 'user', content: 'x' }], max_tokens: 3 });
     expect(origin.stats).toHaveLength(1);
     expect(stubsBeforeOrigin).toBe(1);
+    // The data point is written once the settle lands, after the response.
+    await eventually(() => writes.mock.calls.length > 0);
     expect(writes).toHaveBeenCalledTimes(1);
     expect(writes.mock.calls[0][0]).toMatchObject({ indexes: [world.accountId] });
   });

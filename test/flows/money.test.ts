@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { flushOutbox } from '../../worker/durable-objects/account/outbox';
 import { costMicros } from '../../worker/lib/money';
 import { countPromptTokens } from '../../worker/lib/tokens';
-import { accountStub, call, callJson, createWorld, dispatch, drainAlarms, eventually, installOrigin } from '../helpers';
+import { accountStub, call, callJson, createWorld, dispatch, drainAlarms, eventually, expireHolds, installOrigin, settled } from '../helpers';
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -208,9 +208,7 @@ describe('settlement exactly once', () => {
       service: { id: world.serviceId, name: world.model, endpoint: 'chat', price: PRICE, priceVersion: 1, maxOutputTokens: 256, defaults: { requestsPerMinute: null, tokensPerMinute: null, maxConcurrent: null } },
     });
     expect((await stub.summary()).reservedMicros).toBeGreaterThan(0);
-    await runInDurableObject(stub, (_instance, state) => {
-      state.storage.sql.exec('UPDATE reservations SET expires_at = 0');
-    });
+    await expireHolds(world.accountId);
     await drainAlarms(world.accountId);
     const afterExpiry = await stub.summary();
     expect(afterExpiry.reservedMicros).toBe(0);
@@ -238,6 +236,7 @@ describe('usage records', () => {
     installOrigin();
     const world = await createWorld({ prices: PRICE });
     for (let i = 0; i < 5; i++) await world.client.chat.completions.create({ model: world.model, messages: [{ role: 'user', content: `q ${i}` }], max_tokens: 4 });
+    await settled(world.accountId);
     const before = await env.DB.prepare('SELECT COUNT(*) AS n FROM usage_events WHERE account_id = ?').bind(world.accountId).first<{ n: number }>();
     expect(before!.n).toBe(0);
     // One outbox row per settlement (usage event + its journal entry) and one for the credit.
@@ -254,6 +253,7 @@ describe('usage records', () => {
     installOrigin();
     const world = await createWorld({ prices: PRICE });
     for (let i = 0; i < 4; i++) await world.client.chat.completions.create({ model: world.model, messages: [{ role: 'user', content: `q ${i}` }], max_tokens: 4 });
+    await settled(world.accountId);
     await runInDurableObject(accountStub(world.accountId), async (_instance, state) => {
       // A D1 that writes the first half of the batch, then fails.
       const failing = {

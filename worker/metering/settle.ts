@@ -3,6 +3,13 @@
  * Turns what the origin produced into one settlement: the origin's reported usage when it sent
  * one, otherwise a tokenizer count (marked estimated).
  *
+ * The settle is sent after the response, not before it: the charge is a pure function of the
+ * grant admission returned and the counts (lib/billable.ts), so the worker computes it for the
+ * client's cost header or stream comment at once, and sends the settle (with the grant, so the
+ * object can charge it even after a restart) to be group-committed while the client already has
+ * its answer. `delivered` resolves when the object has it; the handler keeps the request alive
+ * (waitUntil) until then.
+ *
  * Settlement cannot throw: when the worker cannot count (a body the tokenizer chokes on, any
  * error while counting), it asks the object to charge the reserved upper bound. Settlement is
  * idempotent in the account object (by request id), so delivery is retried: a few times with
@@ -10,7 +17,8 @@
  * (metering/pending-settlements.ts). If even that write fails, the reservation's alarm charges the
  * reserved upper bound, so a lost settle can overcharge until corrected, never undercharge.
  */
-import type { SettleRequest, SettleResult, UsageStatus } from '../durable-objects/account/types';
+import type { Grant, SettleRequest, SettleResult, UsageStatus } from '../durable-objects/account/types';
+import { billable } from '../lib/billable';
 import type { AccountObject } from '../durable-objects/account';
 import type { Env } from '../env';
 import { countPromptTokens, countTokens } from '../lib/tokens';
@@ -30,6 +38,10 @@ export interface SettleContext {
   endpoint: Endpoint;
   requestBody: Record<string, unknown>;
   startedAt: number;
+  /** What admission granted (set once admitted); the object charges a forgotten reservation from it. */
+  grant?: Grant;
+  /** The balance admission saw: the cost header reports it less this request's charge. */
+  balanceMicros?: number;
 }
 
 export interface Outcome {
@@ -50,6 +62,8 @@ export interface Outcome {
 export interface Settled {
   result: SettleResult;
   estimated: boolean;
+  /** Resolves once the account object has the settle (null: queued durably for the cron to deliver). */
+  delivered: Promise<SettleResult | null>;
 }
 
 /** Back-off between in-request delivery attempts (ms): about 6 s in all, well inside waitUntil's 30 s. */
@@ -76,13 +90,34 @@ async function count(ctx: SettleContext, outcome: Outcome): Promise<Counted> {
   }
 }
 
-/** Settles a request; resolves to null when the object could not be reached in time (the settle is then queued durably). */
+/**
+ * Settles a request: counts it, and sends the settle to the account object. Resolves with the
+ * charge as soon as it is counted (computed here from the grant, exactly as the object computes
+ * it); `delivered` follows. Null only when the request was never admitted with a grant and the
+ * object could not be reached.
+ */
 export async function settleRequest(ctx: SettleContext, outcome: Outcome): Promise<Settled | null> {
   const counted = await count(ctx, outcome);
   const request: SettleRequest = {
     reservationId: ctx.requestId, ...counted, status: outcome.status, model: ctx.service.name,
-    latencyMs: Date.now() - ctx.startedAt, ttftMs: outcome.ttftMs,
+    latencyMs: Date.now() - ctx.startedAt, ttftMs: outcome.ttftMs, ...(ctx.grant ? { grant: ctx.grant } : {}),
   };
+  const estimated = request.estimated || !!request.chargeReserved;
+  const delivered = deliver(ctx, request);
+  if (!ctx.grant) {
+    const result = await delivered;
+    return result ? { result, estimated, delivered } : null;
+  }
+  const billed = billable(ctx.grant, request);
+  const result: SettleResult = {
+    costMicros: billed.costMicros, balanceMicros: (ctx.balanceMicros ?? 0) - billed.costMicros, priceVersion: ctx.grant.priceVersion,
+    inputTokens: billed.inputTokens, outputTokens: billed.outputTokens, duplicate: false,
+  };
+  return { result, estimated, delivered };
+}
+
+/** Sends the settle, retrying with back-off, then queues it durably; never throws. */
+async function deliver(ctx: SettleContext, request: SettleRequest): Promise<SettleResult | null> {
   const stub = ctx.stub ?? ctx.env.ACCOUNT.get(ctx.env.ACCOUNT.idFromName(ctx.accountId));
   let lastError: unknown;
   for (let attempt = 0; attempt <= BACKOFF_MS.length; attempt++) {
@@ -93,7 +128,7 @@ export async function settleRequest(ctx: SettleContext, outcome: Outcome): Promi
         return null;
       }
       record(ctx, request, result);
-      return { result, estimated: request.estimated || !!request.chargeReserved };
+      return result;
     } catch (error) {
       lastError = error;
       if (attempt < BACKOFF_MS.length) await new Promise((resolve) => setTimeout(resolve, BACKOFF_MS[attempt]));

@@ -101,13 +101,14 @@ export function meterStream(o: MeterOptions): MeteredStream {
   /** Settles exactly once, whichever path gets here first. */
   const finish = (status: UsageStatus): Promise<Settled | null> => {
     clearInterval(watchdog);
-    finishing ??= o
-      .settle({
-        usage, text: usage ? '' : producedText(), status, ttftMs,
-        // Stopped for passing the grant: at least that much was produced (settlement clamps and reports it).
-        ...(cut === 'overrun' ? { outputAtLeast: countedOutput() } : {}),
-      })
-      .finally(() => resolveSettled(undefined));
+    if (finishing) return finishing;
+    finishing = o.settle({
+      usage, text: usage ? '' : producedText(), status, ttftMs,
+      // Stopped for passing the grant: at least that much was produced (settlement clamps and reports it).
+      ...(cut === 'overrun' ? { outputAtLeast: countedOutput() } : {}),
+    });
+    // Done once the account object has the settle (sent after the stream's end, not before it).
+    void finishing.then((info) => info?.delivered).finally(() => resolveSettled(undefined));
     return finishing;
   };
 

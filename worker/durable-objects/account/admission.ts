@@ -1,53 +1,33 @@
 /**
  * @module account/admission
- * `admit` runs inside one synchronous SQLite transaction (no await): every check and the
- * reservation it makes see the same state, so concurrent requests cannot jointly overspend.
+ * `admit` decides one request in the object's memory, with no storage write and no await: every
+ * check and the grant it makes see the same state, so concurrent requests cannot jointly overspend.
  *
- * Order: account → key (exists, inference kind, active, not expired, scope) → concurrency →
- * requests per minute → money (balance − reserved, key lifetime and period spend, each net of
- * the key's own open reservations) with `max_tokens` clamped to what the tightest allows →
- * tokens per minute (prompt estimate + max_tokens). Then the reservation is written.
+ * Order: account → key (exists, inference kind, active, not expired, scope) → the request buckets
+ * (concurrency, requests per minute) → the money buckets (balance, key lifetime and period spend,
+ * each net of what is held in flight), with `max_tokens` clamped to what the tightest allows →
+ * the token buckets (prompt estimate + max_tokens). Then the grant is held (holds.ts) and counted
+ * in the windows. The caller persists a raised mark (rarely) before answering.
  */
 import { affordableOutputTokens, costMicros } from '../../lib/money';
-import { readKey } from './keys';
+import { type Bucket, bucketsFor, headroom, passes, retryAfter } from './buckets';
+import type { Holds } from './holds';
 import type { AccountRow } from './ledger';
-import type { OpenReservations } from './open-reservations';
-import { periodStart } from './period';
-import { WINDOW_MS, fits, limitState, retryAfterMs, type WindowCells } from './rate-window';
-import type { AdmitRequest, AdmitResult, KeyRecord, RateHeadersState } from './types';
+import { WINDOW_MS, cellsAt, limitState, type RateCells } from './rate-window';
+import type { AdmitRequest, AdmitResult, Grant, KeyRecord, LimitState, RateHeadersState } from './types';
 
 /** Output tokens below which a clamped request is not worth sending (unless asked for fewer). */
 export const MIN_USEFUL_OUTPUT_TOKENS = 16;
 
 type Deny = Extract<AdmitResult, { ok: false }>;
 
-type Cells = WindowCells & { start: number };
-
-/** Reads the two cells of the request window and of one token window in one query. */
-export function readCells(sql: SqlStorage, keyId: string, scopes: [string, string], now: number): [Cells, Cells] {
-  const start = now - (now % WINDOW_MS);
-  const cells: [Cells, Cells] = [
-    { previous: 0, current: 0, elapsed: now - start, start },
-    { previous: 0, current: 0, elapsed: now - start, start },
-  ];
-  for (const row of sql.exec<{ scope: string; window_start: number; used: number }>(
-    'SELECT scope, window_start, used FROM rate_cells WHERE key_id = ? AND scope IN (?, ?) AND window_start >= ?',
-    keyId, scopes[0], scopes[1], start - WINDOW_MS,
-  )) {
-    const cell = cells[row.scope === scopes[0] ? 0 : 1];
-    if (row.window_start === start) cell.current = row.used;
-    else cell.previous = row.used;
-  }
-  return cells;
-}
-
-/** Counts one request and its reserved tokens in the current cells (one statement). */
-function bump(sql: SqlStorage, keyId: string, tokenScope: string, start: number, tokens: number): void {
-  sql.exec(
-    `INSERT INTO rate_cells (key_id, scope, window_start, used) VALUES (?1, 'rpm', ?3, 1), (?1, ?2, ?3, ?4)
-     ON CONFLICT (key_id, scope, window_start) DO UPDATE SET used = used + excluded.used`,
-    keyId, tokenScope, start, tokens,
-  );
+/** What admission reads: the object's in-memory state. */
+export interface AdmissionState {
+  sql: SqlStorage;
+  account: AccountRow | null;
+  key: KeyRecord | null;
+  holds: Holds;
+  rates: RateCells;
 }
 
 function keyDenial(key: KeyRecord | null, req: AdmitRequest, now: number): Deny | null {
@@ -60,68 +40,49 @@ function keyDenial(key: KeyRecord | null, req: AdmitRequest, now: number): Deny 
   return null;
 }
 
-/** Admits or denies one request and, when admitted, reserves its worst case for `ttlMs` (the request's lifetime plus a settle grace). */
-export function admit(sql: SqlStorage, req: AdmitRequest, now: number, ttlMs: number, open: OpenReservations, row?: AccountRow | null): AdmitResult {
-  const account = row !== undefined ? row : sql.exec<AccountRow>('SELECT status, balance_micros, last_seq FROM account').toArray()[0];
+function windowState(bucket: Bucket | undefined, now: number): LimitState | null {
+  return bucket?.cell && bucket.limit !== null ? limitState(cellsAt(bucket.cell, now), bucket.limit) : null;
+}
+
+/** Admits or denies one request and, when admitted, holds its worst case until `now + ttlMs` (its lifetime plus a settle grace). */
+export function admit(state: AdmissionState, req: AdmitRequest, now: number, ttlMs: number): AdmitResult & { caps?: Record<string, number> } {
+  const { account, key, holds } = state;
   if (!account) return { ok: false, reason: 'invalid_api_key', message: 'Incorrect API key provided.' };
   if (account.status !== 'active') return { ok: false, reason: 'account_suspended', message: 'This account is suspended.' };
-
-  const key = readKey(sql, req.keyId);
   const denied = keyDenial(key, req, now);
   if (denied || !key) return denied as Deny;
 
   const { service } = req;
-  const rpm = key.requestsPerMinute ?? service.defaults.requestsPerMinute;
-  const tpm = key.tokensPerMinute?.[service.name] ?? key.tokensPerMinute?.['*'] ?? service.defaults.tokensPerMinute;
-  const maxConcurrent = key.maxConcurrent ?? service.defaults.maxConcurrent;
+  const buckets = bucketsFor(account, key, service, now, (scope) => state.rates.get(state.sql, key.id, scope, now));
+  const rpm = buckets.find((b) => b.id === 'key.rpm');
+  const tpm = buckets.find((b) => b.id === 'key.tpm');
+  const limitsNow = (): RateHeadersState => ({ requests: windowState(rpm, now), tokens: windowState(tpm, now) });
+  const refuse = (bucket: Bucket, amount: number, message = bucket.message): Deny => {
+    if (bucket.unit === 'micros') return { ok: false, reason: bucket.reason, message };
+    const wait = bucket.cell ? retryAfter(bucket, amount, now) : 1000;
+    return { ok: false, reason: bucket.reason, message, limits: limitsNow(), ...(wait === null ? {} : { retryAfterMs: wait }) };
+  };
 
-  const keyReserved = open.forKey(key.id);
-  if (maxConcurrent !== null) {
-    if (keyReserved.count >= maxConcurrent) {
-      return { ok: false, reason: 'concurrency_limit', message: `This key allows ${maxConcurrent} concurrent requests.`, retryAfterMs: 1000 };
+  for (const bucket of buckets) {
+    if (bucket.unit === 'requests' && !passes(bucket, 1, holds, now)) return refuse(bucket, 1);
+  }
+
+  // Money: the tightest bucket decides how much output the request may produce.
+  let budget = Number.POSITIVE_INFINITY;
+  let binding: Bucket | undefined;
+  for (const bucket of buckets) {
+    if (bucket.unit !== 'micros') continue;
+    const room = headroom(bucket, holds, now);
+    if (room < budget) {
+      budget = room;
+      binding = bucket;
     }
   }
-
-  const tokenScope = `tpm:${service.id}`;
-  const [requestCells, tokenCells] = readCells(sql, key.id, ['rpm', tokenScope], now);
-  const limitsNow = (): RateHeadersState => ({
-    requests: rpm === null ? null : limitState(requestCells, rpm),
-    tokens: tpm === null ? null : limitState(tokenCells, tpm),
-  });
-  if (rpm !== null && !fits(requestCells, 1, rpm)) {
-    return {
-      ok: false, reason: 'rate_limit_requests', limits: limitsNow(),
-      message: `Rate limit reached: ${rpm} requests per minute for this key.`,
-      retryAfterMs: retryAfterMs(requestCells, 1, rpm) ?? WINDOW_MS,
-    };
-  }
-
-  // Money: the tightest of balance, lifetime spend and period spend, each net of open reservations.
-  const available = account.balance_micros - open.total;
-  let budget = available;
-  let binding: 'insufficient_credit' | 'spend_limit_exceeded' = 'insufficient_credit';
-  if (key.spendLimitMicros !== null && key.spendLimitMicros - key.spentMicros - keyReserved.micros < budget) {
-    budget = key.spendLimitMicros - key.spentMicros - keyReserved.micros;
-    binding = 'spend_limit_exceeded';
-  }
-  if (key.periodSpendLimitMicros !== null) {
-    const spentThisPeriod = key.periodStart === periodStart(key.period ?? 'month', now) ? key.periodSpentMicros : 0;
-    if (key.periodSpendLimitMicros - spentThisPeriod - keyReserved.micros < budget) {
-      budget = key.periodSpendLimitMicros - spentThisPeriod - keyReserved.micros;
-      binding = 'spend_limit_exceeded';
-    }
-  }
-  const moneyDenial = (): Deny => ({
-    ok: false, reason: binding,
-    message: binding === 'insufficient_credit'
-      ? 'Your credit balance is too low for this request. Top up to continue.'
-      : "This request would exceed the key's spend limit.",
-  });
-
+  const moneyDenial = () => refuse(binding as Bucket, 0);
   let maxTokens = 0;
   if (service.endpoint !== 'embeddings') {
     const ceiling = Math.min(req.requestedMaxTokens ?? service.maxOutputTokens, service.maxOutputTokens);
-    const affordable = affordableOutputTokens(service.price, budget, req.promptTokensUpper);
+    const affordable = affordableOutputTokens(service.price, Math.min(budget, Number.MAX_SAFE_INTEGER), req.promptTokensUpper);
     maxTokens = Math.min(ceiling, affordable);
     if (maxTokens < Math.min(ceiling, MIN_USEFUL_OUTPUT_TOKENS) || maxTokens < 1) return moneyDenial();
   }
@@ -129,33 +90,31 @@ export function admit(sql: SqlStorage, req: AdmitRequest, now: number, ttlMs: nu
   if (reservedMicros > budget) return moneyDenial();
 
   const reservedTokens = req.promptTokensEstimate + maxTokens;
-  if (tpm !== null && !fits(tokenCells, reservedTokens, tpm)) {
-    const wait = retryAfterMs(tokenCells, reservedTokens, tpm);
-    return {
-      ok: false, reason: 'rate_limit_tokens', limits: limitsNow(), ...(wait === null ? {} : { retryAfterMs: wait }),
-      message: wait === null
-        ? `Request too large: it may use ${reservedTokens} tokens and this key allows ${tpm} tokens per minute. Lower max_tokens or the prompt.`
-        : `Rate limit reached: ${tpm} tokens per minute for this key.`,
-    };
+  for (const bucket of buckets) {
+    if (bucket.unit !== 'tokens' || passes(bucket, reservedTokens, holds, now)) continue;
+    const wait = retryAfter(bucket, reservedTokens, now);
+    return refuse(bucket, reservedTokens, wait === null
+      ? `Request too large: it may use ${reservedTokens} tokens and this key allows ${bucket.limit} tokens per minute. Lower max_tokens or the prompt.`
+      : bucket.message);
   }
 
-  sql.exec(
-    `INSERT INTO reservations (id, key_id, service_id, model, endpoint, price_version, input_micros_per_1m, output_micros_per_1m,
-       request_micros, reserved_micros, reserved_tokens, tokens_window_start, prompt_tokens_estimate, created_at, expires_at, key_period,
-       max_output_tokens, prompt_tokens_upper)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    req.requestId, key.id, service.id, service.name, service.endpoint, service.priceVersion, service.price.inputMicrosPer1M,
-    service.price.outputMicrosPer1M, service.price.requestMicros, reservedMicros, reservedTokens, tokenCells.start,
-    req.promptTokensEstimate, now, now + ttlMs, key.period ?? 'month', maxTokens, req.promptTokensUpper,
-  );
-  open.add(key.id, reservedMicros);
-  // Both windows' cells share the current window start (they are read against the same clock).
-  bump(sql, key.id, tokenScope, requestCells.start, reservedTokens);
-  requestCells.current += 1;
-  tokenCells.current += reservedTokens;
-
-  return {
-    ok: true, reservationId: req.requestId, maxTokens, reservedMicros,
-    balanceMicros: account.balance_micros, limits: limitsNow(),
+  // Granted: hold the amounts and count the windows.
+  const need = { micros: reservedMicros, requests: 1, tokens: reservedTokens };
+  const held = new Map<string, number>();
+  // The most each hold can ever have in flight (its tightest limit less what is used): a mark's ceiling.
+  const caps: Record<string, number> = {};
+  for (const bucket of buckets) {
+    if (bucket.hold) {
+      held.set(bucket.hold, need[bucket.unit]);
+      if (bucket.limit !== null) caps[bucket.hold] = Math.min(caps[bucket.hold] ?? Number.POSITIVE_INFINITY, Math.max(0, bucket.limit - bucket.used));
+    } else if (bucket.cell) state.rates.add(bucket.cell, need[bucket.unit]);
+  }
+  const grant: Grant = {
+    requestId: req.requestId, keyId: key.id, serviceId: service.id, model: service.name, endpoint: service.endpoint,
+    priceVersion: service.priceVersion, price: service.price, reservedMicros, maxOutputTokens: maxTokens,
+    promptTokensUpper: req.promptTokensUpper, reservedTokens, promptTokensEstimate: req.promptTokensEstimate,
+    tokensWindowStart: now - (now % WINDOW_MS), keyPeriod: key.period ?? 'month', createdAt: now, expiresAt: now + ttlMs,
+    holds: Object.fromEntries(held),
   };
+  return { ok: true, reservationId: req.requestId, maxTokens, reservedMicros, balanceMicros: account.balance_micros, limits: limitsNow(), grant, caps };
 }

@@ -79,12 +79,11 @@ export function savePaymentMethod(sql: SqlStorage, customerId: string, paymentMe
   return readAutoRecharge(sql);
 }
 
-/** Marks a recharge in flight when one is due (balance − `reservedMicros` under the threshold). Returns true when it did. */
-export function triggerAutoRecharge(sql: SqlStorage, now: number, reservedMicros: number): boolean {
+/** Marks a recharge in flight when one is due (`availableMicros`, balance less what is held, under the threshold). Returns true when it did. */
+export function triggerAutoRecharge(sql: SqlStorage, now: number, availableMicros: number): boolean {
   const state = readAutoRecharge(sql, now);
   if (!state.enabled || !state.paymentMethod || state.inflightTopupId || state.amountCents <= 0) return false;
-  const { balance_micros: balance } = sql.exec<{ balance_micros: number }>('SELECT balance_micros FROM account').one();
-  if (balance - reservedMicros >= state.thresholdMicros) return false;
+  if (availableMicros >= state.thresholdMicros) return false;
   if (state.monthChargedCents + state.amountCents > state.monthlyCapCents) return false;
   sql.exec('UPDATE auto_recharge SET inflight_topup_id = ?, inflight_since = ?, inflight_amount_cents = ?', newId('top'), now, state.amountCents);
   return true;

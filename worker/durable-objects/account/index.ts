@@ -12,19 +12,20 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../../env';
 import { admit } from './admission';
-import { insertKey, readKey, rowToKey, updateKeyRow } from './keys';
+import { HOLD_BALANCE, keyCountHold, keySpendHold } from './buckets';
+import { Holds } from './holds';
+import { KeyCache, insertKey, readKey, rowToKey, updateKeyRow } from './keys';
 import { type AccountRow, findEntry, post, rowToEntry } from './ledger';
 import { readAutoRecharge, savePaymentMethod, triggerAutoRecharge, writeAutoRecharge, type AutoRechargeSettings, type AutoRechargeState } from './auto-recharge';
 import { runAutoRecharge } from '../../payments/auto-recharge-runner';
 import { snapshot, type ReconciliationSnapshot } from './reconciliation';
 import { applyInvoiceStatus, applyReversal, creditPayment, paymentTotals, type Ctx, type InvoiceOutcome, type PaymentCredit, type PaymentTotals, type ReversalInput } from './payments';
 import { flushOutbox } from './outbox';
-import { WINDOW_MS } from './rate-window';
-import { OpenReservations } from './open-reservations';
+import { RateCells, WINDOW_MS } from './rate-window';
 import { migrate } from './schema';
 import { durationSetting } from '../../lib/duration';
-import { expireReservations, settle } from './settlement';
-import type { AdmitRequest, AdmitResult, EntryInput, JournalEntry, KeyLimits, KeyRecord, SettleRequest, SettleResult } from './types';
+import { type Books, expireGrants, settleOne } from './settlement';
+import type { AdmitRequest, AdmitResult, EntryInput, Grant, JournalEntry, KeyLimits, KeyRecord, SettleRequest, SettleResult } from './types';
 
 /** Longest request lifetime the object accepts from the worker, whatever it asks for. */
 const MAX_REQUEST_LIFETIME_MS = 60 * 60_000;
@@ -36,6 +37,16 @@ const DEFAULT_RESERVATION_GRACE_MS = 5 * 60_000;
 const FLUSH_DELAY_MS = 1_000;
 const RETRY_DELAY_MS = 10_000;
 const SETTLEMENT_RETENTION_MS = 24 * 60 * 60_000;
+/** Settles committed in one transaction at most (a larger batch commits at once). */
+const MAX_BATCH = 256;
+
+interface Waiting {
+  req: SettleRequest;
+  resolve: (result: SettleResult) => void;
+  reject: (error: unknown) => void;
+}
+
+type Outcome = { ok: true; result: SettleResult } | { ok: false; error: unknown };
 
 export interface AccountSummary {
   accountId: string;
@@ -51,10 +62,49 @@ export class AccountObject extends DurableObject<Env> {
   /** When the alarm is known to be set for; undefined until read once. Cache of storage state. */
   private alarmAt: number | null | undefined;
 
+  /** Grants of requests in flight, and the marks that keep them across a restart (holds.ts). */
+  private readonly holds: Holds;
+  /** Rate windows (rate-window.ts) and key rows (keys.ts) in memory, written by the group commit. */
+  private readonly rates = new RateCells();
+  private readonly keys = new KeyCache();
+  /** Settles waiting for the next group commit, and its timer. */
+  private batch: Waiting[] = [];
+  private commitTimer: ReturnType<typeof setTimeout> | undefined;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     migrate(this.sql);
+    // A new life: the last life's marks become pools held until they expire.
+    this.holds = ctx.storage.transactionSync(() => {
+      const holds = Holds.start(this.sql, Date.now());
+      this.adoptLegacyReservations(holds);
+      return holds;
+    });
+  }
+
+  /**
+   * Objects from before the in-memory engine kept every reservation in the `reservations` table:
+   * take those into memory once, covered by marks, and empty the table.
+   */
+  private adoptLegacyReservations(holds: Holds): void {
+    const rows = this.sql.exec<Record<string, number | string | null>>('SELECT * FROM reservations').toArray();
+    if (rows.length === 0) return;
+    for (const r of rows) {
+      const keyId = String(r.key_id);
+      const reservedMicros = Number(r.reserved_micros);
+      holds.add({
+        requestId: String(r.id), keyId, serviceId: String(r.service_id), model: String(r.model), endpoint: String(r.endpoint) as Grant['endpoint'],
+        priceVersion: Number(r.price_version),
+        price: { inputMicrosPer1M: Number(r.input_micros_per_1m), outputMicrosPer1M: Number(r.output_micros_per_1m), requestMicros: Number(r.request_micros) },
+        reservedMicros, maxOutputTokens: Number(r.max_output_tokens ?? 0), promptTokensUpper: Number(r.prompt_tokens_upper ?? r.prompt_tokens_estimate),
+        reservedTokens: Number(r.reserved_tokens), promptTokensEstimate: Number(r.prompt_tokens_estimate), tokensWindowStart: Number(r.tokens_window_start),
+        keyPeriod: (r.key_period as Grant['keyPeriod'] | null) ?? 'month', createdAt: Number(r.created_at), expiresAt: Number(r.expires_at),
+        holds: { [HOLD_BALANCE]: reservedMicros, [keySpendHold(keyId)]: reservedMicros, [keyCountHold(keyId)]: 1 },
+      });
+    }
+    holds.persist(this.sql);
+    this.sql.exec('DELETE FROM reservations');
   }
 
   /**
@@ -95,19 +145,108 @@ export class AccountObject extends DurableObject<Env> {
       this.row = work;
       return out;
     } catch (error) {
-      // Rolled back: the caches built on storage may hold the transaction's changes; rebuild them.
+      // Rolled back: the cache built on storage may hold the transaction's changes; read it again.
       this.row = undefined;
-      this.open = undefined;
       throw error;
     }
   }
 
-  /** Running totals of the open reservations (a cache of the table; see open-reservations.ts). */
-  private open: OpenReservations | undefined;
+  /**
+   * Runs settlement work in one transaction with an undo log for the memory it changes; the
+   * account row, the keys, the windows and the marks are written once for the whole batch.
+   */
+  private inBooks<T>(fn: (books: Books) => T): T {
+    const undo: Array<() => void> = [];
+    const accountId = this.accountId();
+    try {
+      return this.tx((row) => {
+        if (!row) throw new Error('account object not initialised');
+        const lastSeq = row.last_seq;
+        const out = fn({ sql: this.sql, accountId, row, holds: this.holds, rates: this.rates, keys: this.keys, undo });
+        if (row.last_seq !== lastSeq) this.sql.exec('UPDATE account SET balance_micros = ?, last_seq = ?', row.balance_micros, row.last_seq);
+        this.keys.persist(this.sql);
+        this.rates.persist(this.sql);
+        this.holds.persist(this.sql);
+        return out;
+      });
+    } catch (error) {
+      for (const step of undo.reverse()) step();
+      this.keys.forget();
+      this.rates.markAllDirty();
+      this.holds.markAllDirty();
+      throw error;
+    }
+  }
 
-  private openReservations(): OpenReservations {
-    this.open ??= OpenReservations.load(this.sql);
-    return this.open;
+  /** Commits the waiting settles soon (and with them the windows counted by admissions). */
+  private scheduleCommit(): void {
+    this.commitTimer ??= setTimeout(() => this.commit(), 0);
+  }
+
+  /**
+   * The group commit: every settle received since the last one, in one transaction. Each settle is
+   * answered only after it (the runtime's output gate holds the answers until the write is
+   * durable). A batch that fails is retried one settle at a time, so one bad settle fails alone.
+   */
+  private commit(): void {
+    if (this.commitTimer !== undefined) clearTimeout(this.commitTimer);
+    this.commitTimer = undefined;
+    const batch = this.batch;
+    this.batch = [];
+    const now = Date.now();
+    const run = (items: Waiting[]) => this.inBooks((books) => {
+      const results = items.map((item) => settleOne(books, item.req, now));
+      return { results, recharge: results.some((r) => !r.duplicate && r.costMicros > 0) && this.rechargeDue(books, now) };
+    });
+    let outcomes: Outcome[];
+    let recharge = false;
+    try {
+      const done = run(batch);
+      recharge = done.recharge;
+      outcomes = done.results.map((result) => ({ ok: true, result }));
+    } catch (error) {
+      outcomes = batch.map((item) => {
+        if (batch.length === 1) return { ok: false, error };
+        try {
+          const done = run([item]);
+          recharge ||= done.recharge;
+          return { ok: true, result: done.results[0] };
+        } catch (itemError) {
+          console.error(JSON.stringify({ level: 'error', msg: 'settle failed; the worker retries it', requestId: item.req.reservationId, error: String(itemError) }));
+          return { ok: false, error: itemError };
+        }
+      });
+    }
+    if (outcomes.some((o) => o.ok && !o.result.duplicate)) {
+      this.ensureAlarm(recharge ? now : now + FLUSH_DELAY_MS).catch((error: unknown) => {
+        console.error(JSON.stringify({ level: 'error', msg: 'could not arm the alarm', error: String(error) }));
+      });
+    }
+    batch.forEach((item, i) => {
+      const outcome = outcomes[i];
+      if (outcome.ok) item.resolve(outcome.result);
+      else item.reject(outcome.error);
+    });
+  }
+
+  /** Auto-recharge: whether this batch took the available balance under the threshold (marks one recharge in flight). */
+  private rechargeDue(books: Books, now: number): boolean {
+    if (this.rechargeArmed === undefined) {
+      const state = readAutoRecharge(this.sql, now);
+      this.rechargeArmed = state.enabled && state.paymentMethod !== null && state.inflightTopupId === null;
+    }
+    if (!this.rechargeArmed) return false;
+    const due = triggerAutoRecharge(this.sql, now, books.row.balance_micros - this.holds.held(HOLD_BALANCE, now));
+    if (due) {
+      this.rechargeArmed = undefined;
+      books.undo.push(() => (this.rechargeArmed = undefined));
+    }
+    return due;
+  }
+
+  /** Reads see every settle the object has received: commit the waiting ones first. */
+  private settledReads(): void {
+    if (this.batch.length > 0 || this.commitTimer !== undefined) this.commit();
   }
 
   private accountId(): string {
@@ -135,15 +274,15 @@ export class AccountObject extends DurableObject<Env> {
 
   /** Balance, reservations and outbox depth. */
   summary(): AccountSummary {
+    this.settledReads();
     const row = this.sql.exec<{ account_id: string; status: string; balance_micros: number }>('SELECT account_id, status, balance_micros FROM account').toArray()[0];
     if (!row) throw new Error('account object not initialised');
-    const open = this.sql.exec<{ n: number; total: number }>('SELECT COUNT(*) AS n, COALESCE(SUM(reserved_micros), 0) AS total FROM reservations').one();
     return {
       accountId: row.account_id,
       status: row.status as AccountSummary['status'],
       balanceMicros: row.balance_micros,
-      reservedMicros: open.total,
-      openReservations: open.n,
+      reservedMicros: this.holds.held(HOLD_BALANCE, Date.now()),
+      openReservations: this.holds.size,
       pendingOutbox: this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM outbox').one().n,
     };
   }
@@ -155,33 +294,43 @@ export class AccountObject extends DurableObject<Env> {
     return this.summary();
   }
 
-  /** The hot path: admits and reserves, or names the limit that refused. */
+  /**
+   * The hot path: admits and holds in memory, or names the limit that refused. No storage write,
+   * except (rarely) raising a mark; the windows it counted are written by the next group commit.
+   */
   async admit(req: AdmitRequest): Promise<AdmitResult> {
     const now = Date.now();
-    const holdMs = this.holdMs(req.lifetimeMs);
-    const result = this.tx((row) => admit(this.sql, req, now, holdMs, this.openReservations(), row));
-    if (result.ok) await this.ensureAlarm(now + holdMs);
+    const { caps, ...result } = admit(
+      { sql: this.sql, account: this.accountRow(), key: this.keys.get(this.sql, req.keyId), holds: this.holds, rates: this.rates },
+      req, now, this.holdMs(req.lifetimeMs),
+    );
+    if (!result.ok) return result;
+    if (this.holds.add(result.grant, caps)) {
+      try {
+        this.ctx.storage.transactionSync(() => this.holds.persist(this.sql));
+      } catch (error) {
+        // The mark is not durable: the request cannot be admitted.
+        this.holds.take(result.grant.requestId);
+        this.holds.markAllDirty();
+        throw error;
+      }
+    }
+    this.scheduleCommit();
+    await this.ensureAlarm(result.grant.expiresAt);
     return result;
   }
 
-  /** Closes a reservation exactly once with what the origin really produced. */
-  async settle(req: SettleRequest): Promise<SettleResult> {
-    const now = Date.now();
-    const accountId = this.accountId();
-    const { result, recharge } = this.tx((row) => {
-      const open = this.openReservations();
-      const settled = settle(this.sql, accountId, req, now, open, row ?? undefined);
-      if (settled.duplicate || settled.costMicros === 0) return { result: settled, recharge: false };
-      if (this.rechargeArmed === undefined) {
-        const state = readAutoRecharge(this.sql, now);
-        this.rechargeArmed = state.enabled && state.paymentMethod !== null && state.inflightTopupId === null;
-      }
-      const recharge = this.rechargeArmed && triggerAutoRecharge(this.sql, now, open.total);
-      if (recharge) this.rechargeArmed = undefined;
-      return { result: settled, recharge };
+  /**
+   * Closes a grant exactly once with what the origin really produced. Group-committed: the answer
+   * comes once the batch holding this settle is written. Idempotent by request id, also for a
+   * grant this life of the object does not remember (`req.grant` is then charged against the pool).
+   */
+  settle(req: SettleRequest): Promise<SettleResult> {
+    return new Promise<SettleResult>((resolve, reject) => {
+      this.batch.push({ req, resolve, reject });
+      if (this.batch.length >= MAX_BATCH) this.commit();
+      else this.scheduleCommit();
     });
-    if (!result.duplicate) await this.ensureAlarm(recharge ? now : now + FLUSH_DELAY_MS);
-    return result;
   }
 
   /** Posts one balance change (payments, promotions, admin); idempotent by key. */
@@ -262,6 +411,7 @@ export class AccountObject extends DurableObject<Env> {
 
   /** Journal entries, newest first, before an optional sequence number. */
   journal(options: { before?: number; limit?: number } = {}): JournalEntry[] {
+    this.settledReads();
     const limit = Math.min(Math.max(options.limit ?? 50, 1), 500);
     return this.sql
       .exec<Record<string, SqlStorageValue>>('SELECT * FROM journal WHERE seq < ? ORDER BY seq DESC LIMIT ?', options.before ?? Number.MAX_SAFE_INTEGER, limit)
@@ -273,22 +423,24 @@ export class AccountObject extends DurableObject<Env> {
   createKey(key: Pick<KeyRecord, 'id' | 'kind' | 'name' | 'prefix' | 'last4'> & KeyLimits): KeyRecord {
     const createdAt = Date.now();
     insertKey(this.sql, { ...key, createdAt });
+    this.keys.forget(key.id);
     return readKey(this.sql, key.id) as KeyRecord;
   }
 
   /** One key, or null if this account has no such key. */
   getKey(keyId: string): KeyRecord | null {
-    return readKey(this.sql, keyId);
+    return this.keys.get(this.sql, keyId);
   }
 
   /** A key together with its account's status (what `GET /v1/models` needs, in one call). */
   keyWithAccountStatus(keyId: string): { key: KeyRecord | null; accountStatus: string | null } {
     const account = this.sql.exec<{ status: string }>('SELECT status FROM account').toArray()[0];
-    return { key: readKey(this.sql, keyId), accountStatus: account?.status ?? null };
+    return { key: this.keys.get(this.sql, keyId), accountStatus: account?.status ?? null };
   }
 
   /** Every key of the account, newest first. */
   listKeys(kind?: KeyRecord['kind']): KeyRecord[] {
+    this.settledReads();
     const rows = kind
       ? this.sql.exec<Record<string, SqlStorageValue>>('SELECT * FROM keys WHERE kind = ? ORDER BY created_at DESC', kind)
       : this.sql.exec<Record<string, SqlStorageValue>>('SELECT * FROM keys ORDER BY created_at DESC');
@@ -300,6 +452,7 @@ export class AccountObject extends DurableObject<Env> {
     return this.ctx.storage.transactionSync(() => {
       if (!readKey(this.sql, keyId)) return null;
       updateKeyRow(this.sql, keyId, patch);
+      this.keys.forget(keyId);
       return readKey(this.sql, keyId);
     });
   }
@@ -309,13 +462,14 @@ export class AccountObject extends DurableObject<Env> {
     return this.ctx.storage.transactionSync(() => {
       if (!readKey(this.sql, keyId)) return null;
       this.sql.exec("UPDATE keys SET status = 'revoked', revoked_at = COALESCE(revoked_at, ?) WHERE id = ?", Date.now(), keyId);
+      this.keys.forget(keyId);
       return readKey(this.sql, keyId);
     });
   }
 
   /** Whether a management key is valid for this account right now. */
   authorizeManagement(keyId: string): boolean {
-    const key = readKey(this.sql, keyId);
+    const key = this.keys.get(this.sql, keyId);
     return !!key && key.kind === 'management' && key.status === 'active' && (key.expiresAt === null || key.expiresAt > Date.now());
   }
 
@@ -326,8 +480,11 @@ export class AccountObject extends DurableObject<Env> {
     const initialised = this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM account').one().n > 0;
     if (!initialised) return;
     const accountId = this.accountId();
-    this.tx((row) => {
-      expireReservations(this.sql, accountId, now, this.openReservations(), row ?? undefined);
+    this.settledReads();
+    this.inBooks((books) => {
+      expireGrants(books, now);
+      this.holds.tidy(now);
+      this.rates.prune(now);
       this.sql.exec('DELETE FROM rate_cells WHERE window_start < ?', now - 2 * WINDOW_MS);
       this.sql.exec('DELETE FROM settlements WHERE created_at < ?', now - SETTLEMENT_RETENTION_MS);
       this.sql.exec('DELETE FROM expired_prices WHERE created_at < ?', now - SETTLEMENT_RETENTION_MS);
@@ -346,7 +503,7 @@ export class AccountObject extends DurableObject<Env> {
       console.error(JSON.stringify({ level: 'error', msg: 'outbox flush failed; will retry', accountId, error: String(error) }));
       next = now + RETRY_DELAY_MS;
     }
-    const earliest = this.sql.exec<{ at: number | null }>('SELECT MIN(expires_at) AS at FROM reservations').one().at;
+    const earliest = this.holds.nextExpiry(Date.now());
     if (earliest !== null) next = next === null ? earliest : Math.min(next, earliest);
     if (next !== null) await this.ensureAlarm(next);
   }

@@ -77,3 +77,61 @@ export function updateKeyRow(sql: SqlStorage, keyId: string, patch: Partial<KeyL
     sql.exec(`UPDATE keys SET ${column} = ? WHERE id = ?`, stored, keyId);
   }
 }
+
+/**
+ * The `keys` rows in the object's memory (the object is their only writer, so the cache is exact:
+ * a revocation or a limit edit drops the entry and the very next admission reads the new row).
+ * Settlement moves a key's spend here and the group commit writes the changed rows.
+ */
+export class KeyCache {
+  private readonly records = new Map<string, KeyRecord | null>();
+  private readonly dirty = new Set<string>();
+
+  get(sql: SqlStorage, keyId: string): KeyRecord | null {
+    let record = this.records.get(keyId);
+    if (record === undefined) {
+      record = readKey(sql, keyId);
+      this.records.set(keyId, record);
+    }
+    return record;
+  }
+
+  /** Adds a settled charge to the key's lifetime and period spend; returns the undo. */
+  charge(sql: SqlStorage, keyId: string, costMicros: number, periodStart: number, now: number): () => void {
+    const before = this.get(sql, keyId);
+    if (!before) return () => {};
+    const wasDirty = this.dirty.has(keyId);
+    this.records.set(keyId, {
+      ...before,
+      spentMicros: before.spentMicros + costMicros,
+      periodSpentMicros: before.periodStart === periodStart ? before.periodSpentMicros + costMicros : costMicros,
+      periodStart, lastUsedAt: now,
+    });
+    this.dirty.add(keyId);
+    return () => {
+      this.records.set(keyId, before);
+      if (!wasDirty) this.dirty.delete(keyId);
+    };
+  }
+
+  /** Writes the spend of every key charged since the last call. Must run inside the caller's transaction. */
+  persist(sql: SqlStorage): void {
+    for (const keyId of this.dirty) {
+      const k = this.records.get(keyId);
+      if (!k) continue;
+      sql.exec(
+        'UPDATE keys SET spent_micros = ?, period_spent_micros = ?, period_start = ?, last_used_at = ? WHERE id = ?',
+        k.spentMicros, k.periodSpentMicros, k.periodStart, k.lastUsedAt, keyId,
+      );
+    }
+    this.dirty.clear();
+  }
+
+  /** Drops one entry (the row was written directly), or all of them (a rolled-back transaction). */
+  forget(keyId?: string): void {
+    if (keyId === undefined) {
+      this.records.clear();
+      this.dirty.clear();
+    } else if (!this.dirty.has(keyId)) this.records.delete(keyId);
+  }
+}

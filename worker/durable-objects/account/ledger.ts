@@ -58,7 +58,7 @@ export interface PostInput {
  * Appends one entry and moves the balance. Must run inside the caller's transaction.
  * Returns the existing entry instead when the idempotency key was already used.
  */
-export function post(sql: SqlStorage, accountId: string, input: PostInput, options: { knownNew?: boolean; outbox?: boolean; row?: AccountRow } = {}): { entry: JournalEntry; duplicate: boolean } {
+export function post(sql: SqlStorage, accountId: string, input: PostInput, options: { knownNew?: boolean; outbox?: boolean; row?: AccountRow; deferAccountWrite?: boolean } = {}): { entry: JournalEntry; duplicate: boolean } {
   // knownNew: the caller already guarantees the key is unused (settlement's own exactly-once
   // record); the UNIQUE constraint still refuses a duplicate, aborting the transaction.
   const existing = options.knownNew ? null : findEntry(sql, input.idempotencyKey);
@@ -83,7 +83,8 @@ export function post(sql: SqlStorage, accountId: string, input: PostInput, optio
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     entry.seq, entry.idempotencyKey, entry.kind, entry.counterAccount, entry.amountMicros, entry.balanceAfterMicros, entry.ref, input.keyId, entry.reason, entry.createdAt,
   );
-  sql.exec('UPDATE account SET balance_micros = ?, last_seq = ?', entry.balanceAfterMicros, entry.seq);
+  // deferAccountWrite: the caller (a group commit) writes the row once for many entries, from `row`.
+  if (!(options.deferAccountWrite && options.row)) sql.exec('UPDATE account SET balance_micros = ?, last_seq = ?', entry.balanceAfterMicros, entry.seq);
   if (options.row) {
     options.row.balance_micros = entry.balanceAfterMicros;
     options.row.last_seq = entry.seq;

@@ -147,7 +147,21 @@ CREATE TABLE IF NOT EXISTS journal_checkpoint (
 );
 `;
 
-export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6];
+// Marks of what is held in flight (holds.ts): admission reserves in memory, and these upper bounds
+// (raised in coarse steps) keep the money of requests in flight across an eviction or a restart.
+// The `reservations` table is no longer written; an object upgraded with rows in it takes them into
+// memory once (index.ts).
+const V7 = `
+CREATE TABLE IF NOT EXISTS hold_marks (
+  hold TEXT PRIMARY KEY,
+  mark INTEGER NOT NULL,
+  mark_expires_at INTEGER NOT NULL,
+  pool INTEGER NOT NULL,
+  pool_expires_at INTEGER NOT NULL
+);
+`;
+
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7];
 
 /** Applies the migrations this object has not seen yet. */
 export function migrate(sql: SqlStorage): void {

@@ -91,8 +91,41 @@ export type DenyReason =
   | 'spend_limit_exceeded'
   | 'insufficient_credit';
 
+/**
+ * What admission granted one request, kept in the object's memory while the request runs and
+ * handed to the worker, which sends it back with the settle. A settle whose reservation the object
+ * no longer remembers (it was evicted or restarted in between) is charged from this, against the
+ * pool its persisted marks kept back (holds.ts), so it is never lost and never charged twice.
+ */
+export interface Grant {
+  requestId: string;
+  keyId: string;
+  serviceId: string;
+  model: string;
+  endpoint: AdmitService['endpoint'];
+  priceVersion: number;
+  price: Price;
+  /** The worst case reserved: the most this request can be charged. */
+  reservedMicros: number;
+  /** Output tokens granted (the origin's max_tokens); a settle is clamped to it. */
+  maxOutputTokens: number;
+  /** Upper bound of the prompt's tokens; a settle is clamped to it. */
+  promptTokensUpper: number;
+  /** Tokens counted in the tokens-per-minute window at admission, corrected at settlement. */
+  reservedTokens: number;
+  promptTokensEstimate: number;
+  /** Start of the rate window the tokens were counted in. */
+  tokensWindowStart: number;
+  keyPeriod: SpendPeriod;
+  createdAt: number;
+  /** When the object stops waiting for the settle and charges `reservedMicros` (hold until settle). */
+  expiresAt: number;
+  /** What it holds on each in-flight counter, by hold id (buckets.ts). */
+  holds: Record<string, number>;
+}
+
 export type AdmitResult =
-  | { ok: true; reservationId: string; maxTokens: number; reservedMicros: number; balanceMicros: number; limits: RateHeadersState }
+  | { ok: true; reservationId: string; maxTokens: number; reservedMicros: number; balanceMicros: number; limits: RateHeadersState; grant: Grant }
   | { ok: false; reason: DenyReason; message: string; retryAfterMs?: number; limits?: RateHeadersState };
 
 /** How a request ended; `lifetime_exceeded`: the gateway ended it at the request lifetime cap. */
@@ -110,6 +143,8 @@ export interface SettleRequest {
   ttftMs: number | null;
   /** The worker could not count what was produced: charge the reservation's upper bound. */
   chargeReserved?: boolean;
+  /** What admission granted (from the admit result): lets the object charge a reservation it no longer remembers. */
+  grant?: Grant;
 }
 
 export interface SettleResult {

@@ -1,9 +1,9 @@
 /**
  * @module routes/v1/inference
  * One inference handler for every endpoint (chat, completions, embeddings):
- * key → body → service → one `admit` RPC → origin → settle → response.
- * Settlement runs exactly once on every path and is registered with `waitUntil`, so it
- * survives a client that disconnects.
+ * key → body → service → one `admit` RPC → origin → response, then the settle.
+ * Settlement runs exactly once on every path; its delivery to the account object is registered
+ * with `waitUntil`, after the response, so it survives a client that disconnects.
  */
 import type { Context } from 'hono';
 import type { AdmitResult } from '../../durable-objects/account/types';
@@ -84,7 +84,14 @@ async function handleInference(c: Context<AppEnv>, endpoint: Endpoint, release: 
   // Settlement runs once, whoever asks first (this handler, the stream meter, or the abort below).
   const settleCtx: SettleContext = { env: c.env, stub: account, requestId, accountId, keyId, service, endpoint, requestBody: body, startedAt };
   let settling: Promise<Settled | null> | null = null;
-  const settle = (outcome: Outcome) => (settling ??= settleRequest(settleCtx, outcome));
+  const settle = (outcome: Outcome) => (settling ??= settleRequest(settleCtx, outcome).then((settled) => {
+    if (settled) c.executionCtx.waitUntil(settled.delivered);
+    return settled;
+  }));
+  const admittedAs = (result: Extract<AdmitResult, { ok: true }>) => {
+    settleCtx.grant = result.grant;
+    settleCtx.balanceMicros = result.balanceMicros;
+  };
 
   // A client that disconnects before the origin is called is settled from the abort event as
   // "client_closed" (nothing produced, no charge), after the admission and on the same stub, so the
@@ -95,7 +102,11 @@ async function handleInference(c: Context<AppEnv>, endpoint: Endpoint, release: 
   signal.addEventListener('abort', () => {
     if (originCalled) return;
     void admission
-      .then((result) => (result.ok ? settle({ usage: null, text: '', status: 'client_closed', ttftMs: null }) : null))
+      .then((result) => {
+        if (!result.ok) return null;
+        admittedAs(result);
+        return settle({ usage: null, text: '', status: 'client_closed', ttftMs: null });
+      })
       .catch(() => null)
       .finally(release);
   });
@@ -105,6 +116,7 @@ async function handleInference(c: Context<AppEnv>, endpoint: Endpoint, release: 
     throw new ApiError({ code: 'service_unavailable', message: 'The gateway is busy; retry shortly.', headers: { 'retry-after': '1' }, internal: error });
   });
   if (!admitted.ok) throw denial(admitted);
+  admittedAs(admitted);
   const adapter = originAdapter(service.originFlavour);
   const timeoutMs = durationSetting(c.env.ORIGIN_TIMEOUT_MS, DEFAULT_TIMEOUT_MS);
   const stalledClientMs = durationSetting(c.env.CLIENT_STALL_MS, DEFAULT_CLIENT_STALL_MS);
