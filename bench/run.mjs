@@ -135,7 +135,7 @@ async function main() {
     bundle: env.bundle && { bytes: env.bundle.bytes, gzipBytes: env.bundle.gzipBytes, wranglerGzipKiB: env.bundle.wranglerGzipKiB },
     targets: Object.entries(labels).map(([id, label]) => ({ id, label })),
     labels,
-    ...summarise({ cells, busy, floor, bundle: env.bundle }),
+    ...summarise({ cells, busy, floor, bundle: env.bundle, billing }),
     billing,
     validation,
     ...(profile ? { profile } : {}),

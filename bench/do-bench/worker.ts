@@ -52,7 +52,7 @@ async function admitSettle(env: Env): Promise<Response> {
   if (!admitted.ok) return Response.json({ ok: false, reason: admitted.reason }, { status: 429 });
   const settled = await stub.settle({
     reservationId: requestId, inputTokens: 12, outputTokens: 20, estimated: false, status: 'ok', model: SERVICE.name,
-    latencyMs: Date.now() - startedAt, ttftMs: null,
+    latencyMs: Date.now() - startedAt, ttftMs: null, grant: admitted.grant,
   });
   return Response.json({ ok: true, costMicros: settled.costMicros });
 }

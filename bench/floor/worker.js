@@ -8,6 +8,11 @@
  *   /rpc/…          one RPC to an object that does nothing
  *   /write/…        one RPC that runs one write transaction (read a balance, insert a reservation)
  *   /write2/…       that, then after the origin answers a second one (mark it settled, debit)
+ *   /mem/…          the contract the gateway runs now (DESIGN.md, issue 11): one RPC that checks and
+ *                   reserves in the object's memory (no storage write), the response returned as
+ *                   soon as the origin answers, then — in `waitUntil` — one settle RPC that the
+ *                   object group-commits (every settle waiting, in one write transaction) and
+ *                   answers once its batch is written
  *
  * So the gateway can never be faster than the matching row, whatever it does in JavaScript.
  */
@@ -25,6 +30,43 @@ export class FloorObject extends DurableObject {
 
   nothing() {
     return true;
+  }
+
+  /** In memory: balance − reserved ≥ the worst case, then hold it. @param {string} id */
+  admitInMemory(id) {
+    this.held ??= new Map();
+    this.heldTotal ??= 0;
+    this.balanceMicros ??= this.sql.exec('SELECT micros FROM balance WHERE id = 1').one().micros;
+    if (this.balanceMicros - this.heldTotal < 100) return false;
+    this.held.set(id, 100);
+    this.heldTotal += 100;
+    return true;
+  }
+
+  /** Queued for the next group commit; resolves once its batch is written. @param {string} id */
+  settleGrouped(id) {
+    return new Promise((resolve) => {
+      /** @type {Array<{ id: string, resolve: (v: boolean) => void }>} */
+      this.batch ??= [];
+      this.batch.push({ id, resolve });
+      this.timer ??= setTimeout(() => this.commit(), 0);
+    });
+  }
+
+  commit() {
+    const batch = this.batch ?? [];
+    this.batch = [];
+    this.timer = undefined;
+    this.ctx.storage.transactionSync(() => {
+      for (const item of batch) {
+        this.heldTotal -= this.held.get(item.id) ?? 0;
+        this.held.delete(item.id);
+        this.sql.exec('INSERT INTO reservation VALUES (?, 36, 1)', item.id);
+      }
+      this.balanceMicros -= 36 * batch.length;
+      this.sql.exec('UPDATE balance SET micros = ? WHERE id = 1', this.balanceMicros);
+    });
+    for (const item of batch) item.resolve(true);
   }
 
   /** @param {string} id */
@@ -50,8 +92,9 @@ export default {
   /**
    * @param {Request} request
    * @param {{ ORIGIN_URL: string, ORIGIN_KEY: string, FLOOR: DurableObjectNamespace<FloorObject> }} env
+   * @param {ExecutionContext} ctx
    */
-  async fetch(request, env) {
+  async fetch(request, env, ctx) {
     const { pathname, search } = new URL(request.url);
     const slash = pathname.indexOf('/', 1);
     const mode = pathname.slice(1, slash);
@@ -59,12 +102,21 @@ export default {
     const id = crypto.randomUUID();
     if (mode === 'rpc') await stub.nothing();
     else if (mode === 'write' || mode === 'write2') await stub.reserve(id);
+    else if (mode === 'mem') {
+      if (!(await stub.admitInMemory(id))) return new Response('no credit', { status: 402 });
+    }
     else if (mode !== 'direct') return new Response('not found', { status: 404 });
     const response = await fetch(env.ORIGIN_URL + pathname.slice(slash) + search, {
       method: request.method,
       headers: { 'content-type': 'application/json', authorization: `Bearer ${env.ORIGIN_KEY}` },
       body: request.body,
     });
+    if (mode === 'mem') {
+      // The settle follows the response (the gateway counts the body as it passes, then settles).
+      const body = await response.arrayBuffer();
+      ctx.waitUntil(stub.settleGrouped(id));
+      return new Response(body, response);
+    }
     if (mode !== 'write2') return response;
     const body = await response.arrayBuffer();
     await stub.settle(id);

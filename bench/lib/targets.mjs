@@ -126,6 +126,7 @@ export async function startTargets(supervisor, { ports, buildDir, chunks, chunkD
     { id: 'floor-rpc', label: '+ one RPC to an object that does nothing', url: `${floor.url}/rpc${chat}`, headers: {}, pids: floor.pids },
     { id: 'floor-write', label: '+ one RPC with one write transaction', url: `${floor.url}/write${chat}`, headers: {}, pids: floor.pids },
     { id: 'floor-write2', label: '+ two RPCs, a write transaction each (admit, settle)', url: `${floor.url}/write2${chat}`, headers: {}, pids: floor.pids },
+    { id: 'floor-mem', label: 'the contract now: admit in memory, settle after the response, group-committed', url: `${floor.url}/mem${chat}`, headers: {}, pids: floor.pids },
   ];
   return {
     targets,
