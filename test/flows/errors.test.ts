@@ -177,6 +177,18 @@ describe('429: rate limits', () => {
     expect((await first).status).toBe(200);
     expect((await chat(world)).status).toBe(200);
   });
+
+  it('frees a concurrency slot before the answer ends, so back-to-back requests of a one-slot key pass', async () => {
+    installOrigin();
+    const world = await createWorld({ keyLimits: { maxConcurrent: 1 } });
+    for (let i = 0; i < 3; i++) expect((await chat(world)).status).toBe(200);
+    for (let i = 0; i < 3; i++) {
+      const res = await chat(world, { stream: true });
+      expect(res.status).toBe(200);
+      expect(await res.text()).toContain('[DONE]');
+    }
+    expect((await chat(world)).status).toBe(200);
+  });
 });
 
 describe('502/504: origin failures release the reservation and charge nothing', () => {

@@ -103,8 +103,10 @@ export function admit(state: AdmissionState, req: AdmitRequest, now: number, ttl
   const held = new Map<string, number>();
   // The most each hold can ever have in flight (its tightest limit less what is used): a mark's ceiling.
   const caps: Record<string, number> = {};
+  let holdsSlot = false;
   for (const bucket of buckets) {
     if (bucket.hold) {
+      if (bucket.unit === 'requests' && bucket.limit !== null) holdsSlot = true;
       held.set(bucket.hold, need[bucket.unit]);
       if (bucket.limit !== null) caps[bucket.hold] = Math.min(caps[bucket.hold] ?? Number.POSITIVE_INFINITY, Math.max(0, bucket.limit - bucket.used));
     } else if (bucket.cell) state.rates.add(bucket.cell, need[bucket.unit]);
@@ -116,5 +118,5 @@ export function admit(state: AdmissionState, req: AdmitRequest, now: number, ttl
     tokensWindowStart: now - (now % WINDOW_MS), keyPeriod: key.period ?? 'month', createdAt: now, expiresAt: now + ttlMs,
     holds: Object.fromEntries(held),
   };
-  return { ok: true, reservationId: req.requestId, maxTokens, reservedMicros, balanceMicros: account.balance_micros, limits: limitsNow(), grant, caps };
+  return { ok: true, reservationId: req.requestId, maxTokens, reservedMicros, balanceMicros: account.balance_micros, limits: limitsNow(), grant, holdsSlot, caps };
 }

@@ -125,7 +125,14 @@ export interface Grant {
 }
 
 export type AdmitResult =
-  | { ok: true; reservationId: string; maxTokens: number; reservedMicros: number; balanceMicros: number; limits: RateHeadersState; grant: Grant }
+  | {
+    ok: true; reservationId: string; maxTokens: number; reservedMicros: number; balanceMicros: number; limits: RateHeadersState; grant: Grant;
+    /**
+     * The grant holds a slot of a limited concurrency bucket: the worker delivers the settle before
+     * the answer ends, so a client that sends its next request on receiving this one finds the slot free.
+     */
+    holdsSlot: boolean;
+  }
   | { ok: false; reason: DenyReason; message: string; retryAfterMs?: number; limits?: RateHeadersState };
 
 /** How a request ended; `lifetime_exceeded`: the gateway ended it at the request lifetime cap. */

@@ -84,11 +84,16 @@ async function handleInference(c: Context<AppEnv>, endpoint: Endpoint, release: 
   // Settlement runs once, whoever asks first (this handler, the stream meter, or the abort below).
   const settleCtx: SettleContext = { env: c.env, stub: account, requestId, accountId, keyId, service, endpoint, requestBody: body, startedAt };
   let settling: Promise<Settled | null> | null = null;
-  const settle = (outcome: Outcome) => (settling ??= settleRequest(settleCtx, outcome).then((settled) => {
-    if (settled) c.executionCtx.waitUntil(settled.delivered);
+  let holdsSlot = false;
+  const settle = (outcome: Outcome) => (settling ??= settleRequest(settleCtx, outcome).then(async (settled) => {
+    if (!settled) return settled;
+    // A concurrency slot is freed before the answer ends; otherwise the client need not wait.
+    if (holdsSlot) await settled.delivered;
+    else c.executionCtx.waitUntil(settled.delivered);
     return settled;
   }));
   const admittedAs = (result: Extract<AdmitResult, { ok: true }>) => {
+    holdsSlot = result.holdsSlot;
     settleCtx.grant = result.grant;
     settleCtx.balanceMicros = result.balanceMicros;
   };
