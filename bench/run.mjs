@@ -25,15 +25,13 @@ import { probe } from './lib/probe.mjs';
 import { startProfile, summariseProfile } from './lib/profile.mjs';
 import { Supervisor } from './lib/processes.mjs';
 import { GOAL_CONCURRENCY, summarise, toMarkdown } from './lib/report.mjs';
-import { accountState, BENCH_CREDIT_MICROS } from './lib/seed.mjs';
+import { BENCH_CREDIT_MICROS } from './lib/seed.mjs';
 import { chatBody, portsFrom, startTargets } from './lib/targets.mjs';
 import { measureValidation, validationMarkdown } from './validation.mjs';
 
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
 const BUILD_DIR = join(BENCH_DIR, '.build');
 const RESULTS_DIR = join(BENCH_DIR, 'results');
-/** 12 prompt tokens at 0.5 µUSD + 20 completion tokens at 1.5 µUSD (bench/lib/seed.mjs prices). */
-const COST_PER_REQUEST_MICROS = 36;
 
 const { values: flags } = parseArgs({
   options: {
@@ -178,26 +176,41 @@ async function profileGateway(gateway, measure, bundlePath) {
 }
 
 /**
- * What the account was charged against what was answered, once the outbox has drained.
+ * What the account was charged against what was answered, once every settle has arrived (they are
+ * sent after the response, so the last few land after the load stops) and the outbox has drained.
+ * A request whose client left early (autocannon stops mid-request) is charged what it produced,
+ * so the debit is checked against the usage rows' own costs, not rows × one price. What the
+ * object read from its state is asked of the object itself: held in flight by this life (must be
+ * zero) and pooled from an earlier life (an eviction between runs turns marks into pools that are
+ * held until they expire; reported, not an error).
  * @param {{ url: string, adminToken: string, accountId: string, mf: any }} gateway
  * @param {number} answered
  */
 async function billingCheck(gateway, answered) {
-  let state = await accountState({ gatewayUrl: gateway.url, adminToken: gateway.adminToken, accountId: gateway.accountId });
-  // The outbox drains to D1 within seconds through the object's alarm.
-  for (let waited = 0; state.pendingOutbox > 0 && waited < 10_000; waited += 500) {
+  const namespace = await gateway.mf.getDurableObjectNamespace('ACCOUNT');
+  const object = namespace.get(namespace.idFromName(gateway.accountId));
+  /** @returns {Promise<{ balanceMicros: number, reservedMicros: number, pooledMicros: number, openReservations: number, pendingOutbox: number }>} */
+  const summary = () => object.summary();
+  let state = await summary();
+  for (let waited = 0; (state.openReservations > 0 || state.pendingOutbox > 0) && waited < 30_000; waited += 500) {
     await new Promise((resolve) => setTimeout(resolve, 500));
-    state = await accountState({ gatewayUrl: gateway.url, adminToken: gateway.adminToken, accountId: gateway.accountId });
+    state = await summary();
   }
   const db = await gateway.mf.getD1Database('DB');
-  const rows = /** @type {{ n: number }} */ (await db.prepare('SELECT COUNT(*) AS n FROM usage_events').first());
+  const rows = /** @type {{ n: number, cost: number | null, ids: number }} */ (await db
+    .prepare('SELECT COUNT(*) AS n, SUM(cost_micros) AS cost, COUNT(DISTINCT id) AS ids FROM usage_events WHERE account_id = ?')
+    .bind(gateway.accountId)
+    .first());
   return {
     answered,
-    costPerRequestMicros: COST_PER_REQUEST_MICROS,
     debitedMicros: BENCH_CREDIT_MICROS - state.balanceMicros,
-    reservedMicros: state.reservedMicros,
-    pendingOutbox: state.pendingOutbox,
+    usageCostMicros: rows.cost ?? 0,
     usageRows: rows.n,
+    distinctRequests: rows.ids,
+    openReservations: state.openReservations,
+    inFlightMicros: state.reservedMicros - state.pooledMicros,
+    pooledMicros: state.pooledMicros,
+    pendingOutbox: state.pendingOutbox,
   };
 }
 

@@ -107,9 +107,10 @@ export function summarise({ cells, busy, floor, bundle, billing }) {
     goal('bundle, gzipped (KiB)', gzipKiB, MIB, 'max', 'KiB'),
   ];
   if (billing) {
-    // Every settle is one usage row and one debit of the same fixed cost; nothing stays held.
-    const exact = billing.debitedMicros === billing.usageRows * billing.costPerRequestMicros && billing.usageRows >= billing.answered && billing.reservedMicros === 0 && billing.pendingOutbox === 0;
-    goals.push({ name: 'books: every answered request settled once (debit = usage rows × cost), nothing reserved', unit: 'bool', measured: exact ? 1 : 0, bound: 1, kind: 'min', met: exact });
+    // Every settle is one usage row with its cost, and the debit is their sum; nothing left in flight.
+    const exact = billing.debitedMicros === billing.usageCostMicros && billing.usageRows === billing.distinctRequests && billing.usageRows >= billing.answered
+      && billing.openReservations === 0 && billing.inFlightMicros === 0 && billing.pendingOutbox === 0;
+    goals.push({ name: 'books: every answered request settled once (debit = the usage rows\' costs, one row per request), nothing held in flight', unit: 'bool', measured: exact ? 1 : 0, bound: 1, kind: 'min', met: exact });
   }
   return { measurements, ratios, goals, busyAccount, floor: floorRows };
 }
@@ -206,7 +207,10 @@ export function toMarkdown(results) {
   );
   if (results.billing) {
     const b = results.billing;
-    lines.push('', `Billing check: the gateway answered ${fmt.int(b.answered)} requests with 2xx (${fmt.int(b.answered * b.costPerRequestMicros)} µUSD at ${b.costPerRequestMicros} µUSD each); the account was debited ${fmt.int(b.debitedMicros)} µUSD (more when a load run ends with requests in flight: they are billed but not counted); ${fmt.int(b.reservedMicros)} µUSD still reserved; ${fmt.int(b.usageRows)} usage rows in D1, ${fmt.int(b.pendingOutbox)} still in the outbox.`);
+    lines.push('', `Books: the gateway answered ${fmt.int(b.answered)} requests with 2xx; ${fmt.int(b.usageRows)} usage rows in D1 (${fmt.int(b.distinctRequests)} distinct requests: `
+      + `a run that stops mid-request leaves a few settled but not counted as answered), costing ${fmt.int(b.usageCostMicros)} µUSD; the account was debited ${fmt.int(b.debitedMicros)} µUSD; `
+      + `${fmt.int(b.openReservations)} reservations and ${fmt.int(b.inFlightMicros)} µUSD left in flight, ${fmt.int(b.pendingOutbox)} outbox rows undrained. `
+      + `${fmt.int(b.pooledMicros)} µUSD pooled: marks of an earlier life of the object (evicted while idle between runs), held until they expire (docs/architecture.md).`);
   }
   return lines.join('\n');
 }

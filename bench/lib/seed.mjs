@@ -40,13 +40,3 @@ export async function seedBench({ gatewayUrl, adminToken, originUrl, model, cred
   });
   return { apiKey: /** @type {{ secret: string }} */ (key).secret, accountId: account.id };
 }
-
-/**
- * The account as the admin API reports it (balance, reserved, outbox depth).
- * @param {{ gatewayUrl: string, adminToken: string, accountId: string }} options
- */
-export async function accountState({ gatewayUrl, adminToken, accountId }) {
-  const api = gatewayClient({ gatewayUrl, token: adminToken });
-  const { body } = await api.request('GET', `/api/admin/accounts/${accountId}`);
-  return /** @type {{ account: { balanceMicros: number, reservedMicros: number, pendingOutbox: number } }} */ (body).account;
-}

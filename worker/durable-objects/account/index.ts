@@ -52,7 +52,10 @@ export interface AccountSummary {
   accountId: string;
   status: 'active' | 'suspended';
   balanceMicros: number;
+  /** Held for requests in flight: this life's open grants plus the pool. */
   reservedMicros: number;
+  /** Of that, kept back for requests an earlier life of the object may still have in flight (until the pool expires). */
+  pooledMicros: number;
   openReservations: number;
   pendingOutbox: number;
 }
@@ -277,11 +280,13 @@ export class AccountObject extends DurableObject<Env> {
     this.settledReads();
     const row = this.sql.exec<{ account_id: string; status: string; balance_micros: number }>('SELECT account_id, status, balance_micros FROM account').toArray()[0];
     if (!row) throw new Error('account object not initialised');
+    const now = Date.now();
     return {
       accountId: row.account_id,
       status: row.status as AccountSummary['status'],
       balanceMicros: row.balance_micros,
-      reservedMicros: this.holds.held(HOLD_BALANCE, Date.now()),
+      reservedMicros: this.holds.held(HOLD_BALANCE, now),
+      pooledMicros: this.holds.poolOn(HOLD_BALANCE, now),
       openReservations: this.holds.size,
       pendingOutbox: this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM outbox').one().n,
     };
