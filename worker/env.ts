@@ -2,7 +2,7 @@
  * @module env
  * The worker's bindings and the per-request context variables, typed once.
  */
-import type { AccountObject } from './durable-objects/account';
+import type { AccountBooks } from './durable-objects/account';
 import type { KeyIndexEntry } from './services/key-index';
 
 /** Bindings from wrangler.toml plus secrets (`wrangler secret` / `.dev.vars`). */
@@ -10,7 +10,7 @@ import type { KeyIndexEntry } from './services/key-index';
 // generated types, which type `wrangler.toml` vars as literals and pick up local .dev.vars names.
 type Declared = 'ACCOUNT' | 'BETTER_AUTH_SECRET' | 'ADMIN_EMAILS' | 'MAIL_MODE' | 'MAIL_API_URL' | 'MAIL_API_KEY' | 'MAIL_FROM' | 'LOCAL_DEV';
 export interface Env extends Omit<Cloudflare.Env, Declared> {
-  ACCOUNT: DurableObjectNamespace<AccountObject>;
+  ACCOUNT: DurableObjectNamespace<AccountBooks>;
   /** Bearer token for `/api/admin/*` (automation; people sign in with an admin session). */
   ADMIN_TOKEN?: string;
   /** Signs session cookies, encrypts TOTP secrets and keys the CSRF tokens (secret, ≥ 32 chars). */

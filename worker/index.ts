@@ -8,7 +8,7 @@ import { sweepIdentity } from './auth/sweep';
 import { replayPendingSettlements } from './metering/pending-settlements';
 import { reconcile } from './payments/reconcile';
 
-export { AccountObject } from './durable-objects/account';
+export { AccountObject } from './account-object';
 
 const app = createApp();
 

@@ -4,7 +4,7 @@
  * `POST /admit-settle` does what every gateway request does to the object (one `admit`, then one
  * `settle` with the origin's usage), with no HTTP origin, KV or catalog in between.
  */
-import { AccountObject } from '../../worker/durable-objects/account';
+import { AccountObject } from '../../worker/account-object';
 import type { AdmitService } from '../../worker/durable-objects/account/types';
 
 export { AccountObject };

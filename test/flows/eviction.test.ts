@@ -7,13 +7,13 @@
  */
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import type { AccountObject } from '../../worker/durable-objects/account';
+import type { AccountBooks } from '../../worker/durable-objects/account';
 import type { AdmitResult, Grant, SettleRequest } from '../../worker/durable-objects/account/types';
 import { costMicros } from '../../worker/lib/money';
 import { accountStub, callJson, createWorld, type World } from '../helpers';
 
 const PRICE = { inputMicrosPer1M: 1_000_000, outputMicrosPer1M: 2_000_000, requestMicros: 10 };
-type Stub = DurableObjectStub<AccountObject>;
+type Stub = DurableObjectStub<AccountBooks>;
 
 function admit(stub: Stub, world: World, requestId: string, keyId = world.keyId): Promise<AdmitResult> {
   return stub.admit({

@@ -5,7 +5,7 @@
  */
 import { runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import type { AccountObject } from '../../worker/durable-objects/account';
+import type { AccountBooks } from '../../worker/durable-objects/account';
 import { snapshot } from '../../worker/durable-objects/account/reconciliation';
 import { ADMIN, accountStub, callJson, createWorld } from '../helpers';
 
@@ -16,7 +16,7 @@ async function credit(accountId: string, times: number): Promise<void> {
 }
 
 /** Runs the snapshot inside the object with a small chunk, as the RPC would. */
-function snap(stub: DurableObjectStub<AccountObject>, chunk: number) {
+function snap(stub: DurableObjectStub<AccountBooks>, chunk: number) {
   return runInDurableObject(stub, (_instance, state) => snapshot(state.storage.sql, chunk));
 }
 

@@ -6,7 +6,7 @@
  */
 import { env, exports } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { AccountObject } from '../../worker/durable-objects/account';
+import type { AccountBooks } from '../../worker/durable-objects/account';
 import type { Env } from '../../worker/env';
 import { replayPendingSettlements } from '../../worker/metering/pending-settlements';
 import { type SettleContext, settleRequest } from '../../worker/metering/settle';
@@ -75,7 +75,7 @@ describe('settles the object could not take', () => {
     const realStub = ctx.stub!;
     let calls = 0;
     const unreachable = { settle: () => { calls += 1; return Promise.reject(new Error('Network connection lost.')); } };
-    const settled = await settleRequest({ ...ctx, stub: unreachable as unknown as DurableObjectStub<AccountObject> }, {
+    const settled = await settleRequest({ ...ctx, stub: unreachable as unknown as DurableObjectStub<AccountBooks> }, {
       usage: { inputTokens: 8, outputTokens: 12 }, text: '', status: 'ok', ttftMs: 3,
     });
     expect(settled).toBeNull();

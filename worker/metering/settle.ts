@@ -19,7 +19,7 @@
  */
 import type { Grant, SettleRequest, SettleResult, UsageStatus } from '../durable-objects/account/types';
 import { billable } from '../lib/billable';
-import type { AccountObject } from '../durable-objects/account';
+import type { AccountBooks } from '../durable-objects/account';
 import type { Env } from '../env';
 import { countPromptTokens, countTokens } from '../lib/tokens';
 import type { UpstreamUsage } from '../origins/types';
@@ -30,7 +30,7 @@ import { queueSettlement } from './pending-settlements';
 export interface SettleContext {
   env: Env;
   /** The account object's stub the request was admitted on (calls on one stub arrive in order). */
-  stub?: DurableObjectStub<AccountObject>;
+  stub?: DurableObjectStub<AccountBooks>;
   requestId: string;
   accountId: string;
   keyId: string;

@@ -1,6 +1,6 @@
 /**
  * @module account
- * `AccountObject`: one Durable Object per billing account, the single serial point for its
+ * `AccountBooks` (run as `AccountObject`, worker/account-object.ts): one Durable Object per billing account, the single serial point for its
  * money and limits. Every RPC that changes state does so in one `transactionSync` with no
  * await inside, so admission and settlement are atomic across all limits. There is no
  * `blockConcurrencyWhile` on the request path (the schema is applied in the constructor,
@@ -10,14 +10,12 @@
  * prunes rate cells; it reschedules itself while work remains.
  */
 import { DurableObject } from 'cloudflare:workers';
-import type { Env } from '../../env';
 import { admit } from './admission';
 import { HOLD_BALANCE, keyCountHold, keySpendHold } from './buckets';
 import { Holds } from './holds';
 import { KeyCache, insertKey, readKey, rowToKey, updateKeyRow } from './keys';
 import { type AccountRow, findEntry, post, rowToEntry } from './ledger';
 import { readAutoRecharge, savePaymentMethod, triggerAutoRecharge, writeAutoRecharge, type AutoRechargeSettings, type AutoRechargeState } from './auto-recharge';
-import { runAutoRecharge } from '../../payments/auto-recharge-runner';
 import { snapshot, type ReconciliationSnapshot } from './reconciliation';
 import { applyInvoiceStatus, applyReversal, creditPayment, paymentTotals, type Ctx, type InvoiceOutcome, type PaymentCredit, type PaymentTotals, type ReversalInput } from './payments';
 import { flushOutbox } from './outbox';
@@ -60,7 +58,19 @@ export interface AccountSummary {
   pendingOutbox: number;
 }
 
-export class AccountObject extends DurableObject<Env> {
+/** What the books read from the worker's bindings. */
+export interface AccountEnv {
+  DB: D1Database;
+  /** How long a reservation outlives its request's lifetime before the alarm charges it in full (ms). */
+  RESERVATION_GRACE_MS?: string;
+}
+
+/**
+ * The account's books: admission, settlement, the ledger and its outbox. The class the runtime
+ * runs (`AccountObject`, worker/account-object.ts) adds what reaches outside them, the
+ * auto-recharge payment, so these books never import the payments layer.
+ */
+export abstract class AccountBooks<E extends AccountEnv = AccountEnv> extends DurableObject<E> {
   private readonly sql: SqlStorage;
   /** When the alarm is known to be set for; undefined until read once. Cache of storage state. */
   private alarmAt: number | null | undefined;
@@ -74,7 +84,7 @@ export class AccountObject extends DurableObject<Env> {
   private batch: Waiting[] = [];
   private commitTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(ctx: DurableObjectState, env: Env) {
+  constructor(ctx: DurableObjectState, env: E) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     migrate(this.sql);
@@ -85,6 +95,12 @@ export class AccountObject extends DurableObject<Env> {
       return holds;
     });
   }
+
+  /**
+   * Makes the auto-recharge payment marked in flight (the alarm calls it). Returns false when it
+   * should be retried later. `afterCredit` runs right after a credit is written to storage.
+   */
+  protected abstract runRecharge(accountId: string, afterCredit: () => void): Promise<boolean>;
 
   /**
    * Objects from before the in-memory engine kept every reservation in the `reservations` table:
@@ -496,7 +512,7 @@ export class AccountObject extends DurableObject<Env> {
     });
     let next: number | null = null;
     if (readAutoRecharge(this.sql).inflightTopupId) {
-      const done = await runAutoRecharge(this.env, this.ctx.storage, accountId, () => {
+      const done = await this.runRecharge(accountId, () => {
         this.row = undefined; // the runner posts its credit straight to storage
       });
       this.rechargeArmed = undefined;
