@@ -5,9 +5,9 @@
  */
 import { runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import type { AccountBooks } from '../../worker/durable-objects/account';
-import { snapshot } from '../../worker/durable-objects/account/reconciliation';
-import { ADMIN, accountStub, callJson, createWorld } from '../helpers';
+import type { AccountBooks } from '.';
+import { snapshot } from './reconciliation';
+import { ADMIN, accountStub, callJson, createWorld } from '../../../test/helpers';
 
 async function credit(accountId: string, times: number): Promise<void> {
   for (let i = 0; i < times; i++) {
