@@ -52,9 +52,3 @@ export function microsToUsd(micros: number): string {
   const abs = BigInt(Math.abs(micros));
   return `${sign}${abs / MILLION}.${(abs % MILLION).toString().padStart(6, '0')}`;
 }
-
-/** Validates a price (non-negative safe integers, bounded so products stay exact). */
-export function isValidPrice(price: Price): boolean {
-  const values = [price.inputMicrosPer1M, price.outputMicrosPer1M, price.requestMicros];
-  return values.every((v) => Number.isSafeInteger(v) && v >= 0 && v <= 1_000_000_000_000);
-}

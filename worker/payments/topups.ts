@@ -4,7 +4,7 @@
  * object keyed by the payment itself (`stripe:pi:<id>`, `btcpay:inv:<id>`), so however many
  * deliveries and event types report one payment, it is credited once.
  */
-import { and, eq, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { database } from '../db/client';
 import { reviewItems, topups } from '../db/schema';
 import type { PaymentTotals } from '../durable-objects/account/payments';
@@ -32,11 +32,6 @@ export async function createTopup(env: Env, input: { accountId: string; method: 
 /** One top-up by id. */
 export async function getTopup(env: Env, id: string): Promise<Topup | null> {
   return (await database(env.DB).select().from(topups).where(eq(topups.id, id)))[0] ?? null;
-}
-
-/** The top-up a provider object belongs to. */
-export async function topupByProviderRef(env: Env, method: PaymentMethod, ref: string): Promise<Topup | null> {
-  return (await database(env.DB).select().from(topups).where(and(eq(topups.method, method), eq(topups.providerRef, ref))))[0] ?? null;
 }
 
 /** The top-up a Stripe PaymentIntent paid. */
