@@ -4,9 +4,11 @@
  * gateway with it through the OpenAI SDK → see the request and its cost on the usage page →
  * revoke the key → the next call is refused; the admin changes a price → the next request is
  * charged at the new price version; a second user can neither see nor touch the first user's
- * keys. Each step asserts what the user sees; screenshots of the main pages go to
- * e2e/screenshots/. A step whose prerequisite failed is skipped rather than failed again.
+ * keys; the admin sorts the accounts table and downloads it as CSV in that order. Each step
+ * asserts what the user sees; screenshots of the main pages go to e2e/screenshots/. A step whose
+ * prerequisite failed is skipped rather than failed again.
  */
+import { readFile } from 'node:fs/promises';
 import OpenAI, { AuthenticationError } from 'openai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -263,6 +265,7 @@ describe.sequential('the dashboard, end to end', () => {
     adminPage = await newUser();
     await signIn(adminPage, stack.admin, { shot: 'login' });
     expect((await me(adminPage)).user.role).toBe('admin');
+    done.add('admin');
     await adminPage.getByRole('link', { name: /services/i }).first().waitFor();
 
     // Alice needs a working key for the rest (the first one is revoked).
@@ -352,6 +355,80 @@ describe.sequential('the dashboard, end to end', () => {
     await alicePage.goto('/keys');
     await keyRow(alicePage, secondKey.name).waitFor();
     await expect(alicePage.getByText('taken over').count()).resolves.toBe(0);
+  });
 
+  it('i: the admin sorts the accounts by balance and downloads them as CSV in that order', async (ctx) => {
+    needs(ctx, 'admin', 'credit');
+    const page = adminPage;
+    await page.goto('/admin/accounts');
+    await page.getByRole('heading', { name: 'Accounts' }).waitFor();
+    await page.getByRole('row').filter({ hasText: alice.email }).waitFor();
+    const header = page.getByRole('columnheader', { name: 'Balance', exact: true });
+    const balances = async () => (await page.locator('td[data-label="Balance"]').allInnerTexts()).map(dollars);
+
+    await header.getByRole('button').click();
+    await expect(header.getAttribute('aria-sort')).resolves.toBe('ascending');
+    expectOrdered(await balances(), 1);
+    await header.getByRole('button').click();
+    await expect(header.getAttribute('aria-sort')).resolves.toBe('descending');
+    const shown = await balances();
+    expectOrdered(shown, -1);
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download CSV' }).click()]);
+    expect(download.suggestedFilename()).toMatch(/^accounts-\d{4}-\d{2}-\d{2}\.csv$/);
+    const [head, ...rows] = parseCsv((await readFile(await download.path(), 'utf8')).replace(/^\uFEFF/, ''));
+    expect(head).toEqual(['account', 'account_id', 'owner_email', 'balance_usd', 'status', 'created_at']);
+    // The file holds the rows as the table shows them, in the same order.
+    const ids = await page.locator('td[data-label="Account"] code').allInnerTexts();
+    expect(rows.map((r) => r[1])).toEqual(ids);
+    const aliceAt = rows.findIndex((r) => r[2] === alice.email);
+    expect(aliceAt, `no CSV row for ${alice.email}`).toBeGreaterThanOrEqual(0);
+    expect(rows[aliceAt][3]).toMatch(/^-?\d+\.\d{6}$/);
+    expect(Math.abs(Number(rows[aliceAt][3]) - (shown[aliceAt] ?? NaN))).toBeLessThan(0.005);
+
+    // A third click goes back to the server's order.
+    await header.getByRole('button').click();
+    await expect(header.getAttribute('aria-sort')).resolves.toBeNull();
   });
 });
+
+/** "$1,234.56" → 1234.56; "—" (no balance) → null. */
+function dollars(text: string): number | null {
+  const match = /^(-)?\$([\d,]+\.\d+)$/.exec(text.trim());
+  return match ? (match[1] ? -1 : 1) * Number(match[2].replace(/,/g, '')) : null;
+}
+
+/** Known values in `direction` (1 ascending, -1 descending) order, rows without a value last. */
+function expectOrdered(values: Array<number | null>, direction: 1 | -1) {
+  const known = values.filter((v): v is number => v !== null);
+  expect(values.slice(0, known.length), 'rows without a balance come last').toEqual(known);
+  expect(known).toEqual([...known].sort((a, b) => direction * (a - b)));
+}
+
+/** RFC 4180 records (CRLF-terminated): quoted fields may hold commas, doubled quotes and line breaks. */
+function parseCsv(text: string): string[][] {
+  const records: string[][] = [];
+  let record: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quoted && ch === '"' && text[i + 1] === '"') {
+      field += '"';
+      i++;
+    } else if (ch === '"') {
+      quoted = !quoted;
+    } else if (!quoted && ch === ',') {
+      record.push(field);
+      field = '';
+    } else if (!quoted && ch === '\r' && text[i + 1] === '\n') {
+      records.push([...record, field]);
+      record = [];
+      field = '';
+      i++;
+    } else {
+      field += ch;
+    }
+  }
+  return records;
+}

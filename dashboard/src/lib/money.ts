@@ -30,6 +30,13 @@ export function usdPrecise(micros: number | bigint): string {
   return negative ? `-${text}` : text;
 }
 
+/** µUSD → "-2.500000": exact dollars to six decimals, no "$" or grouping (for CSV and spreadsheets). */
+export function usdPlain(micros: number | bigint): string {
+  const value = BigInt(micros);
+  const abs = value < 0n ? -value : value;
+  return `${value < 0n ? '-' : ''}${abs / MICROS_PER_DOLLAR}.${(abs % MICROS_PER_DOLLAR).toString().padStart(6, '0')}`;
+}
+
 /** To the cent when that is exact, otherwise six decimals (e.g. a day of tiny usage charges). */
 export function usdAuto(micros: number | bigint): string {
   return BigInt(micros) % MICROS_PER_CENT === 0n ? usd(micros) : usdPrecise(micros);

@@ -24,6 +24,19 @@ export function formatDateTime(value: string | number | null | undefined, second
   return (seconds ? dateTimeSeconds : dateTime).format(date);
 }
 
+/** An API time (ISO text or epoch ms) as epoch ms, for sorting; null for nothing. */
+export function timeValue(value: string | number | null | undefined): number | null {
+  if (value === null || value === undefined || value === '') return null;
+  const ms = toDate(value).getTime();
+  return Number.isNaN(ms) ? null : ms;
+}
+
+/** An API time as ISO 8601 in UTC, for CSV; '' for nothing. */
+export function isoTime(value: string | number | null | undefined): string {
+  const ms = timeValue(value);
+  return ms === null ? '' : new Date(ms).toISOString();
+}
+
 /** A calendar date; plain "YYYY-MM-DD" strings (UTC days from the API) are shown as that day. */
 export function formatDate(value: string | number | null | undefined): string {
   if (value === null || value === undefined || value === '') return '—';

@@ -8,10 +8,11 @@ import { api, errorText, query } from '../api/client';
 import type { AccountAnalytics, KeyView, UsagePage, UsageRow } from '../api/types';
 import { useResource } from '../api/use-resource';
 import { BarChart, chartUsd, LineChart } from '../components/charts';
+import { DataTable, type Column } from '../components/DataTable';
 import { PageHeader, Stat } from '../components/PageHeader';
-import { Empty, ErrorNote, Loading } from '../components/states';
+import { ErrorNote } from '../components/states';
 import { microsToChartDollars, usdPrecise, usdTotal } from '../lib/money';
-import { bucketLabel, endOfLocalDay, formatCount, formatDateTime, startOfLocalDay, timeZone, toDateInput } from '../lib/time';
+import { bucketLabel, endOfLocalDay, formatCount, formatDateTime, startOfLocalDay, timeValue, timeZone, toDateInput } from '../lib/time';
 
 const PAGE_SIZE = 50;
 
@@ -99,6 +100,22 @@ export function UsagePage() {
   const a = analytics.status === 'ready' ? analytics.data : null;
   const labels = a ? a.series.map((p) => bucketLabel(p.t, a.bucket)) : [];
   const csvHref = validRange ? `/api/account/usage.csv${query(filters)}` : undefined;
+  const columns: Column<UsageRow>[] = [
+    { key: 'time', header: 'Time', cell: (r) => formatDateTime(r.createdAt, true), sortValue: (r) => timeValue(r.createdAt) },
+    { key: 'key', header: 'Key', cell: (r) => <KeyName keyId={r.keyId} keyView={keyById.get(r.keyId)} />, sortValue: (r) => keyById.get(r.keyId)?.name ?? r.keyId },
+    { key: 'model', header: 'Model', cell: (r) => <>{r.model}<div className="sub">{r.endpoint} · price v{r.priceVersion}</div></>, sortValue: (r) => r.model },
+    { key: 'input', header: 'Input', align: 'right', cell: (r) => formatCount(r.inputTokens), sortValue: (r) => r.inputTokens },
+    {
+      key: 'output', header: 'Output', align: 'right', sortValue: (r) => r.outputTokens,
+      cell: (r) => <>{formatCount(r.outputTokens)}{r.estimated && <span className="sub" title="Counted by the gateway's tokenizer"> est.</span>}</>,
+    },
+    { key: 'cost', header: 'Cost', align: 'right', cell: (r) => usdPrecise(r.costMicros), sortValue: (r) => r.costMicros },
+    { key: 'latency', header: 'Latency', align: 'right', cell: (r) => `${formatCount(r.latencyMs)} ms`, sortValue: (r) => r.latencyMs },
+    {
+      key: 'status', header: 'Status', sortValue: (r) => STATUS_WORDS[r.status] ?? r.status,
+      cell: (r) => <span className={`status ${r.status === 'ok' ? 'good' : 'bad'}`}>{STATUS_WORDS[r.status] ?? r.status}</span>,
+    },
+  ];
 
   return (
     <>
@@ -162,33 +179,9 @@ export function UsagePage() {
       )}
 
       <section className="card flush">
-        <h2 className="card-title">Requests</h2>
-        {tableState === 'error' && <ErrorNote message={tableError} />}
-        {validRange && tableState === 'loading' && rows.length === 0 && <Loading what="Loading requests…" />}
-        {tableState === 'ready' && rows.length === 0 && <Empty>No requests in this range yet.</Empty>}
-        {rows.length > 0 && (
-          <div className="table-wrap">
-            <table>
-              <thead>
-                <tr><th>Time</th><th>Key</th><th>Model</th><th className="num">Input</th><th className="num">Output</th><th className="num">Cost</th><th className="num">Latency</th><th>Status</th></tr>
-              </thead>
-              <tbody>
-                {rows.map((r) => (
-                  <tr key={r.id}>
-                    <td data-label="Time">{formatDateTime(r.createdAt, true)}</td>
-                    <td data-label="Key"><KeyName keyId={r.keyId} keyView={keyById.get(r.keyId)} /></td>
-                    <td data-label="Model">{r.model}<div className="sub">{r.endpoint} · price v{r.priceVersion}</div></td>
-                    <td data-label="Input" className="num">{formatCount(r.inputTokens)}</td>
-                    <td data-label="Output" className="num">{formatCount(r.outputTokens)}{r.estimated && <span className="sub" title="Counted by the gateway's tokenizer"> est.</span>}</td>
-                    <td data-label="Cost" className="num">{usdPrecise(r.costMicros)}</td>
-                    <td data-label="Latency" className="num">{formatCount(r.latencyMs)} ms</td>
-                    <td data-label="Status"><span className={`status ${r.status === 'ok' ? 'good' : 'bad'}`}>{STATUS_WORDS[r.status] ?? r.status}</span></td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+        <DataTable title="Requests" columns={columns} rows={tableState === 'ready' || rows.length > 0 ? rows : undefined} rowKey={(r) => r.id}
+          loading={validRange && tableState === 'loading'} loadingText="Loading requests…" error={tableState === 'error' ? tableError : null}
+          empty="No requests in this range yet." />
         {cursor && (
           <div className="table-foot">
             <button type="button" className="secondary" onClick={loadMore} disabled={tableState === 'loading'}>{tableState === 'loading' ? 'Loading…' : 'Load more'}</button>

@@ -6,9 +6,9 @@ import { useState } from 'react';
 import { query } from '../../api/client';
 import type { AdminAccount, JournalEntry, KeyView } from '../../api/types';
 import { useResource } from '../../api/use-resource';
-import { Empty, ErrorNote, Loading } from '../../components/states';
+import { DataTable, resourceState, type Column } from '../../components/DataTable';
 import { usd, usdAuto, usdTotal } from '../../lib/money';
-import { formatDateTime } from '../../lib/time';
+import { formatDateTime, timeValue } from '../../lib/time';
 import { kindWords } from '../billing/entry-kinds';
 
 const PAGE = 25;
@@ -33,33 +33,46 @@ export function AccountDetails({ account, onClose }: { account: AdminAccount; on
   );
 }
 
+const KEY_COLUMNS: Column<KeyView>[] = [
+  {
+    key: 'name', header: 'Name', sortValue: (k) => k.name,
+    cell: (k) => (
+      <>
+        <strong>{k.name}</strong>{k.status !== 'active' && <span className="badge">revoked</span>}
+        <div className="sub">{k.kind === 'management' ? 'Management key' : 'API key'} · created {formatDateTime(k.createdAt)}</div>
+      </>
+    ),
+  },
+  { key: 'key', header: 'Key', cell: (k) => <code className="nowrap">{k.prefix}…{k.last4}</code> },
+  { key: 'last-used', header: 'Last used', cell: (k) => (k.lastUsedAt ? formatDateTime(k.lastUsedAt) : 'Never'), sortValue: (k) => timeValue(k.lastUsedAt) },
+  { key: 'spend', header: 'Spend', align: 'right', cell: (k) => usdTotal(k.spentMicros), sortValue: (k) => k.spentMicros },
+];
+
+const JOURNAL_COLUMNS: Column<JournalEntry>[] = [
+  { key: 'date', header: 'Date', className: 'nowrap', cell: (e) => formatDateTime(e.createdAt, true), sortValue: (e) => e.createdAt },
+  { key: 'kind', header: 'Kind', cell: (e) => kindWords(e.kind), sortValue: (e) => kindWords(e.kind) },
+  {
+    key: 'description', header: 'Description', sortValue: description,
+    cell: (e) => <>{description(e)}{e.ref && <div className="sub"><code className="soft-break">{e.ref}</code></div>}</>,
+  },
+  {
+    key: 'amount', header: 'Amount', align: 'right', className: (e) => (e.amountMicros < 0 ? 'neg' : 'pos'),
+    cell: (e) => `${e.amountMicros > 0 ? '+' : ''}${usdAuto(e.amountMicros)}`, sortValue: (e) => e.amountMicros,
+  },
+  { key: 'balance', header: 'Balance after', label: 'Balance', align: 'right', cell: (e) => usdAuto(e.balanceAfterMicros), sortValue: (e) => e.balanceAfterMicros },
+];
+
+function description(e: JournalEntry): string {
+  return e.reason ?? (e.kind === 'usage' ? 'API request' : kindWords(e.kind));
+}
+
 function Keys({ path }: { path: string }) {
   const keys = useResource<{ keys: KeyView[] }>(path);
-  const list = keys.data?.keys ?? [];
   return (
     <section className="detail-section" aria-labelledby="details-keys">
       <h3 id="details-keys">Keys</h3>
-      {keys.status === 'loading' && !keys.data && <Loading what="Loading keys…" />}
-      {keys.status === 'error' && <ErrorNote message={keys.message} onRetry={keys.reload} />}
-      {keys.data && list.length === 0 && <Empty>This account has no keys.</Empty>}
-      {list.length > 0 && (
-        <div className="table-wrap">
-          <table>
-            <thead><tr><th>Name</th><th>Key</th><th>Last used</th><th className="num">Spend</th></tr></thead>
-            <tbody>
-              {list.map((k) => (
-                <tr key={k.id} className={k.status === 'active' ? '' : 'dim'}>
-                  <td data-label="Name"><strong>{k.name}</strong>{k.status !== 'active' && <span className="badge">revoked</span>}
-                    <div className="sub">{k.kind === 'management' ? 'Management key' : 'API key'} · created {formatDateTime(k.createdAt)}</div></td>
-                  <td data-label="Key"><code className="nowrap">{k.prefix}…{k.last4}</code></td>
-                  <td data-label="Last used">{k.lastUsedAt ? formatDateTime(k.lastUsedAt) : 'Never'}</td>
-                  <td data-label="Spend" className="num">{usdTotal(k.spentMicros)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <DataTable columns={KEY_COLUMNS} rows={keys.data?.keys} rowKey={(k) => k.id} rowClassName={(k) => (k.status === 'active' ? '' : 'dim')}
+        {...resourceState(keys)} loadingText="Loading keys…" empty="This account has no keys." />
     </section>
   );
 }
@@ -68,32 +81,11 @@ function Journal({ path }: { path: string }) {
   // "Show older" asks for a longer page; the entries already shown stay while it loads.
   const [limit, setLimit] = useState(PAGE);
   const journal = useResource<{ entries: JournalEntry[]; nextBefore: number | null }>(`${path}${query({ limit })}`);
-  const list = journal.data?.entries ?? [];
   return (
     <section className="detail-section" aria-labelledby="details-journal">
       <h3 id="details-journal">Latest journal entries</h3>
-      {journal.status === 'loading' && !journal.data && <Loading what="Loading the journal…" />}
-      {journal.status === 'error' && <ErrorNote message={journal.message} onRetry={journal.reload} />}
-      {journal.data && list.length === 0 && <Empty>No journal entries yet: nothing was credited or spent.</Empty>}
-      {list.length > 0 && (
-        <div className="table-wrap">
-          <table>
-            <thead><tr><th>Date</th><th>Kind</th><th>Description</th><th className="num">Amount</th><th className="num">Balance after</th></tr></thead>
-            <tbody>
-              {list.map((e) => (
-                <tr key={e.seq}>
-                  <td data-label="Date" className="nowrap">{formatDateTime(e.createdAt, true)}</td>
-                  <td data-label="Kind">{kindWords(e.kind)}</td>
-                  <td data-label="Description">{e.reason ?? (e.kind === 'usage' ? 'API request' : kindWords(e.kind))}
-                    {e.ref && <div className="sub"><code className="soft-break">{e.ref}</code></div>}</td>
-                  <td data-label="Amount" className={`num ${e.amountMicros < 0 ? 'neg' : 'pos'}`}>{e.amountMicros > 0 ? '+' : ''}{usdAuto(e.amountMicros)}</td>
-                  <td data-label="Balance" className="num">{usdAuto(e.balanceAfterMicros)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <DataTable columns={JOURNAL_COLUMNS} rows={journal.data?.entries} rowKey={(e) => String(e.seq)} {...resourceState(journal)}
+        loadingText="Loading the journal…" empty="No journal entries yet: nothing was credited or spent." />
       {journal.data?.nextBefore != null && limit < 500 && (
         <div className="table-foot">
           <button type="button" className="secondary small" disabled={journal.status === 'loading'} onClick={() => setLimit((n) => Math.min(n + PAGE, 500))}>

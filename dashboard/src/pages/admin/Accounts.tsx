@@ -8,12 +8,33 @@ import { api, query } from '../../api/client';
 import type { AdminAccount } from '../../api/types';
 import { useAction } from '../../api/use-action';
 import { useResource } from '../../api/use-resource';
+import { actionsColumn, DataTable, resourceState, type Column } from '../../components/DataTable';
 import { ConfirmDialog, Dialog } from '../../components/Dialog';
 import { PageHeader } from '../../components/PageHeader';
-import { Empty, ErrorNote, Loading, Notice } from '../../components/states';
-import { parseUsdToMicros, usd } from '../../lib/money';
-import { formatDate } from '../../lib/time';
+import { ErrorNote, Notice } from '../../components/states';
+import { parseUsdToMicros, usd, usdPlain } from '../../lib/money';
+import { formatDate, isoTime, timeValue } from '../../lib/time';
 import { AccountDetails } from './AccountDetails';
+
+const ACCOUNT_COLUMNS: Column<AdminAccount>[] = [
+  {
+    key: 'account', header: 'Account', cell: (a) => <><strong>{a.name}</strong><div className="sub"><code>{a.id}</code></div></>,
+    sortValue: (a) => a.name, csv: { account: (a) => a.name, account_id: (a) => a.id },
+  },
+  { key: 'owner', header: 'Owner', cell: (a) => a.ownerEmail ?? '—', sortValue: (a) => a.ownerEmail, csv: { owner_email: (a) => a.ownerEmail } },
+  {
+    key: 'balance', header: 'Balance', align: 'right', cell: (a) => (a.balanceMicros == null ? '—' : usd(a.balanceMicros)),
+    sortValue: (a) => a.balanceMicros, csv: { balance_usd: (a) => (a.balanceMicros == null ? null : usdPlain(a.balanceMicros)) },
+  },
+  {
+    key: 'status', header: 'Status', sortValue: (a) => a.status, csv: { status: (a) => a.status },
+    cell: (a) => <span className={`status ${a.status === 'active' ? 'good' : 'bad'}`}>{a.status === 'active' ? 'Active' : 'Suspended'}</span>,
+  },
+  {
+    key: 'created', header: 'Created', cell: (a) => formatDate(a.createdAt),
+    sortValue: (a) => timeValue(a.createdAt), csv: { created_at: (a) => isoTime(a.createdAt) },
+  },
+];
 
 /** /admin/accounts */
 export function AdminAccountsPage() {
@@ -35,7 +56,16 @@ export function AdminAccountsPage() {
     });
   }
 
-  const list = accounts.data?.accounts ?? [];
+  const columns = [...ACCOUNT_COLUMNS, actionsColumn<AdminAccount>((a) => (
+    <div className="action-group">
+      <button type="button" className="secondary small" aria-label={`Details of ${a.name}`} onClick={() => setViewing(a)}>Details</button>
+      <button type="button" className="secondary small" onClick={() => { setNotice(null); setAdjusting(a); }}>Adjust credit</button>
+      {a.status === 'active'
+        ? <button type="button" className="danger-outline small" onClick={() => { setError(null); setSuspending(a); }}>Suspend</button>
+        : <button type="button" className="secondary small" disabled={busy} onClick={() => void setStatus(a, 'active')}>Activate</button>}
+    </div>
+  ))];
+
   return (
     <>
       <PageHeader title="Accounts" description="Every billing account, its owner and balance." />
@@ -49,36 +79,8 @@ export function AdminAccountsPage() {
       {notice && <Notice>{notice}</Notice>}
       {error && !suspending && <ErrorNote message={error} />}
       <section className="card flush">
-        {accounts.status === 'loading' && !accounts.data && <Loading what="Loading accounts…" />}
-        {accounts.status === 'error' && <ErrorNote message={accounts.message} onRetry={accounts.reload} />}
-        {accounts.data && list.length === 0 && <Empty>{q ? `No account matches “${q}”.` : 'No accounts yet.'}</Empty>}
-        {list.length > 0 && (
-          <div className="table-wrap">
-            <table>
-              <thead><tr><th>Account</th><th>Owner</th><th className="num">Balance</th><th>Status</th><th>Created</th><th><span className="sr-only">Actions</span></th></tr></thead>
-              <tbody>
-                {list.map((a) => (
-                  <tr key={a.id}>
-                    <td data-label="Account"><strong>{a.name}</strong><div className="sub"><code>{a.id}</code></div></td>
-                    <td data-label="Owner">{a.ownerEmail ?? '—'}</td>
-                    <td data-label="Balance" className="num">{a.balanceMicros == null ? '—' : usd(a.balanceMicros)}</td>
-                    <td data-label="Status"><span className={`status ${a.status === 'active' ? 'good' : 'bad'}`}>{a.status === 'active' ? 'Active' : 'Suspended'}</span></td>
-                    <td data-label="Created">{formatDate(a.createdAt)}</td>
-                    <td className="row-actions">
-                      <div className="action-group">
-                        <button type="button" className="secondary small" aria-label={`Details of ${a.name}`} onClick={() => setViewing(a)}>Details</button>
-                        <button type="button" className="secondary small" onClick={() => { setNotice(null); setAdjusting(a); }}>Adjust credit</button>
-                        {a.status === 'active'
-                          ? <button type="button" className="danger-outline small" onClick={() => { setError(null); setSuspending(a); }}>Suspend</button>
-                          : <button type="button" className="secondary small" disabled={busy} onClick={() => void setStatus(a, 'active')}>Activate</button>}
-                      </div>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+        <DataTable columns={columns} rows={accounts.data?.accounts} rowKey={(a) => a.id} {...resourceState(accounts)} loadingText="Loading accounts…"
+          empty={q ? `No account matches “${q}”.` : 'No accounts yet.'} csvName="accounts" />
       </section>
       <Dialog open={viewing !== null} title={`Account ${viewing?.name ?? ''}`} wide onClose={() => setViewing(null)}>
         {viewing && <AccountDetails account={viewing} onClose={() => setViewing(null)} />}

@@ -7,9 +7,10 @@ import { query } from '../../api/client';
 import type { AdminAnalytics } from '../../api/types';
 import { useResource } from '../../api/use-resource';
 import { BarChart, chartUsd, LineChart } from '../../components/charts';
+import { DataTable, type Column } from '../../components/DataTable';
 import { PageHeader, Stat } from '../../components/PageHeader';
 import { Empty, ErrorNote, Loading } from '../../components/states';
-import { microsToChartDollars, usdTotal } from '../../lib/money';
+import { microsToChartDollars, usdPlain, usdTotal } from '../../lib/money';
 import { bucketLabel, formatCount, timeZone } from '../../lib/time';
 
 const RANGES = [
@@ -22,6 +23,50 @@ const RANGES = [
 function percent(rate: number): string {
   return `${(rate * 100).toFixed(rate > 0 && rate < 0.001 ? 2 : 1)}%`;
 }
+
+type ModelRow = AdminAnalytics['byModel'][number];
+type AccountRow = AdminAnalytics['topAccounts'][number];
+
+function latency(ms: number | null): string {
+  return ms == null ? '—' : `${formatCount(Math.round(ms))} ms`;
+}
+
+const MODEL_COLUMNS: Column<ModelRow>[] = [
+  { key: 'model', header: 'Model', cell: (m) => <strong>{m.model}</strong>, sortValue: (m) => m.model, csv: { model: (m) => m.model } },
+  { key: 'requests', header: 'Requests', align: 'right', cell: (m) => formatCount(m.requests), sortValue: (m) => m.requests, csv: { requests: (m) => m.requests } },
+  {
+    key: 'tokens', header: 'Tokens in / out', label: 'Tokens', align: 'right', cell: (m) => `${formatCount(m.inputTokens)} / ${formatCount(m.outputTokens)}`,
+    sortValue: (m) => m.inputTokens + m.outputTokens, csv: { input_tokens: (m) => m.inputTokens, output_tokens: (m) => m.outputTokens },
+  },
+  {
+    key: 'revenue', header: 'Revenue', align: 'right', cell: (m) => usdTotal(m.revenueMicros),
+    sortValue: (m) => m.revenueMicros, csv: { revenue_usd: (m) => usdPlain(m.revenueMicros) },
+  },
+  {
+    key: 'errors', header: 'Error rate', align: 'right', cell: (m) => percent(m.errorRate),
+    sortValue: (m) => m.errorRate, csv: { errors: (m) => m.errors, error_rate: (m) => m.errorRate },
+  },
+  {
+    key: 'p50', header: 'Latency p50', label: 'p50', align: 'right', cell: (m) => latency(m.latencyP50Ms),
+    sortValue: (m) => m.latencyP50Ms, csv: { latency_p50_ms: (m) => m.latencyP50Ms },
+  },
+  {
+    key: 'p95', header: 'Latency p95', label: 'p95', align: 'right', cell: (m) => latency(m.latencyP95Ms),
+    sortValue: (m) => m.latencyP95Ms, csv: { latency_p95_ms: (m) => m.latencyP95Ms },
+  },
+];
+
+const ACCOUNT_COLUMNS: Column<AccountRow>[] = [
+  {
+    key: 'account', header: 'Account', cell: (t) => <><strong>{t.name}</strong><div className="sub"><code>{t.accountId}</code></div></>,
+    sortValue: (t) => t.name, csv: { account: (t) => t.name, account_id: (t) => t.accountId },
+  },
+  { key: 'requests', header: 'Requests', align: 'right', cell: (t) => formatCount(t.requests), sortValue: (t) => t.requests, csv: { requests: (t) => t.requests } },
+  {
+    key: 'revenue', header: 'Revenue', align: 'right', cell: (t) => usdTotal(t.revenueMicros),
+    sortValue: (t) => t.revenueMicros, csv: { revenue_usd: (t) => usdPlain(t.revenueMicros) },
+  },
+];
 
 /** /admin/analytics */
 export function AdminAnalyticsPage() {
@@ -79,44 +124,12 @@ export function AdminAnalyticsPage() {
                 </section>
               </div>
               <section className="card flush">
-                <h2 className="card-title">By model</h2>
-                <div className="table-wrap">
-                  <table>
-                    <thead><tr><th>Model</th><th className="num">Requests</th><th className="num">Tokens in / out</th><th className="num">Revenue</th><th className="num">Error rate</th><th className="num">Latency p50</th><th className="num">Latency p95</th></tr></thead>
-                    <tbody>
-                      {a.byModel.map((m) => (
-                        <tr key={m.model}>
-                          <td data-label="Model"><strong>{m.model}</strong></td>
-                          <td data-label="Requests" className="num">{formatCount(m.requests)}</td>
-                          <td data-label="Tokens" className="num">{formatCount(m.inputTokens)} / {formatCount(m.outputTokens)}</td>
-                          <td data-label="Revenue" className="num">{usdTotal(m.revenueMicros)}</td>
-                          <td data-label="Error rate" className="num">{percent(m.errorRate)}</td>
-                          <td data-label="p50" className="num">{m.latencyP50Ms == null ? '—' : `${formatCount(Math.round(m.latencyP50Ms))} ms`}</td>
-                          <td data-label="p95" className="num">{m.latencyP95Ms == null ? '—' : `${formatCount(Math.round(m.latencyP95Ms))} ms`}</td>
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
-                </div>
+                <DataTable title="By model" columns={MODEL_COLUMNS} rows={a.byModel} rowKey={(m) => m.model}
+                  empty="No model served a request in this range." csvName="analytics-by-model" />
               </section>
               <section className="card flush">
-                <h2 className="card-title">Top accounts</h2>
-                {a.topAccounts.length === 0 ? <Empty>No account spent anything in this range.</Empty> : (
-                  <div className="table-wrap">
-                    <table>
-                      <thead><tr><th>Account</th><th className="num">Requests</th><th className="num">Revenue</th></tr></thead>
-                      <tbody>
-                        {a.topAccounts.map((t) => (
-                          <tr key={t.accountId}>
-                            <td data-label="Account"><strong>{t.name}</strong><div className="sub"><code>{t.accountId}</code></div></td>
-                            <td data-label="Requests" className="num">{formatCount(t.requests)}</td>
-                            <td data-label="Revenue" className="num">{usdTotal(t.revenueMicros)}</td>
-                          </tr>
-                        ))}
-                      </tbody>
-                    </table>
-                  </div>
-                )}
+                <DataTable title="Top accounts" columns={ACCOUNT_COLUMNS} rows={a.topAccounts} rowKey={(t) => t.accountId}
+                  empty="No account spent anything in this range." csvName="analytics-top-accounts" />
               </section>
             </>
           )}

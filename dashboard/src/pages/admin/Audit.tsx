@@ -7,10 +7,10 @@ import { Fragment, useState } from 'react';
 import { useMe } from '../../api/session';
 import type { AuditEntry } from '../../api/types';
 import { useResource } from '../../api/use-resource';
+import { DataTable, resourceState, type Column } from '../../components/DataTable';
 import { PageHeader } from '../../components/PageHeader';
-import { Empty, ErrorNote, Loading } from '../../components/states';
 import { usdAuto } from '../../lib/money';
-import { formatDateTime } from '../../lib/time';
+import { formatDateTime, isoTime } from '../../lib/time';
 
 const ACTION_WORDS: Record<string, string> = {
   'account.adjust': 'Adjusted credit',
@@ -67,7 +67,7 @@ export function AdminAuditPage() {
   const [action, setAction] = useState('all');
   const all = audit.data?.entries ?? [];
   const actions = [...new Set(all.map((e) => e.action))].sort();
-  const list = action === 'all' ? all : all.filter((e) => e.action === action);
+  const list = action === 'all' ? audit.data?.entries : all.filter((e) => e.action === action);
 
   function actor(value: string) {
     if (value === 'admin') return <>Admin token</>;
@@ -75,6 +75,20 @@ export function AdminAuditPage() {
     if (userId && userId === me.user.id) return <>You<div className="sub">{me.user.email}</div></>;
     return userId ? <>User <code>{userId}</code></> : <code>{value}</code>;
   }
+
+  const columns: Column<AuditEntry>[] = [
+    { key: 'time', header: 'Time', cell: (e) => formatDateTime(e.createdAt, true), sortValue: (e) => e.createdAt, csv: { time: (e) => isoTime(e.createdAt) } },
+    { key: 'actor', header: 'Actor', cell: (e) => actor(e.actor), sortValue: (e) => e.actor, csv: { actor: (e) => e.actor } },
+    {
+      key: 'action', header: 'Action', sortValue: (e) => actionWords(e.action), csv: { action: (e) => e.action },
+      cell: (e) => <>{actionWords(e.action)}<div className="sub"><code>{e.action}</code></div></>,
+    },
+    {
+      key: 'target', header: 'Target', sortValue: (e) => e.target, csv: { target: (e) => e.target },
+      cell: (e) => (e.target ? <code className="soft-break">{e.target}</code> : '—'),
+    },
+    { key: 'details', header: 'Details', cell: (e) => <Details json={e.details} />, csv: { details: (e) => e.details } },
+  ];
 
   return (
     <>
@@ -89,27 +103,10 @@ export function AdminAuditPage() {
           </div>
         )} />
       <section className="card flush">
-        {audit.status === 'loading' && !audit.data && <Loading what="Loading the audit log…" />}
-        {audit.status === 'error' && <ErrorNote message={audit.message} onRetry={audit.reload} />}
-        {audit.data && all.length === 0 && <Empty>No admin actions yet. Credit adjustments, suspensions, promotion codes and resolved reviews show up here.</Empty>}
-        {list.length > 0 && (
-          <div className="table-wrap">
-            <table>
-              <thead><tr><th>Time</th><th>Actor</th><th>Action</th><th>Target</th><th>Details</th></tr></thead>
-              <tbody>
-                {list.map((e) => (
-                  <tr key={e.id}>
-                    <td data-label="Time">{formatDateTime(e.createdAt, true)}</td>
-                    <td data-label="Actor">{actor(e.actor)}</td>
-                    <td data-label="Action">{actionWords(e.action)}<div className="sub"><code>{e.action}</code></div></td>
-                    <td data-label="Target">{e.target ? <code className="soft-break">{e.target}</code> : '—'}</td>
-                    <td data-label="Details"><Details json={e.details} /></td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+        <DataTable columns={columns} rows={list} rowKey={(e) => e.id} {...resourceState(audit)} loadingText="Loading the audit log…" csvName="audit-log"
+          empty={all.length === 0
+            ? 'No admin actions yet. Credit adjustments, suspensions, promotion codes and resolved reviews show up here.'
+            : `No action “${actionWords(action)}” in the log.`} />
       </section>
     </>
   );

@@ -7,46 +7,51 @@ import { api } from '../../api/client';
 import type { Promotion } from '../../api/types';
 import { useAction } from '../../api/use-action';
 import { useResource } from '../../api/use-resource';
+import { DataTable, resourceState, type Column } from '../../components/DataTable';
 import { PageHeader } from '../../components/PageHeader';
-import { Empty, ErrorNote, Loading, Notice } from '../../components/states';
-import { parseUsdToMicros, usd } from '../../lib/money';
-import { formatCount, formatDateTime } from '../../lib/time';
+import { ErrorNote, Notice } from '../../components/states';
+import { parseUsdToMicros, usd, usdPlain } from '../../lib/money';
+import { formatCount, formatDateTime, isoTime } from '../../lib/time';
+
+/** Used up or expired. */
+function spent(p: Promotion, now: number): boolean {
+  return p.uses >= p.maxUses || (p.expiresAt !== null && p.expiresAt < now);
+}
+
+function promotionColumns(now: number): Column<Promotion>[] {
+  return [
+    {
+      key: 'code', header: 'Code', sortValue: (p) => p.code, csv: { code: (p) => p.code },
+      cell: (p) => <><code>{p.code}</code>{spent(p, now) && <span className="badge">used up or expired</span>}</>,
+    },
+    {
+      key: 'credit', header: 'Credit', align: 'right', cell: (p) => usd(p.amountMicros),
+      sortValue: (p) => p.amountMicros, csv: { credit_usd: (p) => usdPlain(p.amountMicros) },
+    },
+    {
+      key: 'used', header: 'Used', align: 'right', cell: (p) => `${formatCount(p.uses)} of ${formatCount(p.maxUses)}`,
+      sortValue: (p) => p.uses, csv: { uses: (p) => p.uses, max_uses: (p) => p.maxUses },
+    },
+    {
+      key: 'expires', header: 'Expires', cell: (p) => (p.expiresAt ? formatDateTime(p.expiresAt) : 'Never'),
+      sortValue: (p) => p.expiresAt, csv: { expires_at: (p) => isoTime(p.expiresAt) },
+    },
+    { key: 'created', header: 'Created', cell: (p) => formatDateTime(p.createdAt), sortValue: (p) => p.createdAt, csv: { created_at: (p) => isoTime(p.createdAt) } },
+  ];
+}
 
 /** /admin/promotions */
 export function AdminPromotionsPage() {
   const promotions = useResource<{ promotions: Promotion[] }>('/api/admin/promotions');
-  const list = promotions.data?.promotions ?? [];
   const now = Date.now();
   return (
     <>
       <PageHeader title="Promotion codes" description="Codes users redeem on the billing page for free credit (once per account)." />
       <section className="card"><h2>New code</h2><CreatePromotion onCreated={promotions.reload} /></section>
       <section className="card flush">
-        <h2 className="card-title">Codes</h2>
-        {promotions.status === 'loading' && !promotions.data && <Loading what="Loading codes…" />}
-        {promotions.status === 'error' && <ErrorNote message={promotions.message} onRetry={promotions.reload} />}
-        {promotions.data && list.length === 0 && <Empty>No promotion codes yet.</Empty>}
-        {list.length > 0 && (
-          <div className="table-wrap">
-            <table>
-              <thead><tr><th>Code</th><th className="num">Credit</th><th className="num">Used</th><th>Expires</th><th>Created</th></tr></thead>
-              <tbody>
-                {list.map((p) => {
-                  const over = p.uses >= p.maxUses || (p.expiresAt !== null && p.expiresAt < now);
-                  return (
-                    <tr key={p.code} className={over ? 'dim' : ''}>
-                      <td data-label="Code"><code>{p.code}</code>{over && <span className="badge">used up or expired</span>}</td>
-                      <td data-label="Credit" className="num">{usd(p.amountMicros)}</td>
-                      <td data-label="Used" className="num">{formatCount(p.uses)} of {formatCount(p.maxUses)}</td>
-                      <td data-label="Expires">{p.expiresAt ? formatDateTime(p.expiresAt) : 'Never'}</td>
-                      <td data-label="Created">{formatDateTime(p.createdAt)}</td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          </div>
-        )}
+        <DataTable title="Codes" columns={promotionColumns(now)} rows={promotions.data?.promotions} rowKey={(p) => p.code}
+          rowClassName={(p) => (spent(p, now) ? 'dim' : '')} {...resourceState(promotions)} loadingText="Loading codes…"
+          empty="No promotion codes yet." csvName="promotion-codes" />
       </section>
     </>
   );

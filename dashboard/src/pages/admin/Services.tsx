@@ -7,16 +7,51 @@ import { api, errorText } from '../../api/client';
 import type { Price, Service } from '../../api/types';
 import { useAction } from '../../api/use-action';
 import { useResource } from '../../api/use-resource';
+import { actionsColumn, DataTable, resourceState, type Column } from '../../components/DataTable';
 import { Dialog } from '../../components/Dialog';
 import { PageHeader } from '../../components/PageHeader';
-import { Empty, ErrorNote, Loading } from '../../components/states';
-import { usdPrecise } from '../../lib/money';
+import { ErrorNote, Loading } from '../../components/states';
+import { usdPlain, usdPrecise } from '../../lib/money';
 import { formatCount, formatDateTime } from '../../lib/time';
 import { NewServiceForm } from './NewService';
 
 function priceText(p: Price): string {
   return `${usdPrecise(p.inputMicrosPer1M)} in · ${usdPrecise(p.outputMicrosPer1M)} out per 1M tokens${p.requestMicros ? ` · ${usdPrecise(p.requestMicros)}/request` : ''}`;
 }
+
+const SERVICE_COLUMNS: Column<Service>[] = [
+  {
+    key: 'model', header: 'Model', sortValue: (s) => s.name,
+    csv: { model: (s) => s.name, endpoints: (s) => s.endpoints.join(' '), max_output_tokens: (s) => s.maxOutputTokens },
+    cell: (s) => <><strong>{s.name}</strong><div className="sub">{s.endpoints.join(', ')} · max {formatCount(s.maxOutputTokens)} output tokens</div></>,
+  },
+  {
+    key: 'origin', header: 'Origin', sortValue: (s) => s.originBaseUrl,
+    csv: { origin_base_url: (s) => s.originBaseUrl, origin_flavour: (s) => s.originFlavour, origin_model: (s) => s.originModel },
+    cell: (s) => (
+      <>
+        <code className="break">{s.originBaseUrl}</code>
+        <div className="sub">{s.originFlavour}{s.originModel !== s.name ? ` · ${s.originModel}` : ''}</div>
+      </>
+    ),
+  },
+  {
+    key: 'price', header: 'Price', cell: (s) => priceText(s.price),
+    csv: {
+      input_usd_per_1m: (s) => usdPlain(s.price.inputMicrosPer1M),
+      output_usd_per_1m: (s) => usdPlain(s.price.outputMicrosPer1M),
+      request_usd: (s) => usdPlain(s.price.requestMicros),
+    },
+  },
+  {
+    key: 'version', header: 'Version', align: 'right', testId: 'price-version', cell: (s) => `v${s.priceVersion}`,
+    sortValue: (s) => s.priceVersion, csv: { price_version: (s) => s.priceVersion },
+  },
+  {
+    key: 'status', header: 'Status', sortValue: (s) => s.status, csv: { status: (s) => s.status },
+    cell: (s) => <span className={`status ${s.status === 'active' ? 'good' : 'bad'}`}>{s.status === 'active' ? 'Active' : 'Disabled'}</span>,
+  },
+];
 
 /** /admin/services */
 export function AdminServicesPage() {
@@ -35,38 +70,22 @@ export function AdminServicesPage() {
     }
   }
 
-  const list = services.data?.services ?? [];
+  const columns = [...SERVICE_COLUMNS, actionsColumn<Service>((s) => (
+    <>
+      <button type="button" className="secondary small" onClick={() => setEditing(s)}>Edit prices</button>
+      <button type="button" className="secondary small" onClick={() => void toggle(s)}>{s.status === 'active' ? 'Disable' : 'Enable'}</button>
+    </>
+  ))];
+
   return (
     <>
       <PageHeader title="Services" description="Models the gateway serves and what they cost. A price change adds a new price version; past charges keep theirs."
         actions={<button type="button" className="secondary" onClick={() => setAdding(true)}>Add service</button>} />
       {statusError && <ErrorNote message={statusError} />}
       <section className="card flush">
-        {services.status === 'loading' && !services.data && <Loading what="Loading services…" />}
-        {services.status === 'error' && <ErrorNote message={services.message} onRetry={services.reload} />}
-        {services.data && list.length === 0 && <Empty>No services yet. Add the first model with “Add service”.</Empty>}
-        {list.length > 0 && (
-          <div className="table-wrap">
-            <table>
-              <thead><tr><th>Model</th><th>Origin</th><th>Price</th><th className="num">Version</th><th>Status</th><th><span className="sr-only">Actions</span></th></tr></thead>
-              <tbody>
-                {list.map((s) => (
-                  <tr key={s.id} className={s.status === 'active' ? '' : 'dim'}>
-                    <td data-label="Model"><strong>{s.name}</strong><div className="sub">{s.endpoints.join(', ')} · max {formatCount(s.maxOutputTokens)} output tokens</div></td>
-                    <td data-label="Origin"><code className="break">{s.originBaseUrl}</code><div className="sub">{s.originFlavour}{s.originModel !== s.name ? ` · ${s.originModel}` : ''}</div></td>
-                    <td data-label="Price">{priceText(s.price)}</td>
-                    <td data-label="Version" className="num" data-testid="price-version">v{s.priceVersion}</td>
-                    <td data-label="Status"><span className={`status ${s.status === 'active' ? 'good' : 'bad'}`}>{s.status === 'active' ? 'Active' : 'Disabled'}</span></td>
-                    <td className="row-actions">
-                      <button type="button" className="secondary small" onClick={() => setEditing(s)}>Edit prices</button>
-                      <button type="button" className="secondary small" onClick={() => void toggle(s)}>{s.status === 'active' ? 'Disable' : 'Enable'}</button>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+        <DataTable columns={columns} rows={services.data?.services} rowKey={(s) => s.id} rowClassName={(s) => (s.status === 'active' ? '' : 'dim')}
+          {...resourceState(services)} loadingText="Loading services…" csvName="services"
+          empty="No services yet. Add the first model with “Add service”." />
       </section>
       <Dialog open={adding} title="Add a service" onClose={() => setAdding(false)}>
         {adding && <NewServiceForm onCreated={() => { setAdding(false); services.reload(); }} onCancel={() => setAdding(false)} />}

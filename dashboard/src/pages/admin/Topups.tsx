@@ -5,11 +5,11 @@
 import { useState } from 'react';
 import type { AdminTopup } from '../../api/types';
 import { useResource } from '../../api/use-resource';
+import { DataTable, resourceState, type Column } from '../../components/DataTable';
 import { PageHeader } from '../../components/PageHeader';
-import { Empty, ErrorNote, Loading } from '../../components/states';
-import { usd, usdFromCents } from '../../lib/money';
-import { formatCount, formatDateTime } from '../../lib/time';
-import { statusTone, statusWords, TOPUP_STATUSES } from '../billing/topup-status';
+import { usd, usdFromCents, usdPlain } from '../../lib/money';
+import { formatCount, formatDateTime, isoTime, timeValue } from '../../lib/time';
+import { methodWords, statusTone, statusWords, TOPUP_STATUSES } from '../billing/topup-status';
 
 const FLAG_WORDS: Record<string, string> = {
   overpaid: 'overpaid',
@@ -17,12 +17,50 @@ const FLAG_WORDS: Record<string, string> = {
   manually_marked: 'marked paid by hand',
 };
 
+const TOPUP_COLUMNS: Column<AdminTopup>[] = [
+  {
+    key: 'date', header: 'Date', sortValue: (t) => timeValue(t.createdAt), csv: { created_at: (t) => isoTime(t.createdAt), paid_at: (t) => isoTime(t.paidAt) },
+    cell: (t) => <>{formatDateTime(t.createdAt)}{t.paidAt && <div className="sub">Paid {formatDateTime(t.paidAt)}</div>}</>,
+  },
+  {
+    key: 'account', header: 'Account', sortValue: (t) => t.accountId, csv: { account_id: (t) => t.accountId, topup_id: (t) => t.id },
+    cell: (t) => <><code>{t.accountId}</code><div className="sub">Top-up <code>{t.id}</code></div></>,
+  },
+  { key: 'method', header: 'Method', cell: methodWords, sortValue: methodWords, csv: { method: (t) => t.method, kind: (t) => t.kind } },
+  {
+    key: 'amount', header: 'Amount', align: 'right', sortValue: (t) => t.amountCents,
+    csv: {
+      amount_usd: (t) => usdPlain(t.amountCents * 10_000),
+      refunded_usd: (t) => usdPlain(t.refundedMicros),
+      disputed_usd: (t) => usdPlain(t.disputedMicros),
+    },
+    cell: (t) => (
+      <>
+        {usdFromCents(t.amountCents)}
+        {t.refundedMicros > 0 && <div className="sub">{usd(t.refundedMicros)} refunded</div>}
+        {t.disputedMicros > 0 && <div className="sub">{usd(t.disputedMicros)} disputed</div>}
+      </>
+    ),
+  },
+  {
+    key: 'status', header: 'Status', sortValue: (t) => statusWords(t.status),
+    csv: { status: (t) => t.status, flags: (t) => t.flags.join(' '), error: (t) => t.error },
+    cell: (t) => (
+      <>
+        <span className={`status ${statusTone(t.status)}`}>{statusWords(t.status)}</span>
+        {t.flags.map((f) => <span key={f} className="badge">{FLAG_WORDS[f] ?? f.replace(/_/g, ' ')}</span>)}
+        {t.error && <div className="sub">{t.error}</div>}
+      </>
+    ),
+  },
+];
+
 /** /admin/topups */
 export function AdminTopupsPage() {
   const topups = useResource<{ topups: AdminTopup[] }>('/api/admin/topups');
   const [status, setStatus] = useState('all');
   const all = topups.data?.topups ?? [];
-  const list = status === 'all' ? all : all.filter((t) => t.status === status);
+  const list = status === 'all' ? topups.data?.topups : all.filter((t) => t.status === status);
   const count = (s: string) => all.filter((t) => t.status === s).length;
 
   return (
@@ -40,35 +78,8 @@ export function AdminTopupsPage() {
           </div>
         )} />
       <section className="card flush">
-        {topups.status === 'loading' && !topups.data && <Loading what="Loading top-ups…" />}
-        {topups.status === 'error' && <ErrorNote message={topups.message} onRetry={topups.reload} />}
-        {topups.data && all.length === 0 && <Empty>No account has started a top-up yet.</Empty>}
-        {topups.data && all.length > 0 && list.length === 0 && <Empty>No top-up has the status “{statusWords(status)}”.</Empty>}
-        {list.length > 0 && (
-          <div className="table-wrap">
-            <table>
-              <thead><tr><th>Date</th><th>Account</th><th>Method</th><th className="num">Amount</th><th>Status</th></tr></thead>
-              <tbody>
-                {list.map((t) => (
-                  <tr key={t.id}>
-                    <td data-label="Date">{formatDateTime(t.createdAt)}
-                      {t.paidAt && <div className="sub">Paid {formatDateTime(t.paidAt)}</div>}</td>
-                    <td data-label="Account"><code>{t.accountId}</code><div className="sub">Top-up <code>{t.id}</code></div></td>
-                    <td data-label="Method">{t.method === 'card' ? 'Card' : 'Bitcoin'}{t.kind === 'auto_recharge' ? ' (auto)' : ''}</td>
-                    <td data-label="Amount" className="num">{usdFromCents(t.amountCents)}
-                      {t.refundedMicros > 0 && <div className="sub">{usd(t.refundedMicros)} refunded</div>}
-                      {t.disputedMicros > 0 && <div className="sub">{usd(t.disputedMicros)} disputed</div>}</td>
-                    <td data-label="Status">
-                      <span className={`status ${statusTone(t.status)}`}>{statusWords(t.status)}</span>
-                      {t.flags.map((f) => <span key={f} className="badge">{FLAG_WORDS[f] ?? f.replace(/_/g, ' ')}</span>)}
-                      {t.error && <div className="sub">{t.error}</div>}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+        <DataTable columns={TOPUP_COLUMNS} rows={list} rowKey={(t) => t.id} {...resourceState(topups)} loadingText="Loading top-ups…" csvName="topups"
+          empty={all.length === 0 ? 'No account has started a top-up yet.' : `No top-up has the status “${statusWords(status)}”.`} />
       </section>
     </>
   );

@@ -9,15 +9,44 @@ import { api, errorText } from '../../api/client';
 import type { AccountView, BillingView, Topup, Transaction } from '../../api/types';
 import { useAction } from '../../api/use-action';
 import { useResource } from '../../api/use-resource';
+import { actionsColumn, DataTable, resourceState, type Column } from '../../components/DataTable';
 import { PageHeader, Stat } from '../../components/PageHeader';
-import { Empty, ErrorNote, Loading, Notice } from '../../components/states';
-import { parseUsdToCents, usd, usdAuto, usdFromCents } from '../../lib/money';
-import { formatDate, formatDateTime, timeZone } from '../../lib/time';
+import { ErrorNote, Loading, Notice } from '../../components/states';
+import { parseUsdToCents, usd, usdAuto, usdFromCents, usdPlain } from '../../lib/money';
+import { formatDate, formatDateTime, isoTime, timeValue, timeZone } from '../../lib/time';
 import { AutoRecharge } from './AutoRecharge';
 import { kindWords } from './entry-kinds';
 import { ReceiptDialog } from './Receipt';
 import { TopupReturn } from './TopupReturn';
-import { statusTone, statusWords } from './topup-status';
+import { methodWords, statusTone, statusWords } from './topup-status';
+
+const TOPUP_COLUMNS: Column<Topup>[] = [
+  {
+    key: 'date', header: 'Date', cell: (t) => formatDateTime(t.paidAt ?? t.createdAt),
+    sortValue: (t) => timeValue(t.paidAt ?? t.createdAt), csv: { created_at: (t) => isoTime(t.createdAt), paid_at: (t) => isoTime(t.paidAt) },
+  },
+  { key: 'method', header: 'Method', cell: methodWords, sortValue: methodWords, csv: { method: methodWords } },
+  {
+    key: 'amount', header: 'Amount', align: 'right', cell: (t) => usdFromCents(t.amountCents),
+    sortValue: (t) => t.amountCents, csv: { amount_usd: (t) => usdPlain(t.amountCents * 10_000) },
+  },
+  {
+    key: 'status', header: 'Status', sortValue: (t) => statusWords(t.status), csv: { status: (t) => statusWords(t.status), topup_id: (t) => t.id },
+    cell: (t) => <span className={`status ${statusTone(t.status)}`}>{statusWords(t.status)}</span>,
+  },
+];
+
+// The history's own CSV comes from the server (every entry, not only those shown): no csv here.
+const TRANSACTION_COLUMNS: Column<Transaction>[] = [
+  { key: 'date', header: 'Date', cell: (t) => (t.type === 'usage' ? formatDate(t.date) : formatDateTime(t.date)), sortValue: (t) => timeValue(t.date) },
+  { key: 'type', header: 'Type', cell: (t) => kindWords(t.type), sortValue: (t) => kindWords(t.type) },
+  { key: 'description', header: 'Description', cell: (t) => t.description, sortValue: (t) => t.description },
+  {
+    key: 'amount', header: 'Amount', align: 'right', className: (t) => (t.amountMicros < 0 ? 'neg' : 'pos'),
+    cell: (t) => `${t.amountMicros > 0 ? '+' : ''}${usdAuto(t.amountMicros)}`, sortValue: (t) => t.amountMicros,
+  },
+  { key: 'balance', header: 'Balance', align: 'right', cell: (t) => usd(t.balanceAfterMicros), sortValue: (t) => t.balanceAfterMicros },
+];
 
 /** /billing */
 export function BillingPage() {
@@ -44,6 +73,10 @@ export function BillingPage() {
   function dismissReturn() {
     setParams(new URLSearchParams(), { replace: true });
   }
+
+  const receiptColumn = actionsColumn<Topup>((t) => (t.creditedMicros > 0
+    ? <button type="button" className="secondary small" onClick={() => setReceiptFor(t.id)}>Receipt</button>
+    : t.checkoutUrl ? <a href={t.checkoutUrl} className="small-link">Continue payment</a> : null), 'Receipt');
 
   return (
     <>
@@ -80,60 +113,15 @@ export function BillingPage() {
       </section>
 
       <section className="card flush">
-        <h2 className="card-title">Top-ups and receipts</h2>
-        {topups.status === 'loading' && !topups.data && <Loading what="Loading top-ups…" />}
-        {topups.status === 'error' && <ErrorNote message={topups.message} onRetry={topups.reload} />}
-        {topups.data && topups.data.topups.length === 0 && <Empty>No top-ups yet.</Empty>}
-        {topups.data && topups.data.topups.length > 0 && (
-          <div className="table-wrap">
-            <table>
-              <thead><tr><th>Date</th><th>Method</th><th className="num">Amount</th><th>Status</th><th><span className="sr-only">Receipt</span></th></tr></thead>
-              <tbody>
-                {topups.data.topups.map((t) => (
-                  <tr key={t.id}>
-                    <td data-label="Date">{formatDateTime(t.paidAt ?? t.createdAt)}</td>
-                    <td data-label="Method">{t.method === 'card' ? 'Card' : 'Bitcoin'}{t.kind === 'auto_recharge' ? ' (auto)' : ''}</td>
-                    <td data-label="Amount" className="num">{usdFromCents(t.amountCents)}</td>
-                    <td data-label="Status"><span className={`status ${statusTone(t.status)}`}>{statusWords(t.status)}</span></td>
-                    <td className="row-actions">
-                      {t.creditedMicros > 0
-                        ? <button type="button" className="secondary small" onClick={() => setReceiptFor(t.id)}>Receipt</button>
-                        : t.checkoutUrl ? <a href={t.checkoutUrl} className="small-link">Continue payment</a> : null}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+        <DataTable title="Top-ups and receipts" columns={[...TOPUP_COLUMNS, receiptColumn]} rows={topups.data?.topups} rowKey={(t) => t.id}
+          {...resourceState(topups)} loadingText="Loading top-ups…" empty="No top-ups yet." csvName="topups" />
       </section>
 
       <section className="card flush">
-        <div className="card-title-row">
-          <h2 className="card-title">Transactions</h2>
-          <a className="button secondary small" href={`/api/account/transactions?format=csv&tz=${encodeURIComponent(timeZone)}`} download>Export CSV</a>
-        </div>
-        {transactions.status === 'loading' && !transactions.data && <Loading what="Loading transactions…" />}
-        {transactions.status === 'error' && <ErrorNote message={transactions.message} onRetry={transactions.reload} />}
-        {transactions.data && transactions.data.transactions.length === 0 && <Empty>No transactions yet. Payments and usage show up here a few seconds after they happen.</Empty>}
-        {transactions.data && transactions.data.transactions.length > 0 && (
-          <div className="table-wrap">
-            <table>
-              <thead><tr><th>Date</th><th>Type</th><th>Description</th><th className="num">Amount</th><th className="num">Balance</th></tr></thead>
-              <tbody>
-                {transactions.data.transactions.map((t, i) => (
-                  <tr key={`${t.date}-${t.type}-${i}`}>
-                    <td data-label="Date">{t.type === 'usage' ? formatDate(t.date) : formatDateTime(t.date)}</td>
-                    <td data-label="Type">{kindWords(t.type)}</td>
-                    <td data-label="Description">{t.description}</td>
-                    <td data-label="Amount" className={`num ${t.amountMicros < 0 ? 'neg' : 'pos'}`}>{t.amountMicros > 0 ? '+' : ''}{usdAuto(t.amountMicros)}</td>
-                    <td data-label="Balance" className="num">{usd(t.balanceAfterMicros)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+        <DataTable title="Transactions" columns={TRANSACTION_COLUMNS} rows={transactions.data?.transactions} rowKey={(t, i) => `${t.date}-${t.type}-${i}`}
+          {...resourceState(transactions)} loadingText="Loading transactions…"
+          empty="No transactions yet. Payments and usage show up here a few seconds after they happen."
+          actions={<a className="button secondary small" href={`/api/account/transactions?format=csv&tz=${encodeURIComponent(timeZone)}`} download>Export CSV</a>} />
       </section>
       <ReceiptDialog topupId={receiptFor} onClose={() => setReceiptFor(null)} />
     </>

@@ -1,6 +1,6 @@
 /**
  * @module pages/billing/topup-status
- * Top-up statuses in plain words.
+ * Top-up statuses and methods in plain words.
  */
 
 /** Every status a top-up can have (the worker's TopupStatus), in the order a payment moves. */
@@ -35,4 +35,9 @@ export function statusTone(status: string): 'good' | 'bad' | 'wait' {
   if (status === 'paid' || status === 'partially_refunded') return 'good';
   if (OPEN_STATUSES.has(status)) return 'wait';
   return 'bad';
+}
+
+/** "Card", "Bitcoin", "Card (auto)" for an auto-recharge. */
+export function methodWords(topup: { method: string; kind: string }): string {
+  return `${topup.method === 'card' ? 'Card' : 'Bitcoin'}${topup.kind === 'auto_recharge' ? ' (auto)' : ''}`;
 }

@@ -7,11 +7,11 @@ import { api, errorText } from '../../api/client';
 import type { KeyInput, KeyView } from '../../api/types';
 import { useResource } from '../../api/use-resource';
 import { CopyButton } from '../../components/CopyButton';
+import { actionsColumn, DataTable, resourceState, type Column } from '../../components/DataTable';
 import { ConfirmDialog, Dialog } from '../../components/Dialog';
 import { PageHeader } from '../../components/PageHeader';
-import { Empty, ErrorNote, Loading } from '../../components/states';
-import { usdAuto, usdTotal } from '../../lib/money';
-import { formatCount, formatDateTime } from '../../lib/time';
+import { usdAuto, usdPlain, usdTotal } from '../../lib/money';
+import { formatCount, formatDateTime, isoTime, timeValue } from '../../lib/time';
 import { KeyForm } from './KeyForm';
 import { EMPTY_KEY_FORM, valuesFromKey } from './key-form-values';
 
@@ -28,6 +28,34 @@ function limitsSummary(key: KeyView): string {
   if (key.expiresAt) parts.push(`expires ${formatDateTime(key.expiresAt)}`);
   return parts.length ? parts.join(' · ') : 'No limits';
 }
+
+const KEY_COLUMNS: Column<KeyView>[] = [
+  {
+    key: 'name', header: 'Name', sortValue: (k) => k.name, csv: { name: (k) => k.name, status: (k) => k.status, created_at: (k) => isoTime(k.createdAt) },
+    cell: (k) => (
+      <>
+        <strong>{k.name}</strong>{k.status !== 'active' && <span className="badge">revoked</span>}
+        <div className="sub">Created {formatDateTime(k.createdAt)}</div>
+      </>
+    ),
+  },
+  { key: 'key', header: 'Key', cell: (k) => <code className="nowrap">{k.prefix}…{k.last4}</code>, csv: { key: (k) => `${k.prefix}…${k.last4}` } },
+  {
+    key: 'last-used', header: 'Last used', cell: (k) => (k.lastUsedAt ? formatDateTime(k.lastUsedAt) : 'Never'),
+    sortValue: (k) => timeValue(k.lastUsedAt), csv: { last_used_at: (k) => isoTime(k.lastUsedAt) },
+  },
+  {
+    key: 'spend', header: 'Spend', align: 'right', sortValue: (k) => k.spentMicros,
+    csv: { spend_usd: (k) => usdPlain(k.spentMicros), period_spend_usd: (k) => usdPlain(k.periodSpentMicros) },
+    cell: (k) => (
+      <>
+        {usdTotal(k.spentMicros)}
+        {k.limits.periodSpendLimitMicros !== null && <div className="sub">{usdTotal(k.periodSpentMicros)} this {k.limits.period ?? 'month'}</div>}
+      </>
+    ),
+  },
+  { key: 'limits', header: 'Limits', className: 'limits', cell: limitsSummary, csv: { limits: limitsSummary } },
+];
 
 /** /keys */
 export function KeysPage() {
@@ -76,9 +104,14 @@ export function KeysPage() {
     }
   }
 
-  const list = keys.data?.keys ?? [];
-  const active = list.filter((k) => k.status === 'active');
-  const revoked = list.filter((k) => k.status !== 'active');
+  // Active keys first, each group in the server's order.
+  const list = keys.data && [...keys.data.keys.filter((k) => k.status === 'active'), ...keys.data.keys.filter((k) => k.status !== 'active')];
+  const columns = [...KEY_COLUMNS, actionsColumn<KeyView>((k) => k.status === 'active' && (
+    <>
+      <button type="button" className="secondary small" onClick={() => setEditing(k)}>Edit</button>
+      <button type="button" className="danger-outline small" onClick={() => { setRevokeError(null); setRevoking(k); }}>Revoke</button>
+    </>
+  ))];
 
   return (
     <>
@@ -98,39 +131,9 @@ export function KeysPage() {
       )}
 
       <section className="card flush">
-        {keys.status === 'loading' && !keys.data && <Loading what="Loading your keys…" />}
-        {keys.status === 'error' && <ErrorNote message={keys.message} onRetry={keys.reload} />}
-        {keys.data && list.length === 0 && <Empty>You have no API keys yet. Create one to start calling the API.</Empty>}
-        {list.length > 0 && (
-          <div className="table-wrap">
-            <table>
-              <thead>
-                <tr><th>Name</th><th>Key</th><th>Last used</th><th className="num">Spend</th><th>Limits</th><th><span className="sr-only">Actions</span></th></tr>
-              </thead>
-              <tbody>
-                {[...active, ...revoked].map((k) => (
-                  <tr key={k.id} className={k.status === 'active' ? '' : 'dim'}>
-                    <td data-label="Name"><strong>{k.name}</strong>{k.status !== 'active' && <span className="badge">revoked</span>}
-                      <div className="sub">Created {formatDateTime(k.createdAt)}</div></td>
-                    <td data-label="Key"><code className="nowrap">{k.prefix}…{k.last4}</code></td>
-                    <td data-label="Last used">{k.lastUsedAt ? formatDateTime(k.lastUsedAt) : 'Never'}</td>
-                    <td data-label="Spend" className="num">{usdTotal(k.spentMicros)}
-                      {k.limits.periodSpendLimitMicros !== null && <div className="sub">{usdTotal(k.periodSpentMicros)} this {k.limits.period ?? 'month'}</div>}</td>
-                    <td data-label="Limits" className="limits">{limitsSummary(k)}</td>
-                    <td className="row-actions">
-                      {k.status === 'active' && (
-                        <>
-                          <button type="button" className="secondary small" onClick={() => setEditing(k)}>Edit</button>
-                          <button type="button" className="danger-outline small" onClick={() => { setRevokeError(null); setRevoking(k); }}>Revoke</button>
-                        </>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+        <DataTable columns={columns} rows={list} rowKey={(k) => k.id} rowClassName={(k) => (k.status === 'active' ? '' : 'dim')}
+          {...resourceState(keys)} loadingText="Loading your keys…" csvName="api-keys"
+          empty="You have no API keys yet. Create one to start calling the API." />
       </section>
 
       <Dialog open={creating} title="Create an API key" onClose={() => setCreating(false)}>
