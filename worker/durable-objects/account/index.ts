@@ -359,11 +359,10 @@ export abstract class AccountBooks<E extends AccountEnv = AccountEnv> extends Du
     const now = Date.now();
     const accountId = this.accountId();
     const result = this.tx((row) => {
-      const posted = post(this.sql, accountId, { ...input, ref: input.ref ?? null, reason: input.reason ?? null, keyId: null, now }, { row: row ?? undefined });
-      return { ...posted, balanceMicros: row?.balance_micros ?? this.balance() };
+      return post(this.sql, accountId, { ...input, ref: input.ref ?? null, reason: input.reason ?? null, keyId: null, now }, { row: row ?? undefined });
     });
     if (!result.duplicate) await this.ensureAlarm(now + FLUSH_DELAY_MS);
-    return result;
+    return { ...result, balanceMicros: this.balance() };
   }
 
   // Payments (./payments.ts): each decision reads what the journal holds for the payment and
@@ -381,7 +380,7 @@ export abstract class AccountBooks<E extends AccountEnv = AccountEnv> extends Du
 
   /** Credits a payment once (keyed by the payment) and posts reversals that waited for it. */
   creditPayment(input: PaymentCredit): Promise<{ duplicate: boolean; totals: PaymentTotals; balanceMicros: number }> {
-    return this.payment((ctx) => ({ ...creditPayment(ctx, input), balanceMicros: ctx.row?.balance_micros ?? this.balance() }));
+    return this.payment((ctx) => creditPayment(ctx, input)).then((result) => ({ ...result, balanceMicros: this.balance() }));
   }
 
   /** Records a refund or dispute total for a payment; posts at most what the payment credited. */
@@ -426,8 +425,9 @@ export abstract class AccountBooks<E extends AccountEnv = AccountEnv> extends Du
     return this.ctx.storage.transactionSync(() => savePaymentMethod(this.sql, customerId, paymentMethod));
   }
 
+  /** The committed balance (the account row is cached in memory; this object is its only writer). */
   private balance(): number {
-    return this.sql.exec<{ balance_micros: number }>('SELECT balance_micros FROM account').one().balance_micros;
+    return this.accountRow()?.balance_micros ?? 0;
   }
 
   /** Journal entries, newest first, before an optional sequence number. */
