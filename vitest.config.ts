@@ -34,7 +34,7 @@ export default defineConfig({
     }),
   ],
   test: {
-    include: ['worker/**/*.test.ts', 'test/**/*.test.ts', 'dashboard/src/**/*.test.ts'],
+    include: ['worker/**/*.test.ts', 'test/**/*.test.ts', 'dashboard/src/**/*.test.ts', 'shared/**/*.test.ts'],
     setupFiles: ['./test/apply-migrations.ts'],
     testTimeout: 30_000,
   },

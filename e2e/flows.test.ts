@@ -4,8 +4,9 @@
  * gateway with it through the OpenAI SDK → see the request and its cost on the usage page →
  * revoke the key → the next call is refused; the admin changes a price → the next request is
  * charged at the new price version; a second user can neither see nor touch the first user's
- * keys; the admin sorts the accounts table and downloads it as CSV in that order. Each step
- * asserts what the user sees; screenshots of the main pages go to e2e/screenshots/. A step whose
+ * keys; the admin sorts the accounts table and downloads it as CSV in that order; the API
+ * reference renders at /docs, offline, and its "Try it out" works signed in. Each step asserts
+ * what the user sees; screenshots of the main pages go to e2e/screenshots/. A step whose
  * prerequisite failed is skipped rather than failed again.
  */
 import { readFile } from 'node:fs/promises';
@@ -389,6 +390,48 @@ describe.sequential('the dashboard, end to end', () => {
     // A third click goes back to the server's order.
     await header.getByRole('button').click();
     await expect(header.getAttribute('aria-sort')).resolves.toBeNull();
+  });
+
+  it('j: the API reference renders at /docs, offline, and "Try it out" sends the session\'s CSRF token', async () => {
+    const redirect = await fetch(`${stack.gatewayUrl}/api/docs`, { redirect: 'manual' });
+    expect(redirect.status).toBe(302);
+    expect(redirect.headers.get('location')).toBe(`${stack.dashboardUrl}/docs`);
+
+    const page = await newUser();
+    const errors: string[] = [];
+    const elsewhere: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error') errors.push(message.text());
+    });
+    page.on('pageerror', (error) => errors.push(error.message));
+    page.on('request', (request) => {
+      if (!request.url().startsWith(`${stack.dashboardUrl}/`)) elsewhere.push(request.url());
+    });
+    // The gateway's /api/docs sends the browser to the page.
+    await page.goto(`${stack.gatewayUrl}/api/docs`);
+    expect(page.url()).toBe(`${stack.dashboardUrl}/docs`);
+    await page.getByRole('heading', { name: /GPU gateway management API/ }).waitFor();
+    await page.locator('[data-path="/api/account/keys"]').first().waitFor();
+    await screenshot(page, 'api-reference');
+    expect(errors, 'console errors on /docs').toEqual([]);
+    expect(elsewhere, 'requests that did not go to the dashboard').toEqual([`${stack.gatewayUrl}/api/docs`]);
+
+    // Signed in, the nav links to it, and an unsafe request carries the CSRF token: an unknown key
+    // is 404, where a request without the token would be 403 csrf_failed.
+    await signIn(page, stack.admin);
+    await page.getByRole('link', { name: 'API reference' }).click();
+    await page.waitForURL(`${stack.dashboardUrl}/docs`);
+    const revoke = page.locator('.opblock-post').filter({ has: page.locator('[data-path="/api/account/keys/{id}/revoke"]') });
+    await revoke.locator('.opblock-summary').first().click();
+    await revoke.getByRole('button', { name: 'Try it out' }).click();
+    await revoke.locator('tr[data-param-name="id"] input').fill('key_e2e_unknown');
+    const [response] = await Promise.all([
+      page.waitForResponse((r) => r.url() === `${stack.dashboardUrl}/api/account/keys/key_e2e_unknown/revoke`),
+      revoke.getByRole('button', { name: 'Execute' }).click(),
+    ]);
+    expect(response.request().headers()['x-csrf-token']).toBe((await me(page)).csrfToken);
+    expect(response.status(), await response.text()).toBe(404);
+    await revoke.locator('.live-responses-table .response-col_status').getByText('404').waitFor();
   });
 });
 

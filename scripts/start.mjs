@@ -80,6 +80,7 @@ function instructions(demo, urls) {
     `               sign in as ${demo.userEmail} / ${demo.userPassword}   (the demo user: $10 of credit, one key)`,
     `               or as ${demo.adminEmail} / ${demo.adminPassword}   (the demo admin)`,
     `               new sign-ups get their verification mail at ${demo.dashboardUrl}/dev/mail`,
+    `               API reference (the management API, OpenAPI 3.1) at ${demo.dashboardUrl}/docs`,
     `  demo origin  ${urls.origin}   (models ${demo.model}, ${demo.embeddingModel})`,
     `  fake Stripe  ${urls.stripe}   (test mode: checkout pages at /checkout/<id>; test cards pm_card_visa,`,
     `               pm_card_authenticationRequired, pm_card_chargeCustomerFail; state at /__fake/state)`,

@@ -3,13 +3,14 @@
  * The Hono app: `/v1/*` inference (OpenAI-compatible) and `/api/*` management. Every route is
  * listed here explicitly; every error goes through `handleError`.
  */
-import { Hono } from 'hono';
+import { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from './env';
 import { ApiError, handleError } from './errors';
 import { apiKeyAuth } from './middleware/api-key-auth';
 import { requireAccount } from './middleware/account-auth';
 import { requireAdmin } from './middleware/admin-auth';
 import { apiBodyLimit } from './middleware/body-limit';
+import { jsonBodies } from './middleware/json-body';
 import { requestId } from './middleware/request-id';
 import { accountRoutes } from './routes/api/account';
 import { accountAnalyticsRoutes, adminAnalyticsRoutes } from './routes/api/analytics';
@@ -31,7 +32,7 @@ const WEBHOOK_MAX_BODY_BYTES = 512 * 1024;
 
 /** Builds the application. */
 export function createApp() {
-  const app = new Hono<AppEnv>();
+  const app = new OpenAPIHono<AppEnv>();
   app.use('*', requestId());
   app.onError(handleError);
   app.notFound(() => {
@@ -49,9 +50,12 @@ export function createApp() {
 
   // Management
   app.use('/api/*', apiBodyLimit({ maxBytes: API_MAX_BODY_BYTES, larger: { '/api/webhooks/': WEBHOOK_MAX_BODY_BYTES } }));
+  app.use('/api/*', jsonBodies({ except: ['/api/auth/', '/api/webhooks/'] }));
   app.get('/api/health', (c) => c.json({ ok: true }));
-  const openapi = openApiDocument();
+  // The document is generated once, below, after every route is mounted.
+  let openapi: ReturnType<typeof openApiDocument>;
   app.get('/api/openapi.json', (c) => c.json(openapi));
+  app.get('/api/docs', (c) => c.redirect(`${c.env.DASHBOARD_URL ?? ''}/docs`, 302));
   app.route('/api/auth', authRoutes);
   app.route('/api/me', meRoutes);
   app.route('/api/dev/mail', devMailRoutes);
@@ -67,5 +71,6 @@ export function createApp() {
   app.route('/api/admin/services', adminServiceRoutes);
   app.route('/api/admin', adminBillingRoutes);
   app.route('/api/admin/analytics', adminAnalyticsRoutes);
+  openapi = openApiDocument(app);
   return app;
 }

@@ -42,7 +42,7 @@ describe('what the account sees', () => {
     expect(usage.date).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     const csv = await call('/api/account/transactions?format=csv', { auth: `Bearer ${w.managementKey}` });
     expect(csv.headers.get('content-type')).toContain('text/csv');
-    const lines = (await csv.text()).trim().split('\n');
+    const lines = (await csv.text()).trim().split('\r\n');
     expect(lines[0]).toBe('date,type,description,amount_usd,balance_usd,reference,requests');
     expect(lines[2]).toContain(',topup,card top-up,10.000000,10.000000,');
   });

@@ -23,6 +23,7 @@ interface Route {
 const ROUTES: Record<string, Route> = {
   'GET /api/health': { guard: 'public' },
   'GET /api/openapi.json': { guard: 'public' },
+  'GET /api/docs': { guard: 'public' },
   // better-auth: its own sessions, origin check and rate limits (test/flows/auth.test.ts).
   'POST /api/auth/sign-in/email': { guard: 'public' },
   'POST /api/auth/sign-up/email': { guard: 'public' },

@@ -5,7 +5,7 @@
  */
 import { useId, useState, type ReactNode } from 'react';
 import type { Resource } from '../api/use-resource';
-import { toCsv, type CsvValue } from '../lib/csv';
+import { toCsv, type CsvValue } from '../../../shared/csv';
 import { toDateInput } from '../lib/time';
 import { Empty, ErrorNote, Loading } from './states';
 

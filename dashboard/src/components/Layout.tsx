@@ -51,6 +51,8 @@ export function Layout() {
             {USER_LINKS.map((l) => (
               <li key={l.to}><NavLink to={l.to} end={l.end}>{l.label}</NavLink></li>
             ))}
+            {/* A page of its own (docs.html), not a route of this app: a plain link loads it. */}
+            <li><a href="/docs">API reference</a></li>
           </ul>
           {me.user.role === 'admin' && (
             <>

@@ -3,35 +3,50 @@
  * `/api/account`: the caller's balance, journal and usage (JSON pages and a CSV export).
  */
 import { and, desc, eq, gte, lt, or, sql } from 'drizzle-orm';
-import { Hono } from 'hono';
+import { toCsv } from '../../../shared/csv';
 import { database } from '../../db/client';
 import { usageEvents } from '../../db/schema';
-import type { AppEnv } from '../../env';
 import { ApiError } from '../../errors';
 import { instant } from '../../lib/instant';
 import { microsToUsd } from '../../lib/money';
 import { accountObject } from '../../services/accounts';
+import { apiRouter, csv, defineRoute, json, z } from './contract';
 import { callerAccount } from './keys';
-import { JournalQuery, UsageQuery } from './schemas';
-import { queryParams } from './validate';
+import { BalanceView, balanceView, JournalPage, JournalQuery, UsageQuery } from './schemas';
+
+export { balanceView };
 
 const DAY_MS = 86_400_000;
-
-
-/** Builds the balance view from the object's summary. */
-export function balanceView(summary: { accountId: string; status: string; balanceMicros: number; reservedMicros: number }) {
-  return {
-    id: summary.accountId,
-    status: summary.status,
-    balanceMicros: summary.balanceMicros,
-    balanceUsd: microsToUsd(summary.balanceMicros),
-    reservedMicros: summary.reservedMicros,
-    availableMicros: summary.balanceMicros - summary.reservedMicros,
-  };
-}
-
 const CSV_MAX_ROWS = 10_000;
-const csvField = (value: string): string => (/[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value);
+const CSV_HEADER = ['time', 'request_id', 'key_id', 'model', 'endpoint', 'input_tokens', 'output_tokens', 'cost_usd', 'price_version', 'latency_ms', 'status'];
+
+const UsageEventView = z.object({
+  id: z.string().describe('The request id.'), keyId: z.string(), serviceId: z.string(), model: z.string(), endpoint: z.string(),
+  inputTokens: z.number().int(), outputTokens: z.number().int(), costMicros: z.number().int(), priceVersion: z.number().int(),
+  latencyMs: z.number().int(), ttftMs: z.number().int().nullable().describe('Time to the first token of a stream.'),
+  status: z.string().describe('ok, client_closed, origin_error, origin_timeout, expired, …'), estimated: z.boolean().describe('Usage counted by the gateway because the origin reported none.'),
+  createdAt: z.string(),
+}).openapi('UsageEvent');
+const UsageTotals = z.object({ requests: z.number().int(), inputTokens: z.number().int(), outputTokens: z.number().int(), costMicros: z.number().int() });
+
+const TAGS = ['Account'];
+const summary = defineRoute('management', {
+  method: 'get', path: '/', summary: 'Your account: balance, reserved and available credit (µUSD)', tags: TAGS,
+  responses: { 200: json(z.object({ account: BalanceView.extend({ name: z.string().nullable() }) }), 'Your account') },
+});
+const journal = defineRoute('management', {
+  method: 'get', path: '/journal', summary: 'Your journal (every balance change, newest first, with running balance)', tags: TAGS,
+  request: { query: JournalQuery }, responses: { 200: json(JournalPage, 'A page of the journal') },
+});
+const usageCsv = defineRoute('management', {
+  method: 'get', path: '/usage.csv', summary: 'Your usage events as CSV (same filters as /usage; at most 10,000 rows)', tags: TAGS,
+  request: { query: UsageQuery }, responses: { 200: csv(`usage.csv: ${CSV_HEADER.join(',')}`) },
+});
+const usage = defineRoute('management', {
+  method: 'get', path: '/usage', summary: 'Your usage events with totals; filter by time, key and model', tags: TAGS,
+  request: { query: UsageQuery },
+  responses: { 200: json(z.object({ data: z.array(UsageEventView), totals: UsageTotals, nextCursor: z.string().nullable().describe('Pass as cursor= for the next page.') }), 'A page of usage events, newest first') },
+});
 
 /** The WHERE terms of a usage query: this account, the time range, optional key and model. */
 function usageFilters(accountId: string, q: { from?: string; to?: string; keyId?: string; model?: string }) {
@@ -44,41 +59,38 @@ function usageFilters(accountId: string, q: { from?: string; to?: string; keyId?
   return filters;
 }
 
-export const accountRoutes = new Hono<AppEnv>()
-  .get('/', async (c) => {
+export const accountRoutes = apiRouter()
+  .openapi(summary, async (c) => {
     const accountId = callerAccount(c);
-    const [summary, row] = await Promise.all([
+    const [view, row] = await Promise.all([
       accountObject(c.env, accountId).summary(),
       c.env.DB.prepare('SELECT name FROM accounts WHERE id = ?').bind(accountId).first<{ name: string }>(),
     ]);
-    return c.json({ account: { ...balanceView(summary), name: row?.name ?? null } });
+    return c.json({ account: { ...balanceView(view), name: row?.name ?? null } }, 200);
   })
-  .get('/journal', async (c) => {
-    const query = queryParams(c, JournalQuery);
+  .openapi(journal, async (c) => {
+    const query = c.req.valid('query');
     const entries = await accountObject(c.env, callerAccount(c)).journal(query);
-    return c.json({ entries, nextBefore: entries.length === query.limit ? entries[entries.length - 1].seq : null });
+    return c.json({ entries, nextBefore: entries.length === query.limit ? entries[entries.length - 1].seq : null }, 200);
   })
-  .get('/usage.csv', async (c) => {
+  .openapi(usageCsv, async (c) => {
     // Same filters as /usage, newest first, one file of at most CSV_MAX_ROWS rows.
-    const filters = usageFilters(callerAccount(c), queryParams(c, UsageQuery));
+    const filters = usageFilters(callerAccount(c), c.req.valid('query'));
     const rows = await database(c.env.DB).select().from(usageEvents).where(and(...filters)).orderBy(desc(usageEvents.createdAt), desc(usageEvents.id)).limit(CSV_MAX_ROWS);
-    const lines = ['time,request_id,key_id,model,endpoint,input_tokens,output_tokens,cost_usd,price_version,latency_ms,status'];
-    for (const r of rows) {
-      lines.push([new Date(r.createdAt).toISOString(), r.id, r.keyId, r.model, r.endpoint, r.inputTokens, r.outputTokens, microsToUsd(r.costMicros), r.priceVersion, r.latencyMs, r.status].map((v) => csvField(String(v))).join(','));
-    }
-    return c.body(lines.join('\r\n') + '\r\n', 200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="usage.csv"' });
+    const lines = rows.map((r) => [new Date(r.createdAt).toISOString(), r.id, r.keyId, r.model, r.endpoint, r.inputTokens, r.outputTokens, microsToUsd(r.costMicros), r.priceVersion, r.latencyMs, r.status]);
+    return c.body(toCsv(CSV_HEADER, lines), 200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="usage.csv"' });
   })
-  .get('/usage', async (c) => {
-    const q = queryParams(c, UsageQuery);
+  .openapi(usage, async (c) => {
+    const q = c.req.valid('query');
     const filters = usageFilters(callerAccount(c), q);
     const db = database(c.env.DB);
-    const where = and(...filters);
     const page = [...filters];
     if (q.cursor) {
       const [at, id] = q.cursor.split('.');
       const atMs = Number(at);
       if (!Number.isSafeInteger(atMs) || !id) throw new ApiError({ code: 'invalid_request', param: 'cursor', message: 'cursor: not a cursor from this API.' });
-      page.push(or(lt(usageEvents.createdAt, atMs), and(eq(usageEvents.createdAt, atMs), lt(usageEvents.id, id)))!);
+      const older = or(lt(usageEvents.createdAt, atMs), and(eq(usageEvents.createdAt, atMs), lt(usageEvents.id, id)));
+      if (older) page.push(older);
     }
     const [rows, totals] = await Promise.all([
       db.select().from(usageEvents).where(and(...page)).orderBy(desc(usageEvents.createdAt), desc(usageEvents.id)).limit(q.limit),
@@ -87,12 +99,12 @@ export const accountRoutes = new Hono<AppEnv>()
         inputTokens: sql<number>`coalesce(sum(${usageEvents.inputTokens}), 0)`,
         outputTokens: sql<number>`coalesce(sum(${usageEvents.outputTokens}), 0)`,
         costMicros: sql<number>`coalesce(sum(${usageEvents.costMicros}), 0)`,
-      }).from(usageEvents).where(where),
+      }).from(usageEvents).where(and(...filters)),
     ]);
     const last = rows[rows.length - 1];
     return c.json({
-      data: rows.map((r) => ({ ...r, accountId: undefined, createdAt: new Date(r.createdAt).toISOString() })),
+      data: rows.map(({ accountId: _accountId, ...r }) => ({ ...r, createdAt: new Date(r.createdAt).toISOString() })),
       totals: totals[0],
       nextCursor: rows.length === q.limit && last ? `${last.createdAt}.${last.id}` : null,
-    });
+    }, 200);
   });

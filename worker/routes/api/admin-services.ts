@@ -4,16 +4,15 @@
  * N+1 and points the service at it, so every charge's price version stays explainable.
  */
 import { asc, eq } from 'drizzle-orm';
-import { Hono } from 'hono';
 import { database } from '../../db/client';
 import { servicePrices, services } from '../../db/schema';
-import type { AppEnv } from '../../env';
 import { ApiError } from '../../errors';
 import { newId } from '../../lib/ids';
+import { EXTRA_FIELD_MEANINGS } from '../../origins/fields';
 import { ORIGIN_FLAVOURS } from '../../origins/registry';
 import { invalidateCatalog, toCatalogService } from '../../services/catalog';
+import { apiRouter, defineRoute, IdParam, json, jsonBody, z } from './contract';
 import { CreateServiceInput, UpdateServiceInput } from './schemas';
-import { jsonBody } from './validate';
 
 function checkFlavour(flavour: string | undefined): void {
   if (flavour !== undefined && !ORIGIN_FLAVOURS.includes(flavour)) {
@@ -31,14 +30,49 @@ async function load(db: ReturnType<typeof database>, id: string) {
   };
 }
 
-export const adminServiceRoutes = new Hono<AppEnv>()
-  .get('/', async (c) => {
+const int = z.number().int();
+const nullableInt = int.nullable();
+const Price = z.object({ inputMicrosPer1M: int.describe('µUSD per 1M input tokens.'), outputMicrosPer1M: int.describe('µUSD per 1M output tokens.'), requestMicros: int.describe('µUSD per request.') });
+/** A service with its current price (toCatalogService). */
+const ServiceView = z.object({
+  id: z.string(), name: z.string().describe('Public model name.'), endpoints: z.array(z.enum(['chat', 'completions', 'embeddings'])),
+  originBaseUrl: z.string(), originFlavour: z.string(), originModel: z.string().describe('Model name sent to the origin.'),
+  originCredentialSecret: z.string().nullable().describe('Name of the worker secret holding the origin bearer token.'),
+  maxOutputTokens: int, extraFields: z.record(z.string(), z.enum(EXTRA_FIELD_MEANINGS)).describe('Vendor request fields forwarded to the origin, with their meaning.'),
+  defaults: z.object({ requestsPerMinute: nullableInt, tokensPerMinute: nullableInt, maxConcurrent: nullableInt }).describe('Limits of keys that set none.'),
+  price: Price, priceVersion: int, status: z.enum(['active', 'disabled']), createdAt: int.describe('Epoch ms.'), updatedAt: int.describe('Epoch ms.'),
+}).openapi('Service');
+/** A service_prices row: one version of a service's price. */
+const PriceVersion = Price.extend({ serviceId: z.string(), version: int, createdAt: int.describe('Epoch ms.') });
+const OneService = z.object({ service: ServiceView.extend({ priceHistory: z.array(PriceVersion).describe('Every price version, oldest first.') }) });
+
+const TAGS = ['Admin: services'];
+const list = defineRoute('admin', {
+  method: 'get', path: '/', summary: 'List services with current prices', tags: TAGS,
+  responses: { 200: json(z.object({ services: z.array(ServiceView) }), 'Every service, by name') },
+});
+const create = defineRoute('admin', {
+  method: 'post', path: '/', summary: 'Create a service (price version 1)', tags: TAGS,
+  request: { body: jsonBody(CreateServiceInput) },
+  responses: { 201: json(OneService, 'The new service') },
+});
+const get = defineRoute('admin', {
+  method: 'get', path: '/{id}', summary: 'One service with its price history', tags: TAGS,
+  request: { params: IdParam }, responses: { 200: json(OneService, 'The service') },
+});
+const edit = defineRoute('admin', {
+  method: 'patch', path: '/{id}', summary: 'Edit a service; new prices add a price version', tags: TAGS,
+  request: { params: IdParam, body: jsonBody(UpdateServiceInput) }, responses: { 200: json(OneService, 'The edited service') },
+});
+
+export const adminServiceRoutes = apiRouter()
+  .openapi(list, async (c) => {
     const db = database(c.env.DB);
     const rows = await db.select().from(services).innerJoin(servicePrices, eq(servicePrices.serviceId, services.id)).where(eq(servicePrices.version, services.priceVersion)).orderBy(asc(services.name));
-    return c.json({ services: rows.map((r) => toCatalogService(r.services, r.service_prices)) });
+    return c.json({ services: rows.map((r) => toCatalogService(r.services, r.service_prices)) }, 200);
   })
-  .post('/', async (c) => {
-    const input = await jsonBody(c, CreateServiceInput);
+  .openapi(create, async (c) => {
+    const input = c.req.valid('json');
     checkFlavour(input.originFlavour);
     const db = database(c.env.DB);
     const exists = await db.select({ id: services.id }).from(services).where(eq(services.name, input.name));
@@ -58,12 +92,12 @@ export const adminServiceRoutes = new Hono<AppEnv>()
     invalidateCatalog();
     return c.json({ service: await load(db, id) }, 201);
   })
-  .get('/:id', async (c) => c.json({ service: await load(database(c.env.DB), c.req.param('id')) }))
-  .patch('/:id', async (c) => {
-    const input = await jsonBody(c, UpdateServiceInput);
+  .openapi(get, async (c) => c.json({ service: await load(database(c.env.DB), c.req.valid('param').id) }, 200))
+  .openapi(edit, async (c) => {
+    const input = c.req.valid('json');
     checkFlavour(input.originFlavour);
     const db = database(c.env.DB);
-    const current = await load(db, c.req.param('id'));
+    const current = await load(db, c.req.valid('param').id);
     const now = Date.now();
     const { prices, endpoints, extraFields, ...fields } = input;
     const priceVersion = prices ? current.priceVersion + 1 : current.priceVersion;
@@ -85,5 +119,5 @@ export const adminServiceRoutes = new Hono<AppEnv>()
       await update;
     }
     invalidateCatalog();
-    return c.json({ service: await load(db, current.id) });
+    return c.json({ service: await load(db, current.id) }, 200);
   });

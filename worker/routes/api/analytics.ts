@@ -5,15 +5,12 @@
  * top accounts). Both read D1's `usage_events`; buckets are local days (or hours for ranges of
  * 48 h or less) in the caller's `tz`. Money in integer µUSD, times in epoch ms.
  */
-import { Hono } from 'hono';
-import { z } from 'zod';
-import type { AppEnv } from '../../env';
 import { ApiError } from '../../errors';
 import { instant } from '../../lib/instant';
 import { accountObject } from '../../services/accounts';
+import { apiRouter, defineRoute, json, z } from './contract';
 import { callerAccount } from './keys';
-import { bucketKind, LocalClock, slotMapper, SLOT_MS, type BucketKind } from './time-buckets';
-import { queryParams } from './validate';
+import { type BucketKind, bucketKind, LocalClock, SLOT_MS, slotMapper } from './time-buckets';
 
 const DAY_MS = 86_400_000;
 const MAX_RANGE_MS = 400 * DAY_MS;
@@ -47,11 +44,46 @@ function series<T extends object>(starts: number[], zero: () => T): Map<number, 
   return new Map(starts.map((t) => [t, { t, ...zero() }]));
 }
 
+const int = z.number().int();
+const Window = { from: int.describe('Epoch ms.'), to: int.describe('Epoch ms, exclusive.'), tz: z.string(), bucket: z.enum(['hour', 'day']).describe('Hours for ranges of 48 h or less, else local days.') };
+const CostSeries = z.array(z.object({ t: int.describe('Bucket start, epoch ms.'), costMicros: int }));
+const Spend = z.object({ requests: int, costMicros: int });
+
+const AccountAnalytics = z.object({
+  ...Window,
+  totals: z.object({ requests: int, inputTokens: int, outputTokens: int, costMicros: int }),
+  series: z.array(z.object({ t: int, requests: int, inputTokens: int, outputTokens: int, costMicros: int })),
+  byKey: z.array(z.object({ keyId: z.string(), name: z.string().nullable(), requests: int, costMicros: int, series: CostSeries })),
+  byModel: z.array(z.object({ model: z.string(), requests: int, costMicros: int, series: CostSeries })),
+  today: Spend.describe('Since local midnight in tz.'),
+  month: Spend.describe('Since the first of the local month in tz.'),
+});
+
+const AdminAnalytics = z.object({
+  ...Window,
+  totals: z.object({ requests: int, inputTokens: int, outputTokens: int, revenueMicros: int, errors: int, errorRate: z.number().describe('errors / requests, 0 to 1.') }),
+  series: z.array(z.object({ t: int, requests: int, tokens: int, revenueMicros: int, errors: int })),
+  byModel: z.array(z.object({
+    model: z.string(), requests: int, inputTokens: int, outputTokens: int, revenueMicros: int, errors: int, errorRate: z.number(),
+    latencyP50Ms: int.nullable(), latencyP95Ms: int.nullable(),
+  })),
+  topAccounts: z.array(z.object({ accountId: z.string(), name: z.string().nullable(), requests: int, revenueMicros: int })),
+});
+
+const accountAnalytics = defineRoute('management', {
+  method: 'get', path: '/', summary: 'Your spend, tokens and requests per local day (hour for ≤ 48 h) in tz, by key and by model; today and this month', tags: ['Analytics'],
+  request: { query: AnalyticsQuery }, responses: { 200: json(AccountAnalytics, 'Your analytics over the range') },
+});
+const adminAnalytics = defineRoute('admin', {
+  method: 'get', path: '/', summary: 'Platform requests, tokens, revenue, errors, latency p50/p95 per model, top accounts, per local day or hour', tags: ['Admin: analytics'],
+  request: { query: AdminAnalyticsQuery }, responses: { 200: json(AdminAnalytics, 'Platform analytics over the range') },
+});
+
 interface AccountSlotRow { slot: number; key_id: string; model: string; requests: number; input_tokens: number; output_tokens: number; cost_micros: number }
 
-export const accountAnalyticsRoutes = new Hono<AppEnv>().get('/', async (c) => {
+export const accountAnalyticsRoutes = apiRouter().openapi(accountAnalytics, async (c) => {
   const accountId = callerAccount(c);
-  const q = queryParams(c, AnalyticsQuery);
+  const q = c.req.valid('query');
   const r = range(q);
   const filters = ['account_id = ?1', 'created_at >= ?2', 'created_at < ?3'];
   const binds: unknown[] = [accountId, r.from, r.to];
@@ -113,7 +145,7 @@ export const accountAnalyticsRoutes = new Hono<AppEnv>().get('/', async (c) => {
     byModel: [...byModel].map(([model, g]) => ({ model, requests: g.requests, costMicros: g.costMicros, series: [...g.series.values()] })).sort(byCost),
     today: { requests: periods?.today_requests ?? 0, costMicros: periods?.today_cost ?? 0 },
     month: { requests: periods?.month_requests ?? 0, costMicros: periods?.month_cost ?? 0 },
-  });
+  }, 200);
 });
 
 interface AdminSlotRow { slot: number; requests: number; tokens: number; revenue: number; errors: number }
@@ -122,8 +154,8 @@ interface AdminModelRow { model: string; requests: number; input_tokens: number;
 // The model of an expired reservation is not recorded; fall back to the service's name.
 const MODEL = `coalesce(nullif(u.model, ''), s.name, u.service_id)`;
 
-export const adminAnalyticsRoutes = new Hono<AppEnv>().get('/', async (c) => {
-  const q = queryParams(c, AdminAnalyticsQuery);
+export const adminAnalyticsRoutes = apiRouter().openapi(adminAnalytics, async (c) => {
+  const q = c.req.valid('query');
   const r = range(q);
   const where = 'u.created_at >= ?1 AND u.created_at < ?2';
   const db = c.env.DB;
@@ -193,5 +225,5 @@ export const adminAnalyticsRoutes = new Hono<AppEnv>().get('/', async (c) => {
     topAccounts: (top.results as unknown as Array<{ account_id: string; name: string | null; requests: number; revenue: number }>).map((a) => ({
       accountId: a.account_id, name: a.name, requests: a.requests, revenueMicros: a.revenue,
     })),
-  });
+  }, 200);
 });

@@ -13,6 +13,7 @@ import { ensureBillingAccount } from '../../auth/users';
 import type { AppEnv } from '../../env';
 import { ApiError, type ErrorCode } from '../../errors';
 import { loadSession } from '../../middleware/session';
+import { apiRouter, defineRoute, json, z } from './contract';
 
 /** Largest body any auth endpoint needs (an e-mail, a password, a name, a code). */
 const MAX_AUTH_BODY_BYTES = 16 * 1024;
@@ -120,8 +121,31 @@ export const authRoutes = new Hono<AppEnv>()
   })
   .on(['GET', 'POST'], '/*', forward);
 
+const Me = z.object({
+  user: z.object({
+    id: z.string(), email: z.string(), name: z.string(), role: z.string().describe('user or admin.'), emailVerified: z.boolean(), twoFactorEnabled: z.boolean(),
+  }),
+  account: z.object({ id: z.string(), name: z.string() }),
+  csrfToken: z.string().describe('Send as x-csrf-token on unsafe requests made with the session.'),
+});
+const OutboxMessage = z.object({
+  id: z.string(), to: z.string(), subject: z.string(), text: z.string(), html: z.string(),
+  links: z.array(z.string()).describe('The URLs in the text, e.g. the verification link.'), createdAt: z.number().int(),
+});
+
+const TAGS = ['Identity'];
+const me = defineRoute('session', {
+  method: 'get', path: '/', summary: 'The signed-in user, their billing account and the CSRF token for x-csrf-token', tags: TAGS,
+  responses: { 200: json(Me, 'The signed-in user') },
+});
+const devMail = defineRoute('none', {
+  method: 'get', path: '/', summary: 'Local mail outbox, newest first (?to=); 404 unless MAIL_MODE=outbox and LOCAL_DEV=1', tags: TAGS,
+  request: { query: z.object({ to: z.string().max(320).optional().describe('Only mail to this address.') }) },
+  responses: { 200: json(z.object({ messages: z.array(OutboxMessage) }), 'The latest 100 messages') },
+});
+
 /** `/api/me`: the signed-in user, their billing account and the CSRF token. */
-export const meRoutes = new Hono<AppEnv>().get('/', async (c) => {
+export const meRoutes = apiRouter().openapi(me, async (c) => {
   const session = await loadSession(c);
   if (!session) throw new ApiError({ code: 'unauthorized', message: 'Not signed in.' });
   const { user } = session;
@@ -131,20 +155,20 @@ export const meRoutes = new Hono<AppEnv>().get('/', async (c) => {
     user: { id: user.id, email: user.email, name: user.name, role: user.role ?? 'user', emailVerified: user.emailVerified, twoFactorEnabled: Boolean(user.twoFactorEnabled) },
     account: { id: accountId, name: account?.name ?? user.name },
     csrfToken: await csrfToken(session.session.id, c.env.BETTER_AUTH_SECRET as string),
-  });
+  }, 200);
 });
 
 interface OutboxRow { id: string; to: string; subject: string; text: string; html: string; created_at: number }
 
 /** `/api/dev/mail`: the local outbox, newest first; 404 unless MAIL_MODE=outbox on a LOCAL_DEV=1 deployment. */
-export const devMailRoutes = new Hono<AppEnv>().get('/', async (c) => {
+export const devMailRoutes = apiRouter().openapi(devMail, async (c) => {
   if (!outboxMode(c.env)) throw new ApiError({ code: 'not_found', message: 'No such route.' });
-  const to = c.req.query('to')?.trim().toLowerCase();
+  const to = c.req.valid('query').to?.trim().toLowerCase();
   const stmt = to
     ? c.env.DB.prepare('SELECT * FROM mail_outbox WHERE "to" = ? ORDER BY created_at DESC, id DESC LIMIT 100').bind(to)
     : c.env.DB.prepare('SELECT * FROM mail_outbox ORDER BY created_at DESC, id DESC LIMIT 100');
   const { results } = await stmt.all<OutboxRow>();
   return c.json({
     messages: results.map((m) => ({ id: m.id, to: m.to, subject: m.subject, text: m.text, html: m.html, links: linksIn(m.text), createdAt: m.created_at })),
-  });
+  }, 200);
 });

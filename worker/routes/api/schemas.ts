@@ -2,7 +2,8 @@
  * @module routes/api/schemas
  * Request and response schemas of the management API (also the source of /api/openapi.json).
  */
-import { z } from 'zod';
+import { z } from '@hono/zod-openapi';
+import { microsToUsd } from '../../lib/money';
 import type { KeyRecord } from '../../durable-objects/account/types';
 import { inCalendar, MAX_INSTANT_MS } from '../../lib/instant';
 import { EXTRA_FIELD_MEANINGS, GATEWAY_FIELDS } from '../../origins/fields';
@@ -104,12 +105,24 @@ export const UsageQuery = z.object({
 });
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+const isoOrNull = z.string().nullable().describe('ISO date-time, or null.');
+
+/** The public view of a key, as every key route answers it. */
+export const KeyView = z.object({
+  id: z.string(), name: z.string(), kind: z.enum(['inference', 'management']), prefix: z.string(), last4: z.string(), status: z.enum(['active', 'revoked']),
+  createdAt: z.string(), revokedAt: isoOrNull, lastUsedAt: isoOrNull, expiresAt: isoOrNull,
+  limits: z.object({
+    allowedServices: z.array(z.string()).nullable(), requestsPerMinute: z.number().int().nullable(), tokensPerMinute: z.record(z.string(), z.number().int()).nullable(),
+    maxConcurrent: z.number().int().nullable(), spendLimitMicros: z.number().int().nullable(), periodSpendLimitMicros: z.number().int().nullable(), period: z.enum(['day', 'month']).nullable(),
+  }),
+  spentMicros: z.number().int(), periodSpentMicros: z.number().int(),
+}).openapi('Key');
 
 /** The public view of a key (never the secret, never the hash). */
-export function keyView(k: KeyRecord) {
+export function keyView(k: KeyRecord): z.infer<typeof KeyView> {
   return {
     id: k.id, name: k.name, kind: k.kind, prefix: k.prefix, last4: k.last4, status: k.status,
-    createdAt: iso(k.createdAt), revokedAt: iso(k.revokedAt), lastUsedAt: iso(k.lastUsedAt), expiresAt: iso(k.expiresAt),
+    createdAt: new Date(k.createdAt).toISOString(), revokedAt: iso(k.revokedAt), lastUsedAt: iso(k.lastUsedAt), expiresAt: iso(k.expiresAt),
     limits: {
       allowedServices: k.allowedServices, requestsPerMinute: k.requestsPerMinute, tokensPerMinute: k.tokensPerMinute,
       maxConcurrent: k.maxConcurrent, spendLimitMicros: k.spendLimitMicros, periodSpendLimitMicros: k.periodSpendLimitMicros, period: k.period,
@@ -117,3 +130,25 @@ export function keyView(k: KeyRecord) {
     spentMicros: k.spentMicros, periodSpentMicros: k.periodSpentMicros,
   };
 }
+
+/** An account's balance as every account route answers it (µUSD; available = balance − reserved). */
+export const BalanceView = z.object({
+  id: z.string(), status: z.string(), balanceMicros: z.number().int(), balanceUsd: z.string().describe('The balance in dollars, six decimals.'),
+  reservedMicros: z.number().int().describe('Held by requests in flight.'), availableMicros: z.number().int(),
+}).openapi('Balance');
+
+/** Builds the balance view from the object's summary. */
+export function balanceView(summary: { accountId: string; status: string; balanceMicros: number; reservedMicros: number }): z.infer<typeof BalanceView> {
+  return {
+    id: summary.accountId, status: summary.status, balanceMicros: summary.balanceMicros, balanceUsd: microsToUsd(summary.balanceMicros),
+    reservedMicros: summary.reservedMicros, availableMicros: summary.balanceMicros - summary.reservedMicros,
+  };
+}
+
+/** One balance change of the account's journal. */
+export const JournalEntryView = z.object({
+  seq: z.number().int(), idempotencyKey: z.string(), kind: z.string().describe('usage, topup, refund, promotion, credit, debit, writeoff, …'),
+  counterAccount: z.string().describe('The system account on the other side (sys:revenue, sys:card_clearing, …).'),
+  amountMicros: z.number().int(), balanceAfterMicros: z.number().int(), ref: z.string().nullable(), reason: z.string().nullable(), createdAt: z.number().int().describe('Epoch ms.'),
+}).openapi('JournalEntry');
+export const JournalPage = z.object({ entries: z.array(JournalEntryView), nextBefore: z.number().int().nullable().describe('Pass as before= for the next page.') });

@@ -4,6 +4,7 @@
  * dispute, promotion and adjustment on its own line, usage summed per calendar day in the
  * caller's time zone (UTC unless `tz` names another), each line with the running balance after it.
  */
+import { toCsv } from '../../../shared/csv';
 import type { Env } from '../../env';
 import { instant } from '../../lib/instant';
 import { microsToUsd } from '../../lib/money';
@@ -76,13 +77,8 @@ export async function transactionHistory(env: Env, accountId: string, fromParam?
   return rows.sort((a, b) => b.seq - a.seq).map(({ seq: _seq, ...t }) => t);
 }
 
-const csvField = (value: string): string => (/[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value);
-
 /** CSV with dollar amounts to six decimals. */
 export function transactionsCsv(rows: Transaction[]): string {
-  const lines = ['date,type,description,amount_usd,balance_usd,reference,requests'];
-  for (const t of rows) {
-    lines.push([t.date, t.type, t.description, microsToUsd(t.amountMicros), microsToUsd(t.balanceAfterMicros), t.reference ?? '', String(t.count)].map(csvField).join(','));
-  }
-  return `${lines.join('\n')}\n`;
+  const header = ['date', 'type', 'description', 'amount_usd', 'balance_usd', 'reference', 'requests'];
+  return toCsv(header, rows.map((t) => [t.date, t.type, t.description, microsToUsd(t.amountMicros), microsToUsd(t.balanceAfterMicros), t.reference, t.count]));
 }

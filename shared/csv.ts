@@ -1,7 +1,8 @@
 /**
- * @module lib/csv
+ * @module shared/csv
  * CSV text (RFC 4180) that spreadsheets open safely: fields quoted where needed, and text that a
- * spreadsheet would run as a formula made inert.
+ * spreadsheet would run as a formula made inert. The one encoder of the worker's CSV exports and
+ * the dashboard's tables.
  */
 
 /** What a CSV cell can be given; null and undefined are an empty field. */
