@@ -49,11 +49,17 @@ const { values: flags } = parseArgs({
   },
 });
 if (flags.help) {
-  console.log('usage: npm run bench -- [--smoke] [--duration S] [--warmup S] [--runs N] [--concurrency 1,16,64] [--busy 64,128] [--chunks N] [--chunk-delay-ms MS] [--base-port P] [--profile]');
+  console.log(
+    'usage: npm run bench -- [--smoke] [--duration S] [--warmup S] [--runs N] [--concurrency 1,16,64] [--busy 64,128] [--chunks N] [--chunk-delay-ms MS] [--base-port P] [--profile]',
+  );
   process.exit(0);
 }
 
-const list = (/** @type {string} */ s) => s.split(',').map((x) => Number(x.trim())).filter((x) => Number.isInteger(x) && x > 0);
+const list = (/** @type {string} */ s) =>
+  s
+    .split(',')
+    .map((x) => Number(x.trim()))
+    .filter((x) => Number.isInteger(x) && x > 0);
 const settings = {
   smoke: flags.smoke,
   durationS: Number(flags.duration ?? (flags.smoke ? 2 : 5)),
@@ -73,7 +79,11 @@ const shutdown = async (/** @type {number} */ code) => {
   await supervisor.stopAll();
   process.exit(code);
 };
-process.on('SIGINT', () => (supervisor.stopping ? process.exit(130) : (say('interrupted; stopping everything…'), shutdown(130))));
+process.on('SIGINT', () => {
+  if (supervisor.stopping) process.exit(130);
+  say('interrupted; stopping everything…');
+  shutdown(130);
+});
 process.on('SIGTERM', () => shutdown(143));
 
 /** @type {string[]} */
@@ -94,7 +104,14 @@ async function main() {
   await mkdir(join(BUILD_DIR, 'logs'), { recursive: true });
   await mkdir(RESULTS_DIR, { recursive: true });
 
-  const env = await startTargets(supervisor, { ports, buildDir: BUILD_DIR, chunks: settings.chunks, chunkDelayMs: settings.chunkDelayMs, profile: settings.profile, say });
+  const env = await startTargets(supervisor, {
+    ports,
+    buildDir: BUILD_DIR,
+    chunks: settings.chunks,
+    chunkDelayMs: settings.chunkDelayMs,
+    profile: settings.profile,
+    say,
+  });
   const { targets, accountTarget, floorTargets, expectedText } = env;
   /** @type {Record<string, string>} */
   const labels = Object.fromEntries([...targets, accountTarget, ...floorTargets].map((t) => [t.id, t.label]));
@@ -197,10 +214,12 @@ async function billingCheck(gateway, answered) {
     state = await summary();
   }
   const db = await gateway.mf.getD1Database('DB');
-  const rows = /** @type {{ n: number, cost: number | null, ids: number }} */ (await db
-    .prepare('SELECT COUNT(*) AS n, SUM(cost_micros) AS cost, COUNT(DISTINCT id) AS ids FROM usage_events WHERE account_id = ?')
-    .bind(gateway.accountId)
-    .first());
+  const rows = /** @type {{ n: number, cost: number | null, ids: number }} */ (
+    await db
+      .prepare('SELECT COUNT(*) AS n, SUM(cost_micros) AS cost, COUNT(DISTINCT id) AS ids FROM usage_events WHERE account_id = ?')
+      .bind(gateway.accountId)
+      .first()
+  );
   return {
     answered,
     debitedMicros: BENCH_CREDIT_MICROS - state.balanceMicros,

@@ -31,10 +31,28 @@ function typicalChat() {
       { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'lookup', arguments: '{"q":"price"}' } }] },
       { role: 'tool', tool_call_id: 'call_1', content: sentence.repeat(3) },
       { role: 'assistant', content: sentence.repeat(4) },
-      { role: 'user', content: [{ type: 'text', text: sentence.repeat(2) }, { type: 'image_url', image_url: { url: 'https://example.com/a.png', detail: 'low' } }] },
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: sentence.repeat(2) },
+          { type: 'image_url', image_url: { url: 'https://example.com/a.png', detail: 'low' } },
+        ],
+      },
     ],
-    tools: [{ type: 'function', function: { name: 'lookup', description: 'Look a fact up.', parameters: { type: 'object', properties: { q: { type: 'string' } }, required: ['q'] } } }],
-    temperature: 0.7, top_p: 0.95, max_tokens: 256, stop: ['\n\n'], seed: 42, stream: true, stream_options: { include_usage: true }, user: 'user-1234',
+    tools: [
+      {
+        type: 'function',
+        function: { name: 'lookup', description: 'Look a fact up.', parameters: { type: 'object', properties: { q: { type: 'string' } }, required: ['q'] } },
+      },
+    ],
+    temperature: 0.7,
+    top_p: 0.95,
+    max_tokens: 256,
+    stop: ['\n\n'],
+    seed: 42,
+    stream: true,
+    stream_options: { include_usage: true },
+    user: 'user-1234',
   };
 }
 
@@ -43,7 +61,8 @@ function hundredMessages() {
   return {
     model: 'demo-llm',
     messages: Array.from({ length: 100 }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: `Turn ${i}: a sentence of ordinary length for a chat.` })),
-    temperature: 1, max_tokens: 512,
+    temperature: 1,
+    max_tokens: 512,
   };
 }
 
@@ -95,7 +114,10 @@ export async function measureValidation({ smoke = false } = {}) {
   ];
   // Warm every body up first, so the first one measured does not pay for the JIT alone.
   const parsedCases = cases.map((c) => JSON.parse(JSON.stringify(c.value)));
-  for (let i = 0; i < (smoke ? 5_000 : 20_000); i++) cases.forEach((c, j) => validateBody(c.endpoint, parsedCases[j]));
+  for (let i = 0; i < (smoke ? 5_000 : 20_000); i++)
+    cases.forEach((c, j) => {
+      validateBody(c.endpoint, parsedCases[j]);
+    });
   const rows = [];
   for (const c of cases) {
     const text = JSON.stringify(c.value);
@@ -119,7 +141,10 @@ export function validationMarkdown(rows) {
   return [
     '| /v1 body validation (validate-body.ts, Node V8) | bytes | validate ns | JSON.parse ns | validate / parse |',
     '|---|---:|---:|---:|---:|',
-    ...rows.map((r) => `| ${r.body} | ${r.bytes.toLocaleString('en-US')} | ${Math.round(r.validateNs).toLocaleString('en-US')} | ${Math.round(r.parseNs).toLocaleString('en-US')} | ${(r.validateNs / r.parseNs).toFixed(2)}× |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.body} | ${r.bytes.toLocaleString('en-US')} | ${Math.round(r.validateNs).toLocaleString('en-US')} | ${Math.round(r.parseNs).toLocaleString('en-US')} | ${(r.validateNs / r.parseNs).toFixed(2)}× |`,
+    ),
   ].join('\n');
 }
 

@@ -3,14 +3,7 @@
  * The demo origin's generation endpoints: chat completions, legacy completions, embeddings.
  * Each receives a parsed body whose model is already known to be served.
  */
-import {
-  chatPromptTokens,
-  completionFor,
-  embeddingBase64,
-  embeddingFor,
-  inputTokens,
-  messageText,
-} from './generation.mjs';
+import { chatPromptTokens, completionFor, embeddingBase64, embeddingFor, inputTokens, messageText } from './generation.mjs';
 import { brokenBody, invalidRequest, json, JSON_HEADERS, SSE_HEADERS } from './responses.mjs';
 import { pacedSseStream } from './sse.mjs';
 
@@ -160,9 +153,7 @@ export function createEndpoints({ sendUsage, defaultMaxTokens, delayMs, fail }) 
           o.tokens.map((text, i) => ({
             data: {
               ...chunkHead,
-              choices: [
-                { index, text, logprobs: null, finish_reason: i === o.tokens.length - 1 ? o.finishReason : null },
-              ],
+              choices: [{ index, text, logprobs: null, finish_reason: i === o.tokens.length - 1 ? o.finishReason : null }],
               ...extra,
             },
             tokens: 1,

@@ -16,12 +16,70 @@
 
 /** One-token words (leading space included when used); verified against cl100k and o200k. */
 export const VOCABULARY = Object.freeze([
-  'lorem', 'ipsum', 'dolor', 'sit', 'amet', 'the', 'model', 'runs', 'on', 'a', 'small', 'GPU',
-  'and', 'each', 'word', 'is', 'one', 'token', 'for', 'this', 'demo', 'server', 'that', 'streams',
-  'text', 'back', 'to', 'you', 'while', 'gateway', 'counts', 'every', 'piece', 'of', 'output',
-  'with', 'care', 'so', 'billing', 'stays', 'exact', 'over', 'time', 'data', 'light', 'fast',
-  'edge', 'cloud', 'node', 'price', 'credit', 'key', 'rate', 'limit', 'stream', 'chunk', 'reply',
-  'ready', 'quiet', 'green', 'blue', 'river', 'stone', 'paper',
+  'lorem',
+  'ipsum',
+  'dolor',
+  'sit',
+  'amet',
+  'the',
+  'model',
+  'runs',
+  'on',
+  'a',
+  'small',
+  'GPU',
+  'and',
+  'each',
+  'word',
+  'is',
+  'one',
+  'token',
+  'for',
+  'this',
+  'demo',
+  'server',
+  'that',
+  'streams',
+  'text',
+  'back',
+  'to',
+  'you',
+  'while',
+  'gateway',
+  'counts',
+  'every',
+  'piece',
+  'of',
+  'output',
+  'with',
+  'care',
+  'so',
+  'billing',
+  'stays',
+  'exact',
+  'over',
+  'time',
+  'data',
+  'light',
+  'fast',
+  'edge',
+  'cloud',
+  'node',
+  'price',
+  'credit',
+  'key',
+  'rate',
+  'limit',
+  'stream',
+  'chunk',
+  'reply',
+  'ready',
+  'quiet',
+  'green',
+  'blue',
+  'river',
+  'stone',
+  'paper',
 ]);
 
 /** Dimension of every embedding vector. */
@@ -72,9 +130,7 @@ export function countWords(text) {
 export function messageText(content) {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return '';
-  return content
-    .map((part) => (part && typeof part === 'object' && typeof part.text === 'string' ? part.text : ''))
-    .join(' ');
+  return content.map((part) => (part && typeof part === 'object' && typeof part.text === 'string' ? part.text : '')).join(' ');
 }
 
 /**
@@ -109,7 +165,7 @@ export function completionFor(promptKey, maxTokens) {
   const next = prng(h);
   /** @type {string[]} */
   const tokens = [];
-  for (let i = 0; i < length; i++) tokens.push(' ' + VOCABULARY[Math.floor(next() * VOCABULARY.length)]);
+  for (let i = 0; i < length; i++) tokens.push(` ${VOCABULARY[Math.floor(next() * VOCABULARY.length)]}`);
   return { tokens, finishReason: length < natural ? 'length' : 'stop' };
 }
 
@@ -132,7 +188,9 @@ export function embeddingFor(input) {
  */
 export function embeddingBase64(vector) {
   const view = new DataView(new ArrayBuffer(vector.length * 4));
-  vector.forEach((x, i) => view.setFloat32(i * 4, x, true));
+  vector.forEach((x, i) => {
+    view.setFloat32(i * 4, x, true);
+  });
   const bytes = new Uint8Array(view.buffer);
   let binary = '';
   for (const byte of bytes) binary += String.fromCharCode(byte);

@@ -116,7 +116,12 @@ function cliOptions() {
     apiKey: values['api-key'] ?? (env.DEMO_ORIGIN_API_KEY || undefined),
     sendUsage: values['no-usage'] ? false : bool(env.DEMO_ORIGIN_SEND_USAGE),
     defaultMaxTokens: num(values['default-max-tokens'] ?? env.DEMO_ORIGIN_DEFAULT_MAX_TOKENS),
-    models: models ? models.split(',').map((m) => m.trim()).filter(Boolean) : undefined,
+    models: models
+      ? models
+          .split(',')
+          .map((m) => m.trim())
+          .filter(Boolean)
+      : undefined,
     fail: values.fail ?? (env.DEMO_ORIGIN_FAIL || undefined),
     logRequests: values['log-requests'] ?? bool(env.DEMO_ORIGIN_LOG_REQUESTS) ?? false,
   };

@@ -76,8 +76,15 @@ async function createKeyInUi(page: Page, name: string, { shot }: { shot?: string
   // expiresAt, requestsPerMinute, maxConcurrent, tokensPerMinute ("*" and per model),
   // spendLimitMicros, periodSpendLimitMicros, period.
   const limitFields = [
-    'Allowed models', 'Expires', 'Requests per minute', 'Max concurrent requests', 'Tokens per minute',
-    'Tokens per minute by model', 'Lifetime spend limit (USD)', 'Period spend limit (USD)', 'Period',
+    'Allowed models',
+    'Expires',
+    'Requests per minute',
+    'Max concurrent requests',
+    'Tokens per minute',
+    'Tokens per minute by model',
+    'Lifetime spend limit (USD)',
+    'Period spend limit (USD)',
+    'Period',
   ];
   const form = dialog(page);
   const missing: string[] = [];
@@ -123,7 +130,10 @@ describe.sequential('the dashboard, end to end', () => {
     alicePage = await newUser();
     await signUp(alicePage, alice, { shot: 'signup' });
     await verifyByOutbox(alicePage, alice.email, { shot: 'mail-outbox' });
-    await alicePage.getByRole('link', { name: /overview|dashboard|continue/i }).first().click();
+    await alicePage
+      .getByRole('link', { name: /overview|dashboard|continue/i })
+      .first()
+      .click();
     await alicePage.getByRole('heading', { name: 'Overview' }).waitFor();
     const session = await me(alicePage);
     expect(session.user.email).toBe(alice.email);
@@ -168,7 +178,11 @@ describe.sequential('the dashboard, end to end', () => {
     // The top-up is in the transaction history too (written from the journal, maybe a moment later).
     await eventually(
       async () => {
-        const rows = page.getByRole('row').filter({ hasText: /top-?up/i }).filter({ hasText: '$25.00' }).filter({ hasText: usd2(after) });
+        const rows = page
+          .getByRole('row')
+          .filter({ hasText: /top-?up/i })
+          .filter({ hasText: '$25.00' })
+          .filter({ hasText: usd2(after) });
         if ((await rows.count()) > 0) return true;
         await page.reload();
         await page.getByRole('heading', { name: 'Billing' }).waitFor();
@@ -196,7 +210,10 @@ describe.sequential('the dashboard, end to end', () => {
     // The limits typed into the form are the key's limits.
     const keys = (await api(alicePage, 'GET', '/api/account/keys')).body.keys as Array<{ name: string; limits: Record<string, unknown> }>;
     expect(keys.find((k) => k.name === name)?.limits).toMatchObject({
-      requestsPerMinute: 120, maxConcurrent: 4, spendLimitMicros: 20_000_000, periodSpendLimitMicros: 10_000_000,
+      requestsPerMinute: 120,
+      maxConcurrent: 4,
+      spendLimitMicros: 20_000_000,
+      periodSpendLimitMicros: 10_000_000,
     });
     await screenshot(alicePage, 'keys', { phone: true });
     done.add('key');
@@ -220,7 +237,10 @@ describe.sequential('the dashboard, end to end', () => {
     for (const label of ['From', 'To', 'Key', 'Model']) await page.getByLabel(label, { exact: true }).first().waitFor();
     const row = await eventually(
       async () => {
-        const rows = page.getByRole('row').filter({ hasText: usd6(firstCall.costMicros) }).filter({ hasText: firstKey.name });
+        const rows = page
+          .getByRole('row')
+          .filter({ hasText: usd6(firstCall.costMicros) })
+          .filter({ hasText: firstKey.name });
         if ((await rows.count()) > 0) return rows.first();
         await page.reload();
         await page.getByRole('heading', { name: 'Usage' }).waitFor();
@@ -251,7 +271,10 @@ describe.sequential('the dashboard, end to end', () => {
     await screenshot(page, 'keys-revoke-confirm');
     await confirm.getByRole('button', { name: 'Revoke key' }).click();
     await confirm.waitFor({ state: 'hidden' });
-    await keyRow(page, firstKey.name).getByText(/revoked/i).first().waitFor();
+    await keyRow(page, firstKey.name)
+      .getByText(/revoked/i)
+      .first()
+      .waitFor();
     const refused = await chat(firstKey.secret).then(
       () => undefined,
       (error: unknown) => error,
@@ -267,7 +290,10 @@ describe.sequential('the dashboard, end to end', () => {
     await signIn(adminPage, stack.admin, { shot: 'login' });
     expect((await me(adminPage)).user.role).toBe('admin');
     done.add('admin');
-    await adminPage.getByRole('link', { name: /services/i }).first().waitFor();
+    await adminPage
+      .getByRole('link', { name: /services/i })
+      .first()
+      .waitFor();
 
     // Alice needs a working key for the rest (the first one is revoked).
     const name = 'e2e second key';
@@ -297,7 +323,10 @@ describe.sequential('the dashboard, end to end', () => {
     await priceDialog.waitFor({ state: 'hidden' });
     // The service's row now shows the new version.
     const newVersion = beforeChange.priceVersion + 1;
-    await card.getByText(new RegExp(`^\\s*v${newVersion}\\s*$`)).first().waitFor();
+    await card
+      .getByText(new RegExp(`^\\s*v${newVersion}\\s*$`))
+      .first()
+      .waitFor();
 
     // At 1 and 2 USD per 1M tokens a request costs exactly 1 µUSD per input and 2 per output token.
     const afterChange = await chat(secret);
@@ -308,7 +337,10 @@ describe.sequential('the dashboard, end to end', () => {
     await alicePage.getByRole('heading', { name: 'Usage' }).waitFor();
     await eventually(
       async () => {
-        const rows = alicePage.getByRole('row').filter({ hasText: usd6(afterChange.costMicros) }).filter({ hasText: `v${newVersion}` });
+        const rows = alicePage
+          .getByRole('row')
+          .filter({ hasText: usd6(afterChange.costMicros) })
+          .filter({ hasText: `v${newVersion}` });
         if ((await rows.count()) > 0) return true;
         await alicePage.reload();
         await alicePage.getByRole('heading', { name: 'Usage' }).waitFor();

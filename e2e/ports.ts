@@ -3,4 +3,3 @@
  * so both can run at once.
  */
 export const E2E_PORTS = { gateway: 18787, dashboard: 18788, origin: 19100, stripe: 22111, btcpay: 33000 } as const;
-

@@ -68,31 +68,46 @@ export function btcpayControlRoutes({ invoices, state, send, redeliver }) {
   }
 
   return [
-    ['GET', '/i/:id', async ({ ids, url }) => {
-      const inv = state.invoices.get(ids.id);
-      if (!inv) return html(404, missingInvoicePage());
-      return html(200, invoicePage(inv, state.payments.get(inv.id) ?? [], url.searchParams.get('error')));
-    }],
-    ['POST', '/__fake/invoices/:id/pay', (context) =>
-      control(context, (inv) => {
-        const { fields } = context;
-        const paid = invoices.pay(inv, { method: fields.method, fraction: fields.fraction, amount: fields.amount });
-        // confirm=1: the payment confirms in the same step (the page's "pay and confirm").
-        if (!isTrue(fields.confirm) || inv.status !== 'Processing') return paid;
-        return { payment: paid.payment, events: [...paid.events, ...invoices.confirm(inv).events] };
-      })],
+    [
+      'GET',
+      '/i/:id',
+      async ({ ids, url }) => {
+        const inv = state.invoices.get(ids.id);
+        if (!inv) return html(404, missingInvoicePage());
+        return html(200, invoicePage(inv, state.payments.get(inv.id) ?? [], url.searchParams.get('error')));
+      },
+    ],
+    [
+      'POST',
+      '/__fake/invoices/:id/pay',
+      (context) =>
+        control(context, (inv) => {
+          const { fields } = context;
+          const paid = invoices.pay(inv, { method: fields.method, fraction: fields.fraction, amount: fields.amount });
+          // confirm=1: the payment confirms in the same step (the page's "pay and confirm").
+          if (!isTrue(fields.confirm) || inv.status !== 'Processing') return paid;
+          return { payment: paid.payment, events: [...paid.events, ...invoices.confirm(inv).events] };
+        }),
+    ],
     ['POST', '/__fake/invoices/:id/confirm', (context) => control(context, (inv) => invoices.confirm(inv))],
     ['POST', '/__fake/invoices/:id/expire', (context) => control(context, (inv) => invoices.expire(inv))],
-    ['POST', '/__fake/invoices/:id/pay-late', (context) =>
-      control(context, (inv) => invoices.payLate(inv, { method: context.fields.method, fraction: context.fields.fraction, amount: context.fields.amount }))],
+    [
+      'POST',
+      '/__fake/invoices/:id/pay-late',
+      (context) =>
+        control(context, (inv) => invoices.payLate(inv, { method: context.fields.method, fraction: context.fields.fraction, amount: context.fields.amount })),
+    ],
     ['POST', '/__fake/invoices/:id/invalid', (context) => control(context, (inv) => invoices.invalidate(inv, isTrue(context.fields.manuallyMarked)))],
     ['POST', '/__fake/invoices/:id/mark-settled', (context) => control(context, (inv) => invoices.markSettled(inv))],
-    ['POST', '/__fake/deliveries/:deliveryId/redeliver', async ({ ids }) => {
-      if (!state.deliveries.has(ids.deliveryId)) throw new BtcpayError(404, { code: 'webhookdelivery-not-found', message: `No delivery ${ids.deliveryId}` });
-      return json(200, { events: [summary(await redeliver(ids.deliveryId))] });
-    }],
-    ['GET', '/__fake/state', async () =>
-      json(200, Object.fromEntries(Object.entries(state).map(([name, map]) => [name, Object.fromEntries(map)])))],
+    [
+      'POST',
+      '/__fake/deliveries/:deliveryId/redeliver',
+      async ({ ids }) => {
+        if (!state.deliveries.has(ids.deliveryId)) throw new BtcpayError(404, { code: 'webhookdelivery-not-found', message: `No delivery ${ids.deliveryId}` });
+        return json(200, { events: [summary(await redeliver(ids.deliveryId))] });
+      },
+    ],
+    ['GET', '/__fake/state', async () => json(200, Object.fromEntries(Object.entries(state).map(([name, map]) => [name, Object.fromEntries(map)])))],
   ];
 }
 

@@ -255,7 +255,9 @@ export function createInvoices({ storeId, now }) {
         value: `${Math.floor(sats / 1e8)}.${String(sats % 1e8).padStart(8, '0')}`,
         fee: '0.00000000',
         status: lightning ? 'Settled' : 'Processing',
-        destination: lightning ? `lnbcrt${sats * 10}n1p${randomString(40, 'qpzry9x8gf2tvdw0s3jn54khce6mua7l')}` : `bcrt1q${randomString(38, 'qpzry9x8gf2tvdw0s3jn54khce6mua7l')}`,
+        destination: lightning
+          ? `lnbcrt${sats * 10}n1p${randomString(40, 'qpzry9x8gf2tvdw0s3jn54khce6mua7l')}`
+          : `bcrt1q${randomString(38, 'qpzry9x8gf2tvdw0s3jn54khce6mua7l')}`,
       },
     };
     /** @type {FakeBtcpayPayment[]} */ (state.payments.get(invoice.id)).push(record);

@@ -21,7 +21,14 @@ export function invoicePage(invoice, payments, error) {
   const actions = [];
   if (invoice.status === 'New') {
     if (chain) {
-      actions.push(postButton(pay, 'Pay on-chain', { method: 'BTC-CHAIN' }, { primary: true, note: 'InvoiceReceivedPayment + InvoiceProcessing; Settled after one confirmation.' }));
+      actions.push(
+        postButton(
+          pay,
+          'Pay on-chain',
+          { method: 'BTC-CHAIN' },
+          { primary: true, note: 'InvoiceReceivedPayment + InvoiceProcessing; Settled after one confirmation.' },
+        ),
+      );
       actions.push(postButton(pay, 'Pay on-chain and confirm (1 block)', { method: 'BTC-CHAIN', confirm: '1' }, { note: 'Straight to Settled.' }));
     }
     if (lightning) actions.push(postButton(pay, 'Pay with Lightning', { method: 'BTC-LN' }, { primary: !chain, note: 'Settled at once.' }));
@@ -31,17 +38,20 @@ export function invoicePage(invoice, payments, error) {
     }
     actions.push(postButton(`/__fake/invoices/${id}/expire`, 'Let it expire', {}, { note: 'InvoiceExpired.' }));
   } else if (payments.some((p) => p.payment.status === 'Processing')) {
-    actions.push(postButton(`/__fake/invoices/${id}/confirm`, 'Mine a block (confirm the payment)', {}, { primary: true, note: 'InvoicePaymentSettled + InvoiceSettled.' }));
+    actions.push(
+      postButton(
+        `/__fake/invoices/${id}/confirm`,
+        'Mine a block (confirm the payment)',
+        {},
+        { primary: true, note: 'InvoicePaymentSettled + InvoiceSettled.' },
+      ),
+    );
   }
   if (invoice.status === 'Expired') {
     actions.push(postButton(`/__fake/invoices/${id}/pay-late`, 'Pay after expiry', { method: 'BTC-CHAIN' }, { note: 'Stays Expired with PaidLate.' }));
   }
-  const back = invoice.checkout.redirectURL
-    ? `<a class="button" href="${escapeHtml(redirectTarget(invoice))}">Return to the merchant</a>`
-    : '';
-  const list = payments
-    .map((p) => `<dt>${escapeHtml(p.paymentMethodId)}</dt><dd>${escapeHtml(`${p.payment.value} BTC, ${p.payment.status}`)}</dd>`)
-    .join('');
+  const back = invoice.checkout.redirectURL ? `<a class="button" href="${escapeHtml(redirectTarget(invoice))}">Return to the merchant</a>` : '';
+  const list = payments.map((p) => `<dt>${escapeHtml(p.paymentMethodId)}</dt><dd>${escapeHtml(`${p.payment.value} BTC, ${p.payment.status}`)}</dd>`).join('');
   const body = `<h1>Fake BTCPay <span class="badge">regtest</span></h1>
 <div class="muted">Invoice ${escapeHtml(invoice.id)}</div>
 <div class="amount">${escapeHtml(amount)}</div>

@@ -88,14 +88,7 @@ export interface BtcpayWebhookEvent {
   /** The first delivery's id (equal to deliveryId on a first delivery). */
   originalDeliveryId: string;
   isRedelivery: boolean;
-  type:
-    | 'InvoiceReceivedPayment'
-    | 'InvoicePaymentSettled'
-    | 'InvoiceProcessing'
-    | 'InvoiceSettled'
-    | 'InvoiceExpired'
-    | 'InvoiceInvalid'
-    | (string & {});
+  type: 'InvoiceReceivedPayment' | 'InvoicePaymentSettled' | 'InvoiceProcessing' | 'InvoiceSettled' | 'InvoiceExpired' | 'InvoiceInvalid' | (string & {});
   /** Unix seconds. */
   timestamp: number;
   storeId: string;

@@ -48,7 +48,16 @@ export function createFakeBtcpay({ apiKey, storeId, webhookSecret, deliver, publ
   function deliverOnce(event) {
     const payload = JSON.stringify(event, null, 2); // BTCPay sends indented JSON
     /** @type {FakeBtcpayDelivery} */
-    const delivery = { deliveryId: event.deliveryId, type: event.type, invoiceId: event.invoiceId, body: event, payload, signature: '', result: undefined, error: undefined };
+    const delivery = {
+      deliveryId: event.deliveryId,
+      type: event.type,
+      invoiceId: event.invoiceId,
+      body: event,
+      payload,
+      signature: '',
+      result: undefined,
+      error: undefined,
+    };
     state.deliveries.set(delivery.deliveryId, delivery); // known at once, so it can be redelivered
     return queue.run(async () => {
       delivery.signature = await btcpaySignature(webhookSecret, payload);
@@ -117,40 +126,57 @@ export function createFakeBtcpay({ apiKey, storeId, webhookSecret, deliver, publ
 
   /** @type {Array<[string, string, ApiHandler]>} */
   const apiRoutes = [
-    ['POST', '/api/v1/stores/:storeId/invoices', async ({ request, ids, publicUrl: origin }) => {
-      requireStore(ids.storeId);
-      let body;
-      try {
-        body = JSON.parse(await request.text());
-      } catch {
-        throw new BtcpayError(400, { code: 'invalid-json', message: 'The request body is not valid JSON' });
-      }
-      return json(200, invoices.create(body, origin));
-    }],
-    ['GET', '/api/v1/stores/:storeId/invoices', async ({ ids, url }) => {
-      requireStore(ids.storeId);
-      const orderIds = url.searchParams.getAll('orderId');
-      const statuses = url.searchParams.getAll('status');
-      const skip = Number(url.searchParams.get('skip') ?? 0) || 0;
-      const take = Number(url.searchParams.get('take') ?? 0) || Infinity;
-      const list = [...state.invoices.values()]
-        .reverse() // newest first
-        .filter((inv) => orderIds.length === 0 || orderIds.includes(String(inv.metadata.orderId)))
-        .filter((inv) => statuses.length === 0 || statuses.includes(inv.status));
-      return json(200, list.slice(skip, skip + take));
-    }],
-    ['GET', '/api/v1/stores/:storeId/invoices/:invoiceId', async ({ ids }) => {
-      requireStore(ids.storeId);
-      return json(200, findInvoice(ids.invoiceId));
-    }],
+    [
+      'POST',
+      '/api/v1/stores/:storeId/invoices',
+      async ({ request, ids, publicUrl: origin }) => {
+        requireStore(ids.storeId);
+        let body;
+        try {
+          body = JSON.parse(await request.text());
+        } catch {
+          throw new BtcpayError(400, { code: 'invalid-json', message: 'The request body is not valid JSON' });
+        }
+        return json(200, invoices.create(body, origin));
+      },
+    ],
+    [
+      'GET',
+      '/api/v1/stores/:storeId/invoices',
+      async ({ ids, url }) => {
+        requireStore(ids.storeId);
+        const orderIds = url.searchParams.getAll('orderId');
+        const statuses = url.searchParams.getAll('status');
+        const skip = Number(url.searchParams.get('skip') ?? 0) || 0;
+        const take = Number(url.searchParams.get('take') ?? 0) || Infinity;
+        const list = [...state.invoices.values()]
+          .reverse() // newest first
+          .filter((inv) => orderIds.length === 0 || orderIds.includes(String(inv.metadata.orderId)))
+          .filter((inv) => statuses.length === 0 || statuses.includes(inv.status));
+        return json(200, list.slice(skip, skip + take));
+      },
+    ],
+    [
+      'GET',
+      '/api/v1/stores/:storeId/invoices/:invoiceId',
+      async ({ ids }) => {
+        requireStore(ids.storeId);
+        return json(200, findInvoice(ids.invoiceId));
+      },
+    ],
     ['GET', '/api/v1/invoices/:invoiceId', async ({ ids }) => json(200, findInvoice(ids.invoiceId))],
-    ['POST', '/api/v1/stores/:storeId/webhooks/:webhookId/deliveries/:deliveryId/redeliver', async ({ ids }) => {
-      requireStore(ids.storeId);
-      if (ids.webhookId !== hookId) throw new BtcpayError(404, { code: 'webhook-not-found', message: 'The webhook was not found' });
-      if (!state.deliveries.has(ids.deliveryId)) throw new BtcpayError(404, { code: 'webhookdelivery-not-found', message: 'The webhook delivery was not found' });
-      const delivery = await redeliver(ids.deliveryId);
-      return json(200, delivery.deliveryId);
-    }],
+    [
+      'POST',
+      '/api/v1/stores/:storeId/webhooks/:webhookId/deliveries/:deliveryId/redeliver',
+      async ({ ids }) => {
+        requireStore(ids.storeId);
+        if (ids.webhookId !== hookId) throw new BtcpayError(404, { code: 'webhook-not-found', message: 'The webhook was not found' });
+        if (!state.deliveries.has(ids.deliveryId))
+          throw new BtcpayError(404, { code: 'webhookdelivery-not-found', message: 'The webhook delivery was not found' });
+        const delivery = await redeliver(ids.deliveryId);
+        return json(200, delivery.deliveryId);
+      },
+    ],
   ];
   const api = createRouter(apiRoutes);
   const controls = createRouter(btcpayControlRoutes({ invoices, state, send, redeliver }));

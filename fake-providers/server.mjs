@@ -42,7 +42,16 @@ const DELIVERY_TIMEOUT_MS = 10_000;
  * @param {ServerOptions & Omit<import('./stripe.d.mts').FakeStripeOptions, 'deliver' | 'publicUrl'>} options
  * @returns {Promise<RunningFake<import('./stripe.d.mts').FakeStripe>>}
  */
-export function startFakeStripe({ port = 12111, host = '127.0.0.1', webhookUrl, publicUrl, log = console.log, logRequests = false, retryDelaysMs = DEFAULT_RETRY_DELAYS_MS, ...options }) {
+export function startFakeStripe({
+  port = 12111,
+  host = '127.0.0.1',
+  webhookUrl,
+  publicUrl,
+  log = console.log,
+  logRequests = false,
+  retryDelaysMs = DEFAULT_RETRY_DELAYS_MS,
+  ...options
+}) {
   return startFake({ port, host, publicUrl, log, logRequests }, (base, signal) =>
     createFakeStripe({
       ...options,
@@ -65,7 +74,16 @@ export function startFakeStripe({ port = 12111, host = '127.0.0.1', webhookUrl, 
  * @param {ServerOptions & Omit<import('./btcpay.d.mts').FakeBtcpayOptions, 'deliver' | 'publicUrl'>} options
  * @returns {Promise<RunningFake<import('./btcpay.d.mts').FakeBtcpay>>}
  */
-export function startFakeBtcpay({ port = 23000, host = '127.0.0.1', webhookUrl, publicUrl, log = console.log, logRequests = false, retryDelaysMs = DEFAULT_RETRY_DELAYS_MS, ...options }) {
+export function startFakeBtcpay({
+  port = 23000,
+  host = '127.0.0.1',
+  webhookUrl,
+  publicUrl,
+  log = console.log,
+  logRequests = false,
+  retryDelaysMs = DEFAULT_RETRY_DELAYS_MS,
+  ...options
+}) {
   return startFake({ port, host, publicUrl, log, logRequests }, (base, signal) =>
     createFakeBtcpay({
       ...options,

@@ -9,9 +9,7 @@ const encoder = new TextEncoder();
  * @param {string} message
  */
 export async function hmacSha256Hex(secret, message) {
-  const key = await crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, [
-    'sign',
-  ]);
+  const key = await crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
   const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, encoder.encode(message)));
   return Array.from(mac, (byte) => byte.toString(16).padStart(2, '0')).join('');
 }

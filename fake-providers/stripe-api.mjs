@@ -5,14 +5,7 @@
  * Events that real Stripe sends after an API call are emitted without waiting for delivery.
  */
 import { StripeError, invalidRequest, missingParam } from './stripe-errors.mjs';
-import {
-  booleanParam,
-  metadataParam,
-  optionalInteger,
-  optionalString,
-  requiredInteger,
-  requiredString,
-} from './stripe-params.mjs';
+import { booleanParam, metadataParam, optionalInteger, optionalString, requiredInteger, requiredString } from './stripe-params.mjs';
 
 /** @typedef {import('./stripe-model.mjs').StripeModel} StripeModel */
 /** @typedef {ReturnType<typeof import('./stripe-checkout.mjs').createCheckout>} Checkout */
@@ -43,93 +36,115 @@ export function stripeApiRoutes({ model, checkout, emit }) {
   };
 
   return [
-    ['POST', '/v1/customers', (params) =>
-      ok(model.createCustomer({
-        email: optionalString(params.email, 'email') ?? null,
-        name: optionalString(params.name, 'name') ?? null,
-        description: optionalString(params.description, 'description') ?? null,
-        metadata: metadataParam(params.metadata),
-      })),
+    [
+      'POST',
+      '/v1/customers',
+      (params) =>
+        ok(
+          model.createCustomer({
+            email: optionalString(params.email, 'email') ?? null,
+            name: optionalString(params.name, 'name') ?? null,
+            description: optionalString(params.description, 'description') ?? null,
+            metadata: metadataParam(params.metadata),
+          }),
+        ),
     ],
     ['GET', '/v1/customers/:id', (_, { ids }) => ok(model.get(state.customers, ids.id, 'customer'))],
-    ['POST', '/v1/customers/:id', (params, { ids }) => {
-      const customer = model.get(state.customers, ids.id, 'customer');
-      for (const field of /** @type {const} */ (['email', 'name', 'description'])) {
-        if (params[field] !== undefined) customer[field] = optionalString(params[field], field) ?? null;
-      }
-      if (params.metadata !== undefined) mergeMetadata(customer.metadata, params.metadata);
-      const settings = params.invoice_settings;
-      if (settings && typeof settings === 'object' && 'default_payment_method' in settings) {
-        const method = optionalString(settings.default_payment_method, 'invoice_settings[default_payment_method]') ?? null;
-        if (method) model.paymentMethod(method);
-        customer.invoice_settings.default_payment_method = method;
-      }
-      return ok(customer);
-    }],
+    [
+      'POST',
+      '/v1/customers/:id',
+      (params, { ids }) => {
+        const customer = model.get(state.customers, ids.id, 'customer');
+        for (const field of /** @type {const} */ (['email', 'name', 'description'])) {
+          if (params[field] !== undefined) customer[field] = optionalString(params[field], field) ?? null;
+        }
+        if (params.metadata !== undefined) mergeMetadata(customer.metadata, params.metadata);
+        const settings = params.invoice_settings;
+        if (settings && typeof settings === 'object' && 'default_payment_method' in settings) {
+          const method = optionalString(settings.default_payment_method, 'invoice_settings[default_payment_method]') ?? null;
+          if (method) model.paymentMethod(method);
+          customer.invoice_settings.default_payment_method = method;
+        }
+        return ok(customer);
+      },
+    ],
     ['GET', '/v1/payment_methods/:id', (_, { ids }) => ok(model.get(state.paymentMethods, ids.id, 'payment_method'))],
 
     ['POST', '/v1/checkout/sessions', (params, { publicUrl }) => ok(checkout.create(params, publicUrl))],
     ['GET', '/v1/checkout/sessions/:id', (_, { ids }) => ok(model.get(state.sessions, ids.id, 'checkout.session'))],
 
-    ['POST', '/v1/payment_intents', (params, { request }) => {
-      const amount = requiredInteger(params.amount, 'amount');
-      if (amount < MINIMUM_AMOUNT) {
-        throw invalidRequest(`Amount must be at least ${MINIMUM_AMOUNT} cents`, { code: 'amount_too_small', param: 'amount' });
-      }
-      const customer = optionalString(params.customer, 'customer') ?? null;
-      if (customer) model.get(state.customers, customer, 'customer', 'customer');
-      const intent = model.createPaymentIntent({
-        amount,
-        currency: requiredString(params.currency, 'currency').toLowerCase(),
-        customer,
-        payment_method: optionalString(params.payment_method, 'payment_method') ?? null,
-        metadata: metadataParam(params.metadata),
-        setup_future_usage: optionalString(params.setup_future_usage, 'setup_future_usage') ?? null,
-        description: optionalString(params.description, 'description') ?? null,
-      });
-      if (!booleanParam(params.confirm)) return ok(intent);
-      if (!intent.payment_method) throw missingParam('payment_method');
-      // off_session is true, or "one_off"/"recurring" in older integrations.
-      const offSession = params.off_session !== undefined && params.off_session !== 'false' && params.off_session !== '';
-      const outcome = model.confirmPaymentIntent(intent, { offSession });
-      if (outcome.ok) {
-        emitLater('payment_intent.succeeded', intent, request);
-        return ok(intent);
-      }
-      emitLater('payment_intent.payment_failed', intent, request);
-      return { status: 402, body: { error: { ...outcome.error, payment_intent: intent } } };
-    }],
+    [
+      'POST',
+      '/v1/payment_intents',
+      (params, { request }) => {
+        const amount = requiredInteger(params.amount, 'amount');
+        if (amount < MINIMUM_AMOUNT) {
+          throw invalidRequest(`Amount must be at least ${MINIMUM_AMOUNT} cents`, { code: 'amount_too_small', param: 'amount' });
+        }
+        const customer = optionalString(params.customer, 'customer') ?? null;
+        if (customer) model.get(state.customers, customer, 'customer', 'customer');
+        const intent = model.createPaymentIntent({
+          amount,
+          currency: requiredString(params.currency, 'currency').toLowerCase(),
+          customer,
+          payment_method: optionalString(params.payment_method, 'payment_method') ?? null,
+          metadata: metadataParam(params.metadata),
+          setup_future_usage: optionalString(params.setup_future_usage, 'setup_future_usage') ?? null,
+          description: optionalString(params.description, 'description') ?? null,
+        });
+        if (!booleanParam(params.confirm)) return ok(intent);
+        if (!intent.payment_method) throw missingParam('payment_method');
+        // off_session is true, or "one_off"/"recurring" in older integrations.
+        const offSession = params.off_session !== undefined && params.off_session !== 'false' && params.off_session !== '';
+        const outcome = model.confirmPaymentIntent(intent, { offSession });
+        if (outcome.ok) {
+          emitLater('payment_intent.succeeded', intent, request);
+          return ok(intent);
+        }
+        emitLater('payment_intent.payment_failed', intent, request);
+        return { status: 402, body: { error: { ...outcome.error, payment_intent: intent } } };
+      },
+    ],
     ['GET', '/v1/payment_intents/:id', (_, { ids }) => ok(model.get(state.paymentIntents, ids.id, 'payment_intent'))],
     ['GET', '/v1/charges/:id', (_, { ids }) => ok(model.get(state.charges, ids.id, 'charge'))],
 
-    ['POST', '/v1/refunds', (params, { request }) => {
-      const chargeId = optionalString(params.charge, 'charge');
-      const intentId = optionalString(params.payment_intent, 'payment_intent');
-      if (!chargeId && !intentId) throw missingParam('charge');
-      let charge;
-      if (chargeId) {
-        charge = model.get(state.charges, chargeId, 'charge', 'charge');
-      } else {
-        const intent = model.get(state.paymentIntents, /** @type {string} */ (intentId), 'payment_intent', 'payment_intent');
-        if (!intent.latest_charge) throw invalidRequest(`PaymentIntent ${intent.id} does not have a successful charge to refund.`, { param: 'payment_intent' });
-        charge = model.get(state.charges, intent.latest_charge, 'charge');
-      }
-      const refund = model.refundCharge(charge, {
-        amount: optionalInteger(params.amount, 'amount'),
-        reason: optionalString(params.reason, 'reason') ?? null,
-        metadata: metadataParam(params.metadata),
-      });
-      emitLater('charge.refunded', charge, request);
-      return ok(refund);
-    }],
+    [
+      'POST',
+      '/v1/refunds',
+      (params, { request }) => {
+        const chargeId = optionalString(params.charge, 'charge');
+        const intentId = optionalString(params.payment_intent, 'payment_intent');
+        if (!chargeId && !intentId) throw missingParam('charge');
+        let charge;
+        if (chargeId) {
+          charge = model.get(state.charges, chargeId, 'charge', 'charge');
+        } else {
+          const intent = model.get(state.paymentIntents, /** @type {string} */ (intentId), 'payment_intent', 'payment_intent');
+          if (!intent.latest_charge)
+            throw invalidRequest(`PaymentIntent ${intent.id} does not have a successful charge to refund.`, { param: 'payment_intent' });
+          charge = model.get(state.charges, intent.latest_charge, 'charge');
+        }
+        const refund = model.refundCharge(charge, {
+          amount: optionalInteger(params.amount, 'amount'),
+          reason: optionalString(params.reason, 'reason') ?? null,
+          metadata: metadataParam(params.metadata),
+        });
+        emitLater('charge.refunded', charge, request);
+        return ok(refund);
+      },
+    ],
     ['GET', '/v1/refunds/:id', (_, { ids }) => ok(model.get(state.refunds, ids.id, 'refund'))],
     ['GET', '/v1/disputes/:id', (_, { ids }) => ok(model.get(state.disputes, ids.id, 'dispute'))],
 
-    ['GET', '/v1/events/:id', (_, { ids }) => {
-      const event = state.events.find((e) => e.id === ids.id);
-      if (!event) throw invalidRequest(`No such event: '${ids.id}'`, { code: 'resource_missing', param: 'id', status: 404 });
-      return ok(event);
-    }],
+    [
+      'GET',
+      '/v1/events/:id',
+      (_, { ids }) => {
+        const event = state.events.find((e) => e.id === ids.id);
+        if (!event) throw invalidRequest(`No such event: '${ids.id}'`, { code: 'resource_missing', param: 'id', status: 404 });
+        return ok(event);
+      },
+    ],
     ['GET', '/v1/events', (params) => ok(listEvents(state.events, params))],
   ];
 }
@@ -174,7 +189,8 @@ function mergeMetadata(target, update) {
     for (const key of Object.keys(target)) delete target[key];
     return;
   }
-  if (!update || typeof update !== 'object') throw new StripeError(400, { type: 'invalid_request_error', param: 'metadata', message: 'Invalid object: metadata' });
+  if (!update || typeof update !== 'object')
+    throw new StripeError(400, { type: 'invalid_request_error', param: 'metadata', message: 'Invalid object: metadata' });
   for (const [key, value] of Object.entries(update)) {
     if (value === '') delete target[key];
     else if (typeof value === 'string') target[key] = value;

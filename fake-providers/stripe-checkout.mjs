@@ -7,14 +7,7 @@
 import { ASYNC_PAYMENT_METHOD, chargeFailure } from './stripe-model.mjs';
 import { StripeError, invalidRequest, missingParam } from './stripe-errors.mjs';
 import { stripeId } from './ids.mjs';
-import {
-  metadataParam,
-  objectParam,
-  optionalInteger,
-  optionalString,
-  requiredInteger,
-  requiredString,
-} from './stripe-params.mjs';
+import { metadataParam, objectParam, optionalInteger, optionalString, requiredInteger, requiredString } from './stripe-params.mjs';
 
 /** @typedef {import('./stripe.d.mts').StripeCheckoutSession} StripeCheckoutSession */
 /** @typedef {import('./stripe.d.mts').StripePaymentIntent} StripePaymentIntent */
@@ -61,7 +54,9 @@ export function createCheckout(model, { paymentIntentEvents }) {
     const intentData = objectParam(params.payment_intent_data, 'payment_intent_data');
     const setupFutureUsage = optionalString(intentData.setup_future_usage, 'payment_intent_data[setup_future_usage]') ?? null;
     if (setupFutureUsage && setupFutureUsage !== 'off_session' && setupFutureUsage !== 'on_session') {
-      throw invalidRequest(`Invalid payment_intent_data[setup_future_usage]: must be one of on_session or off_session`, { param: 'payment_intent_data[setup_future_usage]' });
+      throw invalidRequest(`Invalid payment_intent_data[setup_future_usage]: must be one of on_session or off_session`, {
+        param: 'payment_intent_data[setup_future_usage]',
+      });
     }
     const amount = lines.reduce((sum, line) => sum + line.unit_amount * line.quantity, 0);
     const created = model.seconds();
@@ -193,7 +188,7 @@ export function createCheckout(model, { paymentIntentEvents }) {
    */
   function processingIntent(session) {
     const intent = session.payment_intent ? model.state.paymentIntents.get(session.payment_intent) : undefined;
-    if (!intent || intent.status !== 'processing') {
+    if (intent?.status !== 'processing') {
       throw invalidRequest(`Checkout session ${session.id} has no delayed payment in progress (pay it with async=1 first).`);
     }
     return intent;
@@ -207,7 +202,8 @@ export function createCheckout(model, { paymentIntentEvents }) {
  * @param {'open'} status
  */
 function requireStatus(session, status) {
-  if (session.status !== status) throw invalidRequest(`Checkout session ${session.id} is ${session.status}, not ${status}.`, { code: 'checkout_session_not_open' });
+  if (session.status !== status)
+    throw invalidRequest(`Checkout session ${session.id} is ${session.status}, not ${status}.`, { code: 'checkout_session_not_open' });
 }
 
 /**

@@ -60,74 +60,117 @@ export function stripeControlRoutes({ model, checkout, emit, resend }) {
   }
 
   return [
-    ['GET', '/checkout/:id', async ({ ids, url }) => {
-      const s = state.sessions.get(ids.id);
-      if (!s) return html(404, missingSessionPage());
-      const paymentIntent = s.payment_intent ? state.paymentIntents.get(s.payment_intent) : undefined;
-      return html(200, checkoutPage({ session: s, paymentIntent, product: checkout.description(s), error: url.searchParams.get('error') }));
-    }],
-    ['POST', '/checkout/:id/pay', async ({ request, ids, fields, publicUrl }) => {
-      const s = session(ids.id);
-      const card = /** @type {import('./stripe.d.mts').CheckoutCard} */ (fields.card ?? 'ok');
-      let outcome;
-      try {
-        outcome = checkout.pay(s, { card, async: isTrue(fields.async) });
-      } catch (error) {
-        if (!(error instanceof StripeError) || !wantsHtml(request)) throw error;
-        return seeOther(`${publicUrl}/checkout/${encodeURIComponent(s.id)}?error=${encodeURIComponent(error.message)}`);
-      }
-      const events = await send(outcome.events);
-      if (wantsHtml(request)) return seeOther(afterSession(s, publicUrl));
-      const paid = outcome.paymentIntent.latest_charge;
-      return json(200, { session: s, payment_intent: outcome.paymentIntent, charge: paid ? state.charges.get(paid) : null, events });
-    }],
-    ['POST', '/__fake/sessions/:id/async-succeed', async ({ request, ids, publicUrl }) => {
-      const s = session(ids.id);
-      const outcome = checkout.asyncSucceed(s);
-      const events = await send(outcome.events);
-      if (wantsHtml(request)) return seeOther(afterSession(s, publicUrl));
-      const paid = /** @type {string} */ (outcome.paymentIntent.latest_charge);
-      return json(200, { session: s, payment_intent: outcome.paymentIntent, charge: state.charges.get(paid), events });
-    }],
-    ['POST', '/__fake/sessions/:id/async-fail', async ({ request, ids, publicUrl }) => {
-      const s = session(ids.id);
-      const outcome = checkout.asyncFail(s);
-      const events = await send(outcome.events);
-      if (wantsHtml(request)) return seeOther(`${publicUrl}/checkout/${encodeURIComponent(s.id)}`);
-      return json(200, { session: s, payment_intent: outcome.paymentIntent, events });
-    }],
-    ['POST', '/__fake/sessions/:id/expire', async ({ request, ids, publicUrl }) => {
-      const s = session(ids.id);
-      const events = await send(checkout.expire(s).events);
-      if (wantsHtml(request)) return seeOther(afterSession(s, publicUrl));
-      return json(200, { session: s, events });
-    }],
-    ['POST', '/__fake/charges/:id/refund', async ({ ids, fields }) => {
-      const c = charge(ids.id);
-      const refund = model.refundCharge(c, { amount: cents(fields.amount, 'amount') });
-      const events = await send([['charge.refunded', c]]);
-      return json(200, { refund, charge: c, events });
-    }],
-    ['POST', '/__fake/charges/:id/dispute', async ({ ids, fields }) => {
-      const c = charge(ids.id);
-      const d = model.createDispute(c, cents(fields.amount, 'amount'));
-      const events = await send([['charge.dispute.created', d], ['charge.dispute.funds_withdrawn', d]]);
-      return json(200, { dispute: d, charge: c, events });
-    }],
-    ['POST', '/__fake/disputes/:id/reinstate', async ({ ids }) => {
-      const d = dispute(ids.id);
-      model.reinstateDispute(d);
-      return json(200, { dispute: d, events: await send([['charge.dispute.funds_reinstated', d]]) });
-    }],
-    ['POST', '/__fake/disputes/:id/close', async ({ ids, fields }) => {
-      const d = dispute(ids.id);
-      model.closeDispute(d, fields.status);
-      return json(200, { dispute: d, events: await send([['charge.dispute.closed', d]]) });
-    }],
-    ['POST', '/__fake/events/:id/resend', async ({ ids }) => {
-      if (!state.events.some((e) => e.id === ids.id)) throw invalidRequest(`No such event: '${ids.id}'`, { code: 'resource_missing', status: 404 });
-      return json(200, { events: [summary(await resend(ids.id))] });
-    }],
+    [
+      'GET',
+      '/checkout/:id',
+      async ({ ids, url }) => {
+        const s = state.sessions.get(ids.id);
+        if (!s) return html(404, missingSessionPage());
+        const paymentIntent = s.payment_intent ? state.paymentIntents.get(s.payment_intent) : undefined;
+        return html(200, checkoutPage({ session: s, paymentIntent, product: checkout.description(s), error: url.searchParams.get('error') }));
+      },
+    ],
+    [
+      'POST',
+      '/checkout/:id/pay',
+      async ({ request, ids, fields, publicUrl }) => {
+        const s = session(ids.id);
+        const card = /** @type {import('./stripe.d.mts').CheckoutCard} */ (fields.card ?? 'ok');
+        let outcome;
+        try {
+          outcome = checkout.pay(s, { card, async: isTrue(fields.async) });
+        } catch (error) {
+          if (!(error instanceof StripeError) || !wantsHtml(request)) throw error;
+          return seeOther(`${publicUrl}/checkout/${encodeURIComponent(s.id)}?error=${encodeURIComponent(error.message)}`);
+        }
+        const events = await send(outcome.events);
+        if (wantsHtml(request)) return seeOther(afterSession(s, publicUrl));
+        const paid = outcome.paymentIntent.latest_charge;
+        return json(200, { session: s, payment_intent: outcome.paymentIntent, charge: paid ? state.charges.get(paid) : null, events });
+      },
+    ],
+    [
+      'POST',
+      '/__fake/sessions/:id/async-succeed',
+      async ({ request, ids, publicUrl }) => {
+        const s = session(ids.id);
+        const outcome = checkout.asyncSucceed(s);
+        const events = await send(outcome.events);
+        if (wantsHtml(request)) return seeOther(afterSession(s, publicUrl));
+        const paid = /** @type {string} */ (outcome.paymentIntent.latest_charge);
+        return json(200, { session: s, payment_intent: outcome.paymentIntent, charge: state.charges.get(paid), events });
+      },
+    ],
+    [
+      'POST',
+      '/__fake/sessions/:id/async-fail',
+      async ({ request, ids, publicUrl }) => {
+        const s = session(ids.id);
+        const outcome = checkout.asyncFail(s);
+        const events = await send(outcome.events);
+        if (wantsHtml(request)) return seeOther(`${publicUrl}/checkout/${encodeURIComponent(s.id)}`);
+        return json(200, { session: s, payment_intent: outcome.paymentIntent, events });
+      },
+    ],
+    [
+      'POST',
+      '/__fake/sessions/:id/expire',
+      async ({ request, ids, publicUrl }) => {
+        const s = session(ids.id);
+        const events = await send(checkout.expire(s).events);
+        if (wantsHtml(request)) return seeOther(afterSession(s, publicUrl));
+        return json(200, { session: s, events });
+      },
+    ],
+    [
+      'POST',
+      '/__fake/charges/:id/refund',
+      async ({ ids, fields }) => {
+        const c = charge(ids.id);
+        const refund = model.refundCharge(c, { amount: cents(fields.amount, 'amount') });
+        const events = await send([['charge.refunded', c]]);
+        return json(200, { refund, charge: c, events });
+      },
+    ],
+    [
+      'POST',
+      '/__fake/charges/:id/dispute',
+      async ({ ids, fields }) => {
+        const c = charge(ids.id);
+        const d = model.createDispute(c, cents(fields.amount, 'amount'));
+        const events = await send([
+          ['charge.dispute.created', d],
+          ['charge.dispute.funds_withdrawn', d],
+        ]);
+        return json(200, { dispute: d, charge: c, events });
+      },
+    ],
+    [
+      'POST',
+      '/__fake/disputes/:id/reinstate',
+      async ({ ids }) => {
+        const d = dispute(ids.id);
+        model.reinstateDispute(d);
+        return json(200, { dispute: d, events: await send([['charge.dispute.funds_reinstated', d]]) });
+      },
+    ],
+    [
+      'POST',
+      '/__fake/disputes/:id/close',
+      async ({ ids, fields }) => {
+        const d = dispute(ids.id);
+        model.closeDispute(d, fields.status);
+        return json(200, { dispute: d, events: await send([['charge.dispute.closed', d]]) });
+      },
+    ],
+    [
+      'POST',
+      '/__fake/events/:id/resend',
+      async ({ ids }) => {
+        if (!state.events.some((e) => e.id === ids.id)) throw invalidRequest(`No such event: '${ids.id}'`, { code: 'resource_missing', status: 404 });
+        return json(200, { events: [summary(await resend(ids.id))] });
+      },
+    ],
     ['GET', '/__fake/state', async () => json(200, snapshot(state))],
   ];
 }
@@ -160,7 +203,5 @@ function cents(value, param) {
  * @param {import('./stripe.d.mts').FakeStripeState} state
  */
 function snapshot(state) {
-  return Object.fromEntries(
-    Object.entries(state).map(([name, value]) => [name, value instanceof Map ? Object.fromEntries(value) : value]),
-  );
+  return Object.fromEntries(Object.entries(state).map(([name, value]) => [name, value instanceof Map ? Object.fromEntries(value) : value]));
 }

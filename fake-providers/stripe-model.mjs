@@ -135,7 +135,16 @@ export function createStripeModel({ now }) {
         type: bank ? 'us_bank_account' : 'card',
         ...(bank
           ? { us_bank_account: { bank_name: 'STRIPE TEST BANK', last4: '6789' } }
-          : { card: { brand: 'visa', last4: Object.hasOwn(TEST_PAYMENT_METHODS, id) ? TEST_PAYMENT_METHODS[/** @type {keyof typeof TEST_PAYMENT_METHODS} */ (id)] : '4242', exp_month: 12, exp_year: 2034, funding: 'credit', country: 'US' } }),
+          : {
+              card: {
+                brand: 'visa',
+                last4: Object.hasOwn(TEST_PAYMENT_METHODS, id) ? TEST_PAYMENT_METHODS[/** @type {keyof typeof TEST_PAYMENT_METHODS} */ (id)] : '4242',
+                exp_month: 12,
+                exp_year: 2034,
+                funding: 'credit',
+                country: 'US',
+              },
+            }),
       };
       state.paymentMethods.set(id, method);
     }
@@ -181,7 +190,11 @@ export function createStripeModel({ now }) {
    */
   function confirmPaymentIntent(intent, { offSession }) {
     const method = intent.payment_method;
-    if (!method) throw invalidRequest('You cannot confirm this PaymentIntent because it\'s missing a payment method.', { code: 'payment_intent_unexpected_state', param: 'payment_method' });
+    if (!method)
+      throw invalidRequest("You cannot confirm this PaymentIntent because it's missing a payment method.", {
+        code: 'payment_intent_unexpected_state',
+        param: 'payment_method',
+      });
     const failure = chargeFailure(method, offSession);
     if (failure) {
       /** @type {StripeErrorBody} */
@@ -243,7 +256,8 @@ export function createStripeModel({ now }) {
     const left = charge.amount - charge.amount_refunded;
     if (left === 0) throw invalidRequest(`Charge ${charge.id} has already been refunded.`, { code: 'charge_already_refunded' });
     const value = amount ?? left;
-    if (!Number.isInteger(value) || value < 1) throw invalidRequest('Refund amount must be a positive integer (cents).', { code: 'parameter_invalid_integer', param: 'amount' });
+    if (!Number.isInteger(value) || value < 1)
+      throw invalidRequest('Refund amount must be a positive integer (cents).', { code: 'parameter_invalid_integer', param: 'amount' });
     if (value > left) {
       throw invalidRequest(`Refund amount (${value}) is greater than unrefunded amount on charge (${left})`, { code: 'amount_too_large', param: 'amount' });
     }

@@ -43,33 +43,59 @@ ${session.client_reference_id ? `<dt>reference</dt><dd>${escapeHtml(session.clie
   if (session.status === 'open') {
     body = [
       postButton(`${base}/pay`, `Pay ${amount}`, { card: 'ok' }, { primary: true, note: 'Test card 4242 4242 4242 4242 (pm_card_visa).' }),
-      postButton(`${base}/pay`, 'Pay with a card that needs authentication later', { card: 'authentication_required' }, {
-        note: 'Succeeds now; saves pm_card_authenticationRequired, so later off-session charges (auto-recharge) fail with authentication_required.',
-      }),
-      postButton(`${base}/pay`, 'Pay with a card that is declined later', { card: 'decline_later' }, {
-        note: 'Succeeds now; saves pm_card_chargeCustomerFail, so later off-session charges are declined (card_declined).',
-      }),
-      postButton(`${base}/pay`, 'Pay by bank debit (settles later)', { async: '1' }, {
-        note: 'checkout.session.completed arrives unpaid; settle or fail it from this page afterwards.',
-      }),
-      postButton(`${base}/pay`, 'Try a card that is declined', { card: 'declined' }, { note: 'pm_card_chargeDeclined: the payment fails, the session stays open.' }),
+      postButton(
+        `${base}/pay`,
+        'Pay with a card that needs authentication later',
+        { card: 'authentication_required' },
+        {
+          note: 'Succeeds now; saves pm_card_authenticationRequired, so later off-session charges (auto-recharge) fail with authentication_required.',
+        },
+      ),
+      postButton(
+        `${base}/pay`,
+        'Pay with a card that is declined later',
+        { card: 'decline_later' },
+        {
+          note: 'Succeeds now; saves pm_card_chargeCustomerFail, so later off-session charges are declined (card_declined).',
+        },
+      ),
+      postButton(
+        `${base}/pay`,
+        'Pay by bank debit (settles later)',
+        { async: '1' },
+        {
+          note: 'checkout.session.completed arrives unpaid; settle or fail it from this page afterwards.',
+        },
+      ),
+      postButton(
+        `${base}/pay`,
+        'Try a card that is declined',
+        { card: 'declined' },
+        { note: 'pm_card_chargeDeclined: the payment fails, the session stays open.' },
+      ),
       postButton(`/__fake/sessions/${encodeURIComponent(session.id)}/expire`, 'Expire this session', {}, { note: 'Sends checkout.session.expired.' }),
       back(session.cancel_url, 'Cancel and return'),
     ].join('\n');
   } else if (session.status === 'complete' && paymentIntent?.status === 'processing') {
     body = [
       '<p>The bank debit is pending.</p>',
-      postButton(`/__fake/sessions/${encodeURIComponent(session.id)}/async-succeed`, 'Settle the bank debit', {}, { primary: true, note: 'Sends checkout.session.async_payment_succeeded.' }),
-      postButton(`/__fake/sessions/${encodeURIComponent(session.id)}/async-fail`, 'Fail the bank debit', {}, { note: 'Sends checkout.session.async_payment_failed.' }),
+      postButton(
+        `/__fake/sessions/${encodeURIComponent(session.id)}/async-succeed`,
+        'Settle the bank debit',
+        {},
+        { primary: true, note: 'Sends checkout.session.async_payment_succeeded.' },
+      ),
+      postButton(
+        `/__fake/sessions/${encodeURIComponent(session.id)}/async-fail`,
+        'Fail the bank debit',
+        {},
+        { note: 'Sends checkout.session.async_payment_failed.' },
+      ),
       back(session.success_url, 'Return to the merchant'),
     ].join('\n');
   } else {
     const text =
-      session.status === 'expired'
-        ? 'This checkout session has expired.'
-        : session.payment_status === 'paid'
-          ? 'Paid. Thank you!'
-          : 'The payment failed.';
+      session.status === 'expired' ? 'This checkout session has expired.' : session.payment_status === 'paid' ? 'Paid. Thank you!' : 'The payment failed.';
     body = `<p>${escapeHtml(text)}</p>\n${back(session.status === 'expired' ? session.cancel_url : session.success_url, 'Return to the merchant')}`;
   }
   return page(`Fake Stripe Checkout — ${amount}`, `${head}\n${body}\n${details}`);

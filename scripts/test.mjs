@@ -39,9 +39,7 @@ function vitest(extra) {
 
 /** The same arguments with JSON report paths moved to <name>.e2e.json. */
 function e2eArgs(list) {
-  return list.map((arg) =>
-    arg.replace(/^(--outputFile(?:\.json)?=)(.+?)(\.json)?$/, (_, flag, path, ext = '') => `${flag}${path}.e2e${ext}`),
-  );
+  return list.map((arg) => arg.replace(/^(--outputFile(?:\.json)?=)(.+?)(\.json)?$/, (_, flag, path, ext = '') => `${flag}${path}.e2e${ext}`));
 }
 
 const runE2E = process.env.E2E !== '0';

@@ -26,8 +26,14 @@ describe('csvField', () => {
 
 describe('toCsv', () => {
   it('writes a header and one CRLF-terminated line a row', () => {
-    expect(toCsv(['name', 'amount_usd'], [['Alice', '-1.000000'], ['B, "the" second', null]])).toBe(
-      'name,amount_usd\r\nAlice,-1.000000\r\n"B, ""the"" second",\r\n',
-    );
+    expect(
+      toCsv(
+        ['name', 'amount_usd'],
+        [
+          ['Alice', '-1.000000'],
+          ['B, "the" second', null],
+        ],
+      ),
+    ).toBe('name,amount_usd\r\nAlice,-1.000000\r\n"B, ""the"" second",\r\n');
   });
 });

@@ -10,7 +10,7 @@ import { createDemoOrigin, type DemoOrigin, type DemoOriginOptions } from '../de
 import type { Env } from '../worker/env';
 import worker from '../worker/index';
 
-export const ADMIN = `Bearer ${env.ADMIN_TOKEN ?? ""}`;
+export const ADMIN = `Bearer ${env.ADMIN_TOKEN ?? ''}`;
 export const ORIGIN_URL = 'http://origin.test/v1';
 
 /**
@@ -36,7 +36,8 @@ export function call(path: string, init: RequestInit & { auth?: string; json?: u
 export async function callJson<T = Record<string, any>>(path: string, init: Parameters<typeof call>[1] & { expect?: number } = {}): Promise<T> {
   const res = await call(path, init);
   const text = await res.text();
-  if (init.expect !== undefined && res.status !== init.expect) throw new Error(`${init.method ?? 'GET'} ${path}: expected ${init.expect}, got ${res.status}: ${text}`);
+  if (init.expect !== undefined && res.status !== init.expect)
+    throw new Error(`${init.method ?? 'GET'} ${path}: expected ${init.expect}, got ${res.status}: ${text}`);
   return JSON.parse(text) as T;
 }
 
@@ -50,7 +51,10 @@ export interface UpstreamRecord {
  * Routes fetches for origin.test to a demo origin. Returns it (its `stats` tell what it
  * produced) plus every request the gateway sent upstream.
  */
-export function installOrigin(options: DemoOriginOptions = {}, hosts: Record<string, (request: Request) => Promise<Response>> = {}): DemoOrigin & { upstream: UpstreamRecord[] } {
+export function installOrigin(
+  options: DemoOriginOptions = {},
+  hosts: Record<string, (request: Request) => Promise<Response>> = {},
+): DemoOrigin & { upstream: UpstreamRecord[] } {
   const origin = createDemoOrigin({ apiKey: env.ORIGIN_TEST_KEY, ...options });
   const upstream: UpstreamRecord[] = [];
   const realFetch = globalThis.fetch;
@@ -92,10 +96,16 @@ export async function createWorld(options: WorldOptions = {}): Promise<World> {
   serial += 1;
   const model = `test-llm-${serial}-${Math.random().toString(36).slice(2, 8)}`;
   const { service } = await callJson('/api/admin/services', {
-    method: 'POST', auth: ADMIN, expect: 201,
+    method: 'POST',
+    auth: ADMIN,
+    expect: 201,
     json: {
-      name: model, endpoints: options.endpoints ?? ['chat', 'completions', 'embeddings'], originBaseUrl: ORIGIN_URL, originModel: 'demo-llm',
-      originCredentialSecret: 'ORIGIN_TEST_KEY', maxOutputTokens: options.maxOutputTokens ?? 256,
+      name: model,
+      endpoints: options.endpoints ?? ['chat', 'completions', 'embeddings'],
+      originBaseUrl: ORIGIN_URL,
+      originModel: 'demo-llm',
+      originCredentialSecret: 'ORIGIN_TEST_KEY',
+      maxOutputTokens: options.maxOutputTokens ?? 256,
       prices: options.prices ?? { inputMicrosPer1M: 1_000_000, outputMicrosPer1M: 2_000_000, requestMicros: 10 },
       ...options.serviceDefaults,
     },
@@ -103,11 +113,17 @@ export async function createWorld(options: WorldOptions = {}): Promise<World> {
   const { account, managementKey } = await callJson('/api/admin/accounts', { method: 'POST', auth: ADMIN, expect: 201, json: { name: `acct ${serial}` } });
   if ((options.balanceMicros ?? 10_000_000) > 0) {
     await callJson(`/api/admin/accounts/${account.id}/adjustments`, {
-      method: 'POST', auth: ADMIN, expect: 201, json: { amountMicros: options.balanceMicros ?? 10_000_000, reason: 'test credit' },
+      method: 'POST',
+      auth: ADMIN,
+      expect: 201,
+      json: { amountMicros: options.balanceMicros ?? 10_000_000, reason: 'test credit' },
     });
   }
   const { key, secret } = await callJson('/api/account/keys', {
-    method: 'POST', auth: `Bearer ${managementKey.secret}`, expect: 201, json: { name: 'test key', ...options.keyLimits },
+    method: 'POST',
+    auth: `Bearer ${managementKey.secret}`,
+    expect: 201,
+    json: { name: 'test key', ...options.keyLimits },
   });
   return { accountId: account.id, managementKey: managementKey.secret, apiKey: secret, keyId: key.id, serviceId: service.id, model, client: sdk(secret) };
 }

@@ -49,45 +49,59 @@ export function routeOrigin(options: () => HostileOptions, records: HostileRecor
 }
 
 async function serve(request: Request, options: HostileOptions, records: HostileRecord[]): Promise<Response> {
-    const body = JSON.parse(await request.text()) as Record<string, any>;
-    const record: HostileRecord = { body, tokensSent: 0, aborted: false };
-    records.push(record);
-    const promptTokens = 7;
-    const wanted = options.forever
-      ? Number.POSITIVE_INFINITY
-      : (options.ignoreMaxTokens ?? (options.honourNPredict && body.n_predict !== undefined ? body.n_predict : (body.max_tokens ?? 16)));
-    const usageFor = (sent: number) => (options.usage ? options.usage(promptTokens, sent) : { prompt_tokens: promptTokens, completion_tokens: sent, total_tokens: promptTokens + sent });
-    const head = { id: 'chatcmpl-hostile', object: 'chat.completion.chunk', created: 1_767_225_600, model: body.model };
-    if (body.stream !== true) {
-      const n = Number.isFinite(wanted) ? wanted : 100_000;
-      record.tokensSent = n;
-      const content = 'tok '.repeat(n);
-      return Response.json({
-        id: 'chatcmpl-hostile', object: 'chat.completion', created: 1_767_225_600, model: body.model,
-        choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, logprobs: null, finish_reason: 'length' }],
-        usage: usageFor(n),
-      });
-    }
-    const signal = request.signal;
-    const stream = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        if (signal.aborted) { record.aborted = true; controller.close(); return; }
-        if (record.tokensSent < wanted) {
-          if (options.tokenIntervalMs) await sleep(options.tokenIntervalMs);
-          record.tokensSent += 1;
-          const chunk = { ...head, choices: [{ index: 0, delta: { content: 'tok ' }, logprobs: null, finish_reason: null }], ...(options.usagePerChunk ? { usage: usageFor(record.tokensSent) } : {}) };
-          controller.enqueue(encoder.encode(`data: ${JSON.stringify(chunk)}\n\n`));
-          return;
-        }
-        let tail = `data: ${JSON.stringify({ ...head, choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: 'length' }] })}\n\n`;
-        if (body.stream_options?.include_usage) tail += `data: ${JSON.stringify({ ...head, choices: [], usage: usageFor(record.tokensSent) })}\n\n`;
-        controller.enqueue(encoder.encode(`${tail}data: [DONE]\n\n`));
-        controller.close();
-      },
-      cancel() {
-        record.aborted = true;
-      },
+  const body = JSON.parse(await request.text()) as Record<string, any>;
+  const record: HostileRecord = { body, tokensSent: 0, aborted: false };
+  records.push(record);
+  const promptTokens = 7;
+  const wanted = options.forever
+    ? Number.POSITIVE_INFINITY
+    : (options.ignoreMaxTokens ?? (options.honourNPredict && body.n_predict !== undefined ? body.n_predict : (body.max_tokens ?? 16)));
+  const usageFor = (sent: number) =>
+    options.usage ? options.usage(promptTokens, sent) : { prompt_tokens: promptTokens, completion_tokens: sent, total_tokens: promptTokens + sent };
+  const head = { id: 'chatcmpl-hostile', object: 'chat.completion.chunk', created: 1_767_225_600, model: body.model };
+  if (body.stream !== true) {
+    const n = Number.isFinite(wanted) ? wanted : 100_000;
+    record.tokensSent = n;
+    const content = 'tok '.repeat(n);
+    return Response.json({
+      id: 'chatcmpl-hostile',
+      object: 'chat.completion',
+      created: 1_767_225_600,
+      model: body.model,
+      choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, logprobs: null, finish_reason: 'length' }],
+      usage: usageFor(n),
     });
-    signal.addEventListener('abort', () => { record.aborted = true; });
-    return new Response(stream, { headers: { 'content-type': 'text/event-stream' } });
+  }
+  const signal = request.signal;
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (signal.aborted) {
+        record.aborted = true;
+        controller.close();
+        return;
+      }
+      if (record.tokensSent < wanted) {
+        if (options.tokenIntervalMs) await sleep(options.tokenIntervalMs);
+        record.tokensSent += 1;
+        const chunk = {
+          ...head,
+          choices: [{ index: 0, delta: { content: 'tok ' }, logprobs: null, finish_reason: null }],
+          ...(options.usagePerChunk ? { usage: usageFor(record.tokensSent) } : {}),
+        };
+        controller.enqueue(encoder.encode(`data: ${JSON.stringify(chunk)}\n\n`));
+        return;
+      }
+      let tail = `data: ${JSON.stringify({ ...head, choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: 'length' }] })}\n\n`;
+      if (body.stream_options?.include_usage) tail += `data: ${JSON.stringify({ ...head, choices: [], usage: usageFor(record.tokensSent) })}\n\n`;
+      controller.enqueue(encoder.encode(`${tail}data: [DONE]\n\n`));
+      controller.close();
+    },
+    cancel() {
+      record.aborted = true;
+    },
+  });
+  signal.addEventListener('abort', () => {
+    record.aborted = true;
+  });
+  return new Response(stream, { headers: { 'content-type': 'text/event-stream' } });
 }

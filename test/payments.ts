@@ -43,17 +43,31 @@ export function installProviders(originOptions: Parameters<typeof installOrigin>
 
 /** Posts a Stripe delivery to the worker's webhook. */
 export function deliverStripe(event: Pick<Signed, 'payload' | 'signature'>): Promise<Response> {
-  return call('/api/webhooks/stripe', { method: 'POST', body: event.payload, headers: { 'stripe-signature': event.signature, 'content-type': 'application/json' } });
+  return call('/api/webhooks/stripe', {
+    method: 'POST',
+    body: event.payload,
+    headers: { 'stripe-signature': event.signature, 'content-type': 'application/json' },
+  });
 }
 
 /** Posts a BTCPay delivery to the worker's webhook. */
 export function deliverBtcpay(delivery: Pick<Signed, 'payload' | 'signature'>): Promise<Response> {
-  return call('/api/webhooks/btcpay', { method: 'POST', body: delivery.payload, headers: { 'btcpay-sig': delivery.signature, 'content-type': 'application/json' } });
+  return call('/api/webhooks/btcpay', {
+    method: 'POST',
+    body: delivery.payload,
+    headers: { 'btcpay-sig': delivery.signature, 'content-type': 'application/json' },
+  });
 }
 
 /** Calls a fake provider's control endpoint (pay, refund, dispute…). */
 export async function control(provider: FakeStripe | FakeBtcpay, path: string, body: unknown = {}): Promise<any> {
-  const res = await provider(new Request(`http://fake${path}`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify(body) }));
+  const res = await provider(
+    new Request(`http://fake${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify(body),
+    }),
+  );
   const text = await res.text();
   if (!res.ok) throw new Error(`${path}: ${res.status} ${text}`);
   await provider.idle?.();

@@ -19,7 +19,10 @@ export function freshIp(): string {
 export class Browser {
   readonly cookies = new Map<string, string>();
   csrf: string | null = null;
-  constructor(readonly ip = freshIp(), readonly origin = DASHBOARD) {}
+  constructor(
+    readonly ip = freshIp(),
+    readonly origin = DASHBOARD,
+  ) {}
 
   get cookieHeader(): string {
     return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
@@ -47,7 +50,8 @@ export class Browser {
   async json<T = Record<string, any>>(path: string, init: Parameters<Browser['fetch']>[1] & { expect?: number } = {}): Promise<T> {
     const res = await this.fetch(path, init);
     const text = await res.text();
-    if (init.expect !== undefined && res.status !== init.expect) throw new Error(`${init.method ?? 'GET'} ${path}: expected ${init.expect}, got ${res.status}: ${text}`);
+    if (init.expect !== undefined && res.status !== init.expect)
+      throw new Error(`${init.method ?? 'GET'} ${path}: expected ${init.expect}, got ${res.status}: ${text}`);
     return (text ? JSON.parse(text) : null) as T;
   }
 

@@ -120,7 +120,8 @@ export function handleError(err: Error, c: Context<AppEnv>): Response {
   if (err instanceof ApiError) {
     apiError = err;
   } else if (err instanceof HTTPException) {
-    const code: ErrorCode = err.status === 413 ? 'payload_too_large' : err.status === 404 ? 'not_found' : err.status < 500 ? 'invalid_request' : 'internal_error';
+    const code: ErrorCode =
+      err.status === 413 ? 'payload_too_large' : err.status === 404 ? 'not_found' : err.status < 500 ? 'invalid_request' : 'internal_error';
     apiError = new ApiError({ code, message: err.message || 'request failed' });
   } else {
     console.error(JSON.stringify({ level: 'error', requestId, msg: 'unhandled error', error: String(err), stack: err.stack }));
@@ -134,6 +135,14 @@ export function handleError(err: Error, c: Context<AppEnv>): Response {
   const isInference = new URL(c.req.url).pathname.startsWith('/v1/');
   const body = isInference
     ? { error: { message: apiError.message, type: openAIType(status), code: apiError.code, param: apiError.param ?? null } }
-    : { error: { code: apiError.code, message: apiError.message, requestId, ...(apiError.param ? { param: apiError.param } : {}), ...(apiError.reason ? { reason: apiError.reason } : {}) } };
+    : {
+        error: {
+          code: apiError.code,
+          message: apiError.message,
+          requestId,
+          ...(apiError.param ? { param: apiError.param } : {}),
+          ...(apiError.reason ? { reason: apiError.reason } : {}),
+        },
+      };
   return c.json(body, status as 400, headers);
 }

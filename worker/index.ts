@@ -25,7 +25,9 @@ export default {
   async scheduled(controller, env, ctx) {
     ctx.waitUntil(
       replayPendingSettlements(env).then(
-        (result) => { if (result.landed || result.waiting) console.log(JSON.stringify({ level: 'info', msg: 'pending settles replayed', ...result })); },
+        (result) => {
+          if (result.landed || result.waiting) console.log(JSON.stringify({ level: 'info', msg: 'pending settles replayed', ...result }));
+        },
         (error: unknown) => console.log(JSON.stringify({ level: 'error', msg: 'pending settle replay failed', error: String(error) })),
       ),
     );

@@ -16,7 +16,11 @@ interface Env {
 const ACCOUNT_ID = 'acct_do_bench';
 const KEY_ID = 'key_do_bench';
 const SERVICE: AdmitService = {
-  id: 'svc_do_bench', name: 'bench-llm', endpoint: 'chat', priceVersion: 1, maxOutputTokens: 1024,
+  id: 'svc_do_bench',
+  name: 'bench-llm',
+  endpoint: 'chat',
+  priceVersion: 1,
+  maxOutputTokens: 1024,
   price: { inputMicrosPer1M: 500_000, outputMicrosPer1M: 1_500_000, requestMicros: 0 },
   defaults: { requestsPerMinute: null, tokensPerMinute: null, maxConcurrent: null },
 };
@@ -29,14 +33,28 @@ async function setup(env: Env): Promise<Response> {
   const stub = account(env);
   await stub.init(ACCOUNT_ID);
   await stub.postEntry({
-    amountMicros: 1_000_000_000_000, reason: 'bench credit', idempotencyKey: `bench:${ACCOUNT_ID}:credit`, kind: 'credit', counterAccount: 'sys:adjustments',
+    amountMicros: 1_000_000_000_000,
+    reason: 'bench credit',
+    idempotencyKey: `bench:${ACCOUNT_ID}:credit`,
+    kind: 'credit',
+    counterAccount: 'sys:adjustments',
   });
   if (!(await stub.getKey(KEY_ID))) {
     // Every limit set, none reachable: each check runs, nothing is refused.
     await stub.createKey({
-      id: KEY_ID, kind: 'inference', name: 'bench', prefix: 'sk-gw-bench', last4: '0000', allowedServices: null,
-      requestsPerMinute: 1_000_000_000, tokensPerMinute: { '*': 1_000_000_000 }, maxConcurrent: 1_000_000_000,
-      spendLimitMicros: Number.MAX_SAFE_INTEGER, periodSpendLimitMicros: Number.MAX_SAFE_INTEGER, period: 'month', expiresAt: null,
+      id: KEY_ID,
+      kind: 'inference',
+      name: 'bench',
+      prefix: 'sk-gw-bench',
+      last4: '0000',
+      allowedServices: null,
+      requestsPerMinute: 1_000_000_000,
+      tokensPerMinute: { '*': 1_000_000_000 },
+      maxConcurrent: 1_000_000_000,
+      spendLimitMicros: Number.MAX_SAFE_INTEGER,
+      periodSpendLimitMicros: Number.MAX_SAFE_INTEGER,
+      period: 'month',
+      expiresAt: null,
     });
   }
   return Response.json(await stub.summary());
@@ -47,12 +65,25 @@ async function admitSettle(env: Env): Promise<Response> {
   const requestId = crypto.randomUUID();
   const startedAt = Date.now();
   const admitted = await stub.admit({
-    requestId, keyId: KEY_ID, service: SERVICE, promptTokensUpper: 64, promptTokensEstimate: 12, lifetimeMs: 60_000, requestedMaxTokens: 64,
+    requestId,
+    keyId: KEY_ID,
+    service: SERVICE,
+    promptTokensUpper: 64,
+    promptTokensEstimate: 12,
+    lifetimeMs: 60_000,
+    requestedMaxTokens: 64,
   });
   if (!admitted.ok) return Response.json({ ok: false, reason: admitted.reason }, { status: 429 });
   const settled = await stub.settle({
-    reservationId: requestId, inputTokens: 12, outputTokens: 20, estimated: false, status: 'ok', model: SERVICE.name,
-    latencyMs: Date.now() - startedAt, ttftMs: null, grant: admitted.grant,
+    reservationId: requestId,
+    inputTokens: 12,
+    outputTokens: 20,
+    estimated: false,
+    status: 'ok',
+    model: SERVICE.name,
+    latencyMs: Date.now() - startedAt,
+    ttftMs: null,
+    grant: admitted.grant,
   });
   return Response.json({ ok: true, costMicros: settled.costMicros });
 }

@@ -104,8 +104,7 @@ export default {
     else if (mode === 'write' || mode === 'write2') await stub.reserve(id);
     else if (mode === 'mem') {
       if (!(await stub.admitInMemory(id))) return new Response('no credit', { status: 402 });
-    }
-    else if (mode !== 'direct') return new Response('not found', { status: 404 });
+    } else if (mode !== 'direct') return new Response('not found', { status: 404 });
     const response = await fetch(env.ORIGIN_URL + pathname.slice(slash) + search, {
       method: request.method,
       headers: { 'content-type': 'application/json', authorization: `Bearer ${env.ORIGIN_KEY}` },

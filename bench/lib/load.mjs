@@ -15,7 +15,12 @@ const DRIVER = fileURLToPath(new URL('./driver.mjs', import.meta.url));
 export async function drive(supervisor, input) {
   /** @type {string[]} */
   const lines = [];
-  const child = supervisor.spawn({ name: 'load generator', command: process.execPath, args: [DRIVER, JSON.stringify(input)], print: (line) => lines.push(line) });
+  const child = supervisor.spawn({
+    name: 'load generator',
+    command: process.execPath,
+    args: [DRIVER, JSON.stringify(input)],
+    print: (line) => lines.push(line),
+  });
   const { code, signal } = await child.exited;
   const last = lines.at(-1) ?? '';
   if (code !== 0 || !last.startsWith('{')) {

@@ -21,7 +21,10 @@ const PROMPT_TOKENS = 12;
  */
 export function completionBody(chunks) {
   return JSON.stringify({
-    id: 'chatcmpl-bench', object: 'chat.completion', created: CREATED, model: MODEL,
+    id: 'chatcmpl-bench',
+    object: 'chat.completion',
+    created: CREATED,
+    model: MODEL,
     choices: [{ index: 0, message: { role: 'assistant', content: 'tok '.repeat(chunks).trim() }, finish_reason: 'stop' }],
     usage: { prompt_tokens: PROMPT_TOKENS, completion_tokens: chunks, total_tokens: PROMPT_TOKENS + chunks },
   });
@@ -34,13 +37,25 @@ export function completionBody(chunks) {
  */
 export function streamEvents(chunks) {
   const chunk = (/** @type {object} */ delta, /** @type {string | null} */ finish) =>
-    JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: CREATED, model: MODEL, choices: [{ index: 0, delta, finish_reason: finish }] });
+    JSON.stringify({
+      id: 'chatcmpl-bench',
+      object: 'chat.completion.chunk',
+      created: CREATED,
+      model: MODEL,
+      choices: [{ index: 0, delta, finish_reason: finish }],
+    });
   const events = [];
   for (let i = 0; i < chunks; i++) events.push(chunk(i === 0 ? { role: 'assistant', content: 'tok' } : { content: ' tok' }, i === chunks - 1 ? 'stop' : null));
-  events.push(JSON.stringify({
-    id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: CREATED, model: MODEL, choices: [],
-    usage: { prompt_tokens: PROMPT_TOKENS, completion_tokens: chunks, total_tokens: PROMPT_TOKENS + chunks },
-  }));
+  events.push(
+    JSON.stringify({
+      id: 'chatcmpl-bench',
+      object: 'chat.completion.chunk',
+      created: CREATED,
+      model: MODEL,
+      choices: [],
+      usage: { prompt_tokens: PROMPT_TOKENS, completion_tokens: chunks, total_tokens: PROMPT_TOKENS + chunks },
+    }),
+  );
   events.push('[DONE]');
   return events.map((data) => `data: ${data}\n\n`);
 }
@@ -99,14 +114,20 @@ export function startOrigin({ port, host = '127.0.0.1', ...options }) {
     server.listen(port, host, () => {
       resolve({
         url: `http://${host}:${port}`,
-        close: () => new Promise((done) => { server.closeAllConnections(); server.close(() => done()); }),
+        close: () =>
+          new Promise((done) => {
+            server.closeAllConnections();
+            server.close(() => done());
+          }),
       });
     });
   });
 }
 
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
-  const { values } = parseArgs({ options: { port: { type: 'string' }, chunks: { type: 'string', default: '20' }, 'chunk-delay-ms': { type: 'string', default: '0' } } });
+  const { values } = parseArgs({
+    options: { port: { type: 'string' }, chunks: { type: 'string', default: '20' }, 'chunk-delay-ms': { type: 'string', default: '0' } },
+  });
   const origin = await startOrigin({ port: Number(values.port), chunks: Number(values.chunks), chunkDelayMs: Number(values['chunk-delay-ms']) });
   console.log(`ready ${origin.url}`);
   process.on('SIGTERM', () => origin.close().then(() => process.exit(0)));

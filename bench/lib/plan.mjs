@@ -23,8 +23,14 @@ import { chatBody } from './targets.mjs';
 export function measurer(supervisor, state) {
   return async function measure(target, { tool, kind, connections, seconds }) {
     const result = await drive(supervisor, {
-      tool, url: target.url, headers: target.headers, body: kind === 'admit' ? '' : chatBody(kind),
-      kind, connections, durationMs: seconds * 1000, cpuRoots: target.pids,
+      tool,
+      url: target.url,
+      headers: target.headers,
+      body: kind === 'admit' ? '' : chatBody(kind),
+      kind,
+      connections,
+      durationMs: seconds * 1000,
+      cpuRoots: target.pids,
     });
     if (target.id === 'gateway') state.gatewayAnswered += result.ok;
     const bad = result.non2xx + result.errors + result.mismatches + (result.timeouts ?? 0);

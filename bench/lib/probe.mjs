@@ -24,7 +24,12 @@
 export async function probe(target, kind, body, expectedText) {
   let response;
   try {
-    response = await fetch(target.url, { method: 'POST', headers: { ...target.headers, 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(10_000) });
+    response = await fetch(target.url, {
+      method: 'POST',
+      headers: { ...target.headers, 'content-type': 'application/json' },
+      body,
+      signal: AbortSignal.timeout(10_000),
+    });
   } catch (error) {
     return { ok: false, reason: `request failed: ${error instanceof Error ? error.message : error}` };
   }
@@ -38,13 +43,18 @@ export async function probe(target, kind, body, expectedText) {
       if (target.billed && !response.headers.get('x-gateway-cost-micros')) return { ok: false, reason: 'no x-gateway-cost-micros header' };
       return { ok: true };
     }
-    const events = text.split('\n\n').map((e) => e.trim()).filter((e) => e.startsWith('data: ')).map((e) => e.slice(6));
+    const events = text
+      .split('\n\n')
+      .map((e) => e.trim())
+      .filter((e) => e.startsWith('data: '))
+      .map((e) => e.slice(6));
     if (events.at(-1) !== '[DONE]') return { ok: false, reason: 'stream does not end with data: [DONE]' };
     const chunks = events.slice(0, -1).map((e) => JSON.parse(e));
     const content = chunks.map((c) => c?.choices?.[0]?.delta?.content ?? '').join('');
     if (content !== expectedText) return { ok: false, reason: `streamed text differs: ${JSON.stringify(content).slice(0, 100)}` };
     if (target.billed && !/^: gateway \{.*"cost_micros":\d+/m.test(text)) return { ok: false, reason: 'no ": gateway {cost_micros…}" comment before [DONE]' };
-    if (target.billed && chunks.some((c) => Array.isArray(c?.choices) && c.choices.length === 0)) return { ok: false, reason: 'a chunk with empty choices although usage was not asked for' };
+    if (target.billed && chunks.some((c) => Array.isArray(c?.choices) && c.choices.length === 0))
+      return { ok: false, reason: 'a chunk with empty choices although usage was not asked for' };
     return { ok: true };
   } catch (error) {
     return { ok: false, reason: `unparseable body (${error instanceof Error ? error.message : error}): ${text.slice(0, 200)}` };

@@ -88,7 +88,10 @@ export function summariseProfile(profile, { top = 15, bundleSource } = {}) {
     byModule.set(module, (byModule.get(module) ?? 0) + us);
   }
   const rank = (/** @type {Map<string, number>} */ m) =>
-    [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, top).map(([name, us]) => ({ name, share: us / total }));
+    [...m.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([name, us]) => ({ name, share: us / total }));
   return { samples: total, sampledMs: (profile.endTime - profile.startTime) / 1000, functions: rank(byFunction), modules: rank(byModule) };
 }
 

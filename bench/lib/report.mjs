@@ -67,7 +67,10 @@ function summariseTarget(runs, origin) {
 export function summarise({ cells, busy, floor, bundle, billing }) {
   const measurements = cells.flatMap((cell) =>
     Object.entries(cell.byTarget).map(([target, runs]) => ({
-      target, mode: cell.mode, concurrency: cell.concurrency, runs: runs.load.length,
+      target,
+      mode: cell.mode,
+      concurrency: cell.concurrency,
+      runs: runs.load.length,
       median: summariseTarget(runs, target === 'origin' ? undefined : cell.byTarget.origin),
     })),
   );
@@ -86,10 +89,22 @@ export function summarise({ cells, busy, floor, bundle, billing }) {
   });
   const at = (/** @type {string} */ mode) => ratios.find((r) => r.mode === mode && r.concurrency === GOAL_CONCURRENCY);
   const gzipKiB = bundle.wranglerGzipKiB ?? bundle.gzipBytes / 1024;
-  const goal = (/** @type {string} */ name, /** @type {number | null | undefined} */ measured, /** @type {number} */ bound, /** @type {'min' | 'max'} */ kind, unit = 'x') => ({
-    name, unit, measured: measured ?? null, bound, kind, met: measured === null || measured === undefined ? null : kind === 'min' ? measured >= bound : measured <= bound,
+  const goal = (
+    /** @type {string} */ name,
+    /** @type {number | null | undefined} */ measured,
+    /** @type {number} */ bound,
+    /** @type {'min' | 'max'} */ kind,
+    unit = 'x',
+  ) => ({
+    name,
+    unit,
+    measured: measured ?? null,
+    bound,
+    kind,
+    met: measured === null || measured === undefined ? null : kind === 'min' ? measured >= bound : measured <= bound,
   });
-  const cell = (/** @type {string} */ mode, /** @type {number} */ c, /** @type {string} */ target) => measurements.find((m) => m.mode === mode && m.concurrency === c && m.target === target)?.median;
+  const cell = (/** @type {string} */ mode, /** @type {number} */ c, /** @type {string} */ target) =>
+    measurements.find((m) => m.mode === mode && m.concurrency === c && m.target === target)?.median;
   const floorRows = floor ? summariseFloor(floor) : [];
   const contractFloor = floorRows.find((f) => f.target === 'floor-mem');
   const gatewayCpu = cell('json', GOAL_CONCURRENCY, 'gateway')?.cpuUsPerRequest ?? null;
@@ -100,17 +115,40 @@ export function summarise({ cells, busy, floor, bundle, billing }) {
   const goals = [
     goal(`gateway / Portkey req/s (c=${GOAL_CONCURRENCY}, JSON)`, at('json')?.gatewayOverPortkeyRps, 1.5, 'min'),
     goal(`gateway / Portkey req/s (c=${GOAL_CONCURRENCY}, streams)`, at('stream')?.gatewayOverPortkeyRps, 1.5, 'min'),
-    goal(`gateway CPU / the contract's floor CPU per request (c=${GOAL_CONCURRENCY}, JSON)`, ratio(gatewayCpu, contractFloor?.cpuUsPerRequest ?? null), 1.3, 'max'),
+    goal(
+      `gateway CPU / the contract's floor CPU per request (c=${GOAL_CONCURRENCY}, JSON)`,
+      ratio(gatewayCpu, contractFloor?.cpuUsPerRequest ?? null),
+      1.3,
+      'max',
+    ),
     goal('added p50 at c=1, gateway / Portkey (JSON)', ratio(addedGateway, addedPortkey), 1, 'max'),
     goal(`stream first byte p50, gateway / pass-through (c=${GOAL_CONCURRENCY})`, at('stream')?.gatewayOverPassthroughTtfbP50, 1.5, 'max'),
-    goal('one account, admitted and settled req/s (account object alone, best concurrency)', accountAlone.length ? Math.max(...accountAlone) : null, 2000, 'min', 'rps'),
+    goal(
+      'one account, admitted and settled req/s (account object alone, best concurrency)',
+      accountAlone.length ? Math.max(...accountAlone) : null,
+      2000,
+      'min',
+      'rps',
+    ),
     goal('bundle, gzipped (KiB)', gzipKiB, MIB, 'max', 'KiB'),
   ];
   if (billing) {
     // Every settle is one usage row with its cost, and the debit is their sum; nothing left in flight.
-    const exact = billing.debitedMicros === billing.usageCostMicros && billing.usageRows === billing.distinctRequests && billing.usageRows >= billing.answered
-      && billing.openReservations === 0 && billing.inFlightMicros === 0 && billing.pendingOutbox === 0;
-    goals.push({ name: 'books: every answered request settled once (debit = the usage rows\' costs, one row per request), nothing held in flight', unit: 'bool', measured: exact ? 1 : 0, bound: 1, kind: 'min', met: exact });
+    const exact =
+      billing.debitedMicros === billing.usageCostMicros &&
+      billing.usageRows === billing.distinctRequests &&
+      billing.usageRows >= billing.answered &&
+      billing.openReservations === 0 &&
+      billing.inFlightMicros === 0 &&
+      billing.pendingOutbox === 0;
+    goals.push({
+      name: "books: every answered request settled once (debit = the usage rows' costs, one row per request), nothing held in flight",
+      unit: 'bool',
+      measured: exact ? 1 : 0,
+      bound: 1,
+      kind: 'min',
+      met: exact,
+    });
   }
   return { measurements, ratios, goals, busyAccount, floor: floorRows };
 }
@@ -173,7 +211,10 @@ export function toMarkdown(results) {
     '',
     '| goal | measured | target | met |',
     '|---|---:|---:|:---:|',
-    ...results.goals.map((/** @type {any} */ g) => `| ${g.name} | ${goalValue(g, g.measured)} | ${g.unit === 'bool' ? 'yes' : `${g.kind === 'min' ? '≥' : '≤'} ${goalValue(g, g.bound)}`} | ${g.met === null ? 'not measured' : g.met ? 'yes' : '**no**'} |`),
+    ...results.goals.map(
+      (/** @type {any} */ g) =>
+        `| ${g.name} | ${goalValue(g, g.measured)} | ${g.unit === 'bool' ? 'yes' : `${g.kind === 'min' ? '≥' : '≤'} ${goalValue(g, g.bound)}`} | ${g.met === null ? 'not measured' : g.met ? 'yes' : '**no**'} |`,
+    ),
     '',
     '| mode | conc. | target | req/s | p50 ms | p99 ms | TTFB p50 | TTFB p99 | added p50 | CPU µs/req | load-gen CPU |',
     '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|',
@@ -184,33 +225,50 @@ export function toMarkdown(results) {
       `| ${m.mode} | ${m.concurrency} | ${labels[m.target] ?? m.target} | ${fmt.int(s.rps)} | ${fmt.ms(s.p50Ms)} | ${fmt.ms(s.p99Ms)} | ${fmt.ms(s.ttfbP50Ms)} | ${fmt.ms(s.ttfbP99Ms)} | ${m.target === 'origin' ? '–' : fmt.signedMs(m.mode === 'stream' ? s.addedTtfbP50Ms : s.addedP50Ms)} | ${fmt.int(s.cpuUsPerRequest)} | ${fmt.pct(s.loadGeneratorCpu)} |`,
     );
   }
-  lines.push('', '| mode | conc. | gateway / pass-through req/s | gateway / Portkey req/s | gateway / pass-through TTFB | gateway / Portkey TTFB |', '|---|---:|---:|---:|---:|---:|');
+  lines.push(
+    '',
+    '| mode | conc. | gateway / pass-through req/s | gateway / Portkey req/s | gateway / pass-through TTFB | gateway / Portkey TTFB |',
+    '|---|---:|---:|---:|---:|---:|',
+  );
   for (const r of results.ratios) {
-    lines.push(`| ${r.mode} | ${r.concurrency} | ${fmt.x(r.gatewayOverPassthroughRps)} | ${fmt.x(r.gatewayOverPortkeyRps)} | ${fmt.x(r.gatewayOverPassthroughTtfbP50)} | ${fmt.x(r.gatewayOverPortkeyTtfbP50)} |`);
+    lines.push(
+      `| ${r.mode} | ${r.concurrency} | ${fmt.x(r.gatewayOverPassthroughRps)} | ${fmt.x(r.gatewayOverPortkeyRps)} | ${fmt.x(r.gatewayOverPassthroughTtfbP50)} | ${fmt.x(r.gatewayOverPortkeyTtfbP50)} |`,
+    );
   }
   if (results.busyAccount.length) {
     lines.push('', '| one busy account | conc. | admitted req/s | p50 ms | p99 ms | refused | CPU µs/req |', '|---|---:|---:|---:|---:|---:|---:|');
     for (const b of results.busyAccount) {
-      lines.push(`| ${labels[b.target] ?? b.target} | ${b.concurrency} | ${fmt.int(b.admittedRps)} | ${fmt.ms(b.p50Ms)} | ${fmt.ms(b.p99Ms)} | ${fmt.int(b.refused)} | ${fmt.int(b.cpuUsPerRequest)} |`);
+      lines.push(
+        `| ${labels[b.target] ?? b.target} | ${b.concurrency} | ${fmt.int(b.admittedRps)} | ${fmt.ms(b.p50Ms)} | ${fmt.ms(b.p99Ms)} | ${fmt.int(b.refused)} | ${fmt.int(b.cpuUsPerRequest)} |`,
+      );
     }
   }
   if (results.floor?.length) {
-    lines.push('', `| the runtime's floor (JSON, c=${results.floor[0].concurrency}, no gateway code) | req/s | p50 ms | CPU µs/req | over forward only |`, '|---|---:|---:|---:|---:|');
+    lines.push(
+      '',
+      `| the runtime's floor (JSON, c=${results.floor[0].concurrency}, no gateway code) | req/s | p50 ms | CPU µs/req | over forward only |`,
+      '|---|---:|---:|---:|---:|',
+    );
     for (const f of results.floor) {
-      lines.push(`| ${labels[f.target] ?? f.target} | ${fmt.int(f.rps)} | ${fmt.ms(f.p50Ms)} | ${fmt.int(f.cpuUsPerRequest)} | ${fmt.x(f.overForwardOnlyRps)} |`);
+      lines.push(
+        `| ${labels[f.target] ?? f.target} | ${fmt.int(f.rps)} | ${fmt.ms(f.p50Ms)} | ${fmt.int(f.cpuUsPerRequest)} | ${fmt.x(f.overForwardOnlyRps)} |`,
+      );
     }
   }
   lines.push(
     '',
     `Bundle: ${fmt.int(bundle.bytes / 1024)} KiB, ${fmt.int(bundle.wranglerGzipKiB ?? bundle.gzipBytes / 1024)} KiB gzipped (wrangler deploy --dry-run). ` +
-      'Added p50 is over the direct origin in the same run (TTFB for streams). CPU µs/req is the server process tree (workerd for workers) per answered request; load-gen CPU is the load generator\'s share of one core.',
+      "Added p50 is over the direct origin in the same run (TTFB for streams). CPU µs/req is the server process tree (workerd for workers) per answered request; load-gen CPU is the load generator's share of one core.",
   );
   if (results.billing) {
     const b = results.billing;
-    lines.push('', `Books: the gateway answered ${fmt.int(b.answered)} requests with 2xx; ${fmt.int(b.usageRows)} usage rows in D1 (${fmt.int(b.distinctRequests)} distinct requests: `
-      + `a run that stops mid-request leaves a few settled but not counted as answered), costing ${fmt.int(b.usageCostMicros)} µUSD; the account was debited ${fmt.int(b.debitedMicros)} µUSD; `
-      + `${fmt.int(b.openReservations)} reservations and ${fmt.int(b.inFlightMicros)} µUSD left in flight, ${fmt.int(b.pendingOutbox)} outbox rows undrained. `
-      + `${fmt.int(b.pooledMicros)} µUSD pooled: marks of an earlier life of the object (evicted while idle between runs), held until they expire (docs/architecture.md).`);
+    lines.push(
+      '',
+      `Books: the gateway answered ${fmt.int(b.answered)} requests with 2xx; ${fmt.int(b.usageRows)} usage rows in D1 (${fmt.int(b.distinctRequests)} distinct requests: ` +
+        `a run that stops mid-request leaves a few settled but not counted as answered), costing ${fmt.int(b.usageCostMicros)} µUSD; the account was debited ${fmt.int(b.debitedMicros)} µUSD; ` +
+        `${fmt.int(b.openReservations)} reservations and ${fmt.int(b.inFlightMicros)} µUSD left in flight, ${fmt.int(b.pendingOutbox)} outbox rows undrained. ` +
+        `${fmt.int(b.pooledMicros)} µUSD pooled: marks of an earlier life of the object (evicted while idle between runs), held until they expire (docs/architecture.md).`,
+    );
   }
   return lines.join('\n');
 }

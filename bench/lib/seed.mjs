@@ -19,8 +19,12 @@ export async function seedBench({ gatewayUrl, adminToken, originUrl, model, cred
   const api = gatewayClient({ gatewayUrl, token: adminToken });
   await api.request('POST', '/api/admin/services', {
     body: {
-      name: model, endpoints: ['chat', 'completions'], originBaseUrl: `${originUrl}/v1`, originCredentialSecret: credentialSecret,
-      prices: { inputMicrosPer1M: 500_000, outputMicrosPer1M: 1_500_000, requestMicros: 0 }, maxOutputTokens: 1024,
+      name: model,
+      endpoints: ['chat', 'completions'],
+      originBaseUrl: `${originUrl}/v1`,
+      originCredentialSecret: credentialSecret,
+      prices: { inputMicrosPer1M: 500_000, outputMicrosPer1M: 1_500_000, requestMicros: 0 },
+      maxOutputTokens: 1024,
     },
     expect: [201],
   });
@@ -33,8 +37,13 @@ export async function seedBench({ gatewayUrl, adminToken, originUrl, model, cred
   const { body: key } = await api.request('POST', '/api/account/keys', {
     token: managementKey.secret,
     body: {
-      name: 'bench', requestsPerMinute: HUGE, tokensPerMinute: { '*': HUGE }, maxConcurrent: HUGE,
-      spendLimitMicros: BENCH_CREDIT_MICROS, periodSpendLimitMicros: BENCH_CREDIT_MICROS, period: 'month',
+      name: 'bench',
+      requestsPerMinute: HUGE,
+      tokensPerMinute: { '*': HUGE },
+      maxConcurrent: HUGE,
+      spendLimitMicros: BENCH_CREDIT_MICROS,
+      periodSpendLimitMicros: BENCH_CREDIT_MICROS,
+      period: 'month',
     },
     expect: [201],
   });

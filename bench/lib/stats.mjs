@@ -21,7 +21,7 @@ export function median(values) {
   const xs = values.filter((v) => typeof v === 'number' && Number.isFinite(v)).sort((a, b) => /** @type {number} */ (a) - /** @type {number} */ (b));
   if (xs.length === 0) return null;
   const mid = Math.floor(xs.length / 2);
-  return xs.length % 2 ? /** @type {number} */ (xs[mid]) : (/** @type {number} */ (xs[mid - 1]) + /** @type {number} */ (xs[mid])) / 2;
+  return xs.length % 2 ? /** @type {number} */ (xs[mid]) : /** @type {number} */ (xs[mid - 1] + /** @type {number} */ (xs[mid])) / 2;
 }
 
 /** A growable list of float samples (cheap to append at tens of thousands per second). */

@@ -53,7 +53,14 @@ export function portsFrom(base) {
  */
 async function startNodeServer(supervisor, { name, args, port, logFile }) {
   const log = createWriteStream(logFile, { flags: 'a' });
-  const child = supervisor.spawn({ name, command: process.execPath, args, cwd: ROOT, env: { ...process.env, NODE_ENV: 'production' }, print: (line) => log.write(`${line}\n`) });
+  const child = supervisor.spawn({
+    name,
+    command: process.execPath,
+    args,
+    cwd: ROOT,
+    env: { ...process.env, NODE_ENV: 'production' },
+    print: (line) => log.write(`${line}\n`),
+  });
   const exited = new AbortController();
   child.exited.then(() => exited.abort());
   if (!(await waitForPort(port, { signal: exited.signal }))) throw new Error(`${name} did not listen on 127.0.0.1:${port}; see ${logFile}`);
@@ -71,36 +78,63 @@ export async function startTargets(supervisor, { ports, buildDir, chunks, chunkD
 
   say('bundling the gateway and the account-object bench worker (wrangler deploy --dry-run)…');
   const bundle = await bundleWorker(supervisor, { name: 'gateway', config: join(ROOT, 'wrangler.toml'), outDir: join(buildDir, 'gateway'), cwd: ROOT });
-  const doBundle = await bundleWorker(supervisor, { name: 'do-bench', config: join(ROOT, 'bench', 'do-bench', 'wrangler.toml'), outDir: join(buildDir, 'do-bench'), cwd: ROOT });
+  const doBundle = await bundleWorker(supervisor, {
+    name: 'do-bench',
+    config: join(ROOT, 'bench', 'do-bench', 'wrangler.toml'),
+    outDir: join(buildDir, 'do-bench'),
+    cwd: ROOT,
+  });
 
   say('starting the origin, Portkey and four workerd instances…');
   const originUrl = `http://127.0.0.1:${ports.origin}`;
   const originKey = randomBytes(16).toString('hex');
   const originPid = await startNodeServer(supervisor, {
-    name: 'fake origin', port: ports.origin, logFile: join(logs, 'origin.log'),
+    name: 'fake origin',
+    port: ports.origin,
+    logFile: join(logs, 'origin.log'),
     args: [ORIGIN_SCRIPT, '--port', String(ports.origin), '--chunks', String(chunks), '--chunk-delay-ms', String(chunkDelayMs)],
   });
   const portkey = portkeyCommand(ports.portkey);
   const portkeyPid = await startNodeServer(supervisor, { name: 'Portkey', port: ports.portkey, logFile: join(logs, 'portkey.log'), args: portkey.args });
 
   const passthrough = await startWorker(supervisor, {
-    name: 'passthrough', scriptPath: join(ROOT, 'bench', 'passthrough.js'), port: ports.passthrough, compat,
-    bindings: { ORIGIN_URL: originUrl, ORIGIN_KEY: originKey }, logFile: join(logs, 'passthrough.log'),
+    name: 'passthrough',
+    scriptPath: join(ROOT, 'bench', 'passthrough.js'),
+    port: ports.passthrough,
+    compat,
+    bindings: { ORIGIN_URL: originUrl, ORIGIN_KEY: originKey },
+    logFile: join(logs, 'passthrough.log'),
   });
   const adminToken = randomBytes(24).toString('hex');
   const gateway = await startWorker(supervisor, {
-    name: 'gateway', scriptPath: bundle.scriptPath, port: ports.gateway, compat, stateDir: join(buildDir, 'state', 'gateway'),
-    bindings: { ...compat.vars, ADMIN_TOKEN: adminToken, [CREDENTIAL_SECRET]: originKey }, logFile: join(logs, 'gateway.log'),
+    name: 'gateway',
+    scriptPath: bundle.scriptPath,
+    port: ports.gateway,
+    compat,
+    stateDir: join(buildDir, 'state', 'gateway'),
+    bindings: { ...compat.vars, ADMIN_TOKEN: adminToken, [CREDENTIAL_SECRET]: originKey },
+    logFile: join(logs, 'gateway.log'),
     ...(profile ? { inspectorPort: ports.inspector } : {}),
   });
   const accountObject = await startWorker(supervisor, {
-    name: 'do-bench', scriptPath: doBundle.scriptPath, port: ports.accountObject, compat, stateDir: join(buildDir, 'state', 'do-bench'),
-    bindings: {}, logFile: join(logs, 'do-bench.log'),
+    name: 'do-bench',
+    scriptPath: doBundle.scriptPath,
+    port: ports.accountObject,
+    compat,
+    stateDir: join(buildDir, 'state', 'do-bench'),
+    bindings: {},
+    logFile: join(logs, 'do-bench.log'),
   });
 
   const floor = await startWorker(supervisor, {
-    name: 'floor', scriptPath: join(ROOT, 'bench', 'floor', 'worker.js'), port: ports.floor, compat, stateDir: join(buildDir, 'state', 'floor'),
-    objects: { FLOOR: 'FloorObject' }, bindings: { ORIGIN_URL: originUrl, ORIGIN_KEY: originKey }, logFile: join(logs, 'floor.log'),
+    name: 'floor',
+    scriptPath: join(ROOT, 'bench', 'floor', 'worker.js'),
+    port: ports.floor,
+    compat,
+    stateDir: join(buildDir, 'state', 'floor'),
+    objects: { FLOOR: 'FloorObject' },
+    bindings: { ORIGIN_URL: originUrl, ORIGIN_KEY: originKey },
+    logFile: join(logs, 'floor.log'),
   });
 
   say('applying D1 migrations and seeding the gateway through its admin API…');
@@ -119,14 +153,26 @@ export async function startTargets(supervisor, { ports, buildDir, chunks, chunkD
     { id: 'portkey', label: 'Portkey', url: `http://127.0.0.1:${ports.portkey}${chat}`, headers: portkeyHeaders(originUrl), pids: [portkeyPid] },
   ];
   /** @type {Target} */
-  const accountTarget = { id: 'account-object', label: 'account object alone (admit + settle)', url: `${accountObject.url}/admit-settle`, headers: {}, pids: accountObject.pids };
+  const accountTarget = {
+    id: 'account-object',
+    label: 'account object alone (admit + settle)',
+    url: `${accountObject.url}/admit-settle`,
+    headers: {},
+    pids: accountObject.pids,
+  };
   /** The runtime's cost of the design's contract, with none of the gateway's own work (bench/floor/worker.js). @type {Target[]} */
   const floorTargets = [
     { id: 'floor-direct', label: 'forward only', url: `${floor.url}/direct${chat}`, headers: {}, pids: floor.pids },
     { id: 'floor-rpc', label: '+ one RPC to an object that does nothing', url: `${floor.url}/rpc${chat}`, headers: {}, pids: floor.pids },
     { id: 'floor-write', label: '+ one RPC with one write transaction', url: `${floor.url}/write${chat}`, headers: {}, pids: floor.pids },
     { id: 'floor-write2', label: '+ two RPCs, a write transaction each (admit, settle)', url: `${floor.url}/write2${chat}`, headers: {}, pids: floor.pids },
-    { id: 'floor-mem', label: 'the contract now: admit in memory, settle after the response, group-committed', url: `${floor.url}/mem${chat}`, headers: {}, pids: floor.pids },
+    {
+      id: 'floor-mem',
+      label: 'the contract now: admit in memory, settle after the response, group-committed',
+      url: `${floor.url}/mem${chat}`,
+      headers: {},
+      pids: floor.pids,
+    },
   ];
   return {
     targets,

@@ -63,7 +63,13 @@ export async function bundleWorker(supervisor, { name, config, outDir, cwd }) {
   const source = await readFile(scriptPath);
   // Wrangler's own figure is what the platform's size limit applies to; keep ours beside it.
   const gzip = /gzip:\s*([\d.]+)\s*KiB/.exec(lines.join('\n'))?.[1];
-  return { scriptPath, outDir, bytes: (await stat(scriptPath)).size, gzipBytes: gzipSync(source, { level: 9 }).length, wranglerGzipKiB: gzip ? Number(gzip) : null };
+  return {
+    scriptPath,
+    outDir,
+    bytes: (await stat(scriptPath)).size,
+    gzipBytes: gzipSync(source, { level: 9 }).length,
+    wranglerGzipKiB: gzip ? Number(gzip) : null,
+  };
 }
 
 /**
@@ -91,13 +97,13 @@ export async function startWorker(supervisor, { name, scriptPath, port, compat, 
   const stateful = objects
     ? { durableObjects: Object.fromEntries(Object.entries(objects).map(([binding, className]) => [binding, { className, useSQLite: true }])) }
     : stateDir
-    ? {
-        kvNamespaces: { KEYS: 'bench-keys' },
-        d1Databases: { DB: 'bench-db' },
-        durableObjects: { ACCOUNT: { className: 'AccountObject', useSQLite: true } },
-        analyticsEngineDatasets: { USAGE: { dataset: 'bench_usage' } },
-      }
-    : {};
+      ? {
+          kvNamespaces: { KEYS: 'bench-keys' },
+          d1Databases: { DB: 'bench-db' },
+          durableObjects: { ACCOUNT: { className: 'AccountObject', useSQLite: true } },
+          analyticsEngineDatasets: { USAGE: { dataset: 'bench_usage' } },
+        }
+      : {};
   const before = new Set(childPids(process.pid));
   const mf = new Miniflare({
     host: '127.0.0.1',
@@ -145,7 +151,10 @@ export async function applyMigrations(mf, dir) {
   const files = (await readdir(dir)).filter((f) => /^\d+_.*\.sql$/.test(f)).sort();
   for (const file of files) {
     const sql = await readFile(join(dir, file), 'utf8');
-    const statements = sql.split('--> statement-breakpoint').map((s) => s.trim()).filter(Boolean);
+    const statements = sql
+      .split('--> statement-breakpoint')
+      .map((s) => s.trim())
+      .filter(Boolean);
     await db.batch(statements.map((s) => db.prepare(s)));
   }
   return files;

@@ -36,8 +36,18 @@ const AdminTopupsPage = lazy(() => import('./pages/admin/Topups').then((m) => ({
 function RequireSession() {
   const { state, refresh } = useSession();
   const location = useLocation();
-  if (state.status === 'loading') return <div className="boot"><Loading what="Loading your dashboard…" /></div>;
-  if (state.status === 'error') return <div className="boot"><ErrorNote message={state.message} onRetry={() => void refresh()} /></div>;
+  if (state.status === 'loading')
+    return (
+      <div className="boot">
+        <Loading what="Loading your dashboard…" />
+      </div>
+    );
+  if (state.status === 'error')
+    return (
+      <div className="boot">
+        <ErrorNote message={state.message} onRetry={() => void refresh()} />
+      </div>
+    );
   if (state.status === 'signed-out') {
     const next = `${location.pathname}${location.search}`;
     return <Navigate to={next === '/' ? '/login' : `/login?next=${encodeURIComponent(next)}`} replace />;
@@ -66,20 +76,83 @@ function App() {
       <Route path="/reset-password" element={<ResetPasswordPage />} />
       <Route path="/dev/mail" element={<DevMailPage />} />
       <Route element={<RequireSession />}>
-        <Route index element={<Page><OverviewPage /></Page>} />
+        <Route
+          index
+          element={
+            <Page>
+              <OverviewPage />
+            </Page>
+          }
+        />
         <Route path="/keys" element={<KeysPage />} />
-        <Route path="/usage" element={<Page><UsagePage /></Page>} />
+        <Route
+          path="/usage"
+          element={
+            <Page>
+              <UsagePage />
+            </Page>
+          }
+        />
         <Route path="/billing" element={<BillingPage />} />
         <Route path="/settings" element={<SettingsPage />} />
         <Route path="/admin" element={<RequireAdmin />}>
           <Route index element={<Navigate to="/admin/analytics" replace />} />
-          <Route path="analytics" element={<Page><AdminAnalyticsPage /></Page>} />
-          <Route path="services" element={<Page><AdminServicesPage /></Page>} />
-          <Route path="accounts" element={<Page><AdminAccountsPage /></Page>} />
-          <Route path="topups" element={<Page><AdminTopupsPage /></Page>} />
-          <Route path="promotions" element={<Page><AdminPromotionsPage /></Page>} />
-          <Route path="reviews" element={<Page><AdminReviewsPage /></Page>} />
-          <Route path="audit" element={<Page><AdminAuditPage /></Page>} />
+          <Route
+            path="analytics"
+            element={
+              <Page>
+                <AdminAnalyticsPage />
+              </Page>
+            }
+          />
+          <Route
+            path="services"
+            element={
+              <Page>
+                <AdminServicesPage />
+              </Page>
+            }
+          />
+          <Route
+            path="accounts"
+            element={
+              <Page>
+                <AdminAccountsPage />
+              </Page>
+            }
+          />
+          <Route
+            path="topups"
+            element={
+              <Page>
+                <AdminTopupsPage />
+              </Page>
+            }
+          />
+          <Route
+            path="promotions"
+            element={
+              <Page>
+                <AdminPromotionsPage />
+              </Page>
+            }
+          />
+          <Route
+            path="reviews"
+            element={
+              <Page>
+                <AdminReviewsPage />
+              </Page>
+            }
+          />
+          <Route
+            path="audit"
+            element={
+              <Page>
+                <AdminAuditPage />
+              </Page>
+            }
+          />
         </Route>
         <Route path="*" element={<NotFoundPage />} />
       </Route>

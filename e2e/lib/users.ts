@@ -25,7 +25,10 @@ export async function signUp(page: Page, user: User, { shot }: { shot?: string }
   await page.getByLabel('Password', { exact: true }).fill(user.password);
   if (shot) await screenshot(page, shot, { phone: true });
   await page.getByRole('button', { name: 'Create account' }).click();
-  await page.getByText(/check your (e-?mail|inbox)/i).first().waitFor();
+  await page
+    .getByText(/check your (e-?mail|inbox)/i)
+    .first()
+    .waitFor();
 }
 
 /**
@@ -38,7 +41,10 @@ export async function verifyByOutbox(page: Page, email: string, { shot }: { shot
   await link.waitFor();
   await link.click();
   await page.waitForURL(/\/verified/);
-  await page.getByText(/your e-?mail is verified/i).first().waitFor();
+  await page
+    .getByText(/your e-?mail is verified/i)
+    .first()
+    .waitFor();
 }
 
 /**

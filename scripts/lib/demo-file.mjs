@@ -15,7 +15,7 @@ export async function ensureDemo({ file, ...options }) {
     return { demo: saved, reused: true };
   }
   const demo = await seedDemo(options);
-  await writeFile(file, JSON.stringify(demo, null, 2) + '\n', { mode: 0o600 });
+  await writeFile(file, `${JSON.stringify(demo, null, 2)}\n`, { mode: 0o600 });
   return { demo, reused: false };
 }
 

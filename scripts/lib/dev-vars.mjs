@@ -74,9 +74,9 @@ export async function ensureDevVars(file, fixed = {}) {
     const lines = created.map((key) => `${key}=${wanted[key]()}`);
     if (text === undefined) {
       const header = '# Local secrets for `wrangler dev` (created by `npm start`; never committed).\n';
-      await writeFile(file, header + lines.join('\n') + '\n', { mode: 0o600 });
+      await writeFile(file, `${header + lines.join('\n')}\n`, { mode: 0o600 });
     } else {
-      await appendFile(file, (text.endsWith('\n') || text === '' ? '' : '\n') + lines.join('\n') + '\n');
+      await appendFile(file, `${(text.endsWith('\n') || text === '' ? '' : '\n') + lines.join('\n')}\n`);
     }
   }
   return { vars: parseDevVars(await readFile(file, 'utf8')), created };

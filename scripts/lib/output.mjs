@@ -36,6 +36,6 @@ export function tagged(tag, { stream = process.stdout, filter = false } = {}) {
   return (line) => {
     const plain = stripVTControlCharacters(line);
     if (filter && NOISE.some((pattern) => pattern.test(plain))) return;
-    stream.write(prefix + (stream.isTTY ? line : plain) + '\n');
+    stream.write(`${prefix + (stream.isTTY ? line : plain)}\n`);
   };
 }

@@ -64,7 +64,4 @@ export function demoServices(originBaseUrl: string): DemoServiceBody[];
 export function seedDemo(options: SeedOptions): Promise<DemoRecord>;
 
 /** Whether a saved demo record's API key still lists models on this gateway. */
-export function demoStillWorks(
-  demo: Pick<DemoRecord, 'apiKey'>,
-  options: { gatewayUrl: string; fetch?: typeof fetch },
-): Promise<boolean>;
+export function demoStillWorks(demo: Pick<DemoRecord, 'apiKey'>, options: { gatewayUrl: string; fetch?: typeof fetch }): Promise<boolean>;

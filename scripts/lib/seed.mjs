@@ -148,7 +148,11 @@ async function ensureUser(site, who) {
     const text = await res.text();
     /** @type {unknown} */
     let parsed = text;
-    try { parsed = text === '' ? null : JSON.parse(text); } catch { /* not JSON */ }
+    try {
+      parsed = text === '' ? null : JSON.parse(text);
+    } catch {
+      /* not JSON */
+    }
     return { status: res.status, body: parsed };
   };
 
@@ -168,7 +172,12 @@ async function ensureUser(site, who) {
     signIn = await send('POST', '/api/auth/sign-in/email', { email: who.email, password: who.password });
   }
   if (signIn.status !== 200) {
-    throw new GatewayApiError('POST', '/api/auth/sign-in/email', signIn.status, `${JSON.stringify(signIn.body)} (the demo user exists with another password? delete .local/state to start over)`);
+    throw new GatewayApiError(
+      'POST',
+      '/api/auth/sign-in/email',
+      signIn.status,
+      `${JSON.stringify(signIn.body)} (the demo user exists with another password? delete .local/state to start over)`,
+    );
   }
   const me = await send('GET', '/api/me');
   if (me.status !== 200) throw new GatewayApiError('GET', '/api/me', me.status, me.body);

@@ -208,8 +208,7 @@ export function createStack({
         await runToEnd({
           tag: 'dash',
           name: 'the dashboard build (npm run build -w dashboard)',
-          ...npmCommand(['run', 'build', '--silent', '-w', 'dashboard',
-            ...(dashboardDir ? ['--', '--outDir', dashboardDir, '--emptyOutDir'] : [])]),
+          ...npmCommand(['run', 'build', '--silent', '-w', 'dashboard', ...(dashboardDir ? ['--', '--outDir', dashboardDir, '--emptyOutDir'] : [])]),
           cwd: ROOT,
           env: { ...process.env, npm_config_update_notifier: 'false' },
         });
@@ -246,8 +245,18 @@ export function createStack({
         spawnChild({
           name: 'the gateway (wrangler dev)',
           command: process.execPath,
-          args: [WRANGLER, 'dev', ...wranglerArgs, '--port', String(ports.gateway), '--persist-to', state,
-            '--inspector-port', String(gatewayInspector), ...envFileArgs],
+          args: [
+            WRANGLER,
+            'dev',
+            ...wranglerArgs,
+            '--port',
+            String(ports.gateway),
+            '--persist-to',
+            state,
+            '--inspector-port',
+            String(gatewayInspector),
+            ...envFileArgs,
+          ],
           cwd: ROOT,
           env: wranglerEnv,
           print: childOutput('gateway'),
@@ -256,8 +265,19 @@ export function createStack({
           name: 'the dashboard (wrangler pages dev)',
           command: process.execPath,
           // Without a directory argument, pages_build_output_dir in dashboard/wrangler.toml says what to serve.
-          args: [WRANGLER, 'pages', 'dev', ...(dashboardDir ? [dashboardDir] : []), ...wranglerArgs, '--port', String(ports.dashboard),
-            '--persist-to', state, '--inspector-port', String(dashboardInspector)],
+          args: [
+            WRANGLER,
+            'pages',
+            'dev',
+            ...(dashboardDir ? [dashboardDir] : []),
+            ...wranglerArgs,
+            '--port',
+            String(ports.dashboard),
+            '--persist-to',
+            state,
+            '--inspector-port',
+            String(dashboardInspector),
+          ],
           cwd: join(ROOT, 'dashboard'),
           env: wranglerEnv,
           print: childOutput('dash'),
@@ -279,8 +299,7 @@ export function createStack({
       }
       if (!healthy) {
         throw new Error(
-          `the gateway did not answer GET ${urls.gateway}/api/health with 200 within ${HEALTH_TIMEOUT_MS / 1000} s; ` +
-            'see its output (tagged "gateway").',
+          `the gateway did not answer GET ${urls.gateway}/api/health with 200 within ${HEALTH_TIMEOUT_MS / 1000} s; see its output (tagged "gateway").`,
         );
       }
 
@@ -354,7 +373,10 @@ export function createStack({
     servers.push(btcpay);
     say(`fake Stripe on ${stripe.url}, fake BTCPay on ${btcpay.url} (webhooks to ${urls.gateway}/api/webhooks/…)`);
     const file = customVarsFile ? varsFile : '.dev.vars';
-    for (const [name, expected] of [['STRIPE_API_BASE', urls.stripe], ['BTCPAY_URL', urls.btcpay]]) {
+    for (const [name, expected] of [
+      ['STRIPE_API_BASE', urls.stripe],
+      ['BTCPAY_URL', urls.btcpay],
+    ]) {
       if (vars[name] !== expected) say(`note: ${file} sets ${name}=${vars[name]}, so the gateway does not use the fake at ${expected}`);
     }
   }

@@ -9,7 +9,12 @@ import { createApp } from '../../worker/app';
 import type { AppEnv } from '../../worker/env';
 import { call, callJson, createWorld, type World } from '../helpers';
 
-type Doc = { paths: Record<string, Record<string, { summary?: string; security?: unknown[]; responses: Record<string, { content?: Record<string, { schema?: unknown }> }> }>> };
+type Doc = {
+  paths: Record<
+    string,
+    Record<string, { summary?: string; security?: unknown[]; responses: Record<string, { content?: Record<string, { schema?: unknown }> }> }>
+  >;
+};
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
 
 /** `METHOD /path/{param}` of every concrete /api route (middleware and catch-alls skipped). */
@@ -22,7 +27,13 @@ function registered(app: OpenAPIHono<AppEnv>): Set<string> {
 }
 
 function documented(doc: Doc): Set<string> {
-  return new Set(Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).filter((m) => METHODS.includes(m)).map((m) => `${m} ${path}`)));
+  return new Set(
+    Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.keys(ops)
+        .filter((m) => METHODS.includes(m))
+        .map((m) => `${m} ${path}`),
+    ),
+  );
 }
 
 const missingFrom = (doc: Doc, app: OpenAPIHono<AppEnv>) => [...registered(app)].filter((op) => !documented(doc).has(op)).sort();
@@ -63,7 +74,9 @@ describe('/api/openapi.json', () => {
   });
 
   it('carries the request schemas the routes validate with', () => {
-    const create = doc.paths['/api/account/keys'].post as unknown as { requestBody: { content: Record<string, { schema: { properties: Record<string, unknown> } }> } };
+    const create = doc.paths['/api/account/keys'].post as unknown as {
+      requestBody: { content: Record<string, { schema: { properties: Record<string, unknown> } }> };
+    };
     expect(create.requestBody.content['application/json'].schema.properties).toHaveProperty('requestsPerMinute');
     expect(doc.paths['/api/account/keys/{id}'].patch).toBeDefined();
   });
@@ -76,8 +89,7 @@ describe('/api bodies', () => {
     world = await createWorld();
     mk = `Bearer ${world.managementKey}`;
   });
-  const post = (body: string, type?: string) =>
-    call('/api/account/keys', { method: 'POST', auth: mk, body, headers: type ? { 'content-type': type } : {} });
+  const post = (body: string, type?: string) => call('/api/account/keys', { method: 'POST', auth: mk, body, headers: type ? { 'content-type': type } : {} });
   const codeOf = async (res: Response) => ((await res.json()) as { error: { code: string; message: string; param?: string } }).error;
 
   it('refuses a JSON body sent as another type, rather than treating it as no body', async () => {

@@ -17,8 +17,25 @@ beforeAll(async () => {
 });
 
 const HOSTILE_QUERY = [
-  '99999999999999999', '9'.repeat(400), '-1', '-99999999999999999', 'NaN', 'Infinity', '1e400', '0x10', '', ' ', 'garbage',
-  '2024-13-45T99:99:99Z', '+275760-09-13T00:00:00.001Z', '-271821-04-19T00:00:00Z', '%00', 'x'.repeat(5000), '[]', '{"a":1}', 'null',
+  '99999999999999999',
+  '9'.repeat(400),
+  '-1',
+  '-99999999999999999',
+  'NaN',
+  'Infinity',
+  '1e400',
+  '0x10',
+  '',
+  ' ',
+  'garbage',
+  '2024-13-45T99:99:99Z',
+  '+275760-09-13T00:00:00.001Z',
+  '-271821-04-19T00:00:00Z',
+  '%00',
+  'x'.repeat(5000),
+  '[]',
+  '{"a":1}',
+  'null',
 ];
 
 /** Routes and the query parameters each takes. */
@@ -35,22 +52,90 @@ const QUERY_ROUTES: Array<{ path: string; auth: () => string; params: string[] }
 ];
 
 const deep = (n: number): unknown => (n === 0 ? 1 : { a: deep(n - 1) });
-const HOSTILE_VALUES: unknown[] = [1e308, -1e308, -1, 0, 1.5, Number.MAX_SAFE_INTEGER + 2, 'NaN', '', 'x'.repeat(100_000), [], ['a'], {}, { a: [1] }, null, true, deep(200)];
+const HOSTILE_VALUES: unknown[] = [
+  1e308,
+  -1e308,
+  -1,
+  0,
+  1.5,
+  Number.MAX_SAFE_INTEGER + 2,
+  'NaN',
+  '',
+  'x'.repeat(100_000),
+  [],
+  ['a'],
+  {},
+  { a: [1] },
+  null,
+  true,
+  deep(200),
+];
 
 /** Routes with JSON bodies, a valid body for each, so one field at a time can be made hostile. */
 const BODY_ROUTES: Array<{ method: string; path: () => string; auth: () => string; body: Record<string, unknown> }> = [
-  { method: 'POST', path: () => '/api/account/keys', auth: () => mk, body: { name: 'k', requestsPerMinute: 10, tokensPerMinute: { '*': 100 }, maxConcurrent: 2, spendLimitMicros: 10, periodSpendLimitMicros: 5, period: 'day', expiresAt: Date.now() + 60_000, allowedServices: ['m'] } },
-  { method: 'PATCH', path: () => `/api/account/keys/${world.keyId}`, auth: () => mk, body: { name: 'k', tokensPerMinute: { m: 5 }, expiresAt: '2099-01-01T00:00:00Z' } },
-  { method: 'PUT', path: () => '/api/account/billing/auto-recharge', auth: () => mk, body: { enabled: false, thresholdMicros: 0, amountCents: 500, monthlyCapCents: 500 } },
+  {
+    method: 'POST',
+    path: () => '/api/account/keys',
+    auth: () => mk,
+    body: {
+      name: 'k',
+      requestsPerMinute: 10,
+      tokensPerMinute: { '*': 100 },
+      maxConcurrent: 2,
+      spendLimitMicros: 10,
+      periodSpendLimitMicros: 5,
+      period: 'day',
+      expiresAt: Date.now() + 60_000,
+      allowedServices: ['m'],
+    },
+  },
+  {
+    method: 'PATCH',
+    path: () => `/api/account/keys/${world.keyId}`,
+    auth: () => mk,
+    body: { name: 'k', tokensPerMinute: { m: 5 }, expiresAt: '2099-01-01T00:00:00Z' },
+  },
+  {
+    method: 'PUT',
+    path: () => '/api/account/billing/auto-recharge',
+    auth: () => mk,
+    body: { enabled: false, thresholdMicros: 0, amountCents: 500, monthlyCapCents: 500 },
+  },
   { method: 'POST', path: () => '/api/account/topups', auth: () => mk, body: { method: 'card', amountCents: 1000, saveCard: false } },
   { method: 'POST', path: () => '/api/account/promotions/redeem', auth: () => mk, body: { code: 'NOPE' } },
   { method: 'POST', path: () => '/api/admin/accounts', auth: () => ADMIN, body: { name: 'n' } },
-  { method: 'POST', path: () => `/api/admin/accounts/${world.accountId}/adjustments`, auth: () => ADMIN, body: { amountMicros: 1, reason: 'bounds test', idempotencyKey: 'bounds' } },
+  {
+    method: 'POST',
+    path: () => `/api/admin/accounts/${world.accountId}/adjustments`,
+    auth: () => ADMIN,
+    body: { amountMicros: 1, reason: 'bounds test', idempotencyKey: 'bounds' },
+  },
   { method: 'POST', path: () => `/api/admin/accounts/${world.accountId}/write-off`, auth: () => ADMIN, body: { reason: 'bounds test' } },
   { method: 'POST', path: () => `/api/admin/accounts/${world.accountId}/status`, auth: () => ADMIN, body: { status: 'active' } },
-  { method: 'POST', path: () => '/api/admin/services', auth: () => ADMIN, body: { name: 'bounds-svc', endpoints: ['chat'], originBaseUrl: 'http://origin.test/v1', maxOutputTokens: 16, prices: { inputMicrosPer1M: 1, outputMicrosPer1M: 1 } } },
-  { method: 'PATCH', path: () => `/api/admin/services/${world.serviceId}`, auth: () => ADMIN, body: { maxOutputTokens: 32, defaultTokensPerMinute: 100, prices: { inputMicrosPer1M: 1, outputMicrosPer1M: 1 } } },
-  { method: 'POST', path: () => '/api/admin/promotions', auth: () => ADMIN, body: { code: 'BOUNDS', amountMicros: 1, maxUses: 1, expiresAt: Date.now() + 60_000 } },
+  {
+    method: 'POST',
+    path: () => '/api/admin/services',
+    auth: () => ADMIN,
+    body: {
+      name: 'bounds-svc',
+      endpoints: ['chat'],
+      originBaseUrl: 'http://origin.test/v1',
+      maxOutputTokens: 16,
+      prices: { inputMicrosPer1M: 1, outputMicrosPer1M: 1 },
+    },
+  },
+  {
+    method: 'PATCH',
+    path: () => `/api/admin/services/${world.serviceId}`,
+    auth: () => ADMIN,
+    body: { maxOutputTokens: 32, defaultTokensPerMinute: 100, prices: { inputMicrosPer1M: 1, outputMicrosPer1M: 1 } },
+  },
+  {
+    method: 'POST',
+    path: () => '/api/admin/promotions',
+    auth: () => ADMIN,
+    body: { code: 'BOUNDS', amountMicros: 1, maxUses: 1, expiresAt: Date.now() + 60_000 },
+  },
   { method: 'POST', path: () => '/api/admin/reviews/rev_none/resolve', auth: () => ADMIN, body: { note: 'bounds test' } },
 ];
 
@@ -59,7 +144,13 @@ const query = (path: string, param: string, value: string) => `${path}?${param}=
 describe('/api input bounds', () => {
   it('answers 400 invalid_request for out-of-range or garbage times', async () => {
     for (const path of ['/api/account/analytics', '/api/account/usage', '/api/account/transactions']) {
-      for (const [param, value] of [['to', '99999999999999999'], ['from', 'garbage'], ['from', ''], ['to', '-1'], ['from', '+275760-09-13T00:00:00.000Z']]) {
+      for (const [param, value] of [
+        ['to', '99999999999999999'],
+        ['from', 'garbage'],
+        ['from', ''],
+        ['to', '-1'],
+        ['from', '+275760-09-13T00:00:00.000Z'],
+      ]) {
         const res = await call(query(path, param, value), { auth: mk });
         const body = (await res.json()) as { error: { code: string; param?: string; requestId: string } };
         expect(res.status, `${path} ${param}=${value}: ${JSON.stringify(body)}`).toBe(400);
@@ -93,7 +184,8 @@ describe('/api input bounds', () => {
       for (const field of Object.keys(route.body)) {
         for (const value of HOSTILE_VALUES) {
           const res = await call(route.path(), { method: route.method, auth: route.auth(), json: { ...route.body, [field]: value } });
-          if (res.status >= 500) failures.push(`${route.method} ${route.path()} ${field}=${JSON.stringify(value).slice(0, 40)} → ${res.status} ${(await res.text()).slice(0, 200)}`);
+          if (res.status >= 500)
+            failures.push(`${route.method} ${route.path()} ${field}=${JSON.stringify(value).slice(0, 40)} → ${res.status} ${(await res.text()).slice(0, 200)}`);
           else await res.body?.cancel();
         }
       }
@@ -123,7 +215,10 @@ describe('/api input bounds', () => {
 
   it('refuses a 1 MB body on every /api route with 413 in the /api error shape', async () => {
     const big = JSON.stringify({ name: 'x'.repeat(1_048_576) });
-    const targets = [...BODY_ROUTES.map((r) => ({ method: r.method, path: r.path(), auth: r.auth() })), { method: 'POST', path: '/api/auth/sign-up/email', auth: '' }];
+    const targets = [
+      ...BODY_ROUTES.map((r) => ({ method: r.method, path: r.path(), auth: r.auth() })),
+      { method: 'POST', path: '/api/auth/sign-up/email', auth: '' },
+    ];
     for (const t of targets) {
       const res = await call(t.path, { method: t.method, auth: t.auth || undefined, body: big, headers: { 'content-type': 'application/json' } });
       const body = (await res.json()) as { error: { code: string; requestId: string } };
@@ -133,15 +228,30 @@ describe('/api input bounds', () => {
     }
     // Without a content-length (a stream), the limit still holds.
     const chunks = new TextEncoder().encode(big);
-    const stream = new ReadableStream({ start(controller) { controller.enqueue(chunks); controller.close(); } });
-    const res = await call('/api/account/keys', { method: 'POST', auth: mk, body: stream, headers: { 'content-type': 'application/json' }, duplex: 'half' } as RequestInit & { duplex: string; auth: string });
+    const stream = new ReadableStream({
+      start(controller) {
+        controller.enqueue(chunks);
+        controller.close();
+      },
+    });
+    const res = await call('/api/account/keys', {
+      method: 'POST',
+      auth: mk,
+      body: stream,
+      headers: { 'content-type': 'application/json' },
+      duplex: 'half',
+    } as RequestInit & { duplex: string; auth: string });
     expect(res.status).toBe(413);
   });
 
   it('gives webhooks room for large provider events but not unbounded bodies', async () => {
     // A 300 KB event reaches the signature check (400 invalid_signature), a 1 MB one does not.
     const event = JSON.stringify({ id: 'evt_big', padding: 'x'.repeat(300_000) });
-    const ok = await call('/api/webhooks/stripe', { method: 'POST', body: event, headers: { 'content-type': 'application/json', 'stripe-signature': 't=1,v1=00' } });
+    const ok = await call('/api/webhooks/stripe', {
+      method: 'POST',
+      body: event,
+      headers: { 'content-type': 'application/json', 'stripe-signature': 't=1,v1=00' },
+    });
     expect(ok.status).toBe(400);
     expect(((await ok.json()) as { error: { code: string } }).error.code).toBe('invalid_signature');
     const huge = await call('/api/webhooks/stripe', { method: 'POST', body: 'x'.repeat(1_100_000), headers: { 'stripe-signature': 't=1,v1=00' } });

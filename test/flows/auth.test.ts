@@ -105,7 +105,10 @@ describe('sign-up and e-mail verification', () => {
     const { browser: user } = await signedInUser('target');
     const userId = (await user.me()).user.id;
     for (const path of ['impersonate-user', 'set-role', 'set-user-password', 'remove-user', 'create-user', 'ban-user', 'list-users']) {
-      const res = await admin.fetch(`/api/auth/admin/${path}`, { method: path === 'list-users' ? 'GET' : 'POST', ...(path === 'list-users' ? {} : { json: { userId, role: 'admin', newPassword: 'x'.repeat(12) } }) });
+      const res = await admin.fetch(`/api/auth/admin/${path}`, {
+        method: path === 'list-users' ? 'GET' : 'POST',
+        ...(path === 'list-users' ? {} : { json: { userId, role: 'admin', newPassword: 'x'.repeat(12) } }),
+      });
       expect(res.status, path).toBe(404);
     }
     expect((await user.me()).user.role).toBe('user');
@@ -167,7 +170,9 @@ describe('login throttling', () => {
     await signUp(new Browser(), email);
     await verifyByMail(new Browser(), email);
     const form = await new Browser().fetch('/api/auth/sign-in/email', {
-      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `email=${encodeURIComponent(email)}&password=wrong-password`,
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `email=${encodeURIComponent(email)}&password=wrong-password`,
     });
     expect(form.status).toBe(400);
     const statuses = await Promise.all(Array.from({ length: 15 }, (_, i) => new Browser().signIn(email, `wrong password ${i}`).then((r) => r.status)));
@@ -182,7 +187,9 @@ describe('login throttling', () => {
     for (let i = 0; i < 22; i++) statuses.push((await client.signIn(uniqueEmail('nobody'), 'whatever password')).status);
     expect(statuses.slice(0, 20).every((s) => s === 401)).toBe(true);
     expect(statuses[20]).toBe(429);
-    const counted = await env.DB.prepare("SELECT count FROM auth_rate_limit WHERE key LIKE 'auth:%' AND key LIKE ?").bind(`%${client.ip}%`).first<{ count: number }>();
+    const counted = await env.DB.prepare("SELECT count FROM auth_rate_limit WHERE key LIKE 'auth:%' AND key LIKE ?")
+      .bind(`%${client.ip}%`)
+      .first<{ count: number }>();
     expect(counted?.count).toBeGreaterThanOrEqual(21);
     // Another client is not throttled.
     expect((await new Browser().signIn(uniqueEmail('nobody'), 'whatever password')).status).toBe(401);
@@ -207,8 +214,13 @@ describe('passwords', () => {
 
   it('changes the password only with the current one', async () => {
     const { browser, email } = await signedInUser('change');
-    expect((await browser.fetch('/api/auth/change-password', { method: 'POST', json: { currentPassword: 'not my password', newPassword: 'next passphrase 42' } })).status).toBe(400);
-    expect((await browser.fetch('/api/auth/change-password', { method: 'POST', json: { currentPassword: PASSWORD, newPassword: 'next passphrase 42' } })).status).toBe(200);
+    expect(
+      (await browser.fetch('/api/auth/change-password', { method: 'POST', json: { currentPassword: 'not my password', newPassword: 'next passphrase 42' } }))
+        .status,
+    ).toBe(400);
+    expect(
+      (await browser.fetch('/api/auth/change-password', { method: 'POST', json: { currentPassword: PASSWORD, newPassword: 'next passphrase 42' } })).status,
+    ).toBe(200);
     expect((await new Browser().signIn(email)).status).toBe(401);
     expect((await new Browser().signIn(email, 'next passphrase 42')).status).toBe(200);
   });
@@ -236,7 +248,9 @@ describe('two-factor (TOTP)', () => {
     // A backup code works once, in place of the app's code.
     const [backup] = enabled.backupCodes as string[];
     const lostPhone = new Browser();
-    expect((await lostPhone.json('/api/auth/sign-in/email', { method: 'POST', json: { email, password: PASSWORD }, expect: 200 })).twoFactorRedirect).toBe(true);
+    expect((await lostPhone.json('/api/auth/sign-in/email', { method: 'POST', json: { email, password: PASSWORD }, expect: 200 })).twoFactorRedirect).toBe(
+      true,
+    );
     await lostPhone.json('/api/auth/two-factor/verify-backup-code', { method: 'POST', json: { code: backup }, expect: 200 });
     expect((await lostPhone.me()).user.email).toBe(email);
     const again = new Browser();
@@ -252,9 +266,14 @@ describe('two-factor (TOTP)', () => {
 describe('mail', () => {
   it('refuses sign-up with 503 naming the missing settings when production mail is not configured, creating nothing', async () => {
     const email = uniqueEmail('nomail');
-    const res = await withEnv({ MAIL_MODE: undefined }, new Request('http://gateway.test/api/auth/sign-up/email', {
-      method: 'POST', headers: { 'content-type': 'application/json', origin: DASHBOARD }, body: JSON.stringify({ name: 'N', email, password: PASSWORD }),
-    }));
+    const res = await withEnv(
+      { MAIL_MODE: undefined },
+      new Request('http://gateway.test/api/auth/sign-up/email', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: DASHBOARD },
+        body: JSON.stringify({ name: 'N', email, password: PASSWORD }),
+      }),
+    );
     expect(res.status).toBe(503);
     const body = (await res.json()) as any;
     expect(body.error.code).toBe('service_unavailable');
@@ -272,9 +291,14 @@ describe('mail', () => {
       return Response.json({ id: 'msg_1' });
     });
     const email = uniqueEmail('prod');
-    const res = await withEnv({ MAIL_MODE: undefined, MAIL_API_URL: 'https://mail.test/emails', MAIL_API_KEY: 're_test', MAIL_FROM: 'Gateway <no-reply@example.test>' }, new Request('http://gateway.test/api/auth/sign-up/email', {
-      method: 'POST', headers: { 'content-type': 'application/json', origin: DASHBOARD, 'cf-connecting-ip': '10.99.0.1' }, body: JSON.stringify({ name: 'P', email, password: PASSWORD }),
-    }));
+    const res = await withEnv(
+      { MAIL_MODE: undefined, MAIL_API_URL: 'https://mail.test/emails', MAIL_API_KEY: 're_test', MAIL_FROM: 'Gateway <no-reply@example.test>' },
+      new Request('http://gateway.test/api/auth/sign-up/email', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: DASHBOARD, 'cf-connecting-ip': '10.99.0.1' },
+        body: JSON.stringify({ name: 'P', email, password: PASSWORD }),
+      }),
+    );
     expect(res.status).toBe(200);
     expect(sent).toHaveLength(1);
     expect(sent[0]).toMatchObject({ url: 'https://mail.test/emails', auth: 'Bearer re_test', body: { from: 'Gateway <no-reply@example.test>', to: [email] } });

@@ -38,7 +38,6 @@ async function savedCard(p: Providers, managementKey: string, card = 'ok') {
 }
 
 describe('auto-recharge', () => {
-
   it('charges the saved card off-session once when the balance falls under the threshold, within the monthly cap', async () => {
     const p = installProviders();
     const w = await memberWorld();
@@ -46,7 +45,9 @@ describe('auto-recharge', () => {
     await savedCard(p, w.managementKey);
     expect((await enable(w, {})).status).toBe(200);
     // $25 is under the $30 threshold: the next settled request triggers one recharge.
-    await Promise.all(Array.from({ length: 5 }, () => w.client.chat.completions.create({ model: w.model, messages: [{ role: 'user', content: 'x' }], max_tokens: 3 })));
+    await Promise.all(
+      Array.from({ length: 5 }, () => w.client.chat.completions.create({ model: w.model, messages: [{ role: 'user', content: 'x' }], max_tokens: 3 })),
+    );
     // The alarm runs the recharge (workerd may fire it on its own before we do).
     const recharges = () => [...p.stripe.state.paymentIntents.values()].filter((pi) => pi.metadata.kind === 'auto_recharge');
     const settledRecharge = async (n: number) => {
@@ -91,7 +92,7 @@ describe('auto-recharge', () => {
 });
 
 describe('auto-recharge bounds and who may change it', () => {
-  it('refuses a management key on the write with 403 (reading stays allowed), and accepts the member\'s session', async () => {
+  it("refuses a management key on the write with 403 (reading stays allowed), and accepts the member's session", async () => {
     const p = installProviders();
     const w = await memberWorld();
     await savedCard(p, w.managementKey);

@@ -10,15 +10,25 @@ describe('what the account sees', () => {
     const w = await createWorld({ balanceMicros: 0 });
     // Two usage entries an hour apart, either side of midnight UTC (mirror rows, as the outbox writes them).
     const at = [Date.parse('2026-03-07T23:30:00Z'), Date.parse('2026-03-08T00:30:00Z')];
-    await env.DB.batch(at.map((createdAt, i) => env.DB.prepare(
-      `INSERT INTO journal_entries (account_id, seq, idempotency_key, kind, amount_micros, balance_after_micros, ref, reason, created_at)
+    await env.DB.batch(
+      at.map((createdAt, i) =>
+        env.DB.prepare(
+          `INSERT INTO journal_entries (account_id, seq, idempotency_key, kind, amount_micros, balance_after_micros, ref, reason, created_at)
        VALUES (?, ?, ?, 'usage', ?, ?, ?, NULL, ?)`,
-    ).bind(w.accountId, 1001 + i, `usage:tz-${i}`, -(10 + i), 5_000 - i, `req_tz_${i}`, createdAt)));
+        ).bind(w.accountId, 1001 + i, `usage:tz-${i}`, -(10 + i), 5_000 - i, `req_tz_${i}`, createdAt),
+      ),
+    );
     const lines = async (tz?: string) => {
-      const { transactions } = await callJson(`/api/account/transactions${tz ? `?tz=${encodeURIComponent(tz)}` : ''}`, { auth: `Bearer ${w.managementKey}`, expect: 200 });
+      const { transactions } = await callJson(`/api/account/transactions${tz ? `?tz=${encodeURIComponent(tz)}` : ''}`, {
+        auth: `Bearer ${w.managementKey}`,
+        expect: 200,
+      });
       return transactions.filter((t: any) => t.type === 'usage').map((t: any) => [t.date, t.count, t.amountMicros, t.balanceAfterMicros]);
     };
-    expect(await lines()).toEqual([['2026-03-08', 1, -11, 4_999], ['2026-03-07', 1, -10, 5_000]]);
+    expect(await lines()).toEqual([
+      ['2026-03-08', 1, -11, 4_999],
+      ['2026-03-07', 1, -10, 5_000],
+    ]);
     expect(await lines('Asia/Kolkata')).toEqual([['2026-03-08', 2, -21, 4_999]]);
     expect(await lines('America/Los_Angeles')).toEqual([['2026-03-07', 2, -21, 4_999]]);
     const bad = await call('/api/account/transactions?tz=Mars/Olympus', { auth: `Bearer ${w.managementKey}` });
@@ -58,7 +68,7 @@ describe('what the account sees', () => {
     expect(tooSmall.status).toBe(400);
   });
 
-  it("never shows or lets another account read a top-up or its receipt", async () => {
+  it('never shows or lets another account read a top-up or its receipt', async () => {
     const p = installProviders();
     const a = await createWorld({ balanceMicros: 0 });
     const b = await createWorld({ balanceMicros: 0 });

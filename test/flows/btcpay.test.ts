@@ -15,7 +15,7 @@ async function sign(secret: string, body: string): Promise<string> {
 }
 
 /** A $15 Bitcoin top-up; returns its ids. */
-async function bitcoinTopup(p: Providers, managementKey: string) {
+async function bitcoinTopup(managementKey: string) {
   const { topup, checkoutUrl } = await startTopup(managementKey, { method: 'bitcoin', amountCents: 1500 });
   const invoiceId = topup.providerRef as string;
   expect(checkoutUrl).toContain(invoiceId);
@@ -28,13 +28,14 @@ async function deliverAll(p: Providers, from = 0) {
   return statuses;
 }
 
-const topupOf = async (managementKey: string, id: string) => (await callJson(`/api/account/topups/${id}`, { auth: `Bearer ${managementKey}`, expect: 200 })).topup;
+const topupOf = async (managementKey: string, id: string) =>
+  (await callJson(`/api/account/topups/${id}`, { auth: `Bearer ${managementKey}`, expect: 200 })).topup;
 
 describe('Bitcoin top-ups', () => {
   it('creates a USD invoice with the top-up as order id, shows Processing as pending, credits once on Settled', async () => {
     const p = installProviders();
     const w = await createWorld({ balanceMicros: 0 });
-    const { topupId, invoiceId } = await bitcoinTopup(p, w.managementKey);
+    const { topupId, invoiceId } = await bitcoinTopup(w.managementKey);
     const invoice = p.btcpay.state.invoices.get(invoiceId)!;
     expect(invoice).toMatchObject({ amount: '15.00', currency: 'USD', metadata: { orderId: topupId } });
     await control(p.btcpay, `/__fake/invoices/${invoiceId}/pay`, { method: 'BTC-CHAIN' });
@@ -51,7 +52,7 @@ describe('Bitcoin top-ups', () => {
   it('does not credit again for redeliveries, which carry new delivery ids, nor for concurrent ones', async () => {
     const p = installProviders();
     const w = await createWorld({ balanceMicros: 0 });
-    const { invoiceId } = await bitcoinTopup(p, w.managementKey);
+    const { invoiceId } = await bitcoinTopup(w.managementKey);
     await control(p.btcpay, `/__fake/invoices/${invoiceId}/pay`, { method: 'BTC-LN' });
     await deliverAll(p);
     const settled = [...p.btcpay.state.deliveries.values()].find((d) => d.type === 'InvoiceSettled')!;
@@ -68,7 +69,7 @@ describe('Bitcoin top-ups', () => {
   it('refuses a bad signature, a blank secret, another store, order or amount with 4xx and writes nothing', async () => {
     const p = installProviders();
     const w = await createWorld({ balanceMicros: 0 });
-    const { invoiceId } = await bitcoinTopup(p, w.managementKey);
+    const { invoiceId } = await bitcoinTopup(w.managementKey);
     await control(p.btcpay, `/__fake/invoices/${invoiceId}/pay`, { method: 'BTC-LN' });
     const settled = p.btcpayDeliveries.find((d) => d.type === 'InvoiceSettled')!;
     const before = await inbox();
@@ -95,7 +96,7 @@ describe('Bitcoin top-ups', () => {
   it('refuses an invoice whose amount or currency does not match the top-up', async () => {
     const p = installProviders();
     const w = await createWorld({ balanceMicros: 0 });
-    const { invoiceId } = await bitcoinTopup(p, w.managementKey);
+    const { invoiceId } = await bitcoinTopup(w.managementKey);
     await control(p.btcpay, `/__fake/invoices/${invoiceId}/pay`, { method: 'BTC-LN' });
     const invoice = p.btcpay.state.invoices.get(invoiceId)!;
     invoice.amount = '1500.00';
@@ -113,7 +114,7 @@ describe('Bitcoin top-ups', () => {
   it('reverses a credit when the invoice turns Invalid', async () => {
     const p = installProviders();
     const w = await createWorld({ balanceMicros: 0 });
-    const { topupId, invoiceId } = await bitcoinTopup(p, w.managementKey);
+    const { topupId, invoiceId } = await bitcoinTopup(w.managementKey);
     await control(p.btcpay, `/__fake/invoices/${invoiceId}/pay`, { method: 'BTC-LN' });
     await deliverAll(p);
     expect(await balance(w.accountId)).toBe(15_000_000);
@@ -128,16 +129,19 @@ describe('Bitcoin top-ups', () => {
   it('sends expired partly-paid and late-paid invoices to the review list without crediting', async () => {
     const p = installProviders();
     const w = await createWorld({ balanceMicros: 0 });
-    const partial = await bitcoinTopup(p, w.managementKey);
+    const partial = await bitcoinTopup(w.managementKey);
     await control(p.btcpay, `/__fake/invoices/${partial.invoiceId}/pay`, { method: 'BTC-CHAIN', fraction: 0.5 });
     await control(p.btcpay, `/__fake/invoices/${partial.invoiceId}/expire`);
-    const late = await bitcoinTopup(p, w.managementKey);
+    const late = await bitcoinTopup(w.managementKey);
     await control(p.btcpay, `/__fake/invoices/${late.invoiceId}/expire`);
     await control(p.btcpay, `/__fake/invoices/${late.invoiceId}/pay-late`);
     await deliverAll(p);
     expect(await balance(w.accountId)).toBe(0);
     const { reviews } = await callJson('/api/admin/reviews', { auth: ADMIN, expect: 200 });
-    const mine = reviews.filter((r: any) => r.accountId === w.accountId).map((r: any) => r.topupId).sort();
+    const mine = reviews
+      .filter((r: any) => r.accountId === w.accountId)
+      .map((r: any) => r.topupId)
+      .sort();
     expect(mine).toEqual([partial.topupId, late.topupId].sort());
     expect((await topupOf(w.managementKey, partial.topupId)).status).toBe('expired');
   });
@@ -145,7 +149,7 @@ describe('Bitcoin top-ups', () => {
   it('credits only the invoice amount of an overpaid invoice and flags it', async () => {
     const p = installProviders();
     const w = await createWorld({ balanceMicros: 0 });
-    const { topupId, invoiceId } = await bitcoinTopup(p, w.managementKey);
+    const { topupId, invoiceId } = await bitcoinTopup(w.managementKey);
     await control(p.btcpay, `/__fake/invoices/${invoiceId}/pay`, { method: 'BTC-LN', fraction: 1.2 });
     await deliverAll(p);
     expect(await balance(w.accountId)).toBe(15_000_000);

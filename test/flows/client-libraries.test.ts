@@ -20,7 +20,13 @@ describe('the Vercel AI SDK', () => {
   it('generates and streams through the OpenAI-compatible provider, with usage', async () => {
     installOrigin();
     const world = await createWorld({ prices: PRICE });
-    const provider = createOpenAICompatible({ name: 'gateway', baseURL: 'http://gateway.test/v1', apiKey: world.apiKey, fetch: fetchWorker, includeUsage: true });
+    const provider = createOpenAICompatible({
+      name: 'gateway',
+      baseURL: 'http://gateway.test/v1',
+      apiKey: world.apiKey,
+      fetch: fetchWorker,
+      includeUsage: true,
+    });
     const done = await generateText({ model: provider.chatModel(world.model), prompt: 'say something', maxOutputTokens: 6, maxRetries: 0 });
     expect(words(done.text)).toBe(6);
     expect(done.usage.outputTokens).toBe(6);
@@ -50,7 +56,13 @@ describe("LangChain's ChatOpenAI", () => {
   it('invokes and streams, with usage metadata', async () => {
     installOrigin();
     const world = await createWorld({ prices: PRICE });
-    const llm = new ChatOpenAI({ model: world.model, apiKey: world.apiKey, maxTokens: 4, maxRetries: 0, configuration: { baseURL: 'http://gateway.test/v1', fetch: fetchWorker } });
+    const llm = new ChatOpenAI({
+      model: world.model,
+      apiKey: world.apiKey,
+      maxTokens: 4,
+      maxRetries: 0,
+      configuration: { baseURL: 'http://gateway.test/v1', fetch: fetchWorker },
+    });
     const message = await llm.invoke('hello');
     expect(words(String(message.content))).toBe(4);
     expect(message.usage_metadata?.output_tokens).toBe(4);

@@ -5,7 +5,21 @@ import { accountStub, call, createWorld, installOrigin, sdk, settled, type World
 afterEach(() => vi.restoreAllMocks());
 
 const chat = (world: World, body: Record<string, unknown> = {}) =>
-  call('/v1/chat/completions', { method: 'POST', auth: `Bearer ${world.apiKey}`, json: { model: world.model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 8, ...body } });
+  call('/v1/chat/completions', {
+    method: 'POST',
+    auth: `Bearer ${world.apiKey}`,
+    json: { model: world.model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 8, ...body },
+  });
+
+/** Sends the same request until one is refused (or `max` were accepted); the refusal and how many passed. */
+async function chatUntilRefused(world: World, body: Record<string, unknown>, max: number): Promise<{ res: Response; ok: number }> {
+  let ok = 0;
+  for (;;) {
+    const res = await chat(world, body);
+    if (res.status !== 200 || ok === max) return { res, ok };
+    ok += 1;
+  }
+}
 
 async function expectError(res: Response, status: number, code: string) {
   const body = (await res.json()) as { error: { code: string; type: string; message: string } };
@@ -28,7 +42,8 @@ describe('400: malformed JSON and bad parameters', () => {
   it('refuses malformed JSON, non-objects and bad parameters in OpenAI shape', async () => {
     installOrigin();
     const world = await createWorld();
-    const raw = (body: string) => call('/v1/chat/completions', { method: 'POST', auth: `Bearer ${world.apiKey}`, body, headers: { 'content-type': 'application/json' } });
+    const raw = (body: string) =>
+      call('/v1/chat/completions', { method: 'POST', auth: `Bearer ${world.apiKey}`, body, headers: { 'content-type': 'application/json' } });
     expect((await expectError(await raw('{"model": '), 400, 'invalid_json')).error.type).toBe('invalid_request_error');
     await expectError(await raw('[1,2]'), 400, 'invalid_json');
     await expectError(await raw(''), 400, 'invalid_json');
@@ -47,7 +62,9 @@ describe('400: malformed JSON and bad parameters', () => {
     installOrigin();
     const world = await createWorld();
     await expectError(await chat(world, { model: 'no-such-model' }), 404, 'model_not_found');
-    await expect(world.client.chat.completions.create({ model: 'nope', messages: [{ role: 'user', content: 'x' }] })).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+    await expect(world.client.chat.completions.create({ model: 'nope', messages: [{ role: 'user', content: 'x' }] })).rejects.toBeInstanceOf(
+      OpenAI.NotFoundError,
+    );
   });
 });
 
@@ -55,7 +72,8 @@ describe('401: keys', () => {
   it('refuses missing, malformed, unknown and management keys', async () => {
     installOrigin();
     const world = await createWorld();
-    const withKey = (auth?: string) => call('/v1/chat/completions', { method: 'POST', auth, json: { model: world.model, messages: [{ role: 'user', content: 'x' }] } });
+    const withKey = (auth?: string) =>
+      call('/v1/chat/completions', { method: 'POST', auth, json: { model: world.model, messages: [{ role: 'user', content: 'x' }] } });
     expect((await expectError(await withKey(), 401, 'invalid_api_key')).error.type).toBe('authentication_error');
     await expectError(await withKey('Bearer sk-gw-not-a-real-key'), 401, 'invalid_api_key');
     await expectError(await withKey(`Bearer ${world.apiKey.slice(0, -1)}${world.apiKey.endsWith('a') ? 'b' : 'a'}`), 401, 'invalid_api_key');
@@ -89,7 +107,9 @@ describe('403: scopes', () => {
     installOrigin();
     const world = await createWorld({ keyLimits: { allowedServices: ['some-other-model'] } });
     expect((await expectError(await chat(world), 403, 'model_not_allowed')).error.type).toBe('permission_error');
-    await expect(world.client.chat.completions.create({ model: world.model, messages: [{ role: 'user', content: 'x' }] })).rejects.toBeInstanceOf(OpenAI.PermissionDeniedError);
+    await expect(world.client.chat.completions.create({ model: world.model, messages: [{ role: 'user', content: 'x' }] })).rejects.toBeInstanceOf(
+      OpenAI.PermissionDeniedError,
+    );
     await expectReleased(world);
   });
 });
@@ -109,9 +129,7 @@ describe('402: credit and spend limits', () => {
   it("refuses once the key's lifetime spend limit is reached", async () => {
     installOrigin();
     const world = await createWorld({ keyLimits: { spendLimitMicros: 400 } });
-    let ok = 0;
-    let res: Response;
-    while ((res = await chat(world, { max_tokens: 16 })).status === 200) ok += 1;
+    const { res, ok } = await chatUntilRefused(world, { max_tokens: 16 }, 1_000);
     await expectError(res, 402, 'spend_limit_exceeded');
     expect(ok).toBeGreaterThan(0);
     const key = await accountStub(world.accountId).getKey(world.keyId);
@@ -121,9 +139,8 @@ describe('402: credit and spend limits', () => {
   it("refuses once the key's period spend limit is reached", async () => {
     installOrigin();
     const world = await createWorld({ keyLimits: { periodSpendLimitMicros: 300, period: 'day' } });
-    let res: Response;
-    for (let i = 0; i < 50 && (res = await chat(world, { max_tokens: 16 })).status === 200; i++);
-    await expectError(res!, 402, 'spend_limit_exceeded');
+    const { res } = await chatUntilRefused(world, { max_tokens: 16 }, 50);
+    await expectError(res, 402, 'spend_limit_exceeded');
     expect((await accountStub(world.accountId).getKey(world.keyId))!.periodSpentMicros).toBeLessThanOrEqual(300);
   });
 });
@@ -148,7 +165,9 @@ describe('429: rate limits', () => {
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(res.headers.get('x-ratelimit-limit-requests')).toBe('3');
     expect(res.headers.get('x-ratelimit-remaining-requests')).toBe('0');
-    await expect(world.client.chat.completions.create({ model: world.model, messages: [{ role: 'user', content: 'x' }] })).rejects.toBeInstanceOf(OpenAI.RateLimitError);
+    await expect(world.client.chat.completions.create({ model: world.model, messages: [{ role: 'user', content: 'x' }] })).rejects.toBeInstanceOf(
+      OpenAI.RateLimitError,
+    );
   });
 
   it('limits tokens per minute by reserving prompt plus max_tokens', async () => {
@@ -159,10 +178,9 @@ describe('429: rate limits', () => {
     await settled(world.accountId);
     const second = await chat(world, { max_tokens: 100 });
     expect(second.status, 'the first request was corrected down at settlement').toBe(200);
-    let res: Response;
-    for (let i = 0; i < 10 && (res = await chat(world, { max_tokens: 100 })).status === 200; i++);
-    await expectError(res!, 429, 'rate_limit_tokens');
-    expect(res!.headers.get('x-ratelimit-limit-tokens')).toBe('200');
+    const { res } = await chatUntilRefused(world, { max_tokens: 100 }, 10);
+    await expectError(res, 429, 'rate_limit_tokens');
+    expect(res.headers.get('x-ratelimit-limit-tokens')).toBe('200');
     const tooBig = await chat(world, { max_tokens: 500 });
     expect((await expectError(tooBig, 429, 'rate_limit_tokens')).error.message).toMatch(/too large/i);
     expect(origin.upstream.length).toBeGreaterThanOrEqual(2);
@@ -197,7 +215,9 @@ describe('502/504: origin failures release the reservation and charge nothing', 
     const world = await createWorld();
     const body = await expectError(await chat(world), 502, 'origin_error');
     expect(body.error.message).not.toMatch(/server_error|stack|internal/i);
-    await expect(world.client.chat.completions.create({ model: world.model, messages: [{ role: 'user', content: 'x' }] })).rejects.toBeInstanceOf(OpenAI.InternalServerError);
+    await expect(world.client.chat.completions.create({ model: world.model, messages: [{ role: 'user', content: 'x' }] })).rejects.toBeInstanceOf(
+      OpenAI.InternalServerError,
+    );
     await expectReleased(world);
   });
 
@@ -258,7 +278,11 @@ describe('parameters the reservation depends on', () => {
   it('refuses a batch of prompts on /v1/completions', async () => {
     installOrigin();
     const world = await createWorld();
-    const res = await call('/v1/completions', { method: 'POST', auth: `Bearer ${world.apiKey}`, json: { model: world.model, prompt: ['a', 'b'], max_tokens: 4 } });
+    const res = await call('/v1/completions', {
+      method: 'POST',
+      auth: `Bearer ${world.apiKey}`,
+      json: { model: world.model, prompt: ['a', 'b'], max_tokens: 4 },
+    });
     await expectError(res, 400, 'invalid_request');
   });
 });
@@ -278,7 +302,15 @@ describe('400: request bodies are validated before they reach the origin or the 
     await param(await chat(world, { messages: 'hi' }), 'messages');
     await param(await chat(world, { messages: [{ role: 'wizard', content: 'x' }] }), 'messages[0].role');
     await param(await chat(world, { messages: [{ role: 'user' }] }), 'messages[0].content');
-    await param(await chat(world, { messages: [{ role: 'user', content: 'a' }, { role: 'user', content: 7 }] }), 'messages[1].content');
+    await param(
+      await chat(world, {
+        messages: [
+          { role: 'user', content: 'a' },
+          { role: 'user', content: 7 },
+        ],
+      }),
+      'messages[1].content',
+    );
     await param(await chat(world, { messages: [{ role: 'user', content: [{ type: 'text', text: 5 }] }] }), 'messages[0].content[0].text');
     await param(await chat(world, { messages: [{ role: 'user', content: [{ type: 'hologram' }] }] }), 'messages[0].content[0].type');
     await param(await chat(world, { messages: [{ role: 'user', content: null }] }), 'messages[0].content');
@@ -302,12 +334,14 @@ describe('400: request bodies are validated before they reach the origin or the 
     await param(await chat(world, { response_format: { type: 'yaml' } }), 'response_format.type');
     await param(await chat(world, { user: 'u'.repeat(257) }), 'user');
     await param(await chat(world, { stream_options: { include_usage: 'yes' } }), 'stream_options.include_usage');
-    const completions = (json: Record<string, unknown>) => call('/v1/completions', { method: 'POST', auth: `Bearer ${world.apiKey}`, json: { model: world.model, max_tokens: 4, ...json } });
+    const completions = (json: Record<string, unknown>) =>
+      call('/v1/completions', { method: 'POST', auth: `Bearer ${world.apiKey}`, json: { model: world.model, max_tokens: 4, ...json } });
     await param(await completions({ prompt: { text: 'x' } }), 'prompt');
     await param(await completions({ prompt: [1, 'two'] }), 'prompt[1]');
     await param(await completions({ prompt: [-1] }), 'prompt[0]');
     await param(await completions({ prompt: 'x', logprobs: 6 }), 'logprobs');
-    const embeddings = (json: Record<string, unknown>) => call('/v1/embeddings', { method: 'POST', auth: `Bearer ${world.apiKey}`, json: { model: world.model, ...json } });
+    const embeddings = (json: Record<string, unknown>) =>
+      call('/v1/embeddings', { method: 'POST', auth: `Bearer ${world.apiKey}`, json: { model: world.model, ...json } });
     await param(await embeddings({ input: [null] }), 'input[0]');
     await param(await embeddings({ input: [[1, 2], 'x'] }), 'input[1]');
     await param(await embeddings({ input: Array.from({ length: 2049 }, () => 'x') }), 'input');
@@ -324,24 +358,37 @@ describe('400: request bodies are validated before they reach the origin or the 
       messages: [
         { role: 'developer', content: 'be brief' },
         { role: 'system', content: [{ type: 'text', text: 'really brief' }], name: 'sys' },
-        { role: 'user', content: [
-          { type: 'text', text: 'look' },
-          { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA', detail: 'low' } },
-          { type: 'input_audio', input_audio: { data: 'AAAA', format: 'wav' } },
-          { type: 'file', file: { file_data: 'data:application/pdf;base64,AAAA', filename: 'a.pdf' } },
-        ] },
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'look' },
+            { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA', detail: 'low' } },
+            { type: 'input_audio', input_audio: { data: 'AAAA', format: 'wav' } },
+            { type: 'file', file: { file_data: 'data:application/pdf;base64,AAAA', filename: 'a.pdf' } },
+          ],
+        },
         { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'f', arguments: '{}' } }] },
         { role: 'tool', tool_call_id: 'call_1', content: '42' },
         { role: 'assistant', content: [{ type: 'refusal', refusal: 'no' }] },
         { role: 'function', name: 'f', content: null },
         { role: 'user', content: 'thanks' },
       ],
-      temperature: 0, top_p: 1, presence_penalty: -2, frequency_penalty: 2, seed: -7, logprobs: true, top_logprobs: 20,
-      stop: ['a', 'b', 'c', 'd'], logit_bias: { 50256: -100 }, user: 'u'.repeat(256), parallel_tool_calls: false,
+      temperature: 0,
+      top_p: 1,
+      presence_penalty: -2,
+      frequency_penalty: 2,
+      seed: -7,
+      logprobs: true,
+      top_logprobs: 20,
+      stop: ['a', 'b', 'c', 'd'],
+      logit_bias: { 50256: -100 },
+      user: 'u'.repeat(256),
+      parallel_tool_calls: false,
       tools: [{ type: 'function', function: { name: 'f', description: 'd', parameters: { type: 'object', properties: {} }, strict: true } }],
       tool_choice: { type: 'function', function: { name: 'f' } },
       response_format: { type: 'json_schema', json_schema: { name: 'out', schema: { type: 'object' }, strict: true } },
-      stream_options: null, metadata: { team: 'a' },
+      stream_options: null,
+      metadata: { team: 'a' },
     });
     expect(res.status, await res.clone().text()).toBe(200);
     expect(origin.upstream).toHaveLength(1);

@@ -16,7 +16,11 @@ afterEach(() => vi.restoreAllMocks());
 const PRICE = { inputMicrosPer1M: 1_000_000, outputMicrosPer1M: 2_000_000, requestMicros: 10 };
 
 function chat(world: World, extra: Record<string, unknown>): Promise<Response> {
-  return call('/v1/chat/completions', { method: 'POST', auth: `Bearer ${world.apiKey}`, json: { model: world.model, messages: [{ role: 'user', content: 'go' }], ...extra } });
+  return call('/v1/chat/completions', {
+    method: 'POST',
+    auth: `Bearer ${world.apiKey}`,
+    json: { model: world.model, messages: [{ role: 'user', content: 'go' }], ...extra },
+  });
 }
 
 /** The most a request of this body can be charged: its prompt bound and granted output at PRICE. */
@@ -45,7 +49,9 @@ describe('a hostile client cannot raise what the origin generates', () => {
     const records = installHostileOrigin({ honourNPredict: true });
     const world = await createWorld({ prices: PRICE });
     await callJson(`/api/admin/services/${world.serviceId}`, {
-      method: 'PATCH', auth: ADMIN, expect: 200,
+      method: 'PATCH',
+      auth: ADMIN,
+      expect: 200,
       json: { extraFields: { n_predict: 'max_output_tokens', min_tokens: 'min_output_tokens', top_k: 'sampling' } },
     });
     const res = await chat(world, { max_tokens: 10, n_predict: 5000, min_tokens: 4000, top_k: 40 });
@@ -63,7 +69,14 @@ describe('a hostile client cannot raise what the origin generates', () => {
   it("refuses extra fields that would shadow the gateway's own", async () => {
     installHostileOrigin();
     const world = await createWorld({ prices: PRICE });
-    for (const extraFields of [{ max_tokens: 'sampling' }, { stream_options: 'sampling' }, { temperature: 'max_output_tokens' }, { user: 'sampling' }, { n_predict: 'unbounded' }, { 'Bad-Name': 'sampling' }]) {
+    for (const extraFields of [
+      { max_tokens: 'sampling' },
+      { stream_options: 'sampling' },
+      { temperature: 'max_output_tokens' },
+      { user: 'sampling' },
+      { n_predict: 'unbounded' },
+      { 'Bad-Name': 'sampling' },
+    ]) {
       const res = await call(`/api/admin/services/${world.serviceId}`, { method: 'PATCH', auth: ADMIN, json: { extraFields } });
       expect(res.status, JSON.stringify(extraFields)).toBe(400);
     }
@@ -74,7 +87,14 @@ describe('a hostile origin cannot charge more than was reserved', () => {
   it.each([
     ['ignores max_tokens', { ignoreMaxTokens: 10_000 }],
     ['streams forever', { forever: true }],
-    ['reports continuous usage past the grant', { ignoreMaxTokens: 10_000, usagePerChunk: true, usage: (p: number, s: number) => ({ prompt_tokens: p, completion_tokens: s * 50, total_tokens: p + s * 50 }) }],
+    [
+      'reports continuous usage past the grant',
+      {
+        ignoreMaxTokens: 10_000,
+        usagePerChunk: true,
+        usage: (p: number, s: number) => ({ prompt_tokens: p, completion_tokens: s * 50, total_tokens: p + s * 50 }),
+      },
+    ],
   ])('stops a stream whose origin %s at the granted tokens, bills no more and flags it for review', async (_label, options) => {
     const records = installHostileOrigin(options);
     const world = await createWorld({ prices: PRICE });
@@ -120,7 +140,13 @@ describe('a hostile origin cannot charge more than was reserved', () => {
     installHostileOrigin({ usage: () => usage });
     const world = await createWorld({ prices: PRICE });
     for (const stream of [false, true]) {
-      const body = { model: world.model, messages: [{ role: 'user', content: 'go' }], max_tokens: 10, stream, ...(stream ? { stream_options: { include_usage: true } } : {}) };
+      const body = {
+        model: world.model,
+        messages: [{ role: 'user', content: 'go' }],
+        max_tokens: 10,
+        stream,
+        ...(stream ? { stream_options: { include_usage: true } } : {}),
+      };
       const res = await chat(world, body);
       expect(res.status).toBe(200);
       const cost = stream ? (await readSse(res)).gateway.cost_micros : Number(res.headers.get('x-gateway-cost-micros'));
@@ -182,7 +208,9 @@ describe('a stream cannot outlive its reservation', () => {
     const summary = await stub.summary();
     expect(summary.balanceMicros).toBe(1_000 - 400);
     expect(summary.openReservations).toBe(0);
-    const event = await env.DB.prepare('SELECT cost_micros, output_tokens, status FROM usage_events WHERE id = ?').bind(first.headers.get('x-request-id')).first();
+    const event = await env.DB.prepare('SELECT cost_micros, output_tokens, status FROM usage_events WHERE id = ?')
+      .bind(first.headers.get('x-request-id'))
+      .first();
     expect(event).toEqual({ cost_micros: 400, output_tokens: 40, status: 'ok' });
   });
 });

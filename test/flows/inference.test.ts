@@ -6,7 +6,8 @@ import { readSse } from '../sse';
 afterEach(() => vi.restoreAllMocks());
 
 const PRICE = { inputMicrosPer1M: 1_000_000, outputMicrosPer1M: 2_000_000, requestMicros: 10 };
-const cost = (input: number, output: number) => Math.ceil((input * PRICE.inputMicrosPer1M + output * PRICE.outputMicrosPer1M) / 1_000_000) + PRICE.requestMicros;
+const cost = (input: number, output: number) =>
+  Math.ceil((input * PRICE.inputMicrosPer1M + output * PRICE.outputMicrosPer1M) / 1_000_000) + PRICE.requestMicros;
 
 describe('POST /v1/chat/completions', () => {
   it('bills the origin-reported usage exactly and tells the client cost, balance, price version and limits', async () => {
@@ -38,7 +39,12 @@ describe('POST /v1/chat/completions', () => {
   it('streams through the SDK, forces usage upstream, hides the usage chunk and tells the cost in a comment', async () => {
     const origin = installOrigin();
     const world = await createWorld({ prices: PRICE });
-    const stream = await world.client.chat.completions.create({ model: world.model, messages: [{ role: 'user', content: 'stream me' }], max_tokens: 12, stream: true });
+    const stream = await world.client.chat.completions.create({
+      model: world.model,
+      messages: [{ role: 'user', content: 'stream me' }],
+      max_tokens: 12,
+      stream: true,
+    });
     let text = '';
     const chunks: any[] = [];
     for await (const chunk of stream) {
@@ -54,7 +60,11 @@ describe('POST /v1/chat/completions', () => {
     expect((await accountStub(world.accountId).summary()).balanceMicros).toBe(10_000_000 - cost(8, 12));
 
     // The cost travels in an SSE comment before [DONE], which SSE parsers skip.
-    const res = await call('/v1/chat/completions', { method: 'POST', auth: `Bearer ${world.apiKey}`, json: { model: world.model, messages: [{ role: 'user', content: 'stream me' }], max_tokens: 12, stream: true } });
+    const res = await call('/v1/chat/completions', {
+      method: 'POST',
+      auth: `Bearer ${world.apiKey}`,
+      json: { model: world.model, messages: [{ role: 'user', content: 'stream me' }], max_tokens: 12, stream: true },
+    });
     const read = await readSse(res);
     expect(read.done).toBe(true);
     expect(read.raw.trimEnd().endsWith('data: [DONE]')).toBe(true);
@@ -65,7 +75,11 @@ describe('POST /v1/chat/completions', () => {
     installOrigin();
     const world = await createWorld({ prices: PRICE });
     const stream = await world.client.chat.completions.create({
-      model: world.model, messages: [{ role: 'user', content: 'count' }], max_tokens: 5, stream: true, stream_options: { include_usage: true },
+      model: world.model,
+      messages: [{ role: 'user', content: 'count' }],
+      max_tokens: 5,
+      stream: true,
+      stream_options: { include_usage: true },
     });
     const chunks: any[] = [];
     for await (const chunk of stream) chunks.push(chunk);
@@ -81,8 +95,15 @@ describe('POST /v1/chat/completions', () => {
     installOrigin({ sendUsage: false });
     const world = await createWorld({ prices: PRICE });
     const res = await call('/v1/chat/completions', {
-      method: 'POST', auth: `Bearer ${world.apiKey}`,
-      json: { model: world.model, messages: [{ role: 'user', content: 'no usage here' }], max_tokens: 6, stream: true, stream_options: { include_usage: true } },
+      method: 'POST',
+      auth: `Bearer ${world.apiKey}`,
+      json: {
+        model: world.model,
+        messages: [{ role: 'user', content: 'no usage here' }],
+        max_tokens: 6,
+        stream: true,
+        stream_options: { include_usage: true },
+      },
     });
     const read = await readSse(res);
     const last = read.chunks[read.chunks.length - 1];
@@ -113,7 +134,11 @@ describe('POST /v1/chat/completions', () => {
     // cl100k: "no usage here" = 3 tokens + 3 per message + 3; each demo word is one token.
     expect(Number(response.headers.get('x-gateway-cost-micros'))).toBe(cost(9, 6));
 
-    const res = await call('/v1/chat/completions', { method: 'POST', auth: `Bearer ${world.apiKey}`, json: { model: world.model, messages: [{ role: 'user', content: 'no usage here' }], max_tokens: 6, stream: true } });
+    const res = await call('/v1/chat/completions', {
+      method: 'POST',
+      auth: `Bearer ${world.apiKey}`,
+      json: { model: world.model, messages: [{ role: 'user', content: 'no usage here' }], max_tokens: 6, stream: true },
+    });
     expect((await readSse(res)).gateway).toMatchObject({ cost_micros: cost(9, 6), usage_estimated: true });
   });
 });
@@ -129,7 +154,11 @@ describe('POST /v1/completions and /v1/embeddings', () => {
     let text = '';
     for await (const chunk of stream) text += chunk.choices[0]?.text ?? '';
     expect(text).toBe(done.choices[0].text);
-    const res = await call('/v1/completions', { method: 'POST', auth: `Bearer ${world.apiKey}`, json: { model: world.model, prompt: 'alpha beta', max_tokens: 4, stream: true } });
+    const res = await call('/v1/completions', {
+      method: 'POST',
+      auth: `Bearer ${world.apiKey}`,
+      json: { model: world.model, prompt: 'alpha beta', max_tokens: 4, stream: true },
+    });
     expect((await readSse(res)).gateway.cost_micros).toBe(cost(2, 4));
   });
 
@@ -150,7 +179,11 @@ describe('GET /v1/models', () => {
     const other = await createWorld();
     const all = await world.client.models.list();
     expect(all.data.map((m) => m.id)).toEqual(expect.arrayContaining([world.model, other.model]));
-    const res = await call(`/api/account/keys/${world.keyId}`, { method: 'PATCH', auth: `Bearer ${world.managementKey}`, json: { allowedServices: [world.model] } });
+    const res = await call(`/api/account/keys/${world.keyId}`, {
+      method: 'PATCH',
+      auth: `Bearer ${world.managementKey}`,
+      json: { allowedServices: [world.model] },
+    });
     expect(res.status).toBe(200);
     const scoped = await world.client.models.list();
     expect(scoped.data.map((m) => m.id)).toEqual([world.model]);
@@ -184,7 +217,11 @@ describe('the hot path', () => {
     installOrigin();
     const world = await createWorld();
     vi.spyOn(env.ACCOUNT, 'get').mockImplementation(() => ({ admit: () => Promise.reject(new Error('Durable Object is overloaded')) }) as never);
-    const res = await call('/v1/chat/completions', { method: 'POST', auth: `Bearer ${world.apiKey}`, json: { model: world.model, messages: [{ role: 'user', content: 'x' }] } });
+    const res = await call('/v1/chat/completions', {
+      method: 'POST',
+      auth: `Bearer ${world.apiKey}`,
+      json: { model: world.model, messages: [{ role: 'user', content: 'x' }] },
+    });
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toBe('1');
   });

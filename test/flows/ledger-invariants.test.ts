@@ -15,7 +15,9 @@ async function checkInvariants(worlds: World[]) {
     expect(snap.chainOk, `journal chain of ${w.accountId}`).toBe(true);
     expect(snap.balanceMicros).toBe(snap.journalSumMicros);
     expect(snap.mirroredThroughSeq).toBe(snap.lastSeq);
-    const mirror = await env.DB.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(amount_micros), 0) AS total FROM journal_entries WHERE account_id = ?').bind(w.accountId).first<{ n: number; total: number }>();
+    const mirror = await env.DB.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(amount_micros), 0) AS total FROM journal_entries WHERE account_id = ?')
+      .bind(w.accountId)
+      .first<{ n: number; total: number }>();
     expect(mirror).toEqual({ n: snap.lastSeq, total: snap.balanceMicros });
     const entries = await fullJournal(w.accountId);
     const credits = entries.filter((e) => e.kind === 'topup').map((e) => e.ref);
@@ -33,7 +35,7 @@ async function checkInvariants(worlds: World[]) {
     for (const e of await fullJournal(w.accountId)) fromJournals.set(e.counterAccount, (fromJournals.get(e.counterAccount) ?? 0) - e.amountMicros);
   }
   const systemInD1 = Object.fromEntries(perAccount.results.filter((r) => r.account.startsWith('sys:')).map((r) => [r.account, r.balance]));
-  expect(systemInD1, 'system accounts in D1 = the journals\' counter side').toEqual(Object.fromEntries(fromJournals));
+  expect(systemInD1, "system accounts in D1 = the journals' counter side").toEqual(Object.fromEntries(fromJournals));
   for (const w of worlds) {
     const row = perAccount.results.find((r) => r.account === `acct:${w.accountId}`);
     expect(row?.balance ?? 0).toBe((await accountStub(w.accountId).summary()).balanceMicros);
@@ -78,10 +80,29 @@ describe('ledger invariants under a randomized run', () => {
       const t0 = Date.now();
       const w = pick(worlds);
       const r = random();
-      const kind = r < 0.45 ? 'usage' : r < 0.55 ? 'card' : r < 0.62 ? 'bitcoin' : r < 0.7 ? 'refund' : r < 0.75 ? 'dispute' : r < 0.8 ? 'promotion' : r < 0.88 ? 'adjustment' : 'replay';
+      const kind =
+        r < 0.45
+          ? 'usage'
+          : r < 0.55
+            ? 'card'
+            : r < 0.62
+              ? 'bitcoin'
+              : r < 0.7
+                ? 'refund'
+                : r < 0.75
+                  ? 'dispute'
+                  : r < 0.8
+                    ? 'promotion'
+                    : r < 0.88
+                      ? 'adjustment'
+                      : 'replay';
       counts[kind] = (counts[kind] ?? 0) + 1;
       if (kind === 'usage') {
-        const res = await call('/v1/chat/completions', { method: 'POST', auth: `Bearer ${w.apiKey}`, json: { model: w.model, messages: [{ role: 'user', content: `op ${op}` }], max_tokens: 1 + Math.floor(random() * 8), stream: random() < 0.3 } });
+        const res = await call('/v1/chat/completions', {
+          method: 'POST',
+          auth: `Bearer ${w.apiKey}`,
+          json: { model: w.model, messages: [{ role: 'user', content: `op ${op}` }], max_tokens: 1 + Math.floor(random() * 8), stream: random() < 0.3 },
+        });
         expect([200, 402]).toContain(res.status);
         await res.text();
       } else if (kind === 'card') {
@@ -115,11 +136,21 @@ describe('ledger invariants under a randomized run', () => {
         await deliverNewStripe(from);
       } else if (kind === 'promotion') {
         const code = `RUN${promos++}`;
-        await callJson('/api/admin/promotions', { method: 'POST', auth: ADMIN, json: { code, amountMicros: 1 + Math.floor(random() * 1_000_000), maxUses: 2 }, expect: 201 });
+        await callJson('/api/admin/promotions', {
+          method: 'POST',
+          auth: ADMIN,
+          json: { code, amountMicros: 1 + Math.floor(random() * 1_000_000), maxUses: 2 },
+          expect: 201,
+        });
         for (const other of worlds) await call('/api/account/promotions/redeem', { method: 'POST', auth: `Bearer ${other.managementKey}`, json: { code } });
       } else if (kind === 'adjustment') {
         const amount = Math.floor(random() * 2_000_000) - 500_000 || 1;
-        await callJson(`/api/admin/accounts/${w.accountId}/adjustments`, { method: 'POST', auth: ADMIN, json: { amountMicros: amount, reason: `randomized adjustment ${op}` }, expect: 201 });
+        await callJson(`/api/admin/accounts/${w.accountId}/adjustments`, {
+          method: 'POST',
+          auth: ADMIN,
+          json: { amountMicros: amount, reason: `randomized adjustment ${op}` },
+          expect: 201,
+        });
       } else if (kind === 'replay' && delivered.length) {
         expect((await deliverStripe(pick(delivered))).status).toBe(200);
       }

@@ -31,10 +31,14 @@ describe('the local mail outbox', () => {
   });
 
   it('is not written to on a production-like deployment: sign-up says mail is not configured', async () => {
-    const res = await withEnv({ LOCAL_DEV: undefined }, new Request('http://gateway.test/api/auth/sign-up/email', {
-      method: 'POST', headers: { 'content-type': 'application/json', origin: 'http://dashboard.test' },
-      body: JSON.stringify({ name: 'Nobody', email: 'nobody-prod@example.test', password: 'correct horse battery staple' }),
-    }));
+    const res = await withEnv(
+      { LOCAL_DEV: undefined },
+      new Request('http://gateway.test/api/auth/sign-up/email', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: 'http://dashboard.test' },
+        body: JSON.stringify({ name: 'Nobody', email: 'nobody-prod@example.test', password: 'correct horse battery staple' }),
+      }),
+    );
     expect(res.status).toBe(503);
     expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/LOCAL_DEV/);
     const { n } = (await env.DB.prepare('SELECT count(*) AS n FROM mail_outbox WHERE "to" = ?').bind('nobody-prod@example.test').first<{ n: number }>())!;
@@ -55,7 +59,9 @@ describe('the admin role from ADMIN_EMAILS', () => {
     const email = 'seed-admin@example.test';
     const browser = new Browser();
     expect((await signUp(browser, email, 'Would-be admin')).status).toBe(200);
-    const row = await env.DB.prepare('SELECT id, role, email_verified FROM auth_user WHERE email = ?').bind(email).first<{ id: string; role: string; email_verified: number }>();
+    const row = await env.DB.prepare('SELECT id, role, email_verified FROM auth_user WHERE email = ?')
+      .bind(email)
+      .first<{ id: string; role: string; email_verified: number }>();
     expect(row).toMatchObject({ role: 'user', email_verified: 0 });
 
     // Even holding a session, an unverified admin address is no admin.

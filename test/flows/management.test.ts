@@ -12,7 +12,12 @@ describe('admin: accounts and credit', () => {
     const again = await callJson(`/api/admin/accounts/${account.id}/adjustments`, { method: 'POST', auth: ADMIN, json: credit, expect: 200 });
     expect(again).toMatchObject({ duplicate: true, balanceMicros: 5_000_000 });
     expect(first.entry.seq).toBe(again.entry.seq);
-    await callJson(`/api/admin/accounts/${account.id}/adjustments`, { method: 'POST', auth: ADMIN, json: { amountMicros: -1_250_000, reason: 'goodwill reversal' }, expect: 201 });
+    await callJson(`/api/admin/accounts/${account.id}/adjustments`, {
+      method: 'POST',
+      auth: ADMIN,
+      json: { amountMicros: -1_250_000, reason: 'goodwill reversal' },
+      expect: 201,
+    });
     const mine = await callJson('/api/account', { auth: `Bearer ${managementKey.secret}`, expect: 200 });
     expect(mine.account).toMatchObject({ id: account.id, name: 'Acme', balanceMicros: 3_750_000, balanceUsd: '3.750000', availableMicros: 3_750_000 });
     const journal = await callJson('/api/account/journal', { auth: `Bearer ${managementKey.secret}`, expect: 200 });
@@ -29,7 +34,9 @@ describe('admin: accounts and credit', () => {
       expect(res.status).toBe(400);
       expect(((await res.json()) as any).error.code).toBe('invalid_request');
     }
-    expect((await call('/api/admin/accounts/acct_missing/adjustments', { method: 'POST', auth: ADMIN, json: { amountMicros: 1, reason: 'nope' } })).status).toBe(404);
+    expect(
+      (await call('/api/admin/accounts/acct_missing/adjustments', { method: 'POST', auth: ADMIN, json: { amountMicros: 1, reason: 'nope' } })).status,
+    ).toBe(404);
   });
 });
 
@@ -41,20 +48,37 @@ describe('admin: services and price versions', () => {
     const before = await send();
     expect(before.response.headers.get('x-gateway-price-version')).toBe('1');
     const { service } = await callJson(`/api/admin/services/${world.serviceId}`, {
-      method: 'PATCH', auth: ADMIN, json: { prices: { inputMicrosPer1M: 1_000_000, outputMicrosPer1M: 50_000_000, requestMicros: 100 } }, expect: 200,
+      method: 'PATCH',
+      auth: ADMIN,
+      json: { prices: { inputMicrosPer1M: 1_000_000, outputMicrosPer1M: 50_000_000, requestMicros: 100 } },
+      expect: 200,
     });
     expect(service.priceVersion).toBe(2);
-    expect(service.priceHistory.map((p: any) => [p.version, p.outputMicrosPer1M])).toEqual([[1, 1_000_000], [2, 50_000_000]]);
+    expect(service.priceHistory.map((p: any) => [p.version, p.outputMicrosPer1M])).toEqual([
+      [1, 1_000_000],
+      [2, 50_000_000],
+    ]);
     const after = await send();
     expect(after.response.headers.get('x-gateway-price-version')).toBe('2');
     // 8 input (2 words + 3 per message + 3) + 4 output tokens: 8 + 4 × 50 + 100 µUSD.
     expect(Number(after.response.headers.get('x-gateway-cost-micros'))).toBe(8 + 200 + 100);
-    const noPriceChange = await callJson(`/api/admin/services/${world.serviceId}`, { method: 'PATCH', auth: ADMIN, json: { maxOutputTokens: 128 }, expect: 200 });
+    const noPriceChange = await callJson(`/api/admin/services/${world.serviceId}`, {
+      method: 'PATCH',
+      auth: ADMIN,
+      json: { maxOutputTokens: 128 },
+      expect: 200,
+    });
     expect(noPriceChange.service.priceVersion).toBe(2);
   });
 
   it('validates services and refuses duplicates', async () => {
-    const base = { name: 'dup-model', endpoints: ['chat'], originBaseUrl: 'http://origin.test/v1', maxOutputTokens: 10, prices: { inputMicrosPer1M: 1, outputMicrosPer1M: 1 } };
+    const base = {
+      name: 'dup-model',
+      endpoints: ['chat'],
+      originBaseUrl: 'http://origin.test/v1',
+      maxOutputTokens: 10,
+      prices: { inputMicrosPer1M: 1, outputMicrosPer1M: 1 },
+    };
     await callJson('/api/admin/services', { method: 'POST', auth: ADMIN, json: base, expect: 201 });
     expect((await call('/api/admin/services', { method: 'POST', auth: ADMIN, json: base })).status).toBe(409);
     const bad = await call('/api/admin/services', { method: 'POST', auth: ADMIN, json: { ...base, name: 'x', originBaseUrl: 'ftp://nope' } });
@@ -62,7 +86,11 @@ describe('admin: services and price versions', () => {
     expect(((await bad.json()) as any).error.param).toBe('originBaseUrl');
     const badSecret = await call('/api/admin/services', { method: 'POST', auth: ADMIN, json: { ...base, name: 'y', originCredentialSecret: 'lower-case' } });
     expect(badSecret.status).toBe(400);
-    const floatPrice = await call('/api/admin/services', { method: 'POST', auth: ADMIN, json: { ...base, name: 'z', prices: { inputMicrosPer1M: 0.5, outputMicrosPer1M: 1 } } });
+    const floatPrice = await call('/api/admin/services', {
+      method: 'POST',
+      auth: ADMIN,
+      json: { ...base, name: 'z', prices: { inputMicrosPer1M: 0.5, outputMicrosPer1M: 1 } },
+    });
     expect(floatPrice.status).toBe(400);
   });
 });
@@ -71,10 +99,28 @@ describe('account: keys', () => {
   it('shows a secret once, then only prefix and last four', async () => {
     installOrigin();
     const world = await createWorld();
-    const created = await callJson('/api/account/keys', { method: 'POST', auth: `Bearer ${world.managementKey}`, json: { name: 'ci', requestsPerMinute: 60, tokensPerMinute: { [world.model]: 1000 }, maxConcurrent: 2, spendLimitMicros: 1_000_000, periodSpendLimitMicros: 100_000 }, expect: 201 });
+    const created = await callJson('/api/account/keys', {
+      method: 'POST',
+      auth: `Bearer ${world.managementKey}`,
+      json: {
+        name: 'ci',
+        requestsPerMinute: 60,
+        tokensPerMinute: { [world.model]: 1000 },
+        maxConcurrent: 2,
+        spendLimitMicros: 1_000_000,
+        periodSpendLimitMicros: 100_000,
+      },
+      expect: 201,
+    });
     expect(created.secret).toMatch(/^sk-gw-/);
     expect(created.key).toMatchObject({ prefix: created.secret.slice(0, 12), last4: created.secret.slice(-4), status: 'active' });
-    expect(created.key.limits).toMatchObject({ requestsPerMinute: 60, maxConcurrent: 2, spendLimitMicros: 1_000_000, periodSpendLimitMicros: 100_000, period: 'month' });
+    expect(created.key.limits).toMatchObject({
+      requestsPerMinute: 60,
+      maxConcurrent: 2,
+      spendLimitMicros: 1_000_000,
+      periodSpendLimitMicros: 100_000,
+      period: 'month',
+    });
     const listed = await call('/api/account/keys', { auth: `Bearer ${world.managementKey}` });
     const text = await listed.text();
     expect(text).not.toContain(created.secret);
@@ -94,7 +140,10 @@ describe('account: keys', () => {
     expect(usage.data).toHaveLength(2);
     expect(usage.totals).toMatchObject({ requests: 3, outputTokens: 9 });
     expect(usage.nextCursor).toBeTruthy();
-    const page2 = await callJson(`/api/account/usage?keyId=${world.keyId}&limit=2&cursor=${usage.nextCursor}`, { auth: `Bearer ${world.managementKey}`, expect: 200 });
+    const page2 = await callJson(`/api/account/usage?keyId=${world.keyId}&limit=2&cursor=${usage.nextCursor}`, {
+      auth: `Bearer ${world.managementKey}`,
+      expect: 200,
+    });
     expect(page2.data).toHaveLength(1);
     expect(new Set([...usage.data, ...page2.data].map((e: any) => e.id)).size).toBe(3);
     const none = await callJson(`/api/account/usage?model=other`, { auth: `Bearer ${world.managementKey}`, expect: 200 });
@@ -111,20 +160,46 @@ describe('security matrix', () => {
     await drainAlarms(a.accountId);
 
     const accountRoutes: Array<[string, string, unknown?]> = [
-      ['GET', '/api/account'], ['GET', '/api/account/journal'], ['GET', '/api/account/usage'], ['GET', '/api/account/keys'],
-      ['POST', '/api/account/keys', { name: 'x' }], ['GET', `/api/account/keys/${a.keyId}`], ['PATCH', `/api/account/keys/${a.keyId}`, { name: 'y' }],
-      ['POST', `/api/account/keys/${a.keyId}/revoke`], ['DELETE', `/api/account/keys/${a.keyId}`],
-      ['GET', '/api/account/billing'], ['PUT', '/api/account/billing/auto-recharge', { enabled: false, thresholdMicros: 0, amountCents: 500, monthlyCapCents: 500 }],
-      ['POST', '/api/account/topups', { method: 'card', amountCents: 1000 }], ['GET', '/api/account/topups'], ['GET', '/api/account/topups/top_x'],
-      ['GET', '/api/account/topups/top_x/receipt'], ['GET', '/api/account/transactions'], ['POST', '/api/account/promotions/redeem', { code: 'X' }],
+      ['GET', '/api/account'],
+      ['GET', '/api/account/journal'],
+      ['GET', '/api/account/usage'],
+      ['GET', '/api/account/keys'],
+      ['POST', '/api/account/keys', { name: 'x' }],
+      ['GET', `/api/account/keys/${a.keyId}`],
+      ['PATCH', `/api/account/keys/${a.keyId}`, { name: 'y' }],
+      ['POST', `/api/account/keys/${a.keyId}/revoke`],
+      ['DELETE', `/api/account/keys/${a.keyId}`],
+      ['GET', '/api/account/billing'],
+      ['PUT', '/api/account/billing/auto-recharge', { enabled: false, thresholdMicros: 0, amountCents: 500, monthlyCapCents: 500 }],
+      ['POST', '/api/account/topups', { method: 'card', amountCents: 1000 }],
+      ['GET', '/api/account/topups'],
+      ['GET', '/api/account/topups/top_x'],
+      ['GET', '/api/account/topups/top_x/receipt'],
+      ['GET', '/api/account/transactions'],
+      ['POST', '/api/account/promotions/redeem', { code: 'X' }],
     ];
     const adminRoutes: Array<[string, string, unknown?]> = [
-      ['GET', '/api/admin/accounts'], ['POST', '/api/admin/accounts', { name: 'x' }], ['GET', `/api/admin/accounts/${a.accountId}`],
-      ['POST', `/api/admin/accounts/${a.accountId}/adjustments`, { amountMicros: 1, reason: 'nope' }], ['POST', `/api/admin/accounts/${a.accountId}/write-off`, { reason: 'nope' }], ['POST', `/api/admin/accounts/${a.accountId}/status`, { status: 'suspended' }],
-      ['POST', `/api/admin/accounts/${a.accountId}/management-keys`], ['POST', `/api/admin/accounts/${a.accountId}/management-keys/key_x/revoke`], ['GET', `/api/admin/accounts/${a.accountId}/keys`], ['GET', `/api/admin/accounts/${a.accountId}/journal`],
-      ['GET', '/api/admin/services'], ['POST', '/api/admin/services', { name: 'x' }], ['GET', `/api/admin/services/${a.serviceId}`], ['PATCH', `/api/admin/services/${a.serviceId}`, { maxOutputTokens: 1 }],
-      ['POST', '/api/admin/promotions', { code: 'SECURITY', amountMicros: 1, maxUses: 1 }], ['GET', '/api/admin/promotions'], ['GET', '/api/admin/reviews'],
-      ['POST', '/api/admin/reviews/rev_x/resolve', { note: 'nope' }], ['POST', '/api/admin/reconcile'], ['GET', '/api/admin/topups'], ['GET', '/api/admin/audit'],
+      ['GET', '/api/admin/accounts'],
+      ['POST', '/api/admin/accounts', { name: 'x' }],
+      ['GET', `/api/admin/accounts/${a.accountId}`],
+      ['POST', `/api/admin/accounts/${a.accountId}/adjustments`, { amountMicros: 1, reason: 'nope' }],
+      ['POST', `/api/admin/accounts/${a.accountId}/write-off`, { reason: 'nope' }],
+      ['POST', `/api/admin/accounts/${a.accountId}/status`, { status: 'suspended' }],
+      ['POST', `/api/admin/accounts/${a.accountId}/management-keys`],
+      ['POST', `/api/admin/accounts/${a.accountId}/management-keys/key_x/revoke`],
+      ['GET', `/api/admin/accounts/${a.accountId}/keys`],
+      ['GET', `/api/admin/accounts/${a.accountId}/journal`],
+      ['GET', '/api/admin/services'],
+      ['POST', '/api/admin/services', { name: 'x' }],
+      ['GET', `/api/admin/services/${a.serviceId}`],
+      ['PATCH', `/api/admin/services/${a.serviceId}`, { maxOutputTokens: 1 }],
+      ['POST', '/api/admin/promotions', { code: 'SECURITY', amountMicros: 1, maxUses: 1 }],
+      ['GET', '/api/admin/promotions'],
+      ['GET', '/api/admin/reviews'],
+      ['POST', '/api/admin/reviews/rev_x/resolve', { note: 'nope' }],
+      ['POST', '/api/admin/reconcile'],
+      ['GET', '/api/admin/topups'],
+      ['GET', '/api/admin/audit'],
     ];
     for (const [method, path, json] of [...accountRoutes, ...adminRoutes]) {
       const none = await call(path, { method, json });

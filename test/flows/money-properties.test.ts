@@ -50,12 +50,14 @@ describe('whatever the client sends and the origin does', () => {
     const world = await createWorld({ prices: PRICE, balanceMicros: CREDIT, maxOutputTokens: 512 });
     await fc.assert(
       fc.asyncProperty(fc.array(fc.tuple(body, originBehaviour), { minLength: 1, maxLength: 4 }), async (cases) => {
-        const responses = await Promise.all(cases.map(async ([json, behaviour]) => {
-          origin.options = behaviour;
-          const res = await call('/v1/chat/completions', { method: 'POST', auth: `Bearer ${world.apiKey}`, json: { model: world.model, ...json } });
-          await res.text();
-          return res.status;
-        }));
+        const responses = await Promise.all(
+          cases.map(async ([json, behaviour]) => {
+            origin.options = behaviour;
+            const res = await call('/v1/chat/completions', { method: 'POST', auth: `Bearer ${world.apiKey}`, json: { model: world.model, ...json } });
+            await res.text();
+            return res.status;
+          }),
+        );
         for (const status of responses) expect(status, JSON.stringify(cases)).toBeLessThan(500);
       }),
       { numRuns: 40, seed: 1010 },

@@ -23,11 +23,18 @@ describe('concurrency', () => {
     const world = await createWorld({ prices: PRICE, balanceMicros: balance });
     const responses = await Promise.all(
       Array.from({ length: 200 }, () =>
-        call('/v1/chat/completions', { method: 'POST', auth: `Bearer ${world.apiKey}`, json: { model: world.model, messages: [{ role: 'user', content: 'one two three' }], max_tokens: 16 } }),
+        call('/v1/chat/completions', {
+          method: 'POST',
+          auth: `Bearer ${world.apiKey}`,
+          json: { model: world.model, messages: [{ role: 'user', content: 'one two three' }], max_tokens: 16 },
+        }),
       ),
     );
     const statuses = responses.map((r) => r.status);
-    expect(statuses.every((s) => s === 200 || s === 402), JSON.stringify(statuses)).toBe(true);
+    expect(
+      statuses.every((s) => s === 200 || s === 402),
+      JSON.stringify(statuses),
+    ).toBe(true);
     const charged = responses.filter((r) => r.status === 200).reduce((sum, r) => sum + Number(r.headers.get('x-gateway-cost-micros')), 0);
     const ok = statuses.filter((s) => s === 200).length;
     expect(ok).toBeGreaterThan(0);
@@ -43,7 +50,11 @@ describe('concurrency', () => {
     expect(journal.count).toBe(1 + ok);
     // Once the balance is low, more requests are refused, and the balance still never goes negative.
     for (let i = 0; i < 60; i++) {
-      const res = await call('/v1/chat/completions', { method: 'POST', auth: `Bearer ${world.apiKey}`, json: { model: world.model, messages: [{ role: 'user', content: 'one two three' }], max_tokens: 16 } });
+      const res = await call('/v1/chat/completions', {
+        method: 'POST',
+        auth: `Bearer ${world.apiKey}`,
+        json: { model: world.model, messages: [{ role: 'user', content: 'one two three' }], max_tokens: 16 },
+      });
       if (res.status === 402) break;
     }
     expect((await accountStub(world.accountId).summary()).balanceMicros).toBeGreaterThanOrEqual(0);
@@ -60,7 +71,9 @@ describe('abandoned streams', () => {
     const body = { model: world.model, messages: [{ role: 'user', content: 'tell me a long story' }], max_tokens: 200, stream: true };
     // Through the runtime, so the client's disconnect reaches the worker as it would in production.
     const request = new Request('http://gateway.test/v1/chat/completions', {
-      method: 'POST', headers: { authorization: `Bearer ${world.apiKey}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
+      method: 'POST',
+      headers: { authorization: `Bearer ${world.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
     });
     const res = transport === 'runtime' ? await exports.default.fetch(request) : await dispatch(request);
     expect(res.status).toBe(200);
@@ -93,11 +106,16 @@ describe('clients that leave early', () => {
     const origin = installOrigin({ latencyMs: 400 });
     const world = await createWorld({ prices: PRICE });
     const controller = new AbortController();
-    const pending = exports.default.fetch(new Request('http://gateway.test/v1/chat/completions', {
-      method: 'POST', signal: controller.signal,
-      headers: { authorization: `Bearer ${world.apiKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: world.model, messages: [{ role: 'user', content: 'slow' }], max_tokens: 50, stream: true }),
-    })).catch((e: unknown) => e);
+    const pending = exports.default
+      .fetch(
+        new Request('http://gateway.test/v1/chat/completions', {
+          method: 'POST',
+          signal: controller.signal,
+          headers: { authorization: `Bearer ${world.apiKey}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ model: world.model, messages: [{ role: 'user', content: 'slow' }], max_tokens: 50, stream: true }),
+        }),
+      )
+      .catch((e: unknown) => e);
     await eventually(() => origin.stats.length === 1);
     controller.abort();
     await pending;
@@ -113,7 +131,11 @@ describe('clients that stop reading', () => {
   it('settles a stream nobody reads any more, for what the origin produced, even when no disconnect is seen', async () => {
     const origin = installOrigin({ tokensPerSecond: 200 });
     const world = await createWorld({ prices: PRICE });
-    const res = await call('/v1/chat/completions', { method: 'POST', auth: `Bearer ${world.apiKey}`, json: { model: world.model, messages: [{ role: 'user', content: 'then silence' }], max_tokens: 200, stream: true } });
+    const res = await call('/v1/chat/completions', {
+      method: 'POST',
+      auth: `Bearer ${world.apiKey}`,
+      json: { model: world.model, messages: [{ role: 'user', content: 'then silence' }], max_tokens: 200, stream: true },
+    });
     const reader = res.body!.getReader();
     for (let i = 0; i < 4; i++) await reader.read();
     // No cancel, no abort: the client just never reads again.
@@ -130,7 +152,11 @@ describe('a client taken for gone that reads again', () => {
   it('gets the end of the stream, not a read that never resolves', async () => {
     installOrigin({ tokensPerSecond: 200 });
     const world = await createWorld({ prices: PRICE });
-    const res = await call('/v1/chat/completions', { method: 'POST', auth: `Bearer ${world.apiKey}`, json: { model: world.model, messages: [{ role: 'user', content: 'pause' }], max_tokens: 200, stream: true } });
+    const res = await call('/v1/chat/completions', {
+      method: 'POST',
+      auth: `Bearer ${world.apiKey}`,
+      json: { model: world.model, messages: [{ role: 'user', content: 'pause' }], max_tokens: 200, stream: true },
+    });
     const reader = res.body!.getReader();
     await reader.read();
     // Stop reading past CLIENT_STALL_MS (800 ms): the watchdog settles the stream as abandoned.
@@ -152,9 +178,15 @@ describe('key changes take effect on the very next request', () => {
   it('refuses a revoked key on the next request', async () => {
     installOrigin();
     const world = await createWorld();
-    expect((await world.client.chat.completions.create({ model: world.model, messages: [{ role: 'user', content: 'a' }], max_tokens: 4 })).choices).toHaveLength(1);
+    expect(
+      (await world.client.chat.completions.create({ model: world.model, messages: [{ role: 'user', content: 'a' }], max_tokens: 4 })).choices,
+    ).toHaveLength(1);
     await callJson(`/api/account/keys/${world.keyId}/revoke`, { method: 'POST', auth: `Bearer ${world.managementKey}`, expect: 200 });
-    const res = await call('/v1/chat/completions', { method: 'POST', auth: `Bearer ${world.apiKey}`, json: { model: world.model, messages: [{ role: 'user', content: 'a' }] } });
+    const res = await call('/v1/chat/completions', {
+      method: 'POST',
+      auth: `Bearer ${world.apiKey}`,
+      json: { model: world.model, messages: [{ role: 'user', content: 'a' }] },
+    });
     expect(res.status).toBe(401);
     expect(((await res.json()) as any).error.code).toBe('key_revoked');
     expect((await call('/v1/models', { auth: `Bearer ${world.apiKey}` })).status).toBe(401);
@@ -163,11 +195,21 @@ describe('key changes take effect on the very next request', () => {
   it('applies an edited limit on the next request', async () => {
     installOrigin();
     const world = await createWorld();
-    const send = () => call('/v1/chat/completions', { method: 'POST', auth: `Bearer ${world.apiKey}`, json: { model: world.model, messages: [{ role: 'user', content: 'a' }], max_tokens: 4 } });
+    const send = () =>
+      call('/v1/chat/completions', {
+        method: 'POST',
+        auth: `Bearer ${world.apiKey}`,
+        json: { model: world.model, messages: [{ role: 'user', content: 'a' }], max_tokens: 4 },
+      });
     expect((await send()).status).toBe(200);
     await callJson(`/api/account/keys/${world.keyId}`, { method: 'PATCH', auth: `Bearer ${world.managementKey}`, json: { requestsPerMinute: 1 }, expect: 200 });
     expect((await send()).status).toBe(429);
-    await callJson(`/api/account/keys/${world.keyId}`, { method: 'PATCH', auth: `Bearer ${world.managementKey}`, json: { requestsPerMinute: null }, expect: 200 });
+    await callJson(`/api/account/keys/${world.keyId}`, {
+      method: 'PATCH',
+      auth: `Bearer ${world.managementKey}`,
+      json: { requestsPerMinute: null },
+      expect: 200,
+    });
     expect((await send()).status).toBe(200);
   });
 
@@ -176,7 +218,11 @@ describe('key changes take effect on the very next request', () => {
     const world = await createWorld();
     const { ADMIN } = await import('../helpers');
     await callJson(`/api/admin/accounts/${world.accountId}/status`, { method: 'POST', auth: ADMIN, json: { status: 'suspended' }, expect: 200 });
-    const res = await call('/v1/chat/completions', { method: 'POST', auth: `Bearer ${world.apiKey}`, json: { model: world.model, messages: [{ role: 'user', content: 'a' }] } });
+    const res = await call('/v1/chat/completions', {
+      method: 'POST',
+      auth: `Bearer ${world.apiKey}`,
+      json: { model: world.model, messages: [{ role: 'user', content: 'a' }] },
+    });
     expect(res.status).toBe(403);
     expect((await call('/v1/models', { auth: `Bearer ${world.apiKey}` })).status).toBe(403);
   });
@@ -188,11 +234,33 @@ describe('settlement exactly once', () => {
     const world = await createWorld({ prices: PRICE });
     const stub = accountStub(world.accountId);
     const admitted = await stub.admit({
-      requestId: 'req_twice', keyId: world.keyId, promptTokensUpper: 100, promptTokensEstimate: 25, lifetimeMs: 60_000, requestedMaxTokens: 10,
-      service: { id: world.serviceId, name: world.model, endpoint: 'chat', price: PRICE, priceVersion: 1, maxOutputTokens: 256, defaults: { requestsPerMinute: null, tokensPerMinute: null, maxConcurrent: null } },
+      requestId: 'req_twice',
+      keyId: world.keyId,
+      promptTokensUpper: 100,
+      promptTokensEstimate: 25,
+      lifetimeMs: 60_000,
+      requestedMaxTokens: 10,
+      service: {
+        id: world.serviceId,
+        name: world.model,
+        endpoint: 'chat',
+        price: PRICE,
+        priceVersion: 1,
+        maxOutputTokens: 256,
+        defaults: { requestsPerMinute: null, tokensPerMinute: null, maxConcurrent: null },
+      },
     });
     expect(admitted.ok).toBe(true);
-    const settle = { reservationId: 'req_twice', inputTokens: 10, outputTokens: 10, estimated: false, status: 'ok' as const, model: world.model, latencyMs: 5, ttftMs: 1 };
+    const settle = {
+      reservationId: 'req_twice',
+      inputTokens: 10,
+      outputTokens: 10,
+      estimated: false,
+      status: 'ok' as const,
+      model: world.model,
+      latencyMs: 5,
+      ttftMs: 1,
+    };
     const [a, b] = await Promise.all([stub.settle(settle), stub.settle({ ...settle, outputTokens: 999 })]);
     expect(a.costMicros).toBe(costMicros(PRICE, { inputTokens: 10, outputTokens: 10 }));
     expect(b).toMatchObject({ costMicros: a.costMicros, duplicate: true });
@@ -204,8 +272,21 @@ describe('settlement exactly once', () => {
     const world = await createWorld({ prices: PRICE });
     const stub = accountStub(world.accountId);
     await stub.admit({
-      requestId: 'req_lost', keyId: world.keyId, promptTokensUpper: 200, promptTokensEstimate: 50, lifetimeMs: 60_000, requestedMaxTokens: 100,
-      service: { id: world.serviceId, name: world.model, endpoint: 'chat', price: PRICE, priceVersion: 1, maxOutputTokens: 256, defaults: { requestsPerMinute: null, tokensPerMinute: null, maxConcurrent: null } },
+      requestId: 'req_lost',
+      keyId: world.keyId,
+      promptTokensUpper: 200,
+      promptTokensEstimate: 50,
+      lifetimeMs: 60_000,
+      requestedMaxTokens: 100,
+      service: {
+        id: world.serviceId,
+        name: world.model,
+        endpoint: 'chat',
+        price: PRICE,
+        priceVersion: 1,
+        maxOutputTokens: 256,
+        defaults: { requestsPerMinute: null, tokensPerMinute: null, maxConcurrent: null },
+      },
     });
     expect((await stub.summary()).reservedMicros).toBeGreaterThan(0);
     await expireHolds(world.accountId);
@@ -215,18 +296,40 @@ describe('settlement exactly once', () => {
     // Hold until settle: the whole reservation (prompt upper bound + granted output) is charged, not released.
     const held = costMicros(PRICE, { inputTokens: 200, outputTokens: 100 });
     expect(afterExpiry.balanceMicros).toBe(10_000_000 - held);
-    const late = await stub.settle({ reservationId: 'req_lost', inputTokens: 40, outputTokens: 30, estimated: false, status: 'ok', model: world.model, latencyMs: 1, ttftMs: 1 });
+    const late = await stub.settle({
+      reservationId: 'req_lost',
+      inputTokens: 40,
+      outputTokens: 30,
+      estimated: false,
+      status: 'ok',
+      model: world.model,
+      latencyMs: 1,
+      ttftMs: 1,
+    });
     const real = costMicros(PRICE, { inputTokens: 40, outputTokens: 30 });
     expect(late.costMicros).toBe(real);
     expect((await stub.summary()).balanceMicros).toBe(10_000_000 - real);
-    const again = await stub.settle({ reservationId: 'req_lost', inputTokens: 40, outputTokens: 30, estimated: false, status: 'ok', model: world.model, latencyMs: 1, ttftMs: 1 });
+    const again = await stub.settle({
+      reservationId: 'req_lost',
+      inputTokens: 40,
+      outputTokens: 30,
+      estimated: false,
+      status: 'ok',
+      model: world.model,
+      latencyMs: 1,
+      ttftMs: 1,
+    });
     expect(again.duplicate).toBe(true);
     expect((await stub.summary()).balanceMicros).toBe(10_000_000 - real);
     // The correction reaches the D1 usage event too, so D1's usage agrees with the journal.
     await drainAlarms(world.accountId);
-    const event = await env.DB.prepare('SELECT cost_micros, input_tokens, output_tokens, status, estimated FROM usage_events WHERE id = ?').bind('req_lost').first();
+    const event = await env.DB.prepare('SELECT cost_micros, input_tokens, output_tokens, status, estimated FROM usage_events WHERE id = ?')
+      .bind('req_lost')
+      .first();
     expect(event).toEqual({ cost_micros: real, input_tokens: 40, output_tokens: 30, status: 'ok', estimated: 0 });
-    const journal = await env.DB.prepare("SELECT -SUM(amount_micros) AS charged FROM journal_entries WHERE account_id = ? AND kind = 'usage'").bind(world.accountId).first<{ charged: number }>();
+    const journal = await env.DB.prepare("SELECT -SUM(amount_micros) AS charged FROM journal_entries WHERE account_id = ? AND kind = 'usage'")
+      .bind(world.accountId)
+      .first<{ charged: number }>();
     expect(journal?.charged).toBe(real);
   });
 });
@@ -235,7 +338,8 @@ describe('usage records', () => {
   it('flushes usage events and the journal to D1 in batches, idempotently, with no per-request D1 write', async () => {
     installOrigin();
     const world = await createWorld({ prices: PRICE });
-    for (let i = 0; i < 5; i++) await world.client.chat.completions.create({ model: world.model, messages: [{ role: 'user', content: `q ${i}` }], max_tokens: 4 });
+    for (let i = 0; i < 5; i++)
+      await world.client.chat.completions.create({ model: world.model, messages: [{ role: 'user', content: `q ${i}` }], max_tokens: 4 });
     await settled(world.accountId);
     const before = await env.DB.prepare('SELECT COUNT(*) AS n FROM usage_events WHERE account_id = ?').bind(world.accountId).first<{ n: number }>();
     expect(before!.n).toBe(0);
@@ -245,14 +349,17 @@ describe('usage records', () => {
     const rows = await env.DB.prepare('SELECT * FROM usage_events WHERE account_id = ? ORDER BY created_at').bind(world.accountId).all();
     expect(rows.results).toHaveLength(5);
     expect(rows.results[0]).toMatchObject({ key_id: world.keyId, model: world.model, status: 'ok', estimated: 0, price_version: 1, output_tokens: 4 });
-    const mirror = await env.DB.prepare('SELECT COALESCE(SUM(amount_micros), 0) AS total, COUNT(*) AS n FROM journal_entries WHERE account_id = ?').bind(world.accountId).first<{ total: number; n: number }>();
+    const mirror = await env.DB.prepare('SELECT COALESCE(SUM(amount_micros), 0) AS total, COUNT(*) AS n FROM journal_entries WHERE account_id = ?')
+      .bind(world.accountId)
+      .first<{ total: number; n: number }>();
     expect(mirror).toEqual({ total: (await accountStub(world.accountId).summary()).balanceMicros, n: 6 });
   });
 
   it('loses nothing and duplicates nothing when a flush fails half-way and is retried', async () => {
     installOrigin();
     const world = await createWorld({ prices: PRICE });
-    for (let i = 0; i < 4; i++) await world.client.chat.completions.create({ model: world.model, messages: [{ role: 'user', content: `q ${i}` }], max_tokens: 4 });
+    for (let i = 0; i < 4; i++)
+      await world.client.chat.completions.create({ model: world.model, messages: [{ role: 'user', content: `q ${i}` }], max_tokens: 4 });
     await settled(world.accountId);
     await runInDurableObject(accountStub(world.accountId), async (_instance, state) => {
       // A D1 that writes the first half of the batch, then fails.

@@ -14,7 +14,8 @@ import { control, deliverBtcpay, deliverStripe, installProviders, startTopup, ty
 afterEach(() => vi.restoreAllMocks());
 
 const balance = async (accountId: string) => (await accountStub(accountId).summary()).balanceMicros;
-const reviewsOf = async (accountId: string) => ((await callJson('/api/admin/reviews', { auth: ADMIN, expect: 200 })).reviews as any[]).filter((r) => r.accountId === accountId);
+const reviewsOf = async (accountId: string) =>
+  ((await callJson('/api/admin/reviews', { auth: ADMIN, expect: 200 })).reviews as any[]).filter((r) => r.accountId === accountId);
 
 /** A $25 card top-up paid at the fake; `chargedCents` lets the session's amount differ from the top-up's (a mismatch). */
 async function cardPayment(p: Providers, managementKey: string, chargedCents = 2500) {
@@ -108,22 +109,23 @@ function deliverPausing(delivery: Signed, pattern: RegExp, release: Promise<void
   let reached!: () => void;
   const paused = new Promise<void>((r) => (reached = r));
   let held = false;
-  const wrap = (statement: D1PreparedStatement, sql: string): D1PreparedStatement => new Proxy(statement, {
-    get(target, prop) {
-      if (prop === 'bind') return (...values: unknown[]) => wrap(target.bind(...values), sql);
-      const value = Reflect.get(target, prop);
-      if (typeof value !== 'function') return value;
-      if (!held && pattern.test(sql) && ['run', 'all', 'first', 'raw'].includes(String(prop))) {
-        return async (...args: unknown[]) => {
-          held = true;
-          reached();
-          await release;
-          return (value as (...a: unknown[]) => unknown).apply(target, args);
-        };
-      }
-      return (value as (...a: unknown[]) => unknown).bind(target);
-    },
-  });
+  const wrap = (statement: D1PreparedStatement, sql: string): D1PreparedStatement =>
+    new Proxy(statement, {
+      get(target, prop) {
+        if (prop === 'bind') return (...values: unknown[]) => wrap(target.bind(...values), sql);
+        const value = Reflect.get(target, prop);
+        if (typeof value !== 'function') return value;
+        if (!held && pattern.test(sql) && ['run', 'all', 'first', 'raw'].includes(String(prop))) {
+          return async (...args: unknown[]) => {
+            held = true;
+            reached();
+            await release;
+            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        }
+        return (value as (...a: unknown[]) => unknown).bind(target);
+      },
+    });
   const db = new Proxy(env.DB, {
     get(target, prop) {
       if (prop === 'prepare') return (sql: string) => wrap(target.prepare(sql), sql);
@@ -132,7 +134,11 @@ function deliverPausing(delivery: Signed, pattern: RegExp, release: Promise<void
     },
   });
   const scoped = new Proxy(env, { get: (target, prop) => (prop === 'DB' ? db : Reflect.get(target, prop)) });
-  const request = new Request('http://gateway.test/api/webhooks/btcpay', { method: 'POST', body: delivery.payload, headers: { 'btcpay-sig': delivery.signature, 'content-type': 'application/json' } });
+  const request = new Request('http://gateway.test/api/webhooks/btcpay', {
+    method: 'POST',
+    body: delivery.payload,
+    headers: { 'btcpay-sig': delivery.signature, 'content-type': 'application/json' },
+  });
   const response = Promise.resolve(worker.fetch(request, scoped as unknown as Env, createExecutionContext()));
   return { paused, response };
 }

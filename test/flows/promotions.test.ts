@@ -9,7 +9,8 @@ describe('promotion codes', () => {
     const a = await createWorld({ balanceMicros: 0 });
     const b = await createWorld({ balanceMicros: 0 });
     const c = await createWorld({ balanceMicros: 0 });
-    const redeem = (w: typeof a, code = 'launch-2026') => call('/api/account/promotions/redeem', { method: 'POST', auth: `Bearer ${w.managementKey}`, json: { code } });
+    const redeem = (w: typeof a, code = 'launch-2026') =>
+      call('/api/account/promotions/redeem', { method: 'POST', auth: `Bearer ${w.managementKey}`, json: { code } });
     // Ten concurrent redemptions by the same account credit it once.
     const same = await Promise.all(Array.from({ length: 10 }, () => redeem(a)));
     expect(same.filter((r) => r.status === 201)).toHaveLength(1);
@@ -24,7 +25,12 @@ describe('promotion codes', () => {
   });
 
   it('refuses an expired code', async () => {
-    await callJson('/api/admin/promotions', { method: 'POST', auth: ADMIN, json: { code: 'old', amountMicros: 1_000, maxUses: 5, expiresAt: Date.now() - 1000 }, expect: 201 });
+    await callJson('/api/admin/promotions', {
+      method: 'POST',
+      auth: ADMIN,
+      json: { code: 'old', amountMicros: 1_000, maxUses: 5, expiresAt: Date.now() - 1000 },
+      expect: 201,
+    });
     const w = await createWorld({ balanceMicros: 0 });
     const res = await call('/api/account/promotions/redeem', { method: 'POST', auth: `Bearer ${w.managementKey}`, json: { code: 'OLD' } });
     expect(res.status).toBe(400);
@@ -34,7 +40,12 @@ describe('promotion codes', () => {
 describe('manual adjustments', () => {
   it('are journaled with their reason and audited', async () => {
     const w = await createWorld({ balanceMicros: 0 });
-    await callJson(`/api/admin/accounts/${w.accountId}/adjustments`, { method: 'POST', auth: ADMIN, json: { amountMicros: 750_000, reason: 'support credit #42' }, expect: 201 });
+    await callJson(`/api/admin/accounts/${w.accountId}/adjustments`, {
+      method: 'POST',
+      auth: ADMIN,
+      json: { amountMicros: 750_000, reason: 'support credit #42' },
+      expect: 201,
+    });
     const audit = await callJson('/api/admin/audit', { auth: ADMIN, expect: 200 });
     expect(audit.entries.find((e: any) => e.target === w.accountId && e.action === 'account.adjust').details).toContain('support credit #42');
     await drainAlarms(w.accountId);
@@ -47,7 +58,12 @@ describe('write-offs', () => {
   it('bring a negative balance back to zero against sys:writeoff, and nothing else', async () => {
     const w = await createWorld({ balanceMicros: 0 });
     expect((await call(`/api/admin/accounts/${w.accountId}/write-off`, { method: 'POST', auth: ADMIN, json: { reason: 'nothing owed' } })).status).toBe(409);
-    await callJson(`/api/admin/accounts/${w.accountId}/adjustments`, { method: 'POST', auth: ADMIN, json: { amountMicros: -1_234, reason: 'dispute after spend' }, expect: 201 });
+    await callJson(`/api/admin/accounts/${w.accountId}/adjustments`, {
+      method: 'POST',
+      auth: ADMIN,
+      json: { amountMicros: -1_234, reason: 'dispute after spend' },
+      expect: 201,
+    });
     const res = await callJson(`/api/admin/accounts/${w.accountId}/write-off`, { method: 'POST', auth: ADMIN, json: { reason: 'uncollectable' }, expect: 201 });
     expect(res.balanceMicros).toBe(0);
     expect((await accountStub(w.accountId).summary()).balanceMicros).toBe(0);
@@ -73,8 +89,11 @@ describe('reconciliation', () => {
     const clean = await callJson('/api/admin/reconcile', { method: 'POST', auth: ADMIN, expect: 200 });
     expect(clean.report.problems).toEqual([]);
     // A transfer D1 has but no journal wrote: reconciliation must notice, and must not delete it.
-    await env.DB.prepare("INSERT INTO ledger_transfers (idempotency_key, debit_account, credit_account, amount_micros, code, account_id, journal_seq, created_at) VALUES (?, 'sys:adjustments', ?, 5, 'credit', ?, 1, 0)")
-      .bind(`${w.accountId}:forged`, `acct:${w.accountId}`, w.accountId).run();
+    await env.DB.prepare(
+      "INSERT INTO ledger_transfers (idempotency_key, debit_account, credit_account, amount_micros, code, account_id, journal_seq, created_at) VALUES (?, 'sys:adjustments', ?, 5, 'credit', ?, 1, 0)",
+    )
+      .bind(`${w.accountId}:forged`, `acct:${w.accountId}`, w.accountId)
+      .run();
     const dirty = await callJson('/api/admin/reconcile', { method: 'POST', auth: ADMIN, expect: 200 });
     expect(dirty.report.problems.some((p: string) => p.includes(w.accountId) && p.includes('ledger transfers'))).toBe(true);
     const reviews = await callJson('/api/admin/reviews', { auth: ADMIN, expect: 200 });

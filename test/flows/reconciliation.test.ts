@@ -51,10 +51,12 @@ describe('reconciliation checks', () => {
     expect(await alertsFor(w)).toEqual([]);
   });
 
-  it('(a) alerts when D1 usage events disagree with the journal\'s usage entries', async () => {
+  it("(a) alerts when D1 usage events disagree with the journal's usage entries", async () => {
     const p = installProviders();
     const { w } = await busyWorld(p);
-    await env.DB.prepare('UPDATE usage_events SET cost_micros = cost_micros + 7 WHERE id = (SELECT id FROM usage_events WHERE account_id = ? LIMIT 1)').bind(w.accountId).run();
+    await env.DB.prepare('UPDATE usage_events SET cost_micros = cost_micros + 7 WHERE id = (SELECT id FROM usage_events WHERE account_id = ? LIMIT 1)')
+      .bind(w.accountId)
+      .run();
     expect((await alertsFor(w)).map((a) => a.check)).toEqual(['usage']);
   });
 
@@ -79,8 +81,11 @@ describe('reconciliation checks', () => {
   it('(d) alerts when the D1 ledger balance of the account differs from its journal (a transfer filed under another account)', async () => {
     const p = installProviders();
     const { w } = await busyWorld(p);
-    await env.DB.prepare("INSERT INTO ledger_transfers (idempotency_key, debit_account, credit_account, amount_micros, code, account_id, journal_seq, created_at) VALUES (?, 'sys:adjustments', ?, 5, 'credit', 'acct_elsewhere', 1, 0)")
-      .bind(`forged:${w.accountId}`, `acct:${w.accountId}`).run();
+    await env.DB.prepare(
+      "INSERT INTO ledger_transfers (idempotency_key, debit_account, credit_account, amount_micros, code, account_id, journal_seq, created_at) VALUES (?, 'sys:adjustments', ?, 5, 'credit', 'acct_elsewhere', 1, 0)",
+    )
+      .bind(`forged:${w.accountId}`, `acct:${w.accountId}`)
+      .run();
     expect((await alertsFor(w)).map((a) => a.check)).toEqual(['ledger_balance']);
   });
 

@@ -9,7 +9,12 @@ import { createApp } from '../../worker/app';
 import { ADMIN, call, callJson } from '../helpers';
 import { Browser, signedInUser, signUp, verifyByMail } from '../session';
 
-interface Ids { keyId: string; topupId: string; accountId: string; serviceId: string }
+interface Ids {
+  keyId: string;
+  topupId: string;
+  accountId: string;
+  serviceId: string;
+}
 type Guard = 'public' | 'session' | 'account' | 'admin';
 interface Route {
   guard: Guard;
@@ -63,11 +68,18 @@ const ROUTES: Record<string, Route> = {
   'GET /api/admin/accounts': { guard: 'admin' },
   'POST /api/admin/accounts': { guard: 'admin', json: { name: 'x' } },
   'GET /api/admin/accounts/:id': { guard: 'admin', path: (i) => `/api/admin/accounts/${i.accountId}` },
-  'POST /api/admin/accounts/:id/adjustments': { guard: 'admin', path: (i) => `/api/admin/accounts/${i.accountId}/adjustments`, json: { amountMicros: 1_000_000_000, reason: 'free money' } },
+  'POST /api/admin/accounts/:id/adjustments': {
+    guard: 'admin',
+    path: (i) => `/api/admin/accounts/${i.accountId}/adjustments`,
+    json: { amountMicros: 1_000_000_000, reason: 'free money' },
+  },
   'POST /api/admin/accounts/:id/write-off': { guard: 'admin', path: (i) => `/api/admin/accounts/${i.accountId}/write-off`, json: { reason: 'nope' } },
   'POST /api/admin/accounts/:id/status': { guard: 'admin', path: (i) => `/api/admin/accounts/${i.accountId}/status`, json: { status: 'suspended' } },
   'POST /api/admin/accounts/:id/management-keys': { guard: 'admin', path: (i) => `/api/admin/accounts/${i.accountId}/management-keys` },
-  'POST /api/admin/accounts/:id/management-keys/:keyId/revoke': { guard: 'admin', path: (i) => `/api/admin/accounts/${i.accountId}/management-keys/${i.keyId}/revoke` },
+  'POST /api/admin/accounts/:id/management-keys/:keyId/revoke': {
+    guard: 'admin',
+    path: (i) => `/api/admin/accounts/${i.accountId}/management-keys/${i.keyId}/revoke`,
+  },
   'GET /api/admin/accounts/:id/keys': { guard: 'admin', path: (i) => `/api/admin/accounts/${i.accountId}/keys` },
   'GET /api/admin/accounts/:id/journal': { guard: 'admin', path: (i) => `/api/admin/accounts/${i.accountId}/journal` },
   'GET /api/admin/services': { guard: 'admin' },
@@ -90,7 +102,13 @@ const entries = Object.entries(ROUTES).map(([key, route]) => {
   return { key, method, pattern, ...route };
 });
 const concrete = (e: (typeof entries)[number], ids: Ids) => (e.path ? e.path(ids) : e.pattern);
-const codeOf = async (res: Response) => ((await res.clone().json().catch(() => ({}))) as any)?.error?.code;
+const codeOf = async (res: Response) =>
+  (
+    (await res
+      .clone()
+      .json()
+      .catch(() => ({}))) as any
+  )?.error?.code;
 
 let ids: Ids;
 let userA: Browser;
@@ -108,18 +126,33 @@ beforeAll(async () => {
   expect((await admin.me()).user.role).toBe('admin');
   const { key } = await userA.json('/api/account/keys', { method: 'POST', json: { name: 'A key' }, csrf: true, expect: 201 });
   const topupId = 'top_matrix_a';
-  await env.DB.prepare(`INSERT INTO topups (id, account_id, method, amount_cents, credit_micros, status, created_at, updated_at) VALUES (?, ?, 'card', 1000, 10000000, 'paid', ?, ?)`)
-    .bind(topupId, a.me.account.id, Date.now(), Date.now()).run();
+  await env.DB.prepare(
+    `INSERT INTO topups (id, account_id, method, amount_cents, credit_micros, status, created_at, updated_at) VALUES (?, ?, 'card', 1000, 10000000, 'paid', ?, ?)`,
+  )
+    .bind(topupId, a.me.account.id, Date.now(), Date.now())
+    .run();
   const { service } = await callJson('/api/admin/services', {
-    method: 'POST', auth: ADMIN, expect: 201,
-    json: { name: 'matrix-model', endpoints: ['chat'], originBaseUrl: 'http://origin.test/v1', maxOutputTokens: 16, prices: { inputMicrosPer1M: 1, outputMicrosPer1M: 1 } },
+    method: 'POST',
+    auth: ADMIN,
+    expect: 201,
+    json: {
+      name: 'matrix-model',
+      endpoints: ['chat'],
+      originBaseUrl: 'http://origin.test/v1',
+      maxOutputTokens: 16,
+      prices: { inputMicrosPer1M: 1, outputMicrosPer1M: 1 },
+    },
   });
   ids = { keyId: key.id, topupId, accountId: a.me.account.id, serviceId: service.id };
 });
 
 describe('security matrix', () => {
   it('has an expectation for every /api route the app registers, and no stale ones', () => {
-    const registered = new Set(createApp().routes.filter((r) => r.path.startsWith('/api') && r.method !== 'ALL').map((r) => `${r.method} ${r.path}`));
+    const registered = new Set(
+      createApp()
+        .routes.filter((r) => r.path.startsWith('/api') && r.method !== 'ALL')
+        .map((r) => `${r.method} ${r.path}`),
+    );
     expect([...registered].sort()).toEqual(Object.keys(ROUTES).sort());
   });
 
@@ -170,7 +203,7 @@ describe('security matrix', () => {
     expect(keys.keys.map((k: any) => [k.id, k.name, k.status])).toEqual([[ids.keyId, 'A key', 'active']]);
   });
 
-  it('gives user B 404 on user A\'s ids and nothing of A\'s data; A\'s data stays unchanged', async () => {
+  it("gives user B 404 on user A's ids and nothing of A's data; A's data stays unchanged", async () => {
     await userB.me();
     for (const e of entries.filter((x) => x.crossTenant)) {
       const res = await userB.fetch(concrete(e, ids), { method: e.method, json: e.json, csrf: true });
@@ -191,10 +224,19 @@ describe('security matrix', () => {
     await admin.me();
     expect((await admin.fetch('/api/admin/services')).status).toBe(200);
     const found = await admin.json(`/api/admin/accounts?q=${encodeURIComponent('matrix-a')}`, { expect: 200 });
-    expect(found.accounts).toEqual([expect.objectContaining({ id: ids.accountId, balanceMicros: 0, status: 'active', ownerEmail: expect.stringMatching(/^matrix-a-/) })]);
-    const adjusted = await admin.json(`/api/admin/accounts/${ids.accountId}/adjustments`, { method: 'POST', json: { amountMicros: 2_500_000, reason: 'welcome credit' }, csrf: true, expect: 201 });
+    expect(found.accounts).toEqual([
+      expect.objectContaining({ id: ids.accountId, balanceMicros: 0, status: 'active', ownerEmail: expect.stringMatching(/^matrix-a-/) }),
+    ]);
+    const adjusted = await admin.json(`/api/admin/accounts/${ids.accountId}/adjustments`, {
+      method: 'POST',
+      json: { amountMicros: 2_500_000, reason: 'welcome credit' },
+      csrf: true,
+      expect: 201,
+    });
     expect(adjusted.balanceMicros).toBe(2_500_000);
-    const audit = await env.DB.prepare("SELECT actor FROM audit_log WHERE action = 'account.adjust' AND target = ?").bind(ids.accountId).all<{ actor: string }>();
+    const audit = await env.DB.prepare("SELECT actor FROM audit_log WHERE action = 'account.adjust' AND target = ?")
+      .bind(ids.accountId)
+      .all<{ actor: string }>();
     expect(audit.results.map((r) => r.actor)).toEqual([`user:${(await admin.me()).user.id}`]);
     expect((await userA.json('/api/account', { expect: 200 })).account.balanceMicros).toBe(2_500_000);
   });

@@ -7,16 +7,27 @@ import { Browser } from '../session';
 
 const fetchWorker = ((input: RequestInfo | URL, init?: RequestInit) => dispatch(new Request(input, init))) as typeof fetch;
 const options = {
-  gatewayUrl: 'http://gateway.test', dashboardUrl: 'http://dashboard.test', adminToken: env.ADMIN_TOKEN as string, originUrl: ORIGIN_URL,
-  adminEmail: 'seed-admin@example.test', userEmail: 'seed-user@example.test', fetch: fetchWorker,
+  gatewayUrl: 'http://gateway.test',
+  dashboardUrl: 'http://dashboard.test',
+  adminToken: env.ADMIN_TOKEN as string,
+  originUrl: ORIGIN_URL,
+  adminEmail: 'seed-admin@example.test',
+  userEmail: 'seed-user@example.test',
+  fetch: fetchWorker,
 };
 
 afterEach(() => vi.restoreAllMocks());
 
 describe('demo seed (npm start)', () => {
-  it('signs up and verifies the demo admin and user, funds the user\'s own account once, and issues a working key', async () => {
+  it("signs up and verifies the demo admin and user, funds the user's own account once, and issues a working key", async () => {
     const demo = await seedDemo(options);
-    expect(demo).toMatchObject({ gatewayUrl: 'http://gateway.test', dashboardUrl: 'http://dashboard.test', model: 'demo-llm', adminEmail: 'seed-admin@example.test', userEmail: 'seed-user@example.test' });
+    expect(demo).toMatchObject({
+      gatewayUrl: 'http://gateway.test',
+      dashboardUrl: 'http://dashboard.test',
+      model: 'demo-llm',
+      adminEmail: 'seed-admin@example.test',
+      userEmail: 'seed-user@example.test',
+    });
     expect(demo.apiKey).toMatch(/^sk-gw-/);
     expect(demo.lowBalanceApiKey).toMatch(/^sk-gw-/);
     expect(demo.adminPassword.length).toBeGreaterThanOrEqual(10);
@@ -50,7 +61,9 @@ describe('demo seed (npm start)', () => {
     const key = keys.find((k: { name: string }) => k.name === 'Demo key');
     expect(key.limits).toMatchObject({ requestsPerMinute: 60, tokensPerMinute: { '*': 100_000 } });
     expect(DEMO_KEY_LIMITS).toEqual({ requestsPerMinute: 60, tokensPerMinute: { '*': 100_000 } });
-    const { response } = await sdk(demo.apiKey).chat.completions.create({ model: demo.model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 4 }).withResponse();
+    const { response } = await sdk(demo.apiKey)
+      .chat.completions.create({ model: demo.model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 4 })
+      .withResponse();
     expect(response.headers.get('x-ratelimit-limit-requests')).toBe('60');
     expect(response.headers.get('x-ratelimit-remaining-requests')).toBe('59');
     expect(response.headers.get('x-ratelimit-limit-tokens')).toBe('100000');

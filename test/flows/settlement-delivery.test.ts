@@ -23,13 +23,34 @@ async function admitted(world: World, requestId: string, body: Record<string, un
   const service = (await getCatalog(env.DB, Number.MAX_SAFE_INTEGER)).get(world.model)!;
   const stub = accountStub(world.accountId);
   const result = await stub.admit({
-    requestId, keyId: world.keyId, promptTokensUpper: 100, promptTokensEstimate: 25, lifetimeMs: 60_000, requestedMaxTokens: 20,
-    service: { id: service.id, name: service.name, endpoint: 'chat', price: service.price, priceVersion: service.priceVersion, maxOutputTokens: service.maxOutputTokens, defaults: service.defaults },
+    requestId,
+    keyId: world.keyId,
+    promptTokensUpper: 100,
+    promptTokensEstimate: 25,
+    lifetimeMs: 60_000,
+    requestedMaxTokens: 20,
+    service: {
+      id: service.id,
+      name: service.name,
+      endpoint: 'chat',
+      price: service.price,
+      priceVersion: service.priceVersion,
+      maxOutputTokens: service.maxOutputTokens,
+      defaults: service.defaults,
+    },
   });
   if (!result.ok) throw new Error(`not admitted: ${result.reason}`);
   return {
-    env: env as unknown as Env, stub, requestId, accountId: world.accountId, keyId: world.keyId, service, endpoint: 'chat',
-    requestBody: body, startedAt: Date.now(), reservedMicros: result.reservedMicros,
+    env: env as unknown as Env,
+    stub,
+    requestId,
+    accountId: world.accountId,
+    keyId: world.keyId,
+    service,
+    endpoint: 'chat',
+    requestBody: body,
+    startedAt: Date.now(),
+    reservedMicros: result.reservedMicros,
   };
 }
 
@@ -38,7 +59,16 @@ describe('settlement cannot throw', () => {
     installOrigin();
     const world = await createWorld({ prices: PRICE });
     // A body the tokenizer cannot read: counting it throws.
-    const hostileBody = { messages: [{ role: 'user', get content(): string { throw new Error('unreadable'); } }] };
+    const hostileBody = {
+      messages: [
+        {
+          role: 'user',
+          get content(): string {
+            throw new Error('unreadable');
+          },
+        },
+      ],
+    };
     const ctx = await admitted(world, 'req_uncountable', hostileBody);
     const settled = await settleRequest(ctx, { usage: null, text: 'some output', status: 'ok', ttftMs: 5 });
     expect(settled?.estimated).toBe(true);
@@ -57,7 +87,11 @@ describe('settlement cannot throw', () => {
     const origin = installOrigin({ sendUsage: false });
     const world = await createWorld({ prices: PRICE });
     for (const stream of [false, true]) {
-      const res = await call('/v1/chat/completions', { method: 'POST', auth: `Bearer ${world.apiKey}`, json: { model: world.model, max_tokens: 5, stream, ...body } });
+      const res = await call('/v1/chat/completions', {
+        method: 'POST',
+        auth: `Bearer ${world.apiKey}`,
+        json: { model: world.model, max_tokens: 5, stream, ...body },
+      });
       expect(res.status).toBeLessThan(500);
       await res.text();
     }
@@ -74,10 +108,21 @@ describe('settles the object could not take', () => {
     const ctx = await admitted(world, 'req_retry_later', { messages: [{ role: 'user', content: 'hi' }] });
     const realStub = ctx.stub!;
     let calls = 0;
-    const unreachable = { settle: () => { calls += 1; return Promise.reject(new Error('Network connection lost.')); } };
-    const settled = await settleRequest({ ...ctx, stub: unreachable as unknown as DurableObjectStub<AccountBooks> }, {
-      usage: { inputTokens: 8, outputTokens: 12 }, text: '', status: 'ok', ttftMs: 3,
-    });
+    const unreachable = {
+      settle: () => {
+        calls += 1;
+        return Promise.reject(new Error('Network connection lost.'));
+      },
+    };
+    const settled = await settleRequest(
+      { ...ctx, stub: unreachable as unknown as DurableObjectStub<AccountBooks> },
+      {
+        usage: { inputTokens: 8, outputTokens: 12 },
+        text: '',
+        status: 'ok',
+        ttftMs: 3,
+      },
+    );
     expect(settled).toBeNull();
     expect(calls).toBeGreaterThan(3); // retried with back-off inside the request first
     const row = await env.DB.prepare('SELECT account_id, attempts FROM pending_settlements WHERE request_id = ?').bind('req_retry_later').first();
@@ -92,16 +137,35 @@ describe('settles the object could not take', () => {
     expect(summary.balanceMicros).toBe(10_000_000 - real);
     expect(await env.DB.prepare('SELECT COUNT(*) AS n FROM pending_settlements WHERE request_id = ?').bind('req_retry_later').first('n')).toBe(0);
     // A duplicate delivery (the original settle arriving after all) charges nothing more.
-    const again = await realStub.settle({ reservationId: 'req_retry_later', inputTokens: 8, outputTokens: 12, estimated: false, status: 'ok', model: world.model, latencyMs: 1, ttftMs: 1 });
+    const again = await realStub.settle({
+      reservationId: 'req_retry_later',
+      inputTokens: 8,
+      outputTokens: 12,
+      estimated: false,
+      status: 'ok',
+      model: world.model,
+      latencyMs: 1,
+      ttftMs: 1,
+    });
     expect(again.duplicate).toBe(true);
     expect((await realStub.summary()).balanceMicros).toBe(10_000_000 - real);
   }, 20_000);
 
   it('drops a queued settle the object does not know instead of retrying it forever', async () => {
     const world = await createWorld({ prices: PRICE });
-    const payload = { reservationId: 'req_never_admitted', inputTokens: 1, outputTokens: 1, estimated: false, status: 'ok', model: world.model, latencyMs: 1, ttftMs: 1 };
+    const payload = {
+      reservationId: 'req_never_admitted',
+      inputTokens: 1,
+      outputTokens: 1,
+      estimated: false,
+      status: 'ok',
+      model: world.model,
+      latencyMs: 1,
+      ttftMs: 1,
+    };
     await env.DB.prepare('INSERT INTO pending_settlements (request_id, account_id, payload, attempts, next_attempt_at, created_at) VALUES (?, ?, ?, 0, 0, 0)')
-      .bind('req_never_admitted', world.accountId, JSON.stringify(payload)).run();
+      .bind('req_never_admitted', world.accountId, JSON.stringify(payload))
+      .run();
     // The object does not know it: retrying cannot help, so it is dropped (and logged), not retried forever.
     expect(await replayPendingSettlements(env as unknown as Env)).toEqual({ landed: 0, waiting: 0 });
     expect(await env.DB.prepare('SELECT COUNT(*) AS n FROM pending_settlements WHERE request_id = ?').bind('req_never_admitted').first('n')).toBe(0);
@@ -111,11 +175,16 @@ describe('settles the object could not take', () => {
 /** Sends a non-streamed request through the runtime, disconnects once the origin has it, and waits until it is settled. */
 async function leaveWhileOriginWorks(world: World, origin: { stats: unknown[] }, path: string, body: Record<string, unknown>): Promise<void> {
   const controller = new AbortController();
-  const pending = exports.default.fetch(new Request(`http://gateway.test${path}`, {
-    method: 'POST', signal: controller.signal,
-    headers: { authorization: `Bearer ${world.apiKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ model: world.model, ...body }),
-  })).catch((e: unknown) => e);
+  const pending = exports.default
+    .fetch(
+      new Request(`http://gateway.test${path}`, {
+        method: 'POST',
+        signal: controller.signal,
+        headers: { authorization: `Bearer ${world.apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: world.model, ...body }),
+      }),
+    )
+    .catch((e: unknown) => e);
   await eventually(() => origin.stats.length === 1);
   controller.abort();
   await pending;

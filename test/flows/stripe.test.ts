@@ -17,7 +17,13 @@ async function paidTopup(p: Providers, managementKey: string, options: { saveCar
   await control(p.stripe, `/checkout/${sessionId}/pay`, { card: options.card ?? 'ok', ...(options.async ? { async: 1 } : {}) });
   const session = p.stripe.state.sessions.get(sessionId)!;
   const intent = session.payment_intent ? p.stripe.state.paymentIntents.get(session.payment_intent) : undefined;
-  return { topupId: topup.id as string, sessionId, intentId: session.payment_intent, chargeId: intent?.latest_charge ?? null, events: p.stripeEvents.slice(from) };
+  return {
+    topupId: topup.id as string,
+    sessionId,
+    intentId: session.payment_intent,
+    chargeId: intent?.latest_charge ?? null,
+    events: p.stripeEvents.slice(from),
+  };
 }
 
 describe('card top-ups', () => {
@@ -161,7 +167,10 @@ describe('refunds and disputes', () => {
     const shuffled = (seed: number) => (e: any[]) => {
       const out = [...e];
       let a = seed;
-      const next = () => ((a = (a + 0x6d2b79f5) >>> 0), (((a ^ (a >>> 15)) * (a | 1)) >>> 0) / 4294967296);
+      const next = () => {
+        a = (a + 0x6d2b79f5) >>> 0;
+        return (((a ^ (a >>> 15)) * (a | 1)) >>> 0) / 4294967296;
+      };
       for (let i = out.length - 1; i > 0; i--) {
         const j = Math.floor(next() * (i + 1));
         [out[i], out[j]] = [out[j], out[i]];
@@ -186,10 +195,20 @@ describe('refunds and disputes', () => {
       for (const e of permuted) expect((await deliverStripe(e)).status).toBe(200);
       const { topups } = await callJson('/api/account/topups', { auth: `Bearer ${w.managementKey}`, expect: 200 });
       const t = topups[0];
-      finals.add(JSON.stringify({ balance: await balance(w.accountId), status: t.status, refunded: t.refundedMicros, disputed: t.disputedMicros, credited: t.creditedMicros }));
+      finals.add(
+        JSON.stringify({
+          balance: await balance(w.accountId),
+          status: t.status,
+          refunded: t.refundedMicros,
+          disputed: t.disputedMicros,
+          credited: t.creditedMicros,
+        }),
+      );
       vi.restoreAllMocks();
     }
-    expect([...finals]).toEqual([JSON.stringify({ balance: 15_000_000, status: 'partially_refunded', refunded: 10_000_000, disputed: 0, credited: 25_000_000 })]);
+    expect([...finals]).toEqual([
+      JSON.stringify({ balance: 15_000_000, status: 'partially_refunded', refunded: 10_000_000, disputed: 0, credited: 25_000_000 }),
+    ]);
   });
 
   it('blocks usage while a refund leaves the balance negative', async () => {
@@ -197,12 +216,20 @@ describe('refunds and disputes', () => {
     const w = await createWorld({ balanceMicros: 0 });
     const { chargeId, events } = await paidTopup(p, w.managementKey);
     for (const e of events) await deliverStripe(e);
-    await call(`/api/admin/accounts/${w.accountId}/adjustments`, { method: 'POST', auth: (await import('../helpers')).ADMIN, json: { amountMicros: -5_000_000, reason: 'usage billed elsewhere' } });
+    await call(`/api/admin/accounts/${w.accountId}/adjustments`, {
+      method: 'POST',
+      auth: (await import('../helpers')).ADMIN,
+      json: { amountMicros: -5_000_000, reason: 'usage billed elsewhere' },
+    });
     const from = p.stripeEvents.length;
     await control(p.stripe, `/__fake/charges/${chargeId}/refund`, { amount: 2500 });
     for (const e of p.stripeEvents.slice(from)) await deliverStripe(e);
     expect(await balance(w.accountId)).toBe(-5_000_000);
-    const res = await call('/v1/chat/completions', { method: 'POST', auth: `Bearer ${w.apiKey}`, json: { model: w.model, messages: [{ role: 'user', content: 'x' }] } });
+    const res = await call('/v1/chat/completions', {
+      method: 'POST',
+      auth: `Bearer ${w.apiKey}`,
+      json: { model: w.model, messages: [{ role: 'user', content: 'x' }] },
+    });
     expect(res.status).toBe(402);
   });
 });

@@ -22,7 +22,10 @@ const MINUTE = 60;
 function buildAuth(env: Env) {
   const secret = env.BETTER_AUTH_SECRET;
   if (typeof secret !== 'string' || secret.length < 32) {
-    throw new ApiError({ code: 'service_unavailable', message: 'Sign-in is not configured on this gateway (missing: BETTER_AUTH_SECRET, at least 32 characters).' });
+    throw new ApiError({
+      code: 'service_unavailable',
+      message: 'Sign-in is not configured on this gateway (missing: BETTER_AUTH_SECRET, at least 32 characters).',
+    });
   }
   const dashboard = String(env.DASHBOARD_URL).replace(/\/+$/, '');
   return betterAuth({
@@ -33,7 +36,13 @@ function buildAuth(env: Env) {
     trustedOrigins: [dashboard],
     database: drizzleAdapter(database(env.DB), {
       provider: 'sqlite',
-      schema: { auth_user: authUser, auth_session: authSession, auth_account: authAccount, auth_verification: authVerification, auth_two_factor: authTwoFactor },
+      schema: {
+        auth_user: authUser,
+        auth_session: authSession,
+        auth_account: authAccount,
+        auth_verification: authVerification,
+        auth_two_factor: authTwoFactor,
+      },
     }),
     // The role is ours to set (sign-up hook below); no request can write it (`input: false`).
     user: { modelName: 'auth_user', additionalFields: { role: { type: 'string', required: false, defaultValue: 'user', input: false } } },
@@ -49,11 +58,27 @@ function buildAuth(env: Env) {
       revokeSessionsOnPasswordReset: true,
       // Sign-up answers the same for a taken address (no enumeration); the owner learns of it by mail.
       async onExistingUserSignUp({ user }) {
-        await mailSender(env).send(linkMail(user.email, 'Someone tried to sign up with your e-mail', 'Someone tried to create a GPU Gateway account with this address, which already has one. If it was you, sign in, or reset your password if you forgot it.', 'Sign in', `${dashboard}/login`));
+        await mailSender(env).send(
+          linkMail(
+            user.email,
+            'Someone tried to sign up with your e-mail',
+            'Someone tried to create a GPU Gateway account with this address, which already has one. If it was you, sign in, or reset your password if you forgot it.',
+            'Sign in',
+            `${dashboard}/login`,
+          ),
+        );
       },
       async sendResetPassword({ user, token }) {
         const link = `${dashboard}/reset-password?token=${encodeURIComponent(token)}`;
-        await mailSender(env).send(linkMail(user.email, 'Reset your GPU Gateway password', 'Someone asked to reset the password of your GPU Gateway account. The link works for one hour.', 'Set a new password', link));
+        await mailSender(env).send(
+          linkMail(
+            user.email,
+            'Reset your GPU Gateway password',
+            'Someone asked to reset the password of your GPU Gateway account. The link works for one hour.',
+            'Set a new password',
+            link,
+          ),
+        );
       },
     },
     emailVerification: {
@@ -64,7 +89,15 @@ function buildAuth(env: Env) {
         // better-auth builds the link on baseURL (the dashboard); land on /verified by default.
         const link = new URL(url);
         if (!link.searchParams.get('callbackURL') || link.searchParams.get('callbackURL') === '/') link.searchParams.set('callbackURL', '/verified');
-        await mailSender(env).send(linkMail(user.email, 'Verify your e-mail for GPU Gateway', 'Confirm this address to finish creating your GPU Gateway account. If you did not sign up, ignore this mail.', 'Verify my e-mail', link.toString()));
+        await mailSender(env).send(
+          linkMail(
+            user.email,
+            'Verify your e-mail for GPU Gateway',
+            'Confirm this address to finish creating your GPU Gateway account. If you did not sign up, ignore this mail.',
+            'Verify my e-mail',
+            link.toString(),
+          ),
+        );
       },
     },
     databaseHooks: {
@@ -88,9 +121,7 @@ function buildAuth(env: Env) {
         },
       },
     },
-    plugins: [
-      twoFactor({ issuer: 'GPU Gateway', schema: { twoFactor: { modelName: 'auth_two_factor' }, user: { modelName: 'auth_user' } } }),
-    ],
+    plugins: [twoFactor({ issuer: 'GPU Gateway', schema: { twoFactor: { modelName: 'auth_two_factor' }, user: { modelName: 'auth_user' } } })],
     rateLimit: {
       enabled: true,
       window: MINUTE,

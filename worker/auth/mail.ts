@@ -60,7 +60,8 @@ export function mailSender(env: Env): MailSender {
     return {
       async send(message) {
         await env.DB.prepare('INSERT INTO mail_outbox (id, "to", subject, text, html, created_at) VALUES (?, ?, ?, ?, ?, ?)')
-          .bind(newId('mail'), message.to.toLowerCase(), message.subject, message.text, message.html, Date.now()).run();
+          .bind(newId('mail'), message.to.toLowerCase(), message.subject, message.text, message.html, Date.now())
+          .run();
       },
     };
   }
@@ -76,7 +77,11 @@ export function mailSender(env: Env): MailSender {
         body: JSON.stringify({ from, to: [message.to], subject: message.subject, text: message.text, html: message.html }),
       });
       if (!res.ok) {
-        throw new ApiError({ code: 'service_unavailable', message: 'The e-mail could not be sent; try again later.', internal: `mail API ${res.status}: ${(await res.text()).slice(0, 300)}` });
+        throw new ApiError({
+          code: 'service_unavailable',
+          message: 'The e-mail could not be sent; try again later.',
+          internal: `mail API ${res.status}: ${(await res.text()).slice(0, 300)}`,
+        });
       }
     },
   };

@@ -20,7 +20,9 @@ export async function sweepIdentity(env: Env, now = Date.now()): Promise<Record<
     env.DB.prepare('DELETE FROM mail_outbox WHERE created_at < ?').bind(now - MAIL_KEEP_MS),
   ]);
   return {
-    rateLimits: rateLimits.meta.changes, verifications: verifications.meta.changes,
-    sessions: sessions.meta.changes, mail: mail.meta.changes,
+    rateLimits: rateLimits.meta.changes,
+    verifications: verifications.meta.changes,
+    sessions: sessions.meta.changes,
+    mail: mail.meta.changes,
   };
 }

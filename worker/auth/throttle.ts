@@ -15,13 +15,16 @@ export interface Window {
 /** Counts one hit on `key`; refuses once `max` hits are in the current window. */
 export async function consume(db: D1Database, key: string, rule: Window, now = Date.now()): Promise<{ allowed: boolean; retryAfter: number | null }> {
   const windowMs = rule.window * 1000;
-  const row = await db.prepare(
-    `INSERT INTO auth_rate_limit (key, count, window_start) VALUES (?1, 1, ?2)
+  const row = await db
+    .prepare(
+      `INSERT INTO auth_rate_limit (key, count, window_start) VALUES (?1, 1, ?2)
      ON CONFLICT(key) DO UPDATE SET
        count = CASE WHEN window_start <= ?2 - ?3 THEN 1 ELSE count + 1 END,
        window_start = CASE WHEN window_start <= ?2 - ?3 THEN ?2 ELSE window_start END
      RETURNING count, window_start`,
-  ).bind(key, now, windowMs).first<{ count: number; window_start: number }>();
+    )
+    .bind(key, now, windowMs)
+    .first<{ count: number; window_start: number }>();
   if (!row || row.count <= rule.max) return { allowed: true, retryAfter: null };
   return { allowed: false, retryAfter: Math.max(1, Math.ceil((row.window_start + windowMs - now) / 1000)) };
 }

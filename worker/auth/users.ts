@@ -9,7 +9,12 @@ import { createAccount } from '../services/accounts';
 /** E-mail addresses that get the admin role once verified (ADMIN_EMAILS). */
 export function adminEmails(env: Env): Set<string> {
   const list = typeof env.ADMIN_EMAILS === 'string' ? env.ADMIN_EMAILS : '';
-  return new Set(list.split(',').map((e) => e.trim().toLowerCase()).filter(Boolean));
+  return new Set(
+    list
+      .split(',')
+      .map((e) => e.trim().toLowerCase())
+      .filter(Boolean),
+  );
 }
 
 /** Whether an address is listed in ADMIN_EMAILS (any case). */

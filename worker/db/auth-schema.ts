@@ -37,7 +37,9 @@ export const authSession = sqliteTable(
     updatedAt: timestamp('updated_at').notNull(),
     ipAddress: text('ip_address'),
     userAgent: text('user_agent'),
-    userId: text('user_id').notNull().references(() => authUser.id, { onDelete: 'cascade' }),
+    userId: text('user_id')
+      .notNull()
+      .references(() => authUser.id, { onDelete: 'cascade' }),
     impersonatedBy: text('impersonated_by'),
   },
   (t) => [index('auth_session_user').on(t.userId)],
@@ -50,7 +52,9 @@ export const authAccount = sqliteTable(
     id: text('id').primaryKey(),
     accountId: text('account_id').notNull(),
     providerId: text('provider_id').notNull(),
-    userId: text('user_id').notNull().references(() => authUser.id, { onDelete: 'cascade' }),
+    userId: text('user_id')
+      .notNull()
+      .references(() => authUser.id, { onDelete: 'cascade' }),
     accessToken: text('access_token'),
     refreshToken: text('refresh_token'),
     idToken: text('id_token'),
@@ -85,7 +89,9 @@ export const authTwoFactor = sqliteTable(
     id: text('id').primaryKey(),
     secret: text('secret').notNull(),
     backupCodes: text('backup_codes').notNull(),
-    userId: text('user_id').notNull().references(() => authUser.id, { onDelete: 'cascade' }),
+    userId: text('user_id')
+      .notNull()
+      .references(() => authUser.id, { onDelete: 'cascade' }),
     verified: integer('verified', { mode: 'boolean' }).default(true),
     failedVerificationCount: integer('failed_verification_count').default(0),
     lockedUntil: timestamp('locked_until'),
@@ -95,7 +101,9 @@ export const authTwoFactor = sqliteTable(
 
 /** Each user owns exactly one billing account, created at sign-up. */
 export const userAccounts = sqliteTable('user_accounts', {
-  userId: text('user_id').primaryKey().references(() => authUser.id, { onDelete: 'cascade' }),
+  userId: text('user_id')
+    .primaryKey()
+    .references(() => authUser.id, { onDelete: 'cascade' }),
   accountId: text('account_id').notNull().unique(),
   createdAt: integer('created_at').notNull(),
 });

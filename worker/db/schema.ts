@@ -11,7 +11,9 @@ import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'driz
 export const accounts = sqliteTable('accounts', {
   id: text('id').primaryKey(),
   name: text('name').notNull(),
-  status: text('status', { enum: ['active', 'suspended'] }).notNull().default('active'),
+  status: text('status', { enum: ['active', 'suspended'] })
+    .notNull()
+    .default('active'),
   createdAt: integer('created_at').notNull(),
 });
 
@@ -53,7 +55,9 @@ export const services = sqliteTable('services', {
    */
   extraFields: text('extra_fields'),
   priceVersion: integer('price_version').notNull(),
-  status: text('status', { enum: ['active', 'disabled'] }).notNull().default('active'),
+  status: text('status', { enum: ['active', 'disabled'] })
+    .notNull()
+    .default('active'),
   createdAt: integer('created_at').notNull(),
   updatedAt: integer('updated_at').notNull(),
 });
@@ -161,7 +165,9 @@ export const topups = sqliteTable(
     id: text('id').primaryKey(),
     accountId: text('account_id').notNull(),
     method: text('method', { enum: ['card', 'bitcoin'] }).notNull(),
-    kind: text('kind', { enum: ['manual', 'auto_recharge'] }).notNull().default('manual'),
+    kind: text('kind', { enum: ['manual', 'auto_recharge'] })
+      .notNull()
+      .default('manual'),
     amountCents: integer('amount_cents').notNull(),
     creditMicros: integer('credit_micros').notNull(),
     status: text('status').notNull(),
@@ -179,7 +185,11 @@ export const topups = sqliteTable(
     updatedAt: integer('updated_at').notNull(),
     paidAt: integer('paid_at'),
   },
-  (t) => [index('topups_account').on(t.accountId, t.createdAt), uniqueIndex('topups_provider_ref').on(t.method, t.providerRef), index('topups_payment_ref').on(t.paymentRef)],
+  (t) => [
+    index('topups_account').on(t.accountId, t.createdAt),
+    uniqueIndex('topups_provider_ref').on(t.method, t.providerRef),
+    index('topups_payment_ref').on(t.paymentRef),
+  ],
 );
 
 /** Inbox of provider deliveries: every verified delivery is recorded before it is acted on. */
@@ -235,7 +245,9 @@ export const reviewItems = sqliteTable(
     /** Deduplicates the same finding raised twice. */
     dedupeKey: text('dedupe_key').notNull().unique(),
     message: text('message').notNull(),
-    status: text('status', { enum: ['open', 'resolved'] }).notNull().default('open'),
+    status: text('status', { enum: ['open', 'resolved'] })
+      .notNull()
+      .default('open'),
     createdAt: integer('created_at').notNull(),
     resolvedAt: integer('resolved_at'),
   },

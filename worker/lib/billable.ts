@@ -62,9 +62,9 @@ export function billable(grant: Ceilings, req: Counted): Billed {
   const inputTokens = Math.min(req.inputTokens, maxIn);
   const outputTokens = Math.min(req.outputTokens, maxOut);
   return {
-    inputTokens, outputTokens,
+    inputTokens,
+    outputTokens,
     costMicros: Math.min(chargeFor(grant.price, { inputTokens, outputTokens, status: req.status }), cap),
     overrun: req.inputTokens > maxIn || req.outputTokens > maxOut,
   };
 }
-

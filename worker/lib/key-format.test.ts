@@ -23,7 +23,7 @@ describe('key format', () => {
     expect(parseKey(key.replace('sk-gw-', 'sk-xx-'))).toBeNull();
     expect(parseKey(key.slice(0, -1))).toBeNull();
     expect(parseKey(`${key}0`)).toBeNull();
-    expect(parseKey(key.slice(0, 10) + '_' + key.slice(11))).toBeNull();
+    expect(parseKey(`${key.slice(0, 10)}_${key.slice(11)}`)).toBeNull();
     expect(parseKey('sk-proj-abc')).toBeNull();
     expect(parseKey('')).toBeNull();
   });

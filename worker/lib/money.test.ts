@@ -46,15 +46,20 @@ describe('costMicros', () => {
 describe('affordableOutputTokens', () => {
   it('returns the largest output whose cost fits the budget', () => {
     fc.assert(
-      fc.property(price.filter((p) => p.outputMicrosPer1M > 0), fc.integer({ min: 0, max: 50_000_000 }), fc.integer({ min: 0, max: 100_000 }), (p, budget, input) => {
-        const t = affordableOutputTokens(p, budget, input);
-        if (t < 0) {
-          expect(costMicros(p, { inputTokens: input, outputTokens: 0 })).toBeGreaterThan(budget);
-          return;
-        }
-        expect(costMicros(p, { inputTokens: input, outputTokens: t })).toBeLessThanOrEqual(budget);
-        expect(costMicros(p, { inputTokens: input, outputTokens: t + 1 })).toBeGreaterThan(budget);
-      }),
+      fc.property(
+        price.filter((p) => p.outputMicrosPer1M > 0),
+        fc.integer({ min: 0, max: 50_000_000 }),
+        fc.integer({ min: 0, max: 100_000 }),
+        (p, budget, input) => {
+          const t = affordableOutputTokens(p, budget, input);
+          if (t < 0) {
+            expect(costMicros(p, { inputTokens: input, outputTokens: 0 })).toBeGreaterThan(budget);
+            return;
+          }
+          expect(costMicros(p, { inputTokens: input, outputTokens: t })).toBeLessThanOrEqual(budget);
+          expect(costMicros(p, { inputTokens: input, outputTokens: t + 1 })).toBeGreaterThan(budget);
+        },
+      ),
     );
   });
 
@@ -70,8 +75,10 @@ describe('microsToUsd', () => {
     expect(microsToUsd(10_000_000)).toBe('10.000000');
     expect(microsToUsd(1_234)).toBe('0.001234');
     expect(microsToUsd(-2_500_001)).toBe('-2.500001');
-    fc.assert(fc.property(fc.integer({ min: -1e15, max: 1e15 }), (m) => {
-      expect(Math.round(Number(microsToUsd(m)) * 1e6)).toBe(m);
-    }));
+    fc.assert(
+      fc.property(fc.integer({ min: -1e15, max: 1e15 }), (m) => {
+        expect(Math.round(Number(microsToUsd(m)) * 1e6)).toBe(m);
+      }),
+    );
   });
 });

@@ -27,8 +27,7 @@ function assertCount(name: string, value: number): void {
 export function costMicros(price: Price, usage: TokenCounts): number {
   assertCount('inputTokens', usage.inputTokens);
   assertCount('outputTokens', usage.outputTokens);
-  const tokenPart =
-    BigInt(usage.inputTokens) * BigInt(price.inputMicrosPer1M) + BigInt(usage.outputTokens) * BigInt(price.outputMicrosPer1M);
+  const tokenPart = BigInt(usage.inputTokens) * BigInt(price.inputMicrosPer1M) + BigInt(usage.outputTokens) * BigInt(price.outputMicrosPer1M);
   const rounded = (tokenPart + MILLION - 1n) / MILLION;
   return Number(rounded) + price.requestMicros;
 }

@@ -17,7 +17,10 @@ export function formatReset(ms: number): string {
 /** `x-ratelimit-{limit,remaining,reset}-{requests,tokens}` for the limits that apply. */
 export function rateLimitHeaders(limits: RateHeadersState | undefined): Record<string, string> {
   const headers: Record<string, string> = {};
-  for (const [name, state] of [['requests', limits?.requests], ['tokens', limits?.tokens]] as const) {
+  for (const [name, state] of [
+    ['requests', limits?.requests],
+    ['tokens', limits?.tokens],
+  ] as const) {
     if (!state) continue;
     headers[`x-ratelimit-limit-${name}`] = String(state.limit);
     headers[`x-ratelimit-remaining-${name}`] = String(state.remaining);

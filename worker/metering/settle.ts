@@ -85,7 +85,9 @@ async function count(ctx: SettleContext, outcome: Outcome): Promise<Counted> {
       estimated: true,
     };
   } catch (error) {
-    console.error(JSON.stringify({ level: 'error', requestId: ctx.requestId, msg: 'could not count usage; charging the reserved upper bound', error: String(error) }));
+    console.error(
+      JSON.stringify({ level: 'error', requestId: ctx.requestId, msg: 'could not count usage; charging the reserved upper bound', error: String(error) }),
+    );
     return { inputTokens: 0, outputTokens: 0, estimated: true, chargeReserved: true };
   }
 }
@@ -99,8 +101,13 @@ async function count(ctx: SettleContext, outcome: Outcome): Promise<Counted> {
 export async function settleRequest(ctx: SettleContext, outcome: Outcome): Promise<Settled | null> {
   const counted = await count(ctx, outcome);
   const request: SettleRequest = {
-    reservationId: ctx.requestId, ...counted, status: outcome.status, model: ctx.service.name,
-    latencyMs: Date.now() - ctx.startedAt, ttftMs: outcome.ttftMs, ...(ctx.grant ? { grant: ctx.grant } : {}),
+    reservationId: ctx.requestId,
+    ...counted,
+    status: outcome.status,
+    model: ctx.service.name,
+    latencyMs: Date.now() - ctx.startedAt,
+    ttftMs: outcome.ttftMs,
+    ...(ctx.grant ? { grant: ctx.grant } : {}),
   };
   const estimated = request.estimated || !!request.chargeReserved;
   const delivered = deliver(ctx, request);
@@ -110,8 +117,12 @@ export async function settleRequest(ctx: SettleContext, outcome: Outcome): Promi
   }
   const billed = billable(ctx.grant, request);
   const result: SettleResult = {
-    costMicros: billed.costMicros, balanceMicros: (ctx.balanceMicros ?? 0) - billed.costMicros, priceVersion: ctx.grant.priceVersion,
-    inputTokens: billed.inputTokens, outputTokens: billed.outputTokens, duplicate: false,
+    costMicros: billed.costMicros,
+    balanceMicros: (ctx.balanceMicros ?? 0) - billed.costMicros,
+    priceVersion: ctx.grant.priceVersion,
+    inputTokens: billed.inputTokens,
+    outputTokens: billed.outputTokens,
+    duplicate: false,
   };
   return { result, estimated, delivered };
 }
@@ -142,10 +153,21 @@ async function deliver(ctx: SettleContext, request: SettleRequest): Promise<Sett
 function record(ctx: SettleContext, request: SettleRequest, result: SettleResult): void {
   try {
     analyticsEngineSink(ctx.env.USAGE).write({
-      id: ctx.requestId, accountId: ctx.accountId, keyId: ctx.keyId, serviceId: ctx.service.id, model: ctx.service.name,
-      endpoint: ctx.endpoint, inputTokens: result.inputTokens, outputTokens: result.outputTokens, costMicros: result.costMicros,
-      priceVersion: result.priceVersion, latencyMs: request.latencyMs, ttftMs: request.ttftMs, status: request.status,
-      estimated: request.estimated || !!request.chargeReserved, createdAt: ctx.startedAt,
+      id: ctx.requestId,
+      accountId: ctx.accountId,
+      keyId: ctx.keyId,
+      serviceId: ctx.service.id,
+      model: ctx.service.name,
+      endpoint: ctx.endpoint,
+      inputTokens: result.inputTokens,
+      outputTokens: result.outputTokens,
+      costMicros: result.costMicros,
+      priceVersion: result.priceVersion,
+      latencyMs: request.latencyMs,
+      ttftMs: request.ttftMs,
+      status: request.status,
+      estimated: request.estimated || !!request.chargeReserved,
+      createdAt: ctx.startedAt,
     });
   } catch (error) {
     console.error(JSON.stringify({ level: 'error', requestId: ctx.requestId, msg: 'analytics write failed', error: String(error) }));

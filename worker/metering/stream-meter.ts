@@ -103,7 +103,10 @@ export function meterStream(o: MeterOptions): MeteredStream {
     clearInterval(watchdog);
     if (finishing) return finishing;
     finishing = o.settle({
-      usage, text: usage ? '' : producedText(), status, ttftMs,
+      usage,
+      text: usage ? '' : producedText(),
+      status,
+      ttftMs,
       // Stopped for passing the grant: at least that much was produced (settlement clamps and reports it).
       ...(cut === 'overrun' ? { outputAtLeast: countedOutput() } : {}),
     });
@@ -131,9 +134,18 @@ export function meterStream(o: MeterOptions): MeteredStream {
     let changed = false;
     for (const event of events) {
       const data = event.data;
-      if (cut) { changed = true; continue; }
-      if (data === null) { forward.push(event.raw); continue; }
-      if (data.trim() === '[DONE]') { changed = true; continue; } // re-sent after the usage chunk and the cost
+      if (cut) {
+        changed = true;
+        continue;
+      }
+      if (data === null) {
+        forward.push(event.raw);
+        continue;
+      }
+      if (data.trim() === '[DONE]') {
+        changed = true;
+        continue;
+      } // re-sent after the usage chunk and the cost
       if (!sawFirst) {
         sawFirst = true;
         try {
@@ -157,11 +169,16 @@ export function meterStream(o: MeterOptions): MeteredStream {
       const mayCarryUsage = o.adapter.mayCarryUsage(data);
       if (mayCarryUsage || EMPTY_CHOICES.test(data)) {
         let payload: Record<string, unknown> | null = null;
-        try { payload = JSON.parse(data) as Record<string, unknown>; } catch { payload = null; }
+        try {
+          payload = JSON.parse(data) as Record<string, unknown>;
+        } catch {
+          payload = null;
+        }
         const reported = payload && mayCarryUsage ? o.adapter.usage(payload, o.endpoint) : null;
         if (reported) usage = reported;
         if (usage && usage.outputTokens > o.grantedTokens) stop('overrun');
-        const emptyChoices = Array.isArray(payload?.choices) && (payload?.choices as unknown[]).length === 0;
+        const choices = payload?.choices;
+        const emptyChoices = Array.isArray(choices) && choices.length === 0;
         if (emptyChoices) {
           // OpenAI sends a chunk with empty choices only for include_usage, and only last.
           if (reported && o.clientWantsUsage) usageChunk = event.raw;
@@ -180,22 +197,25 @@ export function meterStream(o: MeterOptions): MeteredStream {
   // The lifetime cap applies whatever the client does, so a stream can never outlive its hold.
   let readingSince: number | null = null;
   let lastPullAt = Date.now();
-  const watchdog = setInterval(() => {
-    if (finishing || cut) return;
-    const now = Date.now();
-    if (now - o.startedAt >= o.lifetimeMs) {
-      stop('lifetime');
-      // Settle now: a client that pulls rarely must not keep the reservation open past the cap.
-      void finish('lifetime_exceeded');
-      return;
-    }
-    if (readingSince === null) {
-      // Not waiting for the origin: is anyone still reading?
-      if (now - lastPullAt >= o.stalledClientMs) clientGone();
-      return;
-    }
-    if (now - readingSince >= o.idleTimeoutMs) stop('idle');
-  }, Math.min(o.idleTimeoutMs, o.stalledClientMs, o.lifetimeMs, 1000));
+  const watchdog = setInterval(
+    () => {
+      if (finishing || cut) return;
+      const now = Date.now();
+      if (now - o.startedAt >= o.lifetimeMs) {
+        stop('lifetime');
+        // Settle now: a client that pulls rarely must not keep the reservation open past the cap.
+        void finish('lifetime_exceeded');
+        return;
+      }
+      if (readingSince === null) {
+        // Not waiting for the origin: is anyone still reading?
+        if (now - lastPullAt >= o.stalledClientMs) clientGone();
+        return;
+      }
+      if (now - readingSince >= o.idleTimeoutMs) stop('idle');
+    },
+    Math.min(o.idleTimeoutMs, o.stalledClientMs, o.lifetimeMs, 1000),
+  );
 
   const readChunk = async (): Promise<ReadableStreamReadResult<Uint8Array>> => {
     readingSince = Date.now();
@@ -211,9 +231,10 @@ export function meterStream(o: MeterOptions): MeteredStream {
 
   /** A chunk that ends the choice because the gateway stopped generation at a cap. */
   const lengthChunk = (): string => {
-    const choice = o.endpoint === 'chat'
-      ? { index: 0, delta: {}, logprobs: null, finish_reason: 'length' }
-      : { index: 0, text: '', logprobs: null, finish_reason: 'length' };
+    const choice =
+      o.endpoint === 'chat'
+        ? { index: 0, delta: {}, logprobs: null, finish_reason: 'length' }
+        : { index: 0, text: '', logprobs: null, finish_reason: 'length' };
     const object = o.endpoint === 'chat' ? 'chat.completion.chunk' : 'text_completion';
     return sseData(JSON.stringify({ id: chunkMeta.id, object, created: chunkMeta.created, model: o.model, choices: [choice] }));
   };
@@ -225,7 +246,11 @@ export function meterStream(o: MeterOptions): MeteredStream {
       if (usageChunk) out += `${usageChunk}\n\n`;
       else if (info) {
         const object = o.endpoint === 'chat' ? 'chat.completion.chunk' : 'text_completion';
-        const u = { prompt_tokens: info.result.inputTokens, completion_tokens: info.result.outputTokens, total_tokens: info.result.inputTokens + info.result.outputTokens };
+        const u = {
+          prompt_tokens: info.result.inputTokens,
+          completion_tokens: info.result.outputTokens,
+          total_tokens: info.result.inputTokens + info.result.outputTokens,
+        };
         out += sseData(JSON.stringify({ id: chunkMeta.id, object, created: chunkMeta.created, model: o.model, choices: [], usage: u }));
       }
     }

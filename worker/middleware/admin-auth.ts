@@ -19,7 +19,8 @@ export function requireAdmin(): MiddlewareHandler<AppEnv> {
       const session = await loadSession(c);
       if (!session) throw new ApiError({ code: 'unauthorized', message: 'Admin credentials are required.' });
       // Verified as well: a role given to an unproven address (by an older version) counts for nothing.
-      if (session.user.role !== 'admin' || session.user.emailVerified !== true) throw new ApiError({ code: 'forbidden', message: 'This route needs the admin role.' });
+      if (session.user.role !== 'admin' || session.user.emailVerified !== true)
+        throw new ApiError({ code: 'forbidden', message: 'This route needs the admin role.' });
       await assertCsrf(c, session);
       c.set('principal', { kind: 'admin', userId: session.user.id });
       return next();

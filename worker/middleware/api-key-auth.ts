@@ -18,7 +18,8 @@ export function bearerToken(header: string | undefined): string | null {
   return match ? match[1] : null;
 }
 
-const invalidKey = () => new ApiError({ code: 'invalid_api_key', message: 'Incorrect API key provided. Keys look like sk-gw-… and are shown once when created.' });
+const invalidKey = () =>
+  new ApiError({ code: 'invalid_api_key', message: 'Incorrect API key provided. Keys look like sk-gw-… and are shown once when created.' });
 
 /** Resolves the caller's inference key into `c.var.apiKey`. */
 export function apiKeyAuth(): MiddlewareHandler<AppEnv> {
@@ -27,7 +28,7 @@ export function apiKeyAuth(): MiddlewareHandler<AppEnv> {
     if (!token) throw new ApiError({ code: 'invalid_api_key', message: 'Missing API key. Send it as "Authorization: Bearer <key>".' });
     if (parseKey(token) !== 'inference') throw invalidKey();
     const entry = await resolveKeyHash(c.env, await sha256Hex(token), (p) => c.executionCtx.waitUntil(p));
-    if (!entry || entry.kind !== 'inference') throw invalidKey();
+    if (entry?.kind !== 'inference') throw invalidKey();
     c.set('apiKey', entry);
     await next();
   };

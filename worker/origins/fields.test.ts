@@ -17,7 +17,14 @@ describe('origin fields', () => {
   it('refuses extra-field values of the wrong kind, naming the field', () => {
     const extra = { n_predict: 'max_output_tokens', top_k: 'sampling' } as const;
     for (const body of [{ n_predict: 0 }, { n_predict: 1.5 }, { n_predict: '10' }, { top_k: { nested: 1 } }, { top_k: Array(300).fill(1) }]) {
-      const error = (() => { try { checkExtraFields(extra, body); } catch (e) { return e; } return null; })();
+      const error = (() => {
+        try {
+          checkExtraFields(extra, body);
+        } catch (e) {
+          return e;
+        }
+        return null;
+      })();
       expect(error, JSON.stringify(body).slice(0, 40)).toBeInstanceOf(ApiError);
       expect((error as ApiError).param).toBe(Object.keys(body)[0]);
     }

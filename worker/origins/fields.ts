@@ -22,10 +22,43 @@ import { ApiError } from '../errors';
  * an extra field with another meaning.
  */
 export const GATEWAY_FIELDS: ReadonlySet<string> = new Set([
-  'model', 'messages', 'prompt', 'input', 'max_tokens', 'max_completion_tokens', 'stream', 'stream_options', 'n', 'best_of',
-  'user', 'metadata', 'store', 'frequency_penalty', 'presence_penalty', 'logit_bias', 'logprobs', 'top_logprobs', 'seed', 'stop',
-  'temperature', 'top_p', 'response_format', 'tools', 'tool_choice', 'parallel_tool_calls', 'functions', 'function_call',
-  'reasoning_effort', 'echo', 'suffix', 'encoding_format', 'dimensions', 'service_tier', 'modalities', 'audio', 'prediction',
+  'model',
+  'messages',
+  'prompt',
+  'input',
+  'max_tokens',
+  'max_completion_tokens',
+  'stream',
+  'stream_options',
+  'n',
+  'best_of',
+  'user',
+  'metadata',
+  'store',
+  'frequency_penalty',
+  'presence_penalty',
+  'logit_bias',
+  'logprobs',
+  'top_logprobs',
+  'seed',
+  'stop',
+  'temperature',
+  'top_p',
+  'response_format',
+  'tools',
+  'tool_choice',
+  'parallel_tool_calls',
+  'functions',
+  'function_call',
+  'reasoning_effort',
+  'echo',
+  'suffix',
+  'encoding_format',
+  'dimensions',
+  'service_tier',
+  'modalities',
+  'audio',
+  'prediction',
   'web_search_options',
 ]);
 
@@ -57,7 +90,12 @@ export function checkExtraFields(extra: ExtraFields, body: Record<string, unknow
  * The upstream body: the allowed fields of `request`, then the extra fields clamped to the grant.
  * The caller sets the model and the output-length fields of OpenAI's API itself.
  */
-export function pickForwarded(request: Record<string, unknown>, allowed: ReadonlySet<string>, extra: ExtraFields, grantedTokens: number): Record<string, unknown> {
+export function pickForwarded(
+  request: Record<string, unknown>,
+  allowed: ReadonlySet<string>,
+  extra: ExtraFields,
+  grantedTokens: number,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const name in request) {
     if (allowed.has(name)) out[name] = request[name];

@@ -26,7 +26,9 @@ export async function runAutoRecharge(env: Env, storage: DurableObjectStorage, a
   if (!topupId) return true;
   const amountCents = state.inflightAmountCents ?? state.amountCents;
   if (state.inflightSince !== null && Date.now() - state.inflightSince > GIVE_UP_AFTER_MS) {
-    storage.transactionSync(() => disableAutoRecharge(sql, 'Auto-recharge was switched off: the payment could not be made for an hour. Top up by card to turn it back on.'));
+    storage.transactionSync(() =>
+      disableAutoRecharge(sql, 'Auto-recharge was switched off: the payment could not be made for an hour. Top up by card to turn it back on.'),
+    );
     await updateTopup(env, topupId, { status: 'failed', error: 'gave up after repeated failures' }).catch(() => {});
     return true;
   }
@@ -35,7 +37,9 @@ export async function runAutoRecharge(env: Env, storage: DurableObjectStorage, a
     // A setting stored before the bounds were enforced, or bounds lowered since: never charged.
     storage.transactionSync(() => disableAutoRecharge(sql, `Auto-recharge was switched off: its ${outside.message} Save it again to turn it back on.`));
     await addReview(env, {
-      kind: 'auto_recharge_out_of_bounds', accountId, dedupeKey: `autorecharge:${topupId}:bounds`,
+      kind: 'auto_recharge_out_of_bounds',
+      accountId,
+      dedupeKey: `autorecharge:${topupId}:bounds`,
       message: `Auto-recharge of account ${accountId} was set outside the top-up bounds (${outside.message}); it was switched off and nothing was charged.`,
     });
     return true;
@@ -48,22 +52,36 @@ export async function runAutoRecharge(env: Env, storage: DurableObjectStorage, a
     await createTopup(env, { id: topupId, accountId, method: 'card', kind: 'auto_recharge', amountCents: amountCents });
     const intent = await makeStripe(env).paymentIntents.create(
       {
-        amount: amountCents, currency: 'usd', customer: state.customerId, payment_method: state.paymentMethod,
-        off_session: true, confirm: true, metadata: { topup_id: topupId, account_id: accountId, kind: 'auto_recharge' },
+        amount: amountCents,
+        currency: 'usd',
+        customer: state.customerId,
+        payment_method: state.paymentMethod,
+        off_session: true,
+        confirm: true,
+        metadata: { topup_id: topupId, account_id: accountId, kind: 'auto_recharge' },
       },
       { idempotencyKey: `autorecharge:${topupId}` },
     );
     if (intent.status !== 'succeeded') {
-      storage.transactionSync(() => disableAutoRecharge(sql, `Auto-recharge was switched off: the payment needs your action (${intent.status}). Top up by card to turn it back on.`));
+      storage.transactionSync(() =>
+        disableAutoRecharge(sql, `Auto-recharge was switched off: the payment needs your action (${intent.status}). Top up by card to turn it back on.`),
+      );
       await updateTopup(env, topupId, { status: 'failed', paymentRef: intent.id, error: intent.status });
       return true;
     }
     const now = Date.now();
     storage.transactionSync(() => {
       // The same credit the webhook would post (key `stripe:pi:<id>`), with any reversal that waited for it.
-      creditPayment({ sql, accountId, row: undefined, now }, {
-        paymentKey: `stripe:pi:${intent.id}`, amountMicros: amountCents * 10_000, counterAccount: 'sys:card_clearing', ref: topupId, reason: 'auto-recharge',
-      });
+      creditPayment(
+        { sql, accountId, row: undefined, now },
+        {
+          paymentKey: `stripe:pi:${intent.id}`,
+          amountMicros: amountCents * 10_000,
+          counterAccount: 'sys:card_clearing',
+          ref: topupId,
+          reason: 'auto-recharge',
+        },
+      );
       completeAutoRecharge(sql, amountCents, now);
     });
     // The object keeps its account row in memory; it must re-read it before anything else runs.

@@ -31,14 +31,16 @@ export async function confirmInvoice(env: Env, delivery: BtcpayDelivery) {
   const client = btcpayClient(env);
   if (delivery.storeId !== client.storeId) throw new BtcpayMismatch(`delivery for store ${delivery.storeId}, expected ${client.storeId}`);
   const invoice = await client.getInvoice(delivery.invoiceId).catch((error: unknown) => {
-    if (error instanceof BtcpayError && error.status === 404) throw new BtcpayMismatch(`invoice ${delivery.invoiceId} does not exist in store ${client.storeId}`);
+    if (error instanceof BtcpayError && error.status === 404)
+      throw new BtcpayMismatch(`invoice ${delivery.invoiceId} does not exist in store ${client.storeId}`);
     throw error;
   });
   const orderId = invoice.metadata?.orderId;
   const topup = typeof orderId === 'string' ? await getTopup(env, orderId) : null;
-  if (!topup || topup.method !== 'bitcoin') throw new BtcpayMismatch(`invoice ${invoice.id} has no matching bitcoin top-up (orderId ${String(orderId)})`);
+  if (topup?.method !== 'bitcoin') throw new BtcpayMismatch(`invoice ${invoice.id} has no matching bitcoin top-up (orderId ${String(orderId)})`);
   if (invoice.storeId !== client.storeId) throw new BtcpayMismatch(`invoice ${invoice.id} belongs to store ${invoice.storeId}`);
-  if (topup.providerRef !== null && topup.providerRef !== invoice.id) throw new BtcpayMismatch(`top-up ${topup.id} is paid by invoice ${topup.providerRef}, not ${invoice.id}`);
+  if (topup.providerRef !== null && topup.providerRef !== invoice.id)
+    throw new BtcpayMismatch(`top-up ${topup.id} is paid by invoice ${topup.providerRef}, not ${invoice.id}`);
   if (invoice.currency.toUpperCase() !== 'USD' || decimalToCents(invoice.amount) !== topup.amountCents) {
     throw new BtcpayMismatch(`invoice ${invoice.id} is for ${invoice.amount} ${invoice.currency}, top-up ${topup.id} for ${topup.amountCents} cents USD`);
   }
@@ -46,7 +48,11 @@ export async function confirmInvoice(env: Env, delivery: BtcpayDelivery) {
 }
 
 /** Moves the top-up and the account to match the invoice. */
-export async function applyInvoice(env: Env, { invoice, topup }: Awaited<ReturnType<typeof confirmInvoice>>, delivery: BtcpayDelivery & { manuallyMarked?: boolean }): Promise<void> {
+export async function applyInvoice(
+  env: Env,
+  { invoice, topup }: Awaited<ReturnType<typeof confirmInvoice>>,
+  delivery: BtcpayDelivery & { manuallyMarked?: boolean },
+): Promise<void> {
   const status: Invoice['status'] = invoice.status;
   if (status === 'Settled' || status === 'Invalid') {
     await decideInvoice(env, invoice, topup, delivery);
@@ -59,12 +65,19 @@ export async function applyInvoice(env: Env, { invoice, topup }: Awaited<ReturnT
   if (status === 'Expired') {
     if (invoice.additionalStatus === 'PaidPartial' || invoice.additionalStatus === 'PaidLate') {
       const what = invoice.additionalStatus === 'PaidPartial' ? 'partly paid' : 'paid after it expired';
-      await addReview(env, { kind: 'bitcoin_review', accountId: topup.accountId, topupId: topup.id, dedupeKey: `btcpay:inv:${invoice.id}:${invoice.additionalStatus}`, message: `Invoice ${invoice.id} expired ${what}; nothing was credited automatically.` });
+      await addReview(env, {
+        kind: 'bitcoin_review',
+        accountId: topup.accountId,
+        topupId: topup.id,
+        dedupeKey: `btcpay:inv:${invoice.id}:${invoice.additionalStatus}`,
+        message: `Invoice ${invoice.id} expired ${what}; nothing was credited automatically.`,
+      });
     }
     if (topup.creditedMicros === 0) await updateTopup(env, topup.id, { status: 'expired' });
     return;
   }
-  if (invoice.additionalStatus === 'PaidPartial' && topup.creditedMicros === 0) await updateTopup(env, topup.id, { status: 'pending', flags: withFlag(topup, 'partially_paid') });
+  if (invoice.additionalStatus === 'PaidPartial' && topup.creditedMicros === 0)
+    await updateTopup(env, topup.id, { status: 'pending', flags: withFlag(topup, 'partially_paid') });
 }
 
 /**
@@ -77,23 +90,46 @@ async function decideInvoice(env: Env, invoice: Invoice, topup: Topup, delivery:
   // A top-up D1 already knows as invalid is treated as an Invalid report too: refusing is safe.
   const status = invoice.status === 'Invalid' || topup.status === 'invalid' ? 'Invalid' : 'Settled';
   const { outcome, totals } = await accountObject(env, topup.accountId).applyInvoiceStatus({
-    paymentKey, status, amountMicros: topup.creditMicros, counterAccount: 'sys:bitcoin_clearing',
-    ref: topup.id, reason: topup.kind === 'auto_recharge' ? 'auto-recharge' : 'bitcoin top-up',
+    paymentKey,
+    status,
+    amountMicros: topup.creditMicros,
+    counterAccount: 'sys:bitcoin_clearing',
+    ref: topup.id,
+    reason: topup.kind === 'auto_recharge' ? 'auto-recharge' : 'bitcoin top-up',
   });
   if (outcome === 'refused_invalid' || (status === 'Invalid' && invoice.status === 'Settled')) {
     // Settled after it was invalid (or a stale Settled read losing the race): a person decides.
-    await addReview(env, { kind: 'bitcoin_review', accountId: topup.accountId, topupId: topup.id, dedupeKey: `${paymentKey}:settled-after-invalid`, message: `Invoice ${invoice.id} was reported settled after being invalid; nothing was credited automatically.` });
+    await addReview(env, {
+      kind: 'bitcoin_review',
+      accountId: topup.accountId,
+      topupId: topup.id,
+      dedupeKey: `${paymentKey}:settled-after-invalid`,
+      message: `Invoice ${invoice.id} was reported settled after being invalid; nothing was credited automatically.`,
+    });
     return;
   }
   if (status === 'Invalid') {
     await updateTopup(env, topup.id, { status: 'invalid' });
-    if (outcome === 'reversed') await addReview(env, { kind: 'bitcoin_reversed', accountId: topup.accountId, topupId: topup.id, dedupeKey: `${paymentKey}:invalid`, message: `Invoice ${invoice.id} became invalid after it was credited; the credit was reversed.` });
+    if (outcome === 'reversed')
+      await addReview(env, {
+        kind: 'bitcoin_reversed',
+        accountId: topup.accountId,
+        topupId: topup.id,
+        dedupeKey: `${paymentKey}:invalid`,
+        message: `Invoice ${invoice.id} became invalid after it was credited; the credit was reversed.`,
+      });
     return;
   }
   let flags = topup.flags;
   if (invoice.additionalStatus === 'PaidOver') {
     flags = withFlag({ ...topup, flags }, 'overpaid');
-    await addReview(env, { kind: 'bitcoin_overpaid', accountId: topup.accountId, topupId: topup.id, dedupeKey: `${paymentKey}:overpaid`, message: `Invoice ${invoice.id} was overpaid; the invoice amount was credited, the excess needs a refund or a decision.` });
+    await addReview(env, {
+      kind: 'bitcoin_overpaid',
+      accountId: topup.accountId,
+      topupId: topup.id,
+      dedupeKey: `${paymentKey}:overpaid`,
+      message: `Invoice ${invoice.id} was overpaid; the invoice amount was credited, the excess needs a refund or a decision.`,
+    });
   }
   if (invoice.additionalStatus === 'Marked' || delivery.manuallyMarked) flags = withFlag({ ...topup, flags }, 'manually_marked');
   await refreshStatus(env, topup.id, { ...totalsPatch(totals), paidAt: topup.paidAt ?? Date.now(), flags });

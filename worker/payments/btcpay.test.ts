@@ -12,9 +12,11 @@ async function sign(secret: string, body: string): Promise<string> {
 
 describe('BTCPay amounts', () => {
   it('converts cents to decimal strings and back exactly', () => {
-    fc.assert(fc.property(fc.integer({ min: 0, max: 1e11 }), (cents) => {
-      expect(decimalToCents(centsToDecimal(cents))).toBe(cents);
-    }));
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1e11 }), (cents) => {
+        expect(decimalToCents(centsToDecimal(cents))).toBe(cents);
+      }),
+    );
     expect(decimalToCents('25')).toBe(2500);
     expect(decimalToCents('25.5')).toBe(2550);
     expect(decimalToCents('25.00000000')).toBe(2500);

@@ -20,7 +20,10 @@ export interface Invoice {
 }
 
 export class BtcpayError extends Error {
-  constructor(message: string, readonly status: number | null) {
+  constructor(
+    message: string,
+    readonly status: number | null,
+  ) {
     super(message);
     this.name = 'BtcpayError';
   }
@@ -67,10 +70,17 @@ export function btcpayClient(env: Env) {
         amount: centsToDecimal(input.amountCents),
         currency: 'USD',
         metadata: { orderId: input.orderId, accountId: input.accountId },
-        checkout: { paymentMethods: ['BTC-CHAIN', 'BTC-LN'], redirectURL: input.redirectUrl, redirectAutomatically: true, expirationMinutes: 30, speedPolicy: 'MediumSpeed' },
+        checkout: {
+          paymentMethods: ['BTC-CHAIN', 'BTC-LN'],
+          redirectURL: input.redirectUrl,
+          redirectAutomatically: true,
+          expirationMinutes: 30,
+          speedPolicy: 'MediumSpeed',
+        },
       }),
     getInvoice: (invoiceId: string) => request<Invoice>('GET', `/api/v1/stores/${encodeURIComponent(storeId)}/invoices/${encodeURIComponent(invoiceId)}`),
-    findByOrderId: (orderId: string) => request<Invoice[]>('GET', `/api/v1/stores/${encodeURIComponent(storeId)}/invoices?orderId=${encodeURIComponent(orderId)}`),
+    findByOrderId: (orderId: string) =>
+      request<Invoice[]>('GET', `/api/v1/stores/${encodeURIComponent(storeId)}/invoices?orderId=${encodeURIComponent(orderId)}`),
   };
 }
 

@@ -20,7 +20,9 @@ async function stripeCustomer(env: Env, accountId: string): Promise<string> {
   const existing = (await db.select().from(billingProfiles).where(eq(billingProfiles.accountId, accountId)))[0];
   if (existing?.stripeCustomerId) return existing.stripeCustomerId;
   const customer = await makeStripe(env).customers.create({ metadata: { account_id: accountId } }, { idempotencyKey: `customer:${accountId}` });
-  await db.insert(billingProfiles).values({ accountId, stripeCustomerId: customer.id, updatedAt: Date.now() })
+  await db
+    .insert(billingProfiles)
+    .values({ accountId, stripeCustomerId: customer.id, updatedAt: Date.now() })
     .onConflictDoUpdate({ target: billingProfiles.accountId, set: { stripeCustomerId: customer.id, updatedAt: Date.now() } });
   return customer.id;
 }
@@ -44,7 +46,10 @@ export async function startTopup(env: Env, input: { accountId: string; method: P
           client_reference_id: topup.id,
           line_items: [{ quantity: 1, price_data: { currency: 'usd', unit_amount: input.amountCents, product_data: { name: 'API credit' } } }],
           metadata: { topup_id: topup.id, account_id: input.accountId },
-          payment_intent_data: { metadata: { topup_id: topup.id, account_id: input.accountId }, ...(input.saveCard ? { setup_future_usage: 'off_session' as const } : {}) },
+          payment_intent_data: {
+            metadata: { topup_id: topup.id, account_id: input.accountId },
+            ...(input.saveCard ? { setup_future_usage: 'off_session' as const } : {}),
+          },
           success_url: `${returnUrl}&session_id={CHECKOUT_SESSION_ID}`,
           cancel_url: `${returnUrl}&cancelled=1`,
         },
@@ -67,7 +72,11 @@ export async function startTopup(env: Env, input: { accountId: string; method: P
   } catch (error) {
     if (error instanceof ApiError) throw error;
     await updateTopup(env, topup.id, { status: 'failed', error: 'The payment provider could not be reached.' });
-    throw new ApiError({ code: 'payment_failed', message: 'The payment provider could not start this top-up; nothing was charged. Try again shortly.', internal: error });
+    throw new ApiError({
+      code: 'payment_failed',
+      message: 'The payment provider could not start this top-up; nothing was charged. Try again shortly.',
+      internal: error,
+    });
   }
   return (await getTopup(env, topup.id)) as Topup;
 }

@@ -26,7 +26,8 @@ export function secret(env: Env, name: string): string | null {
 /** Availability of one method. */
 export function methodStatus(env: Env, method: PaymentMethod): MethodStatus {
   const missing = REQUIRED[method].filter((name) => secret(env, name) === null);
-  if (missing.length === 0) return { available: true, message: method === 'card' ? 'Card payments through Stripe.' : 'Bitcoin on-chain and Lightning through BTCPay Server.' };
+  if (missing.length === 0)
+    return { available: true, message: method === 'card' ? 'Card payments through Stripe.' : 'Bitcoin on-chain and Lightning through BTCPay Server.' };
   return { available: false, message: `${method === 'card' ? 'Card' : 'Bitcoin'} top-ups are not configured on this gateway (missing ${missing.join(', ')}).` };
 }
 
@@ -42,13 +43,19 @@ export function topupBounds(env: Env): { minCents: number; maxCents: number } {
  * (min–max cents) and the threshold is held to the same range in µUSD, so a stored setting can
  * never charge more than a manual top-up could.
  */
-export function rechargeOutOfBounds(env: Env, s: { amountCents: number; thresholdMicros: number }): { param: 'amountCents' | 'thresholdMicros'; message: string } | null {
+export function rechargeOutOfBounds(
+  env: Env,
+  s: { amountCents: number; thresholdMicros: number },
+): { param: 'amountCents' | 'thresholdMicros'; message: string } | null {
   const { minCents, maxCents } = topupBounds(env);
   if (!Number.isSafeInteger(s.amountCents) || s.amountCents < minCents || s.amountCents > maxCents) {
     return { param: 'amountCents', message: `amountCents: between ${minCents} and ${maxCents} cents, like a top-up.` };
   }
   if (!Number.isSafeInteger(s.thresholdMicros) || s.thresholdMicros < centsToMicros(minCents) || s.thresholdMicros > centsToMicros(maxCents)) {
-    return { param: 'thresholdMicros', message: `thresholdMicros: between ${centsToMicros(minCents)} and ${centsToMicros(maxCents)} µUSD (the top-up bounds).` };
+    return {
+      param: 'thresholdMicros',
+      message: `thresholdMicros: between ${centsToMicros(minCents)} and ${centsToMicros(maxCents)} µUSD (the top-up bounds).`,
+    };
   }
   return null;
 }

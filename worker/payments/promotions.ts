@@ -17,13 +17,15 @@ export const normaliseCode = (code: string): string => code.trim().toUpperCase()
 export async function redeemPromotion(env: Env, accountId: string, rawCode: string): Promise<{ code: string; amountMicros: number; balanceMicros: number }> {
   const code = normaliseCode(rawCode);
   const now = Date.now();
-  const promo = await env.DB.prepare('SELECT code, amount_micros, max_uses, uses, expires_at FROM promotion_codes WHERE code = ?').bind(code)
+  const promo = await env.DB.prepare('SELECT code, amount_micros, max_uses, uses, expires_at FROM promotion_codes WHERE code = ?')
+    .bind(code)
     .first<{ code: string; amount_micros: number; max_uses: number; uses: number; expires_at: number | null }>();
   if (!promo) throw new ApiError({ code: 'not_found', param: 'code', message: 'This promotion code does not exist.' });
   let fresh = false;
   const already = await env.DB.prepare('SELECT 1 AS x FROM promotion_redemptions WHERE code = ? AND account_id = ?').bind(code, accountId).first();
   if (!already) {
-    if (promo.expires_at !== null && promo.expires_at <= now) throw new ApiError({ code: 'invalid_request', param: 'code', message: 'This promotion code has expired.' });
+    if (promo.expires_at !== null && promo.expires_at <= now)
+      throw new ApiError({ code: 'invalid_request', param: 'code', message: 'This promotion code has expired.' });
     const [inserted] = await env.DB.batch([
       env.DB.prepare(
         `INSERT OR IGNORE INTO promotion_redemptions (code, account_id, redeemed_at)
@@ -41,7 +43,12 @@ export async function redeemPromotion(env: Env, accountId: string, rawCode: stri
   }
   // Posting again for an existing redemption is a no-op, or finishes one whose credit failed.
   const { duplicate, balanceMicros } = await accountObject(env, accountId).postEntry({
-    idempotencyKey: `promo:${code}`, kind: 'promotion', amountMicros: promo.amount_micros, counterAccount: 'sys:promotions', ref: code, reason: `promotion code ${code}`,
+    idempotencyKey: `promo:${code}`,
+    kind: 'promotion',
+    amountMicros: promo.amount_micros,
+    counterAccount: 'sys:promotions',
+    ref: code,
+    reason: `promotion code ${code}`,
   });
   if (!fresh && duplicate) throw new ApiError({ code: 'conflict', param: 'code', message: 'You have already redeemed this code.' });
   return { code, amountMicros: promo.amount_micros, balanceMicros };

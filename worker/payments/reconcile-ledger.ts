@@ -20,11 +20,20 @@ const CLEARING: Record<string, 'card' | 'bitcoin'> = { 'sys:card_clearing': 'car
 /** The per-account checks: journal chain, D1 mirror, usage events, double-entry balance. */
 export async function checkAccount(env: Env, id: string, alert: Alerter): Promise<void> {
   const snap = await accountObject(env, id).reconciliationSnapshot();
-  if (!snap.chainOk) await alert('journal', id, `${id}:${snap.lastSeq}`, `Account ${id}: the journal's running balances do not chain (balance ${snap.balanceMicros}, sum ${snap.journalSumMicros}).`);
+  if (!snap.chainOk)
+    await alert(
+      'journal',
+      id,
+      `${id}:${snap.lastSeq}`,
+      `Account ${id}: the journal's running balances do not chain (balance ${snap.balanceMicros}, sum ${snap.journalSumMicros}).`,
+    );
   const acct = `acct:${id}`;
   // One batch is one D1 transaction: every sum below is read from the same state.
   const [mirror, transfers, usage, ledger] = await env.DB.batch<Record<'n' | 'total' | 'events' | 'entries', number>>([
-    env.DB.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(amount_micros), 0) AS total FROM journal_entries WHERE account_id = ? AND seq <= ?').bind(id, snap.mirroredThroughSeq),
+    env.DB.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(amount_micros), 0) AS total FROM journal_entries WHERE account_id = ? AND seq <= ?').bind(
+      id,
+      snap.mirroredThroughSeq,
+    ),
     env.DB.prepare(
       `SELECT COUNT(*) AS n, COALESCE(SUM(CASE WHEN credit_account = ?1 THEN amount_micros ELSE -amount_micros END), 0) AS total
        FROM ledger_transfers WHERE account_id = ?2 AND journal_seq <= ?3`,
@@ -44,21 +53,37 @@ export async function checkAccount(env: Env, id: string, alert: Alerter): Promis
        FROM ledger_transfers WHERE (debit_account = ?1 OR credit_account = ?1) AND NOT (account_id = ?2 AND journal_seq > ?3)`,
     ).bind(acct, id, snap.mirroredThroughSeq),
   ]);
-  const mirrored: Array<[CheckName, { n: number; total: number }]> = [['journal_mirror', mirror.results[0]], ['ledger_transfers', transfers.results[0]]];
+  const mirrored: Array<[CheckName, { n: number; total: number }]> = [
+    ['journal_mirror', mirror.results[0]],
+    ['ledger_transfers', transfers.results[0]],
+  ];
   for (const [check, row] of mirrored) {
     if (row.n !== snap.mirroredThroughSeq || row.total !== snap.balanceAtMirroredMicros) {
-      await alert(check, id, `${id}:${snap.mirroredThroughSeq}`,
-        `Account ${id}: D1 ${check.replace('_', ' ')} has ${row.n} entries summing to ${row.total} µUSD through seq ${snap.mirroredThroughSeq}; the journal has ${snap.mirroredThroughSeq} summing to ${snap.balanceAtMirroredMicros}.`);
+      await alert(
+        check,
+        id,
+        `${id}:${snap.mirroredThroughSeq}`,
+        `Account ${id}: D1 ${check.replace('_', ' ')} has ${row.n} entries summing to ${row.total} µUSD through seq ${snap.mirroredThroughSeq}; the journal has ${snap.mirroredThroughSeq} summing to ${snap.balanceAtMirroredMicros}.`,
+      );
     }
   }
   const u = usage.results[0];
   if (u.events !== u.entries) {
-    await alert('usage', id, `${id}:${u.events}:${u.entries}`, `Account ${id}: D1 usage events cost ${u.events} µUSD in all; the journal's usage entries debited ${u.entries} µUSD.`);
+    await alert(
+      'usage',
+      id,
+      `${id}:${u.events}:${u.entries}`,
+      `Account ${id}: D1 usage events cost ${u.events} µUSD in all; the journal's usage entries debited ${u.entries} µUSD.`,
+    );
   }
   const l = ledger.results[0];
   if (l.total !== snap.balanceAtMirroredMicros) {
-    await alert('ledger_balance', id, `${id}:${snap.mirroredThroughSeq}:${l.total}`,
-      `Account ${id}: the D1 ledger balance of ${acct} is ${l.total} µUSD over ${l.n} transfers; the journal's balance at seq ${snap.mirroredThroughSeq} is ${snap.balanceAtMirroredMicros}.`);
+    await alert(
+      'ledger_balance',
+      id,
+      `${id}:${snap.mirroredThroughSeq}:${l.total}`,
+      `Account ${id}: the D1 ledger balance of ${acct} is ${l.total} µUSD over ${l.n} transfers; the journal's balance at seq ${snap.mirroredThroughSeq} is ${snap.balanceAtMirroredMicros}.`,
+    );
   }
 }
 
@@ -69,11 +94,16 @@ export async function checkPaidTopups(env: Env, alert: Alerter): Promise<number>
   ).all<{ id: string; account_id: string; method: string; provider_ref: string | null; payment_ref: string | null }>();
   for (const t of paid.results) {
     const key = t.method === 'card' ? `stripe:pi:${t.payment_ref}` : `btcpay:inv:${t.provider_ref}`;
-    const credits = await env.DB.prepare("SELECT COUNT(*) AS n, COALESCE(SUM(amount_micros), 0) AS total FROM journal_entries WHERE account_id = ? AND kind = 'topup' AND ref = ?")
-      .bind(t.account_id, t.id).first<{ n: number; total: number }>();
+    const credits = await env.DB.prepare(
+      "SELECT COUNT(*) AS n, COALESCE(SUM(amount_micros), 0) AS total FROM journal_entries WHERE account_id = ? AND kind = 'topup' AND ref = ?",
+    )
+      .bind(t.account_id, t.id)
+      .first<{ n: number; total: number }>();
     const inJournal = await accountObject(env, t.account_id).hasEntry(key);
-    if (!inJournal) await alert('topup_credit', t.account_id, `${t.id}:missing`, `Top-up ${t.id} is marked paid but the account's journal has no credit ${key}.`);
-    else if (credits && credits.n > 1) await alert('topup_credit', t.account_id, `${t.id}:twice`, `Top-up ${t.id} was credited ${credits.n} times (${credits.total} µUSD).`);
+    if (!inJournal)
+      await alert('topup_credit', t.account_id, `${t.id}:missing`, `Top-up ${t.id} is marked paid but the account's journal has no credit ${key}.`);
+    else if (credits && credits.n > 1)
+      await alert('topup_credit', t.account_id, `${t.id}:twice`, `Top-up ${t.id} was credited ${credits.n} times (${credits.total} µUSD).`);
   }
   return paid.results.length;
 }
@@ -112,7 +142,11 @@ export async function checkClearing(env: Env, now: number, alert: Alerter): Prom
   for (const r of moved.results) at(r).moved += r.net;
   for (const row of table.values()) {
     if (row.expected === row.moved) continue;
-    await alert('clearing', row.accountId, `${row.accountId}:${row.clearing}:${row.moved}:${row.expected}`,
-      `Account ${row.accountId}: ${row.clearing} moved ${row.moved} µUSD net to it, but its settled ${CLEARING[row.clearing]} top-ups account for ${row.expected} µUSD (credited less refunded).`);
+    await alert(
+      'clearing',
+      row.accountId,
+      `${row.accountId}:${row.clearing}:${row.moved}:${row.expected}`,
+      `Account ${row.accountId}: ${row.clearing} moved ${row.moved} µUSD net to it, but its settled ${CLEARING[row.clearing]} top-ups account for ${row.expected} µUSD (credited less refunded).`,
+    );
   }
 }

@@ -23,7 +23,13 @@ export const PENDING_GRACE_MS = 10 * 60_000;
 const LOOKBACK_MS = 7 * 24 * 60 * 60_000;
 const PER_RUN = 200;
 
-interface TopupRow { id: string; account_id: string; method: 'card' | 'bitcoin'; provider_ref: string | null; payment_ref: string | null }
+interface TopupRow {
+  id: string;
+  account_id: string;
+  method: 'card' | 'bitcoin';
+  provider_ref: string | null;
+  payment_ref: string | null;
+}
 
 /** A provider read that failed for a reason other than "no such payment": retried next run. */
 function transient(error: unknown): boolean {
@@ -43,7 +49,9 @@ export async function convergePending(env: Env, now: number, report: Reconciliat
     `SELECT id, account_id, method, provider_ref, payment_ref FROM topups
      WHERE status IN ('created', 'pending', 'processing') AND provider_ref IS NOT NULL AND created_at < ? AND created_at > ?
      ORDER BY created_at DESC LIMIT ?`,
-  ).bind(now - PENDING_GRACE_MS, now - LOOKBACK_MS, PER_RUN).all<TopupRow>();
+  )
+    .bind(now - PENDING_GRACE_MS, now - LOOKBACK_MS, PER_RUN)
+    .all<TopupRow>();
   for (const t of rows.results) {
     try {
       if (t.method === 'card' && methodStatus(env, 'card').available) {
@@ -65,7 +73,9 @@ export async function checkProviders(env: Env, now: number, alert: Alerter, repo
   const rows = await env.DB.prepare(
     `SELECT id, account_id, method, provider_ref, payment_ref FROM topups
      WHERE credited_micros > 0 AND paid_at > ? ORDER BY paid_at DESC LIMIT ?`,
-  ).bind(now - LOOKBACK_MS, PER_RUN).all<TopupRow>();
+  )
+    .bind(now - LOOKBACK_MS, PER_RUN)
+    .all<TopupRow>();
   let read = 0;
   for (const t of rows.results) {
     const ref = t.method === 'card' ? t.payment_ref : t.provider_ref;
@@ -97,8 +107,12 @@ export async function checkProviders(env: Env, now: number, alert: Alerter, repo
     // Refunds and disputes are separate movements; an Invalid invoice's reversal undoes its credit.
     const credited = totals.creditedMicros - totals.invalidatedMicros;
     if (credited !== paidMicros) {
-      await alert('provider', t.account_id, `${t.id}:${credited}:${paidMicros}`,
-        `Top-up ${t.id}: the journal credited ${credited} µUSD for ${key}, but ${says} (${paidMicros} µUSD).`);
+      await alert(
+        'provider',
+        t.account_id,
+        `${t.id}:${credited}:${paidMicros}`,
+        `Top-up ${t.id}: the journal credited ${credited} µUSD for ${key}, but ${says} (${paidMicros} µUSD).`,
+      );
     }
   }
   return read;

@@ -45,9 +45,15 @@ async function checkoutSession(env: Env, stripe: Stripe, sessionId: string): Pro
   const session = await stripe.checkout.sessions.retrieve(sessionId);
   const topupId = session.metadata?.topup_id ?? session.client_reference_id;
   const topup = topupId ? await getTopup(env, topupId) : null;
-  if (!topup || topup.method !== 'card' || (topup.providerRef && topup.providerRef !== session.id)) return 'ignored';
+  if (topup?.method !== 'card' || (topup.providerRef && topup.providerRef !== session.id)) return 'ignored';
   if (session.amount_subtotal !== topup.amountCents || session.currency !== 'usd') {
-    await addReview(env, { kind: 'amount_mismatch', accountId: topup.accountId, topupId: topup.id, dedupeKey: `stripe:cs:${session.id}:mismatch`, message: `Checkout Session ${session.id} is for ${session.amount_subtotal} ${session.currency}, the top-up for ${topup.amountCents} usd; not credited.` });
+    await addReview(env, {
+      kind: 'amount_mismatch',
+      accountId: topup.accountId,
+      topupId: topup.id,
+      dedupeKey: `stripe:cs:${session.id}:mismatch`,
+      message: `Checkout Session ${session.id} is for ${session.amount_subtotal} ${session.currency}, the top-up for ${topup.amountCents} usd; not credited.`,
+    });
     return 'ignored';
   }
   const paymentIntentId = idOf(session.payment_intent);
@@ -59,9 +65,10 @@ async function checkoutSession(env: Env, stripe: Stripe, sessionId: string): Pro
   if (topup.creditedMicros > 0) return 'processed';
   if (session.status === 'expired') await updateTopup(env, topup.id, { status: 'expired' });
   else if (session.status === 'complete') await updateTopup(env, topup.id, { status: 'pending', ...(paymentIntentId ? { paymentRef: paymentIntentId } : {}) });
-  const failed = session.status === 'complete' && session.payment_status === 'unpaid' && paymentIntentId
-    ? (await stripe.paymentIntents.retrieve(paymentIntentId)).status === 'requires_payment_method'
-    : false;
+  const failed =
+    session.status === 'complete' && session.payment_status === 'unpaid' && paymentIntentId
+      ? (await stripe.paymentIntents.retrieve(paymentIntentId)).status === 'requires_payment_method'
+      : false;
   if (failed) await updateTopup(env, topup.id, { status: 'failed', error: 'The payment failed.' });
   return 'processed';
 }
@@ -80,7 +87,7 @@ async function paymentIntent(env: Env, stripe: Stripe, intentId: string): Promis
   const intent = await stripe.paymentIntents.retrieve(intentId);
   const topupId = intent.metadata?.topup_id;
   const topup = topupId ? await getTopup(env, topupId) : await topupByPaymentRef(env, intent.id);
-  if (!topup || topup.method !== 'card') return 'ignored';
+  if (topup?.method !== 'card') return 'ignored';
   if (intent.amount !== topup.amountCents || intent.currency !== 'usd') return 'ignored';
   if (intent.status === 'succeeded') {
     await creditTopup(env, topup, { idempotencyKey: `stripe:pi:${intent.id}`, counterAccount: 'sys:card_clearing', paymentRef: intent.id });
@@ -112,9 +119,18 @@ async function refunds(env: Env, stripe: Stripe, chargeId: string): Promise<Outc
   if (!found) return 'ignored';
   const { topup, charge, paymentIntentId } = found;
   const totals = await accountObject(env, topup.accountId).applyReversal({
-    paymentKey: `stripe:pi:${paymentIntentId}`, kind: 'refund', stream: `stripe:refund:${charge.id}`, targetMicros: centsToMicros(charge.amount_refunded),
+    paymentKey: `stripe:pi:${paymentIntentId}`,
+    kind: 'refund',
+    stream: `stripe:refund:${charge.id}`,
+    targetMicros: centsToMicros(charge.amount_refunded),
   });
-  await settleReversal(env, topup, totals, `stripe:refund:${charge.id}`, `Charge ${charge.id} was refunded $${microsToUsd(centsToMicros(charge.amount_refunded)).slice(0, -4)}`);
+  await settleReversal(
+    env,
+    topup,
+    totals,
+    `stripe:refund:${charge.id}`,
+    `Charge ${charge.id} was refunded $${microsToUsd(centsToMicros(charge.amount_refunded)).slice(0, -4)}`,
+  );
   return 'processed';
 }
 
@@ -127,9 +143,13 @@ async function settleReversal(env: Env, topup: Topup, totals: PaymentTotals, ded
   await refreshStatus(env, topup.id, totalsPatch(totals));
   if (totals.unpostedMicros <= 0) return;
   const unposted = microsToUsd(totals.unpostedMicros).slice(0, -4);
-  const [kind, message] = totals.creditedMicros === 0
-    ? ['refund_uncredited', `${what}, but top-up ${topup.id} has not been credited; nothing was debited ($${unposted} not posted; posted if the credit lands). Decide whether the account owes it.`]
-    : ['reversal_capped', `${what}; reversals of top-up ${topup.id} would exceed its credit, so $${unposted} was not debited.`];
+  const [kind, message] =
+    totals.creditedMicros === 0
+      ? [
+          'refund_uncredited',
+          `${what}, but top-up ${topup.id} has not been credited; nothing was debited ($${unposted} not posted; posted if the credit lands). Decide whether the account owes it.`,
+        ]
+      : ['reversal_capped', `${what}; reversals of top-up ${topup.id} would exceed its credit, so $${unposted} was not debited.`];
   await addReview(env, { kind, accountId: topup.accountId, topupId: topup.id, dedupeKey: `${dedupeKey}:unposted`, message, update: true });
 }
 
@@ -148,9 +168,26 @@ async function dispute(env: Env, stripe: Stripe, disputeId: string): Promise<Out
   }
   const account = accountObject(env, topup.accountId);
   const paymentKey = `stripe:pi:${paymentIntentId}`;
-  await account.applyReversal({ paymentKey, kind: 'dispute_withdrawn', stream: `stripe:dispute:${dp.id}:withdrawn`, targetMicros: centsToMicros(withdrawnCents) });
-  const totals = await account.applyReversal({ paymentKey, kind: 'dispute_reinstated', stream: `stripe:dispute:${dp.id}:reinstated`, targetMicros: centsToMicros(reinstatedCents) });
+  await account.applyReversal({
+    paymentKey,
+    kind: 'dispute_withdrawn',
+    stream: `stripe:dispute:${dp.id}:withdrawn`,
+    targetMicros: centsToMicros(withdrawnCents),
+  });
+  const totals = await account.applyReversal({
+    paymentKey,
+    kind: 'dispute_reinstated',
+    stream: `stripe:dispute:${dp.id}:reinstated`,
+    targetMicros: centsToMicros(reinstatedCents),
+  });
   await settleReversal(env, topup, totals, `stripe:dispute:${dp.id}`, `Dispute ${dp.id} withdrew $${microsToUsd(centsToMicros(withdrawnCents)).slice(0, -4)}`);
-  if (dp.status === 'lost') await addReview(env, { kind: 'dispute_lost', accountId: topup.accountId, topupId: topup.id, dedupeKey: `stripe:dispute:${dp.id}:lost`, message: `Dispute ${dp.id} on top-up ${topup.id} was lost.` });
+  if (dp.status === 'lost')
+    await addReview(env, {
+      kind: 'dispute_lost',
+      accountId: topup.accountId,
+      topupId: topup.id,
+      dedupeKey: `stripe:dispute:${dp.id}:lost`,
+      message: `Dispute ${dp.id} on top-up ${topup.id} was lost.`,
+    });
   return 'processed';
 }

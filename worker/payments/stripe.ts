@@ -19,7 +19,13 @@ export function makeStripe(env: Env): Stripe {
     httpClient: Stripe.createFetchHttpClient(),
     maxNetworkRetries: 1,
     timeout: 20_000,
-    ...(target ? { host: target.hostname, port: target.port || (target.protocol === 'https:' ? '443' : '80'), protocol: target.protocol.replace(':', '') as 'http' | 'https' } : {}),
+    ...(target
+      ? {
+          host: target.hostname,
+          port: target.port || (target.protocol === 'https:' ? '443' : '80'),
+          protocol: target.protocol.replace(':', '') as 'http' | 'https',
+        }
+      : {}),
   });
 }
 

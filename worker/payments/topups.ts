@@ -18,12 +18,30 @@ export type Topup = typeof topups.$inferSelect;
 export type TopupStatus = 'created' | 'pending' | 'processing' | 'paid' | 'failed' | 'expired' | 'invalid' | 'partially_refunded' | 'refunded' | 'disputed';
 
 /** Records a new top-up before any provider is called. */
-export async function createTopup(env: Env, input: { accountId: string; method: PaymentMethod; amountCents: number; kind?: 'manual' | 'auto_recharge'; id?: string }): Promise<Topup> {
+export async function createTopup(
+  env: Env,
+  input: { accountId: string; method: PaymentMethod; amountCents: number; kind?: 'manual' | 'auto_recharge'; id?: string },
+): Promise<Topup> {
   const now = Date.now();
   const row: Topup = {
-    id: input.id ?? newId('top'), accountId: input.accountId, method: input.method, kind: input.kind ?? 'manual', amountCents: input.amountCents,
-    creditMicros: centsToMicros(input.amountCents), status: 'created', providerRef: null, paymentRef: null, checkoutUrl: null,
-    creditedMicros: 0, refundedMicros: 0, disputedMicros: 0, flags: null, error: null, createdAt: now, updatedAt: now, paidAt: null,
+    id: input.id ?? newId('top'),
+    accountId: input.accountId,
+    method: input.method,
+    kind: input.kind ?? 'manual',
+    amountCents: input.amountCents,
+    creditMicros: centsToMicros(input.amountCents),
+    status: 'created',
+    providerRef: null,
+    paymentRef: null,
+    checkoutUrl: null,
+    creditedMicros: 0,
+    refundedMicros: 0,
+    disputedMicros: 0,
+    flags: null,
+    error: null,
+    createdAt: now,
+    updatedAt: now,
+    paidAt: null,
   };
   await database(env.DB).insert(topups).values(row).onConflictDoNothing();
   return (await getTopup(env, row.id)) as Topup;
@@ -41,7 +59,10 @@ export async function topupByPaymentRef(env: Env, paymentRef: string): Promise<T
 
 /** Updates a top-up's status and provider fields. */
 export async function updateTopup(env: Env, id: string, patch: Partial<Omit<Topup, 'id' | 'accountId' | 'createdAt'>>): Promise<void> {
-  await database(env.DB).update(topups).set({ ...patch, updatedAt: Date.now() }).where(eq(topups.id, id));
+  await database(env.DB)
+    .update(topups)
+    .set({ ...patch, updatedAt: Date.now() })
+    .where(eq(topups.id, id));
 }
 
 /** Adds a flag (e.g. 'overpaid', 'manually_marked') to a top-up. */
@@ -56,10 +77,17 @@ export function withFlag(topup: Topup, flag: string): string {
  * for every delivery about the payment: a repeat posts nothing. Refunds or disputes that
  * arrived before the credit are posted with it, and the top-up's totals follow the journal.
  */
-export async function creditTopup(env: Env, topup: Topup, input: { idempotencyKey: string; counterAccount: SystemAccount; paymentRef?: string | null; flags?: string | null }): Promise<{ duplicate: boolean }> {
+export async function creditTopup(
+  env: Env,
+  topup: Topup,
+  input: { idempotencyKey: string; counterAccount: SystemAccount; paymentRef?: string | null; flags?: string | null },
+): Promise<{ duplicate: boolean }> {
   const { duplicate, totals } = await accountObject(env, topup.accountId).creditPayment({
-    paymentKey: input.idempotencyKey, amountMicros: topup.creditMicros, counterAccount: input.counterAccount,
-    ref: topup.id, reason: topup.kind === 'auto_recharge' ? 'auto-recharge' : `${topup.method} top-up`,
+    paymentKey: input.idempotencyKey,
+    amountMicros: topup.creditMicros,
+    counterAccount: input.counterAccount,
+    ref: topup.id,
+    reason: topup.kind === 'auto_recharge' ? 'auto-recharge' : `${topup.method} top-up`,
   });
   await refreshStatus(env, topup.id, {
     ...totalsPatch(totals),
@@ -80,7 +108,11 @@ export function totalsPatch(totals: PaymentTotals): { creditedMicros: number; re
  * status depends only on the totals, not on the order deliveries arrived in. Refunded and
  * credited totals only grow (MAX), so a stale writer cannot move them back.
  */
-export async function refreshStatus(env: Env, id: string, patch: { creditedMicros?: number; refundedMicros?: number; disputedMicros?: number; paidAt?: number; paymentRef?: string; flags?: string | null }): Promise<void> {
+export async function refreshStatus(
+  env: Env,
+  id: string,
+  patch: { creditedMicros?: number; refundedMicros?: number; disputedMicros?: number; paidAt?: number; paymentRef?: string; flags?: string | null },
+): Promise<void> {
   await env.DB.prepare(
     `UPDATE topups SET
        credited_micros = MAX(credited_micros, COALESCE(?1, 0)),
@@ -91,8 +123,19 @@ export async function refreshStatus(env: Env, id: string, patch: { creditedMicro
        flags = CASE WHEN ?7 THEN ?6 ELSE flags END,
        updated_at = ?8
      WHERE id = ?9`,
-  ).bind(patch.creditedMicros ?? null, patch.refundedMicros ?? null, patch.disputedMicros ?? null, patch.paidAt ?? null, patch.paymentRef ?? null,
-    patch.flags ?? null, patch.flags !== undefined ? 1 : 0, Date.now(), id).run();
+  )
+    .bind(
+      patch.creditedMicros ?? null,
+      patch.refundedMicros ?? null,
+      patch.disputedMicros ?? null,
+      patch.paidAt ?? null,
+      patch.paymentRef ?? null,
+      patch.flags ?? null,
+      patch.flags !== undefined ? 1 : 0,
+      Date.now(),
+      id,
+    )
+    .run();
   await env.DB.prepare(
     `UPDATE topups SET status = CASE
        WHEN status = 'invalid' THEN 'invalid'
@@ -102,17 +145,29 @@ export async function refreshStatus(env: Env, id: string, patch: { creditedMicro
        WHEN refunded_micros > 0 THEN 'partially_refunded'
        ELSE 'paid' END
      WHERE id = ?`,
-  ).bind(id).run();
+  )
+    .bind(id)
+    .run();
 }
 
 /**
  * Puts something on the admin's review list once (deduplicated). With `update`, an existing
  * item takes the new message and is reopened if its message changed (e.g. a refund grew).
  */
-export async function addReview(env: Env, item: { kind: string; accountId?: string | null; topupId?: string | null; dedupeKey: string; message: string; update?: boolean }): Promise<void> {
+export async function addReview(
+  env: Env,
+  item: { kind: string; accountId?: string | null; topupId?: string | null; dedupeKey: string; message: string; update?: boolean },
+): Promise<void> {
   const values = {
-    id: newId('rev'), kind: item.kind, accountId: item.accountId ?? null, topupId: item.topupId ?? null, dedupeKey: item.dedupeKey,
-    message: item.message, status: 'open' as const, createdAt: Date.now(), resolvedAt: null,
+    id: newId('rev'),
+    kind: item.kind,
+    accountId: item.accountId ?? null,
+    topupId: item.topupId ?? null,
+    dedupeKey: item.dedupeKey,
+    message: item.message,
+    status: 'open' as const,
+    createdAt: Date.now(),
+    resolvedAt: null,
   };
   const insert = database(env.DB).insert(reviewItems).values(values);
   if (!item.update) {

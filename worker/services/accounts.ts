@@ -12,8 +12,14 @@ import { generateKey, keyDisplay, type KeyKind } from '../lib/key-format';
 import { indexKey } from './key-index';
 
 export const NO_LIMITS: KeyLimits = {
-  allowedServices: null, requestsPerMinute: null, tokensPerMinute: null, maxConcurrent: null,
-  spendLimitMicros: null, periodSpendLimitMicros: null, period: null, expiresAt: null,
+  allowedServices: null,
+  requestsPerMinute: null,
+  tokensPerMinute: null,
+  maxConcurrent: null,
+  spendLimitMicros: null,
+  periodSpendLimitMicros: null,
+  period: null,
+  expiresAt: null,
 };
 
 /** The account's object stub. */
@@ -25,7 +31,9 @@ export function accountObject(env: Env, accountId: string) {
 export async function createAccount(env: Env, name: string): Promise<{ id: string; name: string; status: 'active'; createdAt: number }> {
   const account = { id: newId('acct'), name, status: 'active' as const, createdAt: Date.now() };
   await accountObject(env, account.id).init(account.id);
-  await env.DB.prepare('INSERT INTO accounts (id, name, status, created_at) VALUES (?, ?, ?, ?)').bind(account.id, account.name, account.status, account.createdAt).run();
+  await env.DB.prepare('INSERT INTO accounts (id, name, status, created_at) VALUES (?, ?, ?, ?)')
+    .bind(account.id, account.name, account.status, account.createdAt)
+    .run();
   return account;
 }
 

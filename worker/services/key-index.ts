@@ -28,7 +28,11 @@ function remember(hash: string, entry: KeyIndexEntry): void {
 }
 
 /** Resolves a key hash, or null when no key has that hash. */
-export async function resolveKeyHash(env: { KEYS: KVNamespace; DB: D1Database }, hash: string, waitUntil: (p: Promise<unknown>) => void): Promise<KeyIndexEntry | null> {
+export async function resolveKeyHash(
+  env: { KEYS: KVNamespace; DB: D1Database },
+  hash: string,
+  waitUntil: (p: Promise<unknown>) => void,
+): Promise<KeyIndexEntry | null> {
   const hit = hits.get(hash);
   if (hit) return hit;
   const missUntil = misses.get(hash);
@@ -54,7 +58,12 @@ export async function resolveKeyHash(env: { KEYS: KVNamespace; DB: D1Database },
 }
 
 /** Writes a new key's index entry to D1 (authority) and KV (fast path). */
-export async function indexKey(env: { KEYS: KVNamespace; DB: D1Database }, hash: string, entry: KeyIndexEntry, display: { prefix: string; last4: string }): Promise<void> {
+export async function indexKey(
+  env: { KEYS: KVNamespace; DB: D1Database },
+  hash: string,
+  entry: KeyIndexEntry,
+  display: { prefix: string; last4: string },
+): Promise<void> {
   await env.DB.prepare('INSERT INTO api_keys (id, account_id, kind, key_hash, prefix, last4, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
     .bind(entry.keyId, entry.accountId, entry.kind, hash, display.prefix, display.last4, Date.now())
     .run();

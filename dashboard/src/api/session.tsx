@@ -6,11 +6,7 @@ import { createContext, useCallback, useContext, useEffect, useState, type React
 import { api, ApiError, errorText, setCsrfToken } from './client';
 import type { Me } from './types';
 
-export type SessionState =
-  | { status: 'loading' }
-  | { status: 'signed-out' }
-  | { status: 'error'; message: string }
-  | { status: 'signed-in'; me: Me };
+export type SessionState = { status: 'loading' } | { status: 'signed-out' } | { status: 'error'; message: string } | { status: 'signed-in'; me: Me };
 
 interface SessionContextValue {
   state: SessionState;

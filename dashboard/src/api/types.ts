@@ -98,8 +98,15 @@ export interface AdminAnalytics {
   totals: { requests: number; inputTokens: number; outputTokens: number; revenueMicros: number; errors: number; errorRate: number };
   series: Array<{ t: number; requests: number; tokens: number; revenueMicros: number; errors: number }>;
   byModel: Array<{
-    model: string; requests: number; inputTokens: number; outputTokens: number; revenueMicros: number;
-    errors: number; errorRate: number; latencyP50Ms: number | null; latencyP95Ms: number | null;
+    model: string;
+    requests: number;
+    inputTokens: number;
+    outputTokens: number;
+    revenueMicros: number;
+    errors: number;
+    errorRate: number;
+    latencyP50Ms: number | null;
+    latencyP95Ms: number | null;
   }>;
   topAccounts: Array<{ accountId: string; name: string; requests: number; revenueMicros: number }>;
 }
@@ -113,8 +120,14 @@ export interface BillingView {
   methods: { card: MethodStatus; bitcoin: MethodStatus };
   topupBounds: { minCents: number; maxCents: number };
   autoRecharge: {
-    enabled: boolean; thresholdMicros: number; amountCents: number; monthlyCapCents: number; monthChargedCents: number;
-    hasSavedCard: boolean; inFlight: boolean; notice: string | null;
+    enabled: boolean;
+    thresholdMicros: number;
+    amountCents: number;
+    monthlyCapCents: number;
+    monthChargedCents: number;
+    hasSavedCard: boolean;
+    inFlight: boolean;
+    notice: string | null;
   };
 }
 

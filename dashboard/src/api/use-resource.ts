@@ -16,6 +16,7 @@ export function useResource<T>(path: string | null): Resource<T> {
   const [generation, setGeneration] = useState(0);
   const reload = useCallback(() => setGeneration((g) => g + 1), []);
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a new generation is the reload, so it must re-run the effect.
   useEffect(() => {
     if (path === null) return;
     let live = true;

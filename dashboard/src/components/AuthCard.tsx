@@ -11,7 +11,12 @@ export function AuthCard({ title, children }: { title: string; children: ReactNo
   return (
     <main className="auth-page">
       <div className="auth-card">
-        <p className="brand"><span className="brand-mark" aria-hidden="true">◆</span> GPU Gateway</p>
+        <p className="brand">
+          <span className="brand-mark" aria-hidden="true">
+            ◆
+          </span>{' '}
+          GPU Gateway
+        </p>
         <h1>{title}</h1>
         {children}
       </div>

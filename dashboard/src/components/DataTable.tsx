@@ -85,7 +85,11 @@ export function DataTable<Row>(props: DataTableProps<Row>) {
     <>
       {(title || actions || canDownload) && (
         <div className="table-head">
-          {title && <h2 className="card-title" id={titleId}>{title}</h2>}
+          {title && (
+            <h2 className="card-title" id={titleId}>
+              {title}
+            </h2>
+          )}
           <div className="table-tools">
             {actions}
             {canDownload && (
@@ -135,7 +139,10 @@ function HeaderLabel<Row>({ column, direction, onSort }: { column: Column<Row>; 
   const mark = direction === 'ascending' ? '↑' : direction === 'descending' ? '↓' : '↕';
   return (
     <button type="button" className={direction ? 'sort-button sorted' : 'sort-button'} onClick={onSort}>
-      {column.header}<span className="sort-mark" aria-hidden="true">{mark}</span>
+      {column.header}
+      <span className="sort-mark" aria-hidden="true">
+        {mark}
+      </span>
     </button>
   );
 }
@@ -166,7 +173,10 @@ function sortRows<Row>(rows: readonly Row[], columns: ReadonlyArray<Column<Row>>
 /** Saves the rows as a CSV file (with a BOM, so spreadsheets read it as UTF-8). */
 function downloadCsv<Row>(fileName: string, columns: ReadonlyArray<Column<Row>>, rows: readonly Row[]) {
   const fields = columns.flatMap((c) => Object.entries(c.csv ?? {}));
-  const text = toCsv(fields.map(([header]) => header), rows.map((row) => fields.map(([, value]) => value(row))));
+  const text = toCsv(
+    fields.map(([header]) => header),
+    rows.map((row) => fields.map(([, value]) => value(row))),
+  );
   const url = URL.createObjectURL(new Blob(['\uFEFF', text], { type: 'text/csv;charset=utf-8' }));
   const link = document.createElement('a');
   link.href = url;

@@ -52,10 +52,18 @@ export function ConfirmDialog({ open, title, confirmLabel, busy, error, onConfir
   return (
     <Dialog open={open} title={title} onClose={onClose}>
       <div className="dialog-body">{children}</div>
-      {error && <p className="note error" role="alert">{error}</p>}
+      {error && (
+        <p className="note error" role="alert">
+          {error}
+        </p>
+      )}
       <div className="actions">
-        <button type="button" className="secondary" onClick={onClose}>Cancel</button>
-        <button type="button" className="danger" disabled={busy} onClick={onConfirm}>{busy ? 'Working…' : confirmLabel}</button>
+        <button type="button" className="secondary" onClick={onClose}>
+          Cancel
+        </button>
+        <button type="button" className="danger" disabled={busy} onClick={onConfirm}>
+          {busy ? 'Working…' : confirmLabel}
+        </button>
       </div>
     </Dialog>
   );

@@ -31,16 +31,21 @@ export function Layout() {
   const location = useLocation();
   const [menuOpen, setMenuOpen] = useState(false);
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: navigating (a new pathname) is what closes the menu.
   useEffect(() => setMenuOpen(false), [location.pathname]);
-
 
   return (
     <div className="shell">
-      <a href="#content" className="skip-link">Skip to content</a>
+      <a href="#content" className="skip-link">
+        Skip to content
+      </a>
       <header className="sidebar">
         <div className="brand-row">
           <NavLink to="/" className="brand" end>
-            <span className="brand-mark" aria-hidden="true">◆</span> GPU Gateway
+            <span className="brand-mark" aria-hidden="true">
+              ◆
+            </span>{' '}
+            GPU Gateway
           </NavLink>
           <button type="button" className="menu-button" aria-expanded={menuOpen} aria-controls="main-nav" onClick={() => setMenuOpen((o) => !o)}>
             {menuOpen ? 'Close' : 'Menu'}
@@ -49,17 +54,25 @@ export function Layout() {
         <nav id="main-nav" className={menuOpen ? 'nav open' : 'nav'} aria-label="Main">
           <ul>
             {USER_LINKS.map((l) => (
-              <li key={l.to}><NavLink to={l.to} end={l.end}>{l.label}</NavLink></li>
+              <li key={l.to}>
+                <NavLink to={l.to} end={l.end}>
+                  {l.label}
+                </NavLink>
+              </li>
             ))}
             {/* A page of its own (docs.html), not a route of this app: a plain link loads it. */}
-            <li><a href="/docs">API reference</a></li>
+            <li>
+              <a href="/docs">API reference</a>
+            </li>
           </ul>
           {me.user.role === 'admin' && (
             <>
               <p className="nav-heading">Admin</p>
               <ul>
                 {ADMIN_LINKS.map((l) => (
-                  <li key={l.to}><NavLink to={l.to}>{l.label}</NavLink></li>
+                  <li key={l.to}>
+                    <NavLink to={l.to}>{l.label}</NavLink>
+                  </li>
                 ))}
               </ul>
             </>
@@ -69,7 +82,9 @@ export function Layout() {
               <span className="who-name">{me.user.name || me.user.email}</span>
               <span className="who-email">{me.user.email}</span>
             </p>
-            <button type="button" className="secondary small" onClick={() => void signOut()}>Sign out</button>
+            <button type="button" className="secondary small" onClick={() => void signOut()}>
+              Sign out
+            </button>
           </div>
         </nav>
       </header>

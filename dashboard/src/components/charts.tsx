@@ -2,10 +2,7 @@
  * @module components/charts
  * chart.js through react-chartjs-2, with only the pieces the dashboard draws registered.
  */
-import {
-  BarElement, CategoryScale, Chart as ChartJS, Filler, Legend, LinearScale, LineElement, PointElement, Tooltip,
-  type ChartOptions,
-} from 'chart.js';
+import { BarElement, CategoryScale, Chart as ChartJS, Filler, Legend, LinearScale, LineElement, PointElement, Tooltip, type ChartOptions } from 'chart.js';
 import { Bar, Line } from 'react-chartjs-2';
 
 ChartJS.register(CategoryScale, LinearScale, BarElement, LineElement, PointElement, Tooltip, Legend, Filler);
@@ -53,7 +50,12 @@ function options(format: Format | undefined, stacked: boolean, legend: boolean, 
     },
     scales: {
       x: { stacked, grid: { display: false }, ticks: { maxRotation: 0, autoSkip: true, maxTicksLimit: 6, autoSkipPadding: 12 } },
-      y: { stacked, beginAtZero: true, grid: { color: '#eef0f3' }, ticks: { maxTicksLimit: 6, precision, callback: (v) => (format ? format(Number(v)) : String(v)) } },
+      y: {
+        stacked,
+        beginAtZero: true,
+        grid: { color: '#eef0f3' },
+        ticks: { maxTicksLimit: 6, precision, callback: (v) => (format ? format(Number(v)) : String(v)) },
+      },
     },
   };
 }
@@ -76,8 +78,14 @@ export function LineChart({ title, labels, series, format, height = 240, whole =
   const data = {
     labels,
     datasets: series.map((s, i) => ({
-      label: s.label, data: s.values, borderColor: seriesColour(i), backgroundColor: `${seriesColour(i)}22`,
-      fill: series.length === 1, tension: 0.25, pointRadius: labels.length > 20 ? 0 : 2, borderWidth: 2,
+      label: s.label,
+      data: s.values,
+      borderColor: seriesColour(i),
+      backgroundColor: `${seriesColour(i)}22`,
+      fill: series.length === 1,
+      tension: 0.25,
+      pointRadius: labels.length > 20 ? 0 : 2,
+      borderWidth: 2,
     })),
   };
   return (

@@ -6,7 +6,11 @@ import type { ReactNode } from 'react';
 
 /** "Loading …" with a live region so screen readers hear it. */
 export function Loading({ what = 'Loading…' }: { what?: string }) {
-  return <p className="state" role="status">{what}</p>;
+  return (
+    <p className="state" role="status">
+      {what}
+    </p>
+  );
 }
 
 /** A plain-words empty state. */
@@ -19,12 +23,20 @@ export function ErrorNote({ message, onRetry }: { message: string; onRetry?: () 
   return (
     <div className="note error" role="alert">
       <span>{message}</span>
-      {onRetry && <button type="button" className="link-button" onClick={onRetry}>Try again</button>}
+      {onRetry && (
+        <button type="button" className="link-button" onClick={onRetry}>
+          Try again
+        </button>
+      )}
     </div>
   );
 }
 
 /** A success or info message. */
 export function Notice({ children, tone = 'ok' }: { children: ReactNode; tone?: 'ok' | 'info' | 'warn' }) {
-  return <div className={`note ${tone}`} role="status">{children}</div>;
+  return (
+    <div className={`note ${tone}`} role="status">
+      {children}
+    </div>
+  );
 }

@@ -10,7 +10,9 @@ export function NotFoundPage({ message = 'There is no page at this address.' }: 
     <div className="not-found">
       <h1>Page not found</h1>
       <p className="muted">{message}</p>
-      <p><Link to="/">Go to the overview</Link></p>
+      <p>
+        <Link to="/">Go to the overview</Link>
+      </p>
     </div>
   );
 }

@@ -31,10 +31,27 @@ export function OverviewPage() {
 
   return (
     <>
-      <PageHeader title="Overview" description="Your credit and what your keys spent." actions={<Link to="/billing" className="button primary">Add credit</Link>} />
+      <PageHeader
+        title="Overview"
+        description="Your credit and what your keys spent."
+        actions={
+          <Link to="/billing" className="button primary">
+            Add credit
+          </Link>
+        }
+      />
       <section className="stats" aria-label="Summary">
-        <Stat label="Balance" value={account.status === 'ready' ? usd(account.data.account.balanceMicros) : account.status === 'error' ? '—' : '…'}
-          hint={account.status === 'ready' && account.data.account.reservedMicros > 0 ? `${usd(account.data.account.reservedMicros)} held for requests in flight` : account.status === 'ready' && account.data.account.status !== 'active' ? `Account ${account.data.account.status}` : undefined} />
+        <Stat
+          label="Balance"
+          value={account.status === 'ready' ? usd(account.data.account.balanceMicros) : account.status === 'error' ? '—' : '…'}
+          hint={
+            account.status === 'ready' && account.data.account.reservedMicros > 0
+              ? `${usd(account.data.account.reservedMicros)} held for requests in flight`
+              : account.status === 'ready' && account.data.account.status !== 'active'
+                ? `Account ${account.data.account.status}`
+                : undefined
+          }
+        />
         <Stat label="Spend today" value={a ? usdTotal(a.today.costMicros) : '…'} hint={a ? requestsLabel(a.today.requests) : undefined} />
         <Stat label="Spend this month" value={a ? usdTotal(a.month.costMicros) : '…'} hint={a ? requestsLabel(a.month.requests) : undefined} />
         <Stat label="Requests (30 days)" value={a ? formatCount(a.totals.requests) : '…'} hint={a ? `${usdTotal(a.totals.costMicros)} spent` : undefined} />
@@ -42,11 +59,13 @@ export function OverviewPage() {
       {account.status === 'error' && <ErrorNote message={account.message} onRetry={account.reload} />}
       {analytics.status === 'loading' && <Loading what="Loading your spend…" />}
       {analytics.status === 'error' && <ErrorNote message={analytics.message} onRetry={analytics.reload} />}
-      {a && (
-        a.totals.requests === 0 ? (
+      {a &&
+        (a.totals.requests === 0 ? (
           <section className="card">
             <h2>Daily cost</h2>
-            <Empty>No requests in the last 30 days yet. <Link to="/keys">Create an API key</Link> and make your first call.</Empty>
+            <Empty>
+              No requests in the last 30 days yet. <Link to="/keys">Create an API key</Link> and make your first call.
+            </Empty>
           </section>
         ) : (
           <div className="grid-2">
@@ -59,8 +78,7 @@ export function OverviewPage() {
               <BarChart title="Daily cost by model" labels={labels} series={costSeries(a.byModel, (m) => m.model)} format={chartUsd} legend />
             </section>
           </div>
-        )
-      )}
+        ))}
     </>
   );
 }

@@ -20,7 +20,12 @@ function useSubmit() {
       setDone(await action());
     });
   }
-  const feedback: ReactNode = <>{error && <ErrorNote message={error} />}{done && <Notice>{done}</Notice>}</>;
+  const feedback: ReactNode = (
+    <>
+      {error && <ErrorNote message={error} />}
+      {done && <Notice>{done}</Notice>}
+    </>
+  );
   return { busy, run, feedback, setError };
 }
 
@@ -29,12 +34,34 @@ export function SettingsPage() {
   const me = useMe();
   return (
     <>
-      <PageHeader title="Settings" description={<>Signed in as <strong>{me.user.email}</strong>{me.account ? <> · account <code>{me.account.id}</code></> : null}</>} />
+      <PageHeader
+        title="Settings"
+        description={
+          <>
+            Signed in as <strong>{me.user.email}</strong>
+            {me.account ? (
+              <>
+                {' '}
+                · account <code>{me.account.id}</code>
+              </>
+            ) : null}
+          </>
+        }
+      />
       <div className="grid-2">
-        <section className="card"><h2>Profile</h2><ProfileForm /></section>
-        <section className="card"><h2>Password</h2><PasswordForm /></section>
+        <section className="card">
+          <h2>Profile</h2>
+          <ProfileForm />
+        </section>
+        <section className="card">
+          <h2>Password</h2>
+          <PasswordForm />
+        </section>
       </div>
-      <section className="card"><h2>Two-factor authentication</h2><TwoFactor /></section>
+      <section className="card">
+        <h2>Two-factor authentication</h2>
+        <TwoFactor />
+      </section>
     </>
   );
 }
@@ -61,10 +88,16 @@ function ProfileForm() {
       <div className="field">
         <label htmlFor="profile-email">Email</label>
         <input id="profile-email" type="email" value={me.user.email} readOnly aria-describedby="profile-email-hint" />
-        <p className="hint" id="profile-email-hint">{me.user.emailVerified ? 'Verified.' : 'Not verified yet.'}</p>
+        <p className="hint" id="profile-email-hint">
+          {me.user.emailVerified ? 'Verified.' : 'Not verified yet.'}
+        </p>
       </div>
       {feedback}
-      <div className="actions start"><button type="submit" className="primary" disabled={busy}>{busy ? 'Saving…' : 'Save'}</button></div>
+      <div className="actions start">
+        <button type="submit" className="primary" disabled={busy}>
+          {busy ? 'Saving…' : 'Save'}
+        </button>
+      </div>
     </form>
   );
 }
@@ -91,12 +124,30 @@ function PasswordForm() {
       </div>
       <div className="field">
         <label htmlFor="pw-new">New password</label>
-        <input id="pw-new" type="password" autoComplete="new-password" required minLength={10} maxLength={128} value={next} onChange={(e) => setNext(e.target.value)} aria-describedby="pw-new-hint" />
-        <p className="hint" id="pw-new-hint">At least 10 characters.</p>
+        <input
+          id="pw-new"
+          type="password"
+          autoComplete="new-password"
+          required
+          minLength={10}
+          maxLength={128}
+          value={next}
+          onChange={(e) => setNext(e.target.value)}
+          aria-describedby="pw-new-hint"
+        />
+        <p className="hint" id="pw-new-hint">
+          At least 10 characters.
+        </p>
       </div>
-      <label className="check"><input type="checkbox" checked={others} onChange={(e) => setOthers(e.target.checked)} /> Sign out my other devices</label>
+      <label className="check">
+        <input type="checkbox" checked={others} onChange={(e) => setOthers(e.target.checked)} /> Sign out my other devices
+      </label>
       {feedback}
-      <div className="actions start"><button type="submit" className="primary" disabled={busy}>{busy ? 'Saving…' : 'Change password'}</button></div>
+      <div className="actions start">
+        <button type="submit" className="primary" disabled={busy}>
+          {busy ? 'Saving…' : 'Change password'}
+        </button>
+      </div>
     </form>
   );
 }
@@ -142,13 +193,33 @@ function TwoFactor() {
     const secret = new URL(setup.totpURI).searchParams.get('secret');
     return (
       <form className="form" onSubmit={confirm}>
-        <p>Add this account to your authenticator app (Google Authenticator, 1Password, Authy…) with the setup key or the link below, then enter the code it shows.</p>
-        {secret && <div className="secret-row"><span className="muted">Setup key</span><code className="secret">{secret}</code><CopyButton text={secret} /></div>}
-        <div className="secret-row"><code className="secret wrap" data-testid="totp-uri">{setup.totpURI}</code><CopyButton text={setup.totpURI} /></div>
+        <p>
+          Add this account to your authenticator app (Google Authenticator, 1Password, Authy…) with the setup key or the link below, then enter the code it
+          shows.
+        </p>
+        {secret && (
+          <div className="secret-row">
+            <span className="muted">Setup key</span>
+            <code className="secret">{secret}</code>
+            <CopyButton text={secret} />
+          </div>
+        )}
+        <div className="secret-row">
+          <code className="secret wrap" data-testid="totp-uri">
+            {setup.totpURI}
+          </code>
+          <CopyButton text={setup.totpURI} />
+        </div>
         {setup.backupCodes.length > 0 && (
           <details>
             <summary>Backup codes (each works once if you lose your phone)</summary>
-            <ul className="codes">{setup.backupCodes.map((c) => <li key={c}><code>{c}</code></li>)}</ul>
+            <ul className="codes">
+              {setup.backupCodes.map((c) => (
+                <li key={c}>
+                  <code>{c}</code>
+                </li>
+              ))}
+            </ul>
           </details>
         )}
         <div className="field narrow">
@@ -156,7 +227,11 @@ function TwoFactor() {
           <input id="tfa-code" inputMode="numeric" autoComplete="one-time-code" required value={code} onChange={(e) => setCode(e.target.value)} />
         </div>
         {feedback}
-        <div className="actions start"><button type="submit" className="primary" disabled={busy}>{busy ? 'Checking…' : 'Verify'}</button></div>
+        <div className="actions start">
+          <button type="submit" className="primary" disabled={busy}>
+            {busy ? 'Checking…' : 'Verify'}
+          </button>
+        </div>
       </form>
     );
   }
@@ -173,9 +248,15 @@ function TwoFactor() {
       </div>
       {feedback}
       <div className="actions start">
-        {me.user.twoFactorEnabled
-          ? <button type="submit" className="danger-outline" disabled={busy}>{busy ? 'Turning off…' : 'Turn off two-factor'}</button>
-          : <button type="submit" className="primary" disabled={busy}>{busy ? 'Starting…' : 'Turn on two-factor'}</button>}
+        {me.user.twoFactorEnabled ? (
+          <button type="submit" className="danger-outline" disabled={busy}>
+            {busy ? 'Turning off…' : 'Turn off two-factor'}
+          </button>
+        ) : (
+          <button type="submit" className="primary" disabled={busy}>
+            {busy ? 'Starting…' : 'Turn on two-factor'}
+          </button>
+        )}
       </div>
     </form>
   );

@@ -5,7 +5,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { api, errorText, query } from '../api/client';
-import type { AccountAnalytics, KeyView, UsagePage, UsageRow } from '../api/types';
+import type { AccountAnalytics, KeyView, UsagePage as UsagePageData, UsageRow } from '../api/types';
 import { useResource } from '../api/use-resource';
 import { BarChart, chartUsd, LineChart } from '../components/charts';
 import { DataTable, type Column } from '../components/DataTable';
@@ -36,7 +36,11 @@ interface UsageTable {
 const LOADING_TABLE: Omit<UsageTable, 'path'> = { rows: [], cursor: null, status: 'loading', error: '' };
 
 const STATUS_WORDS: Record<string, string> = {
-  ok: 'OK', client_closed: 'Client closed', origin_error: 'Origin error', origin_timeout: 'Origin timeout', expired: 'Expired',
+  ok: 'OK',
+  client_closed: 'Client closed',
+  origin_error: 'Origin error',
+  origin_timeout: 'Origin timeout',
+  expired: 'Expired',
 };
 
 /** /usage */
@@ -73,7 +77,7 @@ export function UsagePage() {
   useEffect(() => {
     if (!usagePath) return;
     let live = true;
-    api<UsagePage>(usagePath).then(
+    api<UsagePageData>(usagePath).then(
       (page) => live && setTable({ path: usagePath, rows: page.data, cursor: page.nextCursor, status: 'ready', error: '' }),
       (e: unknown) => live && setTable({ path: usagePath, rows: [], cursor: null, status: 'error', error: errorText(e) }),
     );
@@ -88,7 +92,7 @@ export function UsagePage() {
     const update = (next: (t: UsageTable) => UsageTable) => setTable((t) => (t.path === path ? next(t) : t));
     update((t) => ({ ...t, status: 'loading' }));
     try {
-      const page = await api<UsagePage>(`${path}&cursor=${encodeURIComponent(cursor)}`);
+      const page = await api<UsagePageData>(`${path}&cursor=${encodeURIComponent(cursor)}`);
       update((t) => ({ ...t, rows: [...t.rows, ...page.data], cursor: page.nextCursor, status: 'ready' }));
     } catch (e) {
       update((t) => ({ ...t, status: 'error', error: errorText(e) }));
@@ -102,25 +106,66 @@ export function UsagePage() {
   const csvHref = validRange ? `/api/account/usage.csv${query(filters)}` : undefined;
   const columns: Column<UsageRow>[] = [
     { key: 'time', header: 'Time', cell: (r) => formatDateTime(r.createdAt, true), sortValue: (r) => timeValue(r.createdAt) },
-    { key: 'key', header: 'Key', cell: (r) => <KeyName keyId={r.keyId} keyView={keyById.get(r.keyId)} />, sortValue: (r) => keyById.get(r.keyId)?.name ?? r.keyId },
-    { key: 'model', header: 'Model', cell: (r) => <>{r.model}<div className="sub">{r.endpoint} · price v{r.priceVersion}</div></>, sortValue: (r) => r.model },
+    {
+      key: 'key',
+      header: 'Key',
+      cell: (r) => <KeyName keyId={r.keyId} keyView={keyById.get(r.keyId)} />,
+      sortValue: (r) => keyById.get(r.keyId)?.name ?? r.keyId,
+    },
+    {
+      key: 'model',
+      header: 'Model',
+      cell: (r) => (
+        <>
+          {r.model}
+          <div className="sub">
+            {r.endpoint} · price v{r.priceVersion}
+          </div>
+        </>
+      ),
+      sortValue: (r) => r.model,
+    },
     { key: 'input', header: 'Input', align: 'right', cell: (r) => formatCount(r.inputTokens), sortValue: (r) => r.inputTokens },
     {
-      key: 'output', header: 'Output', align: 'right', sortValue: (r) => r.outputTokens,
-      cell: (r) => <>{formatCount(r.outputTokens)}{r.estimated && <span className="sub" title="Counted by the gateway's tokenizer"> est.</span>}</>,
+      key: 'output',
+      header: 'Output',
+      align: 'right',
+      sortValue: (r) => r.outputTokens,
+      cell: (r) => (
+        <>
+          {formatCount(r.outputTokens)}
+          {r.estimated && (
+            <span className="sub" title="Counted by the gateway's tokenizer">
+              {' '}
+              est.
+            </span>
+          )}
+        </>
+      ),
     },
     { key: 'cost', header: 'Cost', align: 'right', cell: (r) => usdPrecise(r.costMicros), sortValue: (r) => r.costMicros },
     { key: 'latency', header: 'Latency', align: 'right', cell: (r) => `${formatCount(r.latencyMs)} ms`, sortValue: (r) => r.latencyMs },
     {
-      key: 'status', header: 'Status', sortValue: (r) => STATUS_WORDS[r.status] ?? r.status,
+      key: 'status',
+      header: 'Status',
+      sortValue: (r) => STATUS_WORDS[r.status] ?? r.status,
       cell: (r) => <span className={`status ${r.status === 'ok' ? 'good' : 'bad'}`}>{STATUS_WORDS[r.status] ?? r.status}</span>,
     },
   ];
 
   return (
     <>
-      <PageHeader title="Usage" description="Every request your keys made, with its tokens and cost."
-        actions={csvHref && <a className="button secondary" href={csvHref} download>Export CSV</a>} />
+      <PageHeader
+        title="Usage"
+        description="Every request your keys made, with its tokens and cost."
+        actions={
+          csvHref && (
+            <a className="button secondary" href={csvHref} download>
+              Export CSV
+            </a>
+          )
+        }
+      />
 
       <form className="filters card" onSubmit={(e) => e.preventDefault()} aria-label="Filters">
         <div className="field">
@@ -135,14 +180,22 @@ export function UsagePage() {
           <label htmlFor="usage-key">Key</label>
           <select id="usage-key" value={keyId} onChange={(e) => setFilter('key', e.target.value)}>
             <option value="">All keys</option>
-            {(keys.data?.keys ?? []).map((k) => <option key={k.id} value={k.id}>{k.name} ({k.prefix}…{k.last4}){k.status === 'revoked' ? ' — revoked' : ''}</option>)}
+            {(keys.data?.keys ?? []).map((k) => (
+              <option key={k.id} value={k.id}>
+                {k.name} ({k.prefix}…{k.last4}){k.status === 'revoked' ? ' — revoked' : ''}
+              </option>
+            ))}
           </select>
         </div>
         <div className="field">
           <label htmlFor="usage-model">Model</label>
           <select id="usage-model" value={model} onChange={(e) => setFilter('model', e.target.value)}>
             <option value="">All models</option>
-            {modelNames.map((m) => <option key={m} value={m}>{m}</option>)}
+            {modelNames.map((m) => (
+              <option key={m} value={m}>
+                {m}
+              </option>
+            ))}
           </select>
         </div>
       </form>
@@ -161,17 +214,36 @@ export function UsagePage() {
             <div className="grid-3">
               <section className="card">
                 <h2>Cost</h2>
-                <BarChart title="Cost over time" labels={labels} series={[{ label: 'Cost', values: a.series.map((p) => microsToChartDollars(p.costMicros)) }]} format={chartUsd} height={200} />
+                <BarChart
+                  title="Cost over time"
+                  labels={labels}
+                  series={[{ label: 'Cost', values: a.series.map((p) => microsToChartDollars(p.costMicros)) }]}
+                  format={chartUsd}
+                  height={200}
+                />
               </section>
               <section className="card">
                 <h2>Tokens</h2>
-                <BarChart title="Tokens over time" labels={labels} height={200} format={(n) => formatCount(n)}
-                  series={[{ label: 'Input', values: a.series.map((p) => p.inputTokens) }, { label: 'Output', values: a.series.map((p) => p.outputTokens) }]} />
+                <BarChart
+                  title="Tokens over time"
+                  labels={labels}
+                  height={200}
+                  format={(n) => formatCount(n)}
+                  series={[
+                    { label: 'Input', values: a.series.map((p) => p.inputTokens) },
+                    { label: 'Output', values: a.series.map((p) => p.outputTokens) },
+                  ]}
+                />
               </section>
               <section className="card">
                 <h2>Requests</h2>
-                <LineChart title="Requests over time" labels={labels} height={200} format={(n) => formatCount(n)}
-                  series={[{ label: 'Requests', values: a.series.map((p) => p.requests) }]} />
+                <LineChart
+                  title="Requests over time"
+                  labels={labels}
+                  height={200}
+                  format={(n) => formatCount(n)}
+                  series={[{ label: 'Requests', values: a.series.map((p) => p.requests) }]}
+                />
               </section>
             </div>
           )}
@@ -179,12 +251,21 @@ export function UsagePage() {
       )}
 
       <section className="card flush">
-        <DataTable title="Requests" columns={columns} rows={tableState === 'ready' || rows.length > 0 ? rows : undefined} rowKey={(r) => r.id}
-          loading={validRange && tableState === 'loading'} loadingText="Loading requests…" error={tableState === 'error' ? tableError : null}
-          empty="No requests in this range yet." />
+        <DataTable
+          title="Requests"
+          columns={columns}
+          rows={tableState === 'ready' || rows.length > 0 ? rows : undefined}
+          rowKey={(r) => r.id}
+          loading={validRange && tableState === 'loading'}
+          loadingText="Loading requests…"
+          error={tableState === 'error' ? tableError : null}
+          empty="No requests in this range yet."
+        />
         {cursor && (
           <div className="table-foot">
-            <button type="button" className="secondary" onClick={loadMore} disabled={tableState === 'loading'}>{tableState === 'loading' ? 'Loading…' : 'Load more'}</button>
+            <button type="button" className="secondary" onClick={loadMore} disabled={tableState === 'loading'}>
+              {tableState === 'loading' ? 'Loading…' : 'Load more'}
+            </button>
           </div>
         )}
       </section>
@@ -195,5 +276,12 @@ export function UsagePage() {
 /** A key's name over its prefix…last4; the bare id when the key is not in the list. */
 function KeyName({ keyId, keyView }: { keyId: string; keyView: KeyView | undefined }) {
   if (!keyView) return <code>{keyId}</code>;
-  return <>{keyView.name}<div className="sub nowrap">{keyView.prefix}…{keyView.last4}</div></>;
+  return (
+    <>
+      {keyView.name}
+      <div className="sub nowrap">
+        {keyView.prefix}…{keyView.last4}
+      </div>
+    </>
+  );
 }

@@ -31,7 +31,7 @@ export interface AdmissionState {
 }
 
 function keyDenial(key: KeyRecord | null, req: AdmitRequest, now: number): Deny | null {
-  if (!key || key.kind !== 'inference') return { ok: false, reason: 'invalid_api_key', message: 'Incorrect API key provided.' };
+  if (key?.kind !== 'inference') return { ok: false, reason: 'invalid_api_key', message: 'Incorrect API key provided.' };
   if (key.status !== 'active') return { ok: false, reason: 'key_revoked', message: 'This API key has been revoked.' };
   if (key.expiresAt !== null && key.expiresAt <= now) return { ok: false, reason: 'key_expired', message: 'This API key has expired.' };
   if (key.allowedServices && !key.allowedServices.includes(req.service.name)) {
@@ -93,9 +93,13 @@ export function admit(state: AdmissionState, req: AdmitRequest, now: number, ttl
   for (const bucket of buckets) {
     if (bucket.unit !== 'tokens' || passes(bucket, reservedTokens, holds, now)) continue;
     const wait = retryAfter(bucket, reservedTokens, now);
-    return refuse(bucket, reservedTokens, wait === null
-      ? `Request too large: it may use ${reservedTokens} tokens and this key allows ${bucket.limit} tokens per minute. Lower max_tokens or the prompt.`
-      : bucket.message);
+    return refuse(
+      bucket,
+      reservedTokens,
+      wait === null
+        ? `Request too large: it may use ${reservedTokens} tokens and this key allows ${bucket.limit} tokens per minute. Lower max_tokens or the prompt.`
+        : bucket.message,
+    );
   }
 
   // Granted: hold the amounts and count the windows.
@@ -112,11 +116,33 @@ export function admit(state: AdmissionState, req: AdmitRequest, now: number, ttl
     } else if (bucket.cell) state.rates.add(bucket.cell, need[bucket.unit]);
   }
   const grant: Grant = {
-    requestId: req.requestId, keyId: key.id, serviceId: service.id, model: service.name, endpoint: service.endpoint,
-    priceVersion: service.priceVersion, price: service.price, reservedMicros, maxOutputTokens: maxTokens,
-    promptTokensUpper: req.promptTokensUpper, reservedTokens, promptTokensEstimate: req.promptTokensEstimate,
-    tokensWindowStart: now - (now % WINDOW_MS), keyPeriod: key.period ?? 'month', createdAt: now, expiresAt: now + ttlMs,
+    requestId: req.requestId,
+    keyId: key.id,
+    serviceId: service.id,
+    model: service.name,
+    endpoint: service.endpoint,
+    priceVersion: service.priceVersion,
+    price: service.price,
+    reservedMicros,
+    maxOutputTokens: maxTokens,
+    promptTokensUpper: req.promptTokensUpper,
+    reservedTokens,
+    promptTokensEstimate: req.promptTokensEstimate,
+    tokensWindowStart: now - (now % WINDOW_MS),
+    keyPeriod: key.period ?? 'month',
+    createdAt: now,
+    expiresAt: now + ttlMs,
     holds: Object.fromEntries(held),
   };
-  return { ok: true, reservationId: req.requestId, maxTokens, reservedMicros, balanceMicros: account.balance_micros, limits: limitsNow(), grant, holdsSlot, caps };
+  return {
+    ok: true,
+    reservationId: req.requestId,
+    maxTokens,
+    reservedMicros,
+    balanceMicros: account.balance_micros,
+    limits: limitsNow(),
+    grant,
+    holdsSlot,
+    caps,
+  };
 }

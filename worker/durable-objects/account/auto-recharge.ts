@@ -29,14 +29,33 @@ export interface AutoRechargeState extends AutoRechargeSettings {
 }
 
 interface Row extends Record<string, SqlStorageValue> {
-  enabled: number; threshold_micros: number; amount_cents: number; monthly_cap_cents: number; month_start: number | null;
-  month_charged_cents: number; customer_id: string | null; payment_method: string | null; inflight_topup_id: string | null;
-  inflight_amount_cents: number | null; inflight_since: number | null; notice: string | null;
+  enabled: number;
+  threshold_micros: number;
+  amount_cents: number;
+  monthly_cap_cents: number;
+  month_start: number | null;
+  month_charged_cents: number;
+  customer_id: string | null;
+  payment_method: string | null;
+  inflight_topup_id: string | null;
+  inflight_amount_cents: number | null;
+  inflight_since: number | null;
+  notice: string | null;
 }
 
 const DEFAULT_ROW: Row = {
-  enabled: 0, threshold_micros: 0, amount_cents: 0, monthly_cap_cents: 0, month_start: null, month_charged_cents: 0,
-  customer_id: null, payment_method: null, inflight_topup_id: null, inflight_amount_cents: null, inflight_since: null, notice: null,
+  enabled: 0,
+  threshold_micros: 0,
+  amount_cents: 0,
+  monthly_cap_cents: 0,
+  month_start: null,
+  month_charged_cents: 0,
+  customer_id: null,
+  payment_method: null,
+  inflight_topup_id: null,
+  inflight_amount_cents: null,
+  inflight_since: null,
+  notice: null,
 };
 
 /** The settings row; reading never writes (settlement reads it on every charged request). */
@@ -54,10 +73,18 @@ export function readAutoRecharge(sql: SqlStorage, now = Date.now()): AutoRecharg
   const r = row(sql);
   const sameMonth = r.month_start === periodStart('month', now);
   return {
-    enabled: r.enabled === 1, thresholdMicros: r.threshold_micros, amountCents: r.amount_cents, monthlyCapCents: r.monthly_cap_cents,
-    hasSavedCard: r.payment_method !== null, customerId: r.customer_id, paymentMethod: r.payment_method,
-    monthChargedCents: sameMonth ? r.month_charged_cents : 0, inflightTopupId: r.inflight_topup_id,
-    inflightAmountCents: r.inflight_amount_cents, inflightSince: r.inflight_since, notice: r.notice,
+    enabled: r.enabled === 1,
+    thresholdMicros: r.threshold_micros,
+    amountCents: r.amount_cents,
+    monthlyCapCents: r.monthly_cap_cents,
+    hasSavedCard: r.payment_method !== null,
+    customerId: r.customer_id,
+    paymentMethod: r.payment_method,
+    monthChargedCents: sameMonth ? r.month_charged_cents : 0,
+    inflightTopupId: r.inflight_topup_id,
+    inflightAmountCents: r.inflight_amount_cents,
+    inflightSince: r.inflight_since,
+    notice: r.notice,
   };
 }
 
@@ -67,7 +94,11 @@ export function writeAutoRecharge(sql: SqlStorage, s: AutoRechargeSettings): Aut
   if (!s.enabled) sql.exec('UPDATE auto_recharge SET inflight_topup_id = NULL, inflight_since = NULL, inflight_amount_cents = NULL');
   sql.exec(
     'UPDATE auto_recharge SET enabled = ?, threshold_micros = ?, amount_cents = ?, monthly_cap_cents = ?, notice = CASE WHEN ? THEN NULL ELSE notice END',
-    s.enabled ? 1 : 0, s.thresholdMicros, s.amountCents, s.monthlyCapCents, s.enabled ? 1 : 0,
+    s.enabled ? 1 : 0,
+    s.thresholdMicros,
+    s.amountCents,
+    s.monthlyCapCents,
+    s.enabled ? 1 : 0,
   );
   return readAutoRecharge(sql);
 }
@@ -94,7 +125,8 @@ export function completeAutoRecharge(sql: SqlStorage, amountCents: number, now: 
   const state = readAutoRecharge(sql, now);
   sql.exec(
     'UPDATE auto_recharge SET month_start = ?, month_charged_cents = ?, inflight_topup_id = NULL, inflight_since = NULL, inflight_amount_cents = NULL',
-    periodStart('month', now), state.monthChargedCents + amountCents,
+    periodStart('month', now),
+    state.monthChargedCents + amountCents,
   );
 }
 

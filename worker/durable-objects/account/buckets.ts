@@ -70,43 +70,71 @@ export function retryAfter(bucket: Bucket, amount: number, now: number): number 
 }
 
 /** The buckets that apply to one request of `key` on `service`, in the order they are checked. */
-export function bucketsFor(
-  account: AccountRow, key: KeyRecord, service: AdmitService, now: number, cell: (scope: string) => RateCell,
-): Bucket[] {
+export function bucketsFor(account: AccountRow, key: KeyRecord, service: AdmitService, now: number, cell: (scope: string) => RateCell): Bucket[] {
   const rpm = key.requestsPerMinute ?? service.defaults.requestsPerMinute;
   const tpm = key.tokensPerMinute?.[service.name] ?? key.tokensPerMinute?.['*'] ?? service.defaults.tokensPerMinute;
   const maxConcurrent = key.maxConcurrent ?? service.defaults.maxConcurrent;
   const spentThisPeriod = key.periodStart === periodStart(key.period ?? 'month', now) ? key.periodSpentMicros : 0;
   const buckets: Bucket[] = [
     {
-      id: 'key.concurrency', unit: 'requests', limit: maxConcurrent, used: 0, hold: keyCountHold(key.id),
-      reason: 'concurrency_limit', message: `This key allows ${maxConcurrent} concurrent requests.`,
+      id: 'key.concurrency',
+      unit: 'requests',
+      limit: maxConcurrent,
+      used: 0,
+      hold: keyCountHold(key.id),
+      reason: 'concurrency_limit',
+      message: `This key allows ${maxConcurrent} concurrent requests.`,
     },
   ];
   // Windows count every request, limited or not, so a limit set later sees the last minute.
   buckets.push({
-    id: 'key.rpm', unit: 'requests', limit: rpm, used: 0, cell: cell('rpm'),
-    reason: 'rate_limit_requests', message: `Rate limit reached: ${rpm} requests per minute for this key.`,
+    id: 'key.rpm',
+    unit: 'requests',
+    limit: rpm,
+    used: 0,
+    cell: cell('rpm'),
+    reason: 'rate_limit_requests',
+    message: `Rate limit reached: ${rpm} requests per minute for this key.`,
   });
   buckets.push(
     {
-      id: 'account.balance', unit: 'micros', limit: account.balance_micros, used: 0, hold: HOLD_BALANCE,
-      reason: 'insufficient_credit', message: 'Your credit balance is too low for this request. Top up to continue.',
+      id: 'account.balance',
+      unit: 'micros',
+      limit: account.balance_micros,
+      used: 0,
+      hold: HOLD_BALANCE,
+      reason: 'insufficient_credit',
+      message: 'Your credit balance is too low for this request. Top up to continue.',
     },
     {
-      id: 'key.lifetime', unit: 'micros', limit: key.spendLimitMicros, used: key.spentMicros, hold: keySpendHold(key.id),
-      reason: 'spend_limit_exceeded', message: "This request would exceed the key's spend limit.",
+      id: 'key.lifetime',
+      unit: 'micros',
+      limit: key.spendLimitMicros,
+      used: key.spentMicros,
+      hold: keySpendHold(key.id),
+      reason: 'spend_limit_exceeded',
+      message: "This request would exceed the key's spend limit.",
     },
   );
   if (key.periodSpendLimitMicros !== null) {
     buckets.push({
-      id: 'key.period', unit: 'micros', limit: key.periodSpendLimitMicros, used: spentThisPeriod, hold: keySpendHold(key.id),
-      reason: 'spend_limit_exceeded', message: "This request would exceed the key's spend limit.",
+      id: 'key.period',
+      unit: 'micros',
+      limit: key.periodSpendLimitMicros,
+      used: spentThisPeriod,
+      hold: keySpendHold(key.id),
+      reason: 'spend_limit_exceeded',
+      message: "This request would exceed the key's spend limit.",
     });
   }
   buckets.push({
-    id: 'key.tpm', unit: 'tokens', limit: tpm, used: 0, cell: cell(`tpm:${service.id}`),
-    reason: 'rate_limit_tokens', message: `Rate limit reached: ${tpm} tokens per minute for this key.`,
+    id: 'key.tpm',
+    unit: 'tokens',
+    limit: tpm,
+    used: 0,
+    cell: cell(`tpm:${service.id}`),
+    reason: 'rate_limit_tokens',
+    message: `Rate limit reached: ${tpm} tokens per minute for this key.`,
   });
   return buckets;
 }

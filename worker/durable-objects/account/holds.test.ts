@@ -15,10 +15,22 @@ const LIFE = 60_000;
 /** A grant holding `micros` on the balance (and whatever else `also` names). */
 function grant(requestId: string, micros: number, also: Record<string, number> = {}, at = T0): Grant {
   return {
-    requestId, keyId: 'key_1', serviceId: 'svc_1', model: 'm', endpoint: 'chat', priceVersion: 1,
+    requestId,
+    keyId: 'key_1',
+    serviceId: 'svc_1',
+    model: 'm',
+    endpoint: 'chat',
+    priceVersion: 1,
     price: { inputMicrosPer1M: 1_000_000, outputMicrosPer1M: 1_000_000, requestMicros: 0 },
-    reservedMicros: micros, maxOutputTokens: 10, promptTokensUpper: 10, reservedTokens: 20, promptTokensEstimate: 5,
-    tokensWindowStart: at, keyPeriod: 'month', createdAt: at, expiresAt: at + LIFE,
+    reservedMicros: micros,
+    maxOutputTokens: 10,
+    promptTokensUpper: 10,
+    reservedTokens: 20,
+    promptTokensEstimate: 5,
+    tokensWindowStart: at,
+    keyPeriod: 'month',
+    createdAt: at,
+    expiresAt: at + LIFE,
     holds: { [HOLD_BALANCE]: micros, ...also },
   };
 }

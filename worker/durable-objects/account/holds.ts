@@ -123,7 +123,8 @@ export class Holds {
         const next = {
           mark: total > (m?.mark ?? 0) ? step(hold, total, caps[hold]) : (m?.mark ?? 0),
           markExpiresAt: Math.max(m?.markExpiresAt ?? 0, grant.expiresAt + slack),
-          pool: m?.pool ?? 0, poolExpiresAt: m?.poolExpiresAt ?? 0,
+          pool: m?.pool ?? 0,
+          poolExpiresAt: m?.poolExpiresAt ?? 0,
         };
         this.marks.set(hold, next);
         this.dirty.add(hold);
@@ -211,7 +212,11 @@ export class Holds {
       sql.exec(
         `INSERT INTO hold_marks (hold, mark, mark_expires_at, pool, pool_expires_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (hold) DO UPDATE SET mark = excluded.mark, mark_expires_at = excluded.mark_expires_at, pool = excluded.pool, pool_expires_at = excluded.pool_expires_at`,
-        hold, m.mark, m.markExpiresAt, m.pool, m.poolExpiresAt,
+        hold,
+        m.mark,
+        m.markExpiresAt,
+        m.pool,
+        m.poolExpiresAt,
       );
     }
     this.dirty.clear();

@@ -15,9 +15,26 @@ import { HOLD_BALANCE, keyCountHold, keySpendHold } from './buckets';
 import { Holds } from './holds';
 import { KeyCache, insertKey, readKey, rowToKey, updateKeyRow } from './keys';
 import { type AccountRow, findEntry, post, rowToEntry } from './ledger';
-import { readAutoRecharge, savePaymentMethod, triggerAutoRecharge, writeAutoRecharge, type AutoRechargeSettings, type AutoRechargeState } from './auto-recharge';
+import {
+  readAutoRecharge,
+  savePaymentMethod,
+  triggerAutoRecharge,
+  writeAutoRecharge,
+  type AutoRechargeSettings,
+  type AutoRechargeState,
+} from './auto-recharge';
 import { snapshot, type ReconciliationSnapshot } from './reconciliation';
-import { applyInvoiceStatus, applyReversal, creditPayment, paymentTotals, type Ctx, type InvoiceOutcome, type PaymentCredit, type PaymentTotals, type ReversalInput } from './payments';
+import {
+  applyInvoiceStatus,
+  applyReversal,
+  creditPayment,
+  paymentTotals,
+  type Ctx,
+  type InvoiceOutcome,
+  type PaymentCredit,
+  type PaymentTotals,
+  type ReversalInput,
+} from './payments';
 import { flushOutbox } from './outbox';
 import { RateCells, WINDOW_MS } from './rate-window';
 import { migrate } from './schema';
@@ -113,12 +130,22 @@ export abstract class AccountBooks<E extends AccountEnv = AccountEnv> extends Du
       const keyId = String(r.key_id);
       const reservedMicros = Number(r.reserved_micros);
       holds.add({
-        requestId: String(r.id), keyId, serviceId: String(r.service_id), model: String(r.model), endpoint: String(r.endpoint) as Grant['endpoint'],
+        requestId: String(r.id),
+        keyId,
+        serviceId: String(r.service_id),
+        model: String(r.model),
+        endpoint: String(r.endpoint) as Grant['endpoint'],
         priceVersion: Number(r.price_version),
         price: { inputMicrosPer1M: Number(r.input_micros_per_1m), outputMicrosPer1M: Number(r.output_micros_per_1m), requestMicros: Number(r.request_micros) },
-        reservedMicros, maxOutputTokens: Number(r.max_output_tokens ?? 0), promptTokensUpper: Number(r.prompt_tokens_upper ?? r.prompt_tokens_estimate),
-        reservedTokens: Number(r.reserved_tokens), promptTokensEstimate: Number(r.prompt_tokens_estimate), tokensWindowStart: Number(r.tokens_window_start),
-        keyPeriod: (r.key_period as Grant['keyPeriod'] | null) ?? 'month', createdAt: Number(r.created_at), expiresAt: Number(r.expires_at),
+        reservedMicros,
+        maxOutputTokens: Number(r.max_output_tokens ?? 0),
+        promptTokensUpper: Number(r.prompt_tokens_upper ?? r.prompt_tokens_estimate),
+        reservedTokens: Number(r.reserved_tokens),
+        promptTokensEstimate: Number(r.prompt_tokens_estimate),
+        tokensWindowStart: Number(r.tokens_window_start),
+        keyPeriod: (r.key_period as Grant['keyPeriod'] | null) ?? 'month',
+        createdAt: Number(r.created_at),
+        expiresAt: Number(r.expires_at),
         holds: { [HOLD_BALANCE]: reservedMicros, [keySpendHold(keyId)]: reservedMicros, [keyCountHold(keyId)]: 1 },
       });
     }
@@ -213,10 +240,11 @@ export abstract class AccountBooks<E extends AccountEnv = AccountEnv> extends Du
     const batch = this.batch;
     this.batch = [];
     const now = Date.now();
-    const run = (items: Waiting[]) => this.inBooks((books) => {
-      const results = items.map((item) => settleOne(books, item.req, now));
-      return { results, recharge: results.some((r) => !r.duplicate && r.costMicros > 0) && this.rechargeDue(books, now) };
-    });
+    const run = (items: Waiting[]) =>
+      this.inBooks((books) => {
+        const results = items.map((item) => settleOne(books, item.req, now));
+        return { results, recharge: results.some((r) => !r.duplicate && r.costMicros > 0) && this.rechargeDue(books, now) };
+      });
     let outcomes: Outcome[];
     let recharge = false;
     try {
@@ -231,7 +259,9 @@ export abstract class AccountBooks<E extends AccountEnv = AccountEnv> extends Du
           recharge ||= done.recharge;
           return { ok: true, result: done.results[0] };
         } catch (itemError) {
-          console.error(JSON.stringify({ level: 'error', msg: 'settle failed; the worker retries it', requestId: item.req.reservationId, error: String(itemError) }));
+          console.error(
+            JSON.stringify({ level: 'error', msg: 'settle failed; the worker retries it', requestId: item.req.reservationId, error: String(itemError) }),
+          );
           return { ok: false, error: itemError };
         }
       });
@@ -294,7 +324,9 @@ export abstract class AccountBooks<E extends AccountEnv = AccountEnv> extends Du
   /** Balance, reservations and outbox depth. */
   summary(): AccountSummary {
     this.settledReads();
-    const row = this.sql.exec<{ account_id: string; status: string; balance_micros: number }>('SELECT account_id, status, balance_micros FROM account').toArray()[0];
+    const row = this.sql
+      .exec<{ account_id: string; status: string; balance_micros: number }>('SELECT account_id, status, balance_micros FROM account')
+      .toArray()[0];
     if (!row) throw new Error('account object not initialised');
     const now = Date.now();
     return {
@@ -323,7 +355,9 @@ export abstract class AccountBooks<E extends AccountEnv = AccountEnv> extends Du
     const now = Date.now();
     const { caps, ...result } = admit(
       { sql: this.sql, account: this.accountRow(), key: this.keys.get(this.sql, req.keyId), holds: this.holds, rates: this.rates },
-      req, now, this.holdMs(req.lifetimeMs),
+      req,
+      now,
+      this.holdMs(req.lifetimeMs),
     );
     if (!result.ok) return result;
     if (this.holds.add(result.grant, caps)) {

@@ -48,11 +48,20 @@ export function insertKey(sql: SqlStorage, key: Pick<KeyRecord, 'id' | 'kind' | 
     `INSERT INTO keys (id, kind, name, prefix, last4, status, created_at, allowed_services, requests_per_minute,
        tokens_per_minute, max_concurrent, spend_limit_micros, period_spend_limit_micros, period, expires_at)
      VALUES (?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    key.id, key.kind, key.name, key.prefix, key.last4, key.createdAt,
+    key.id,
+    key.kind,
+    key.name,
+    key.prefix,
+    key.last4,
+    key.createdAt,
     key.allowedServices ? JSON.stringify(key.allowedServices) : null,
     key.requestsPerMinute,
     key.tokensPerMinute ? JSON.stringify(key.tokensPerMinute) : null,
-    key.maxConcurrent, key.spendLimitMicros, key.periodSpendLimitMicros, key.period, key.expiresAt,
+    key.maxConcurrent,
+    key.spendLimitMicros,
+    key.periodSpendLimitMicros,
+    key.period,
+    key.expiresAt,
   );
 }
 
@@ -105,7 +114,8 @@ export class KeyCache {
       ...before,
       spentMicros: before.spentMicros + costMicros,
       periodSpentMicros: before.periodStart === periodStart ? before.periodSpentMicros + costMicros : costMicros,
-      periodStart, lastUsedAt: now,
+      periodStart,
+      lastUsedAt: now,
     });
     this.dirty.add(keyId);
     return () => {
@@ -121,7 +131,11 @@ export class KeyCache {
       if (!k) continue;
       sql.exec(
         'UPDATE keys SET spent_micros = ?, period_spent_micros = ?, period_start = ?, last_used_at = ? WHERE id = ?',
-        k.spentMicros, k.periodSpentMicros, k.periodStart, k.lastUsedAt, keyId,
+        k.spentMicros,
+        k.periodSpentMicros,
+        k.periodStart,
+        k.lastUsedAt,
+        keyId,
       );
     }
     this.dirty.clear();

@@ -58,15 +58,19 @@ export interface PostInput {
  * Appends one entry and moves the balance. Must run inside the caller's transaction.
  * Returns the existing entry instead when the idempotency key was already used.
  */
-export function post(sql: SqlStorage, accountId: string, input: PostInput, options: { knownNew?: boolean; outbox?: boolean; row?: AccountRow; deferAccountWrite?: boolean } = {}): { entry: JournalEntry; duplicate: boolean } {
+export function post(
+  sql: SqlStorage,
+  accountId: string,
+  input: PostInput,
+  options: { knownNew?: boolean; outbox?: boolean; row?: AccountRow; deferAccountWrite?: boolean } = {},
+): { entry: JournalEntry; duplicate: boolean } {
   // knownNew: the caller already guarantees the key is unused (settlement's own exactly-once
   // record); the UNIQUE constraint still refuses a duplicate, aborting the transaction.
   const existing = options.knownNew ? null : findEntry(sql, input.idempotencyKey);
   if (existing) return { entry: existing, duplicate: true };
   if (!Number.isSafeInteger(input.amountMicros) || input.amountMicros === 0) throw new RangeError('amountMicros must be a non-zero safe integer');
-  const { balance_micros: balance, last_seq: lastSeq } = options.row ?? sql
-    .exec<{ balance_micros: number; last_seq: number }>('SELECT balance_micros, last_seq FROM account')
-    .one();
+  const { balance_micros: balance, last_seq: lastSeq } =
+    options.row ?? sql.exec<{ balance_micros: number; last_seq: number }>('SELECT balance_micros, last_seq FROM account').one();
   const entry: JournalEntry = {
     seq: lastSeq + 1,
     idempotencyKey: input.idempotencyKey,
@@ -81,7 +85,16 @@ export function post(sql: SqlStorage, accountId: string, input: PostInput, optio
   sql.exec(
     `INSERT INTO journal (seq, idempotency_key, kind, counter_account, amount_micros, balance_after_micros, ref, key_id, reason, created_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    entry.seq, entry.idempotencyKey, entry.kind, entry.counterAccount, entry.amountMicros, entry.balanceAfterMicros, entry.ref, input.keyId, entry.reason, entry.createdAt,
+    entry.seq,
+    entry.idempotencyKey,
+    entry.kind,
+    entry.counterAccount,
+    entry.amountMicros,
+    entry.balanceAfterMicros,
+    entry.ref,
+    input.keyId,
+    entry.reason,
+    entry.createdAt,
   );
   // deferAccountWrite: the caller (a group commit) writes the row once for many entries, from `row`.
   if (!(options.deferAccountWrite && options.row)) sql.exec('UPDATE account SET balance_micros = ?, last_seq = ?', entry.balanceAfterMicros, entry.seq);

@@ -26,8 +26,21 @@ export const ledgerAccount = (accountId: string): string => `acct:${accountId}`;
 
 function usageRow(e: UsageEvent): Value[] {
   return [
-    e.id, e.accountId, e.keyId, e.serviceId, e.model, e.endpoint, e.inputTokens, e.outputTokens, e.costMicros,
-    e.priceVersion, e.latencyMs, e.ttftMs, e.status, e.estimated ? 1 : 0, e.createdAt,
+    e.id,
+    e.accountId,
+    e.keyId,
+    e.serviceId,
+    e.model,
+    e.endpoint,
+    e.inputTokens,
+    e.outputTokens,
+    e.costMicros,
+    e.priceVersion,
+    e.latencyMs,
+    e.ttftMs,
+    e.status,
+    e.estimated ? 1 : 0,
+    e.createdAt,
   ];
 }
 

@@ -24,7 +24,11 @@ export type ReversalKind = 'refund' | 'dispute_withdrawn' | 'dispute_reinstated'
 /** Applied in this order, so debits use the room a credit left before reinstatements give any back. */
 const KINDS: readonly ReversalKind[] = ['refund', 'dispute_withdrawn', 'dispute_reinstated'];
 const SIGN: Record<ReversalKind, 1 | -1> = { refund: -1, dispute_withdrawn: -1, dispute_reinstated: 1 };
-const REASON: Record<ReversalKind, string> = { refund: 'refund', dispute_withdrawn: 'dispute: funds withdrawn', dispute_reinstated: 'dispute: funds reinstated' };
+const REASON: Record<ReversalKind, string> = {
+  refund: 'refund',
+  dispute_withdrawn: 'dispute: funds withdrawn',
+  dispute_reinstated: 'dispute: funds reinstated',
+};
 
 export interface PaymentCredit {
   paymentKey: string;
@@ -76,12 +80,18 @@ function creditEntry(sql: SqlStorage, paymentKey: string) {
   return entry && entry.amountMicros > 0 ? entry : null;
 }
 
-interface Target { kind: ReversalKind; stream: string; target: number }
+interface Target {
+  kind: ReversalKind;
+  stream: string;
+  target: number;
+}
 
 function targets(sql: SqlStorage, paymentKey: string): Target[] {
   const prefix = `target|${paymentKey}|`;
   // substr, not LIKE: payment ids contain '_', a LIKE wildcard.
-  const rows = sql.exec<{ key: string; amount_micros: number }>('SELECT key, amount_micros FROM cumulative WHERE substr(key, 1, ?) = ? ORDER BY key', prefix.length, prefix).toArray();
+  const rows = sql
+    .exec<{ key: string; amount_micros: number }>('SELECT key, amount_micros FROM cumulative WHERE substr(key, 1, ?) = ? ORDER BY key', prefix.length, prefix)
+    .toArray();
   return rows
     .map((r) => {
       const [kind, ...stream] = r.key.slice(prefix.length).split('|');
@@ -93,8 +103,12 @@ function targets(sql: SqlStorage, paymentKey: string): Target[] {
 /** Reads the payment's totals (no writes). */
 export function paymentTotals(sql: SqlStorage, paymentKey: string): PaymentTotals {
   const totals: PaymentTotals = {
-    creditedMicros: creditEntry(sql, paymentKey)?.amountMicros ?? 0, refundedMicros: 0, withdrawnMicros: 0, reinstatedMicros: 0,
-    invalidatedMicros: -(findEntry(sql, `${paymentKey}:invalid`)?.amountMicros ?? 0), unpostedMicros: 0,
+    creditedMicros: creditEntry(sql, paymentKey)?.amountMicros ?? 0,
+    refundedMicros: 0,
+    withdrawnMicros: 0,
+    reinstatedMicros: 0,
+    invalidatedMicros: -(findEntry(sql, `${paymentKey}:invalid`)?.amountMicros ?? 0),
+    unpostedMicros: 0,
     invalid: sql.exec('SELECT 1 FROM cumulative WHERE key = ?', `invalid|${paymentKey}`).toArray().length > 0,
   };
   for (const t of targets(sql, paymentKey)) {
@@ -126,10 +140,21 @@ function converge(ctx: Ctx, paymentKey: string): void {
       const room = t.kind === 'dispute_reinstated' ? sum('dispute_withdrawn') - sum('dispute_reinstated') : credit.amountMicros - netReversed;
       const delta = Math.min(t.target - done, room);
       if (delta <= 0) continue;
-      post(ctx.sql, ctx.accountId, {
-        idempotencyKey: `${t.stream}:${done + delta}`, kind: t.kind as JournalKind, amountMicros: SIGN[t.kind] * delta,
-        counterAccount: t.kind === 'refund' ? credit.counterAccount : 'sys:dispute_hold', ref: credit.ref, keyId: null, reason: REASON[t.kind], now: ctx.now,
-      }, { row: ctx.row });
+      post(
+        ctx.sql,
+        ctx.accountId,
+        {
+          idempotencyKey: `${t.stream}:${done + delta}`,
+          kind: t.kind as JournalKind,
+          amountMicros: SIGN[t.kind] * delta,
+          counterAccount: t.kind === 'refund' ? credit.counterAccount : 'sys:dispute_hold',
+          ref: credit.ref,
+          keyId: null,
+          reason: REASON[t.kind],
+          now: ctx.now,
+        },
+        { row: ctx.row },
+      );
       posted.set(t.stream, done + delta);
       setCumulative(ctx.sql, t.stream, done + delta);
       moved = true;
@@ -139,10 +164,21 @@ function converge(ctx: Ctx, paymentKey: string): void {
 
 /** Credits a payment once, then posts reversals that were waiting for it. */
 export function creditPayment(ctx: Ctx, input: PaymentCredit): { duplicate: boolean; totals: PaymentTotals } {
-  const { duplicate } = post(ctx.sql, ctx.accountId, {
-    idempotencyKey: input.paymentKey, kind: 'topup', amountMicros: input.amountMicros, counterAccount: input.counterAccount,
-    ref: input.ref, keyId: null, reason: input.reason, now: ctx.now,
-  }, { row: ctx.row });
+  const { duplicate } = post(
+    ctx.sql,
+    ctx.accountId,
+    {
+      idempotencyKey: input.paymentKey,
+      kind: 'topup',
+      amountMicros: input.amountMicros,
+      counterAccount: input.counterAccount,
+      ref: input.ref,
+      keyId: null,
+      reason: input.reason,
+      now: ctx.now,
+    },
+    { row: ctx.row },
+  );
   converge(ctx, input.paymentKey);
   return { duplicate, totals: paymentTotals(ctx.sql, input.paymentKey) };
 }
@@ -172,10 +208,21 @@ export function applyInvoiceStatus(ctx: Ctx, input: PaymentCredit & { status: 'S
     const standing = before.creditedMicros - before.refundedMicros - before.withdrawnMicros + before.reinstatedMicros - before.invalidatedMicros;
     let outcome: InvoiceOutcome = 'invalid';
     if (credit && standing > 0) {
-      const { duplicate } = post(ctx.sql, ctx.accountId, {
-        idempotencyKey: `${input.paymentKey}:invalid`, kind: 'reversal', amountMicros: -standing, counterAccount: credit.counterAccount,
-        ref: credit.ref, keyId: null, reason: 'bitcoin invoice invalid after credit', now: ctx.now,
-      }, { row: ctx.row });
+      const { duplicate } = post(
+        ctx.sql,
+        ctx.accountId,
+        {
+          idempotencyKey: `${input.paymentKey}:invalid`,
+          kind: 'reversal',
+          amountMicros: -standing,
+          counterAccount: credit.counterAccount,
+          ref: credit.ref,
+          keyId: null,
+          reason: 'bitcoin invoice invalid after credit',
+          now: ctx.now,
+        },
+        { row: ctx.row },
+      );
       outcome = duplicate ? 'invalid' : 'reversed';
     }
     return { outcome, totals: paymentTotals(ctx.sql, input.paymentKey) };

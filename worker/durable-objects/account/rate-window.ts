@@ -83,7 +83,10 @@ export class RateCells {
     if (!cell) {
       cell = { keyId, scope, start, current: 0, previous: 0 };
       for (const row of sql.exec<{ window_start: number; used: number }>(
-        'SELECT window_start, used FROM rate_cells WHERE key_id = ? AND scope = ? AND window_start >= ?', keyId, scope, start - WINDOW_MS,
+        'SELECT window_start, used FROM rate_cells WHERE key_id = ? AND scope = ? AND window_start >= ?',
+        keyId,
+        scope,
+        start - WINDOW_MS,
       )) {
         if (row.window_start === start) cell.current = row.used;
         else if (row.window_start === start - WINDOW_MS) cell.previous = row.used;
@@ -131,7 +134,12 @@ export class RateCells {
       sql.exec(
         `INSERT INTO rate_cells (key_id, scope, window_start, used) VALUES (?1, ?2, ?3, ?4), (?1, ?2, ?5, ?6)
          ON CONFLICT (key_id, scope, window_start) DO UPDATE SET used = excluded.used`,
-        cell.keyId, cell.scope, cell.start, cell.current, cell.start - WINDOW_MS, cell.previous,
+        cell.keyId,
+        cell.scope,
+        cell.start,
+        cell.current,
+        cell.start - WINDOW_MS,
+        cell.previous,
       );
     }
     this.dirty.clear();

@@ -11,7 +11,12 @@ import { ADMIN, accountStub, callJson, createWorld } from '../../../test/helpers
 
 async function credit(accountId: string, times: number): Promise<void> {
   for (let i = 0; i < times; i++) {
-    await callJson(`/api/admin/accounts/${accountId}/adjustments`, { method: 'POST', auth: ADMIN, expect: 201, json: { amountMicros: 1_000 + i, reason: `credit ${i}` } });
+    await callJson(`/api/admin/accounts/${accountId}/adjustments`, {
+      method: 'POST',
+      auth: ADMIN,
+      expect: 201,
+      json: { amountMicros: 1_000 + i, reason: `credit ${i}` },
+    });
   }
 }
 
@@ -41,7 +46,10 @@ describe('the journal checkpoint', () => {
   });
 
   it.each([
-    ['a running balance that does not chain', 'UPDATE journal SET balance_after_micros = balance_after_micros + 1 WHERE seq = (SELECT MAX(seq) - 1 FROM journal)'],
+    [
+      'a running balance that does not chain',
+      'UPDATE journal SET balance_after_micros = balance_after_micros + 1 WHERE seq = (SELECT MAX(seq) - 1 FROM journal)',
+    ],
     ['a gap in the sequence', 'DELETE FROM journal WHERE seq = (SELECT MAX(seq) - 1 FROM journal)'],
     ['a balance that is not the last entry\u2019s', 'UPDATE account SET balance_micros = balance_micros + 5'],
   ])('catches %s after the checkpoint, and does not move the checkpoint past it', async (_label, corruption) => {
@@ -51,10 +59,14 @@ describe('the journal checkpoint', () => {
     const before = await stub.reconciliationSnapshot();
     expect(before.chainOk).toBe(true);
     await credit(world.accountId, 3);
-    await runInDurableObject(stub, (_i, state) => { state.storage.sql.exec(corruption); });
+    await runInDurableObject(stub, (_i, state) => {
+      state.storage.sql.exec(corruption);
+    });
     const after = await snap(stub, 1_000);
     expect(after.chainOk).toBe(false);
-    const stored = await runInDurableObject(stub, (_i, state) => state.storage.sql.exec<{ through_seq: number }>('SELECT through_seq FROM journal_checkpoint').one());
+    const stored = await runInDurableObject(stub, (_i, state) =>
+      state.storage.sql.exec<{ through_seq: number }>('SELECT through_seq FROM journal_checkpoint').one(),
+    );
     expect(stored.through_seq).toBe(before.lastSeq);
   });
 });

@@ -33,18 +33,24 @@ export const VERIFY_CHUNK = 50_000;
 /** Reads the snapshot, verifying the chain from the checkpoint on and moving the checkpoint forward. */
 export function snapshot(sql: SqlStorage, chunk = VERIFY_CHUNK): ReconciliationSnapshot {
   const account = sql.exec<{ account_id: string; balance_micros: number; last_seq: number }>('SELECT account_id, balance_micros, last_seq FROM account').one();
-  const pending = sql.exec<{ s: number | null }>(
-    "SELECT MIN(COALESCE(json_extract(payload, '$.seq'), json_extract(payload, '$.entry.seq'))) AS s FROM outbox WHERE kind IN ('journal', 'settled')",
-  ).one().s;
+  const pending = sql
+    .exec<{ s: number | null }>(
+      "SELECT MIN(COALESCE(json_extract(payload, '$.seq'), json_extract(payload, '$.entry.seq'))) AS s FROM outbox WHERE kind IN ('journal', 'settled')",
+    )
+    .one().s;
   const mirroredThroughSeq = pending === null ? account.last_seq : pending - 1;
-  const checkpoint = sql.exec<{ through_seq: number; balance_micros: number }>('SELECT through_seq, balance_micros FROM journal_checkpoint').toArray()[0]
-    ?? { through_seq: 0, balance_micros: 0 };
+  const checkpoint = sql.exec<{ through_seq: number; balance_micros: number }>('SELECT through_seq, balance_micros FROM journal_checkpoint').toArray()[0] ?? {
+    through_seq: 0,
+    balance_micros: 0,
+  };
 
   let sum = checkpoint.balance_micros;
   let verifiedThrough = checkpoint.through_seq;
   let chainOk = true;
   for (const entry of sql.exec<{ seq: number; amount_micros: number; balance_after_micros: number }>(
-    'SELECT seq, amount_micros, balance_after_micros FROM journal WHERE seq > ? ORDER BY seq LIMIT ?', checkpoint.through_seq, chunk,
+    'SELECT seq, amount_micros, balance_after_micros FROM journal WHERE seq > ? ORDER BY seq LIMIT ?',
+    checkpoint.through_seq,
+    chunk,
   )) {
     if (entry.seq !== verifiedThrough + 1 || entry.balance_after_micros !== sum + entry.amount_micros) {
       chainOk = false;
@@ -61,11 +67,18 @@ export function snapshot(sql: SqlStorage, chunk = VERIFY_CHUNK): ReconciliationS
   if (chainOk && verifiedThrough > checkpoint.through_seq) {
     sql.exec(
       'INSERT INTO journal_checkpoint (singleton, through_seq, balance_micros) VALUES (1, ?, ?) ON CONFLICT (singleton) DO UPDATE SET through_seq = excluded.through_seq, balance_micros = excluded.balance_micros',
-      verifiedThrough, sum,
+      verifiedThrough,
+      sum,
     );
   }
   return {
-    accountId: account.account_id, balanceMicros: account.balance_micros, journalSumMicros: sum, lastSeq: account.last_seq,
-    verifiedThroughSeq: verifiedThrough, mirroredThroughSeq, balanceAtMirroredMicros: balanceAfter(mirroredThroughSeq) ?? 0, chainOk,
+    accountId: account.account_id,
+    balanceMicros: account.balance_micros,
+    journalSumMicros: sum,
+    lastSeq: account.last_seq,
+    verifiedThroughSeq: verifiedThrough,
+    mirroredThroughSeq,
+    balanceAtMirroredMicros: balanceAfter(mirroredThroughSeq) ?? 0,
+    chainOk,
   };
 }

@@ -172,4 +172,3 @@ export function migrate(sql: SqlStorage): void {
     sql.exec('INSERT INTO schema_version (singleton, version) VALUES (1, ?) ON CONFLICT (singleton) DO UPDATE SET version = excluded.version', v + 1);
   }
 }
-

@@ -126,13 +126,19 @@ export interface Grant {
 
 export type AdmitResult =
   | {
-    ok: true; reservationId: string; maxTokens: number; reservedMicros: number; balanceMicros: number; limits: RateHeadersState; grant: Grant;
-    /**
-     * The grant holds a slot of a limited concurrency bucket: the worker delivers the settle before
-     * the answer ends, so a client that sends its next request on receiving this one finds the slot free.
-     */
-    holdsSlot: boolean;
-  }
+      ok: true;
+      reservationId: string;
+      maxTokens: number;
+      reservedMicros: number;
+      balanceMicros: number;
+      limits: RateHeadersState;
+      grant: Grant;
+      /**
+       * The grant holds a slot of a limited concurrency bucket: the worker delivers the settle before
+       * the answer ends, so a client that sends its next request on receiving this one finds the slot free.
+       */
+      holdsSlot: boolean;
+    }
   | { ok: false; reason: DenyReason; message: string; retryAfterMs?: number; limits?: RateHeadersState };
 
 /** How a request ended; `lifetime_exceeded`: the gateway ended it at the request lifetime cap. */
@@ -173,11 +179,27 @@ export interface SettleResult {
  * back to zero at the operator's expense.
  */
 export type JournalKind =
-  | 'usage' | 'topup' | 'refund' | 'dispute_withdrawn' | 'dispute_reinstated' | 'reversal' | 'promotion' | 'credit' | 'debit' | 'adjustment' | 'writeoff';
+  | 'usage'
+  | 'topup'
+  | 'refund'
+  | 'dispute_withdrawn'
+  | 'dispute_reinstated'
+  | 'reversal'
+  | 'promotion'
+  | 'credit'
+  | 'debit'
+  | 'adjustment'
+  | 'writeoff';
 
 /** System ledger accounts on the other side of each entry (the D1 double-entry mirror). */
 export type SystemAccount =
-  | 'sys:revenue' | 'sys:card_clearing' | 'sys:bitcoin_clearing' | 'sys:promotions' | 'sys:dispute_hold' | 'sys:adjustments' | 'sys:writeoff';
+  | 'sys:revenue'
+  | 'sys:card_clearing'
+  | 'sys:bitcoin_clearing'
+  | 'sys:promotions'
+  | 'sys:dispute_hold'
+  | 'sys:adjustments'
+  | 'sys:writeoff';
 
 export interface JournalEntry {
   seq: number;

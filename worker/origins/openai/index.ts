@@ -18,7 +18,16 @@ const PATHS: Record<Endpoint, string> = { chat: '/chat/completions', completions
 const SAMPLING = ['frequency_penalty', 'presence_penalty', 'logit_bias', 'logprobs', 'seed', 'stop', 'temperature', 'top_p', 'n', 'stream'];
 export const FORWARDED: Record<Endpoint, ReadonlySet<string>> = {
   chat: new Set([
-    ...SAMPLING, 'messages', 'top_logprobs', 'response_format', 'tools', 'tool_choice', 'parallel_tool_calls', 'functions', 'function_call', 'reasoning_effort',
+    ...SAMPLING,
+    'messages',
+    'top_logprobs',
+    'response_format',
+    'tools',
+    'tool_choice',
+    'parallel_tool_calls',
+    'functions',
+    'function_call',
+    'reasoning_effort',
   ]),
   completions: new Set([...SAMPLING, 'prompt', 'best_of', 'echo', 'suffix']),
   embeddings: new Set(['input', 'encoding_format', 'dimensions']),

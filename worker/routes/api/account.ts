@@ -20,32 +20,62 @@ const DAY_MS = 86_400_000;
 const CSV_MAX_ROWS = 10_000;
 const CSV_HEADER = ['time', 'request_id', 'key_id', 'model', 'endpoint', 'input_tokens', 'output_tokens', 'cost_usd', 'price_version', 'latency_ms', 'status'];
 
-const UsageEventView = z.object({
-  id: z.string().describe('The request id.'), keyId: z.string(), serviceId: z.string(), model: z.string(), endpoint: z.string(),
-  inputTokens: z.number().int(), outputTokens: z.number().int(), costMicros: z.number().int(), priceVersion: z.number().int(),
-  latencyMs: z.number().int(), ttftMs: z.number().int().nullable().describe('Time to the first token of a stream.'),
-  status: z.string().describe('ok, client_closed, origin_error, origin_timeout, expired, …'), estimated: z.boolean().describe('Usage counted by the gateway because the origin reported none.'),
-  createdAt: z.string(),
-}).openapi('UsageEvent');
+const UsageEventView = z
+  .object({
+    id: z.string().describe('The request id.'),
+    keyId: z.string(),
+    serviceId: z.string(),
+    model: z.string(),
+    endpoint: z.string(),
+    inputTokens: z.number().int(),
+    outputTokens: z.number().int(),
+    costMicros: z.number().int(),
+    priceVersion: z.number().int(),
+    latencyMs: z.number().int(),
+    ttftMs: z.number().int().nullable().describe('Time to the first token of a stream.'),
+    status: z.string().describe('ok, client_closed, origin_error, origin_timeout, expired, …'),
+    estimated: z.boolean().describe('Usage counted by the gateway because the origin reported none.'),
+    createdAt: z.string(),
+  })
+  .openapi('UsageEvent');
 const UsageTotals = z.object({ requests: z.number().int(), inputTokens: z.number().int(), outputTokens: z.number().int(), costMicros: z.number().int() });
 
 const TAGS = ['Account'];
 const summary = defineRoute('management', {
-  method: 'get', path: '/', summary: 'Your account: balance, reserved and available credit (µUSD)', tags: TAGS,
+  method: 'get',
+  path: '/',
+  summary: 'Your account: balance, reserved and available credit (µUSD)',
+  tags: TAGS,
   responses: { 200: json(z.object({ account: BalanceView.extend({ name: z.string().nullable() }) }), 'Your account') },
 });
 const journal = defineRoute('management', {
-  method: 'get', path: '/journal', summary: 'Your journal (every balance change, newest first, with running balance)', tags: TAGS,
-  request: { query: JournalQuery }, responses: { 200: json(JournalPage, 'A page of the journal') },
+  method: 'get',
+  path: '/journal',
+  summary: 'Your journal (every balance change, newest first, with running balance)',
+  tags: TAGS,
+  request: { query: JournalQuery },
+  responses: { 200: json(JournalPage, 'A page of the journal') },
 });
 const usageCsv = defineRoute('management', {
-  method: 'get', path: '/usage.csv', summary: 'Your usage events as CSV (same filters as /usage; at most 10,000 rows)', tags: TAGS,
-  request: { query: UsageQuery }, responses: { 200: csv(`usage.csv: ${CSV_HEADER.join(',')}`) },
+  method: 'get',
+  path: '/usage.csv',
+  summary: 'Your usage events as CSV (same filters as /usage; at most 10,000 rows)',
+  tags: TAGS,
+  request: { query: UsageQuery },
+  responses: { 200: csv(`usage.csv: ${CSV_HEADER.join(',')}`) },
 });
 const usage = defineRoute('management', {
-  method: 'get', path: '/usage', summary: 'Your usage events with totals; filter by time, key and model', tags: TAGS,
+  method: 'get',
+  path: '/usage',
+  summary: 'Your usage events with totals; filter by time, key and model',
+  tags: TAGS,
   request: { query: UsageQuery },
-  responses: { 200: json(z.object({ data: z.array(UsageEventView), totals: UsageTotals, nextCursor: z.string().nullable().describe('Pass as cursor= for the next page.') }), 'A page of usage events, newest first') },
+  responses: {
+    200: json(
+      z.object({ data: z.array(UsageEventView), totals: UsageTotals, nextCursor: z.string().nullable().describe('Pass as cursor= for the next page.') }),
+      'A page of usage events, newest first',
+    ),
+  },
 });
 
 /** The WHERE terms of a usage query: this account, the time range, optional key and model. */
@@ -76,8 +106,25 @@ export const accountRoutes = apiRouter()
   .openapi(usageCsv, async (c) => {
     // Same filters as /usage, newest first, one file of at most CSV_MAX_ROWS rows.
     const filters = usageFilters(callerAccount(c), c.req.valid('query'));
-    const rows = await database(c.env.DB).select().from(usageEvents).where(and(...filters)).orderBy(desc(usageEvents.createdAt), desc(usageEvents.id)).limit(CSV_MAX_ROWS);
-    const lines = rows.map((r) => [new Date(r.createdAt).toISOString(), r.id, r.keyId, r.model, r.endpoint, r.inputTokens, r.outputTokens, microsToUsd(r.costMicros), r.priceVersion, r.latencyMs, r.status]);
+    const rows = await database(c.env.DB)
+      .select()
+      .from(usageEvents)
+      .where(and(...filters))
+      .orderBy(desc(usageEvents.createdAt), desc(usageEvents.id))
+      .limit(CSV_MAX_ROWS);
+    const lines = rows.map((r) => [
+      new Date(r.createdAt).toISOString(),
+      r.id,
+      r.keyId,
+      r.model,
+      r.endpoint,
+      r.inputTokens,
+      r.outputTokens,
+      microsToUsd(r.costMicros),
+      r.priceVersion,
+      r.latencyMs,
+      r.status,
+    ]);
     return c.body(toCsv(CSV_HEADER, lines), 200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="usage.csv"' });
   })
   .openapi(usage, async (c) => {
@@ -93,18 +140,29 @@ export const accountRoutes = apiRouter()
       if (older) page.push(older);
     }
     const [rows, totals] = await Promise.all([
-      db.select().from(usageEvents).where(and(...page)).orderBy(desc(usageEvents.createdAt), desc(usageEvents.id)).limit(q.limit),
-      db.select({
-        requests: sql<number>`count(*)`,
-        inputTokens: sql<number>`coalesce(sum(${usageEvents.inputTokens}), 0)`,
-        outputTokens: sql<number>`coalesce(sum(${usageEvents.outputTokens}), 0)`,
-        costMicros: sql<number>`coalesce(sum(${usageEvents.costMicros}), 0)`,
-      }).from(usageEvents).where(and(...filters)),
+      db
+        .select()
+        .from(usageEvents)
+        .where(and(...page))
+        .orderBy(desc(usageEvents.createdAt), desc(usageEvents.id))
+        .limit(q.limit),
+      db
+        .select({
+          requests: sql<number>`count(*)`,
+          inputTokens: sql<number>`coalesce(sum(${usageEvents.inputTokens}), 0)`,
+          outputTokens: sql<number>`coalesce(sum(${usageEvents.outputTokens}), 0)`,
+          costMicros: sql<number>`coalesce(sum(${usageEvents.costMicros}), 0)`,
+        })
+        .from(usageEvents)
+        .where(and(...filters)),
     ]);
     const last = rows[rows.length - 1];
-    return c.json({
-      data: rows.map(({ accountId: _accountId, ...r }) => ({ ...r, createdAt: new Date(r.createdAt).toISOString() })),
-      totals: totals[0],
-      nextCursor: rows.length === q.limit && last ? `${last.createdAt}.${last.id}` : null,
-    }, 200);
+    return c.json(
+      {
+        data: rows.map(({ accountId: _accountId, ...r }) => ({ ...r, createdAt: new Date(r.createdAt).toISOString() })),
+        totals: totals[0],
+        nextCursor: rows.length === q.limit && last ? `${last.createdAt}.${last.id}` : null,
+      },
+      200,
+    );
   });

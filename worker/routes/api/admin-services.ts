@@ -32,43 +32,77 @@ async function load(db: ReturnType<typeof database>, id: string) {
 
 const int = z.number().int();
 const nullableInt = int.nullable();
-const Price = z.object({ inputMicrosPer1M: int.describe('µUSD per 1M input tokens.'), outputMicrosPer1M: int.describe('µUSD per 1M output tokens.'), requestMicros: int.describe('µUSD per request.') });
+const Price = z.object({
+  inputMicrosPer1M: int.describe('µUSD per 1M input tokens.'),
+  outputMicrosPer1M: int.describe('µUSD per 1M output tokens.'),
+  requestMicros: int.describe('µUSD per request.'),
+});
 /** A service with its current price (toCatalogService). */
-const ServiceView = z.object({
-  id: z.string(), name: z.string().describe('Public model name.'), endpoints: z.array(z.enum(['chat', 'completions', 'embeddings'])),
-  originBaseUrl: z.string(), originFlavour: z.string(), originModel: z.string().describe('Model name sent to the origin.'),
-  originCredentialSecret: z.string().nullable().describe('Name of the worker secret holding the origin bearer token.'),
-  maxOutputTokens: int, extraFields: z.record(z.string(), z.enum(EXTRA_FIELD_MEANINGS)).describe('Vendor request fields forwarded to the origin, with their meaning.'),
-  defaults: z.object({ requestsPerMinute: nullableInt, tokensPerMinute: nullableInt, maxConcurrent: nullableInt }).describe('Limits of keys that set none.'),
-  price: Price, priceVersion: int, status: z.enum(['active', 'disabled']), createdAt: int.describe('Epoch ms.'), updatedAt: int.describe('Epoch ms.'),
-}).openapi('Service');
+const ServiceView = z
+  .object({
+    id: z.string(),
+    name: z.string().describe('Public model name.'),
+    endpoints: z.array(z.enum(['chat', 'completions', 'embeddings'])),
+    originBaseUrl: z.string(),
+    originFlavour: z.string(),
+    originModel: z.string().describe('Model name sent to the origin.'),
+    originCredentialSecret: z.string().nullable().describe('Name of the worker secret holding the origin bearer token.'),
+    maxOutputTokens: int,
+    extraFields: z.record(z.string(), z.enum(EXTRA_FIELD_MEANINGS)).describe('Vendor request fields forwarded to the origin, with their meaning.'),
+    defaults: z.object({ requestsPerMinute: nullableInt, tokensPerMinute: nullableInt, maxConcurrent: nullableInt }).describe('Limits of keys that set none.'),
+    price: Price,
+    priceVersion: int,
+    status: z.enum(['active', 'disabled']),
+    createdAt: int.describe('Epoch ms.'),
+    updatedAt: int.describe('Epoch ms.'),
+  })
+  .openapi('Service');
 /** A service_prices row: one version of a service's price. */
 const PriceVersion = Price.extend({ serviceId: z.string(), version: int, createdAt: int.describe('Epoch ms.') });
 const OneService = z.object({ service: ServiceView.extend({ priceHistory: z.array(PriceVersion).describe('Every price version, oldest first.') }) });
 
 const TAGS = ['Admin: services'];
 const list = defineRoute('admin', {
-  method: 'get', path: '/', summary: 'List services with current prices', tags: TAGS,
+  method: 'get',
+  path: '/',
+  summary: 'List services with current prices',
+  tags: TAGS,
   responses: { 200: json(z.object({ services: z.array(ServiceView) }), 'Every service, by name') },
 });
 const create = defineRoute('admin', {
-  method: 'post', path: '/', summary: 'Create a service (price version 1)', tags: TAGS,
+  method: 'post',
+  path: '/',
+  summary: 'Create a service (price version 1)',
+  tags: TAGS,
   request: { body: jsonBody(CreateServiceInput) },
   responses: { 201: json(OneService, 'The new service') },
 });
 const get = defineRoute('admin', {
-  method: 'get', path: '/{id}', summary: 'One service with its price history', tags: TAGS,
-  request: { params: IdParam }, responses: { 200: json(OneService, 'The service') },
+  method: 'get',
+  path: '/{id}',
+  summary: 'One service with its price history',
+  tags: TAGS,
+  request: { params: IdParam },
+  responses: { 200: json(OneService, 'The service') },
 });
 const edit = defineRoute('admin', {
-  method: 'patch', path: '/{id}', summary: 'Edit a service; new prices add a price version', tags: TAGS,
-  request: { params: IdParam, body: jsonBody(UpdateServiceInput) }, responses: { 200: json(OneService, 'The edited service') },
+  method: 'patch',
+  path: '/{id}',
+  summary: 'Edit a service; new prices add a price version',
+  tags: TAGS,
+  request: { params: IdParam, body: jsonBody(UpdateServiceInput) },
+  responses: { 200: json(OneService, 'The edited service') },
 });
 
 export const adminServiceRoutes = apiRouter()
   .openapi(list, async (c) => {
     const db = database(c.env.DB);
-    const rows = await db.select().from(services).innerJoin(servicePrices, eq(servicePrices.serviceId, services.id)).where(eq(servicePrices.version, services.priceVersion)).orderBy(asc(services.name));
+    const rows = await db
+      .select()
+      .from(services)
+      .innerJoin(servicePrices, eq(servicePrices.serviceId, services.id))
+      .where(eq(servicePrices.version, services.priceVersion))
+      .orderBy(asc(services.name));
     return c.json({ services: rows.map((r) => toCatalogService(r.services, r.service_prices)) }, 200);
   })
   .openapi(create, async (c) => {
@@ -81,11 +115,22 @@ export const adminServiceRoutes = apiRouter()
     const id = newId('svc');
     await db.batch([
       db.insert(services).values({
-        id, name: input.name, endpoints: JSON.stringify([...new Set(input.endpoints)]), originBaseUrl: input.originBaseUrl,
-        originFlavour: input.originFlavour ?? 'openai', originModel: input.originModel ?? null, originCredentialSecret: input.originCredentialSecret ?? null,
-        maxOutputTokens: input.maxOutputTokens, extraFields: input.extraFields ? JSON.stringify(input.extraFields) : null, defaultRequestsPerMinute: input.defaultRequestsPerMinute ?? null,
-        defaultTokensPerMinute: input.defaultTokensPerMinute ?? null, defaultMaxConcurrent: input.defaultMaxConcurrent ?? null,
-        priceVersion: 1, status: 'active', createdAt: now, updatedAt: now,
+        id,
+        name: input.name,
+        endpoints: JSON.stringify([...new Set(input.endpoints)]),
+        originBaseUrl: input.originBaseUrl,
+        originFlavour: input.originFlavour ?? 'openai',
+        originModel: input.originModel ?? null,
+        originCredentialSecret: input.originCredentialSecret ?? null,
+        maxOutputTokens: input.maxOutputTokens,
+        extraFields: input.extraFields ? JSON.stringify(input.extraFields) : null,
+        defaultRequestsPerMinute: input.defaultRequestsPerMinute ?? null,
+        defaultTokensPerMinute: input.defaultTokensPerMinute ?? null,
+        defaultMaxConcurrent: input.defaultMaxConcurrent ?? null,
+        priceVersion: 1,
+        status: 'active',
+        createdAt: now,
+        updatedAt: now,
       }),
       db.insert(servicePrices).values({ serviceId: id, version: 1, ...input.prices, requestMicros: input.prices.requestMicros ?? 0, createdAt: now }),
     ]);
@@ -101,10 +146,16 @@ export const adminServiceRoutes = apiRouter()
     const now = Date.now();
     const { prices, endpoints, extraFields, ...fields } = input;
     const priceVersion = prices ? current.priceVersion + 1 : current.priceVersion;
-    const update = db.update(services).set({
-      ...fields, ...(endpoints ? { endpoints: JSON.stringify([...new Set(endpoints)]) } : {}),
-      ...(extraFields ? { extraFields: JSON.stringify(extraFields) } : {}), priceVersion, updatedAt: now,
-    }).where(eq(services.id, current.id));
+    const update = db
+      .update(services)
+      .set({
+        ...fields,
+        ...(endpoints ? { endpoints: JSON.stringify([...new Set(endpoints)]) } : {}),
+        ...(extraFields ? { extraFields: JSON.stringify(extraFields) } : {}),
+        priceVersion,
+        updatedAt: now,
+      })
+      .where(eq(services.id, current.id));
     if (prices) {
       try {
         await db.batch([

@@ -43,7 +43,11 @@ const ERROR_RESPONSE = { description: 'Error ({error: {code, message, requestId}
 export function invalid(error: z.ZodError): never {
   const issue = error.issues[0];
   const path = issue?.path.join('.') ?? '';
-  throw new ApiError({ code: 'invalid_request', message: path ? `${path}: ${issue.message}` : (issue?.message ?? 'Invalid request.'), ...(path ? { param: path } : {}) });
+  throw new ApiError({
+    code: 'invalid_request',
+    message: path ? `${path}: ${issue.message}` : (issue?.message ?? 'Invalid request.'),
+    ...(path ? { param: path } : {}),
+  });
 }
 
 /** A router of management routes; its definitions join the document when mounted with `route()`. */

@@ -52,14 +52,20 @@ async function forward(c: Context<AppEnv>): Promise<Response> {
 
 /** A display name, when given, is 1–100 characters after trimming. */
 async function assertNameFits(c: Context<AppEnv>): Promise<void> {
-  const body = (await c.req.raw.clone().json().catch(() => null)) as { name?: unknown } | null;
+  const body = (await c.req.raw
+    .clone()
+    .json()
+    .catch(() => null)) as { name?: unknown } | null;
   if (body && 'name' in body && (typeof body.name !== 'string' || body.name.trim().length === 0 || body.name.length > MAX_NAME_LENGTH)) {
     throw new ApiError({ code: 'invalid_request', param: 'name', message: `name: between 1 and ${MAX_NAME_LENGTH} characters.` });
   }
 }
 
 async function bodyEmail(c: Context<AppEnv>): Promise<string | null> {
-  const body = await c.req.raw.clone().json().catch(() => null) as { email?: unknown } | null;
+  const body = (await c.req.raw
+    .clone()
+    .json()
+    .catch(() => null)) as { email?: unknown } | null;
   return typeof body?.email === 'string' ? body.email : null;
 }
 
@@ -67,12 +73,15 @@ async function bodyEmail(c: Context<AppEnv>): Promise<string | null> {
 export const authRoutes = new Hono<AppEnv>()
   // Bodies are JSON only. better-auth also takes form bodies, which would let a request carry an
   // address that the guards below cannot see (and a cross-site form needs no preflight).
-  .use('*', bodyLimit({
-    maxSize: MAX_AUTH_BODY_BYTES,
-    onError: () => {
-      throw new ApiError({ code: 'payload_too_large', message: `Auth request bodies are at most ${MAX_AUTH_BODY_BYTES} bytes.` });
-    },
-  }))
+  .use(
+    '*',
+    bodyLimit({
+      maxSize: MAX_AUTH_BODY_BYTES,
+      onError: () => {
+        throw new ApiError({ code: 'payload_too_large', message: `Auth request bodies are at most ${MAX_AUTH_BODY_BYTES} bytes.` });
+      },
+    }),
+  )
   .use('*', async (c, next) => {
     const type = c.req.header('content-type');
     if (c.req.method === 'POST' && type !== undefined && !/^application\/json\b/i.test(type)) {
@@ -123,23 +132,39 @@ export const authRoutes = new Hono<AppEnv>()
 
 const Me = z.object({
   user: z.object({
-    id: z.string(), email: z.string(), name: z.string(), role: z.string().describe('user or admin.'), emailVerified: z.boolean(), twoFactorEnabled: z.boolean(),
+    id: z.string(),
+    email: z.string(),
+    name: z.string(),
+    role: z.string().describe('user or admin.'),
+    emailVerified: z.boolean(),
+    twoFactorEnabled: z.boolean(),
   }),
   account: z.object({ id: z.string(), name: z.string() }),
   csrfToken: z.string().describe('Send as x-csrf-token on unsafe requests made with the session.'),
 });
 const OutboxMessage = z.object({
-  id: z.string(), to: z.string(), subject: z.string(), text: z.string(), html: z.string(),
-  links: z.array(z.string()).describe('The URLs in the text, e.g. the verification link.'), createdAt: z.number().int(),
+  id: z.string(),
+  to: z.string(),
+  subject: z.string(),
+  text: z.string(),
+  html: z.string(),
+  links: z.array(z.string()).describe('The URLs in the text, e.g. the verification link.'),
+  createdAt: z.number().int(),
 });
 
 const TAGS = ['Identity'];
 const me = defineRoute('session', {
-  method: 'get', path: '/', summary: 'The signed-in user, their billing account and the CSRF token for x-csrf-token', tags: TAGS,
+  method: 'get',
+  path: '/',
+  summary: 'The signed-in user, their billing account and the CSRF token for x-csrf-token',
+  tags: TAGS,
   responses: { 200: json(Me, 'The signed-in user') },
 });
 const devMail = defineRoute('none', {
-  method: 'get', path: '/', summary: 'Local mail outbox, newest first (?to=); 404 unless MAIL_MODE=outbox and LOCAL_DEV=1', tags: TAGS,
+  method: 'get',
+  path: '/',
+  summary: 'Local mail outbox, newest first (?to=); 404 unless MAIL_MODE=outbox and LOCAL_DEV=1',
+  tags: TAGS,
   request: { query: z.object({ to: z.string().max(320).optional().describe('Only mail to this address.') }) },
   responses: { 200: json(z.object({ messages: z.array(OutboxMessage) }), 'The latest 100 messages') },
 });
@@ -151,14 +176,31 @@ export const meRoutes = apiRouter().openapi(me, async (c) => {
   const { user } = session;
   const accountId = await ensureBillingAccount(c.env, user);
   const account = await c.env.DB.prepare('SELECT id, name FROM accounts WHERE id = ?').bind(accountId).first<{ id: string; name: string }>();
-  return c.json({
-    user: { id: user.id, email: user.email, name: user.name, role: user.role ?? 'user', emailVerified: user.emailVerified, twoFactorEnabled: Boolean(user.twoFactorEnabled) },
-    account: { id: accountId, name: account?.name ?? user.name },
-    csrfToken: await csrfToken(session.session.id, c.env.BETTER_AUTH_SECRET as string),
-  }, 200);
+  return c.json(
+    {
+      user: {
+        id: user.id,
+        email: user.email,
+        name: user.name,
+        role: user.role ?? 'user',
+        emailVerified: user.emailVerified,
+        twoFactorEnabled: Boolean(user.twoFactorEnabled),
+      },
+      account: { id: accountId, name: account?.name ?? user.name },
+      csrfToken: await csrfToken(session.session.id, c.env.BETTER_AUTH_SECRET as string),
+    },
+    200,
+  );
 });
 
-interface OutboxRow { id: string; to: string; subject: string; text: string; html: string; created_at: number }
+interface OutboxRow {
+  id: string;
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+  created_at: number;
+}
 
 /** `/api/dev/mail`: the local outbox, newest first; 404 unless MAIL_MODE=outbox on a LOCAL_DEV=1 deployment. */
 export const devMailRoutes = apiRouter().openapi(devMail, async (c) => {
@@ -168,7 +210,10 @@ export const devMailRoutes = apiRouter().openapi(devMail, async (c) => {
     ? c.env.DB.prepare('SELECT * FROM mail_outbox WHERE "to" = ? ORDER BY created_at DESC, id DESC LIMIT 100').bind(to)
     : c.env.DB.prepare('SELECT * FROM mail_outbox ORDER BY created_at DESC, id DESC LIMIT 100');
   const { results } = await stmt.all<OutboxRow>();
-  return c.json({
-    messages: results.map((m) => ({ id: m.id, to: m.to, subject: m.subject, text: m.text, html: m.html, links: linksIn(m.text), createdAt: m.created_at })),
-  }, 200);
+  return c.json(
+    {
+      messages: results.map((m) => ({ id: m.id, to: m.to, subject: m.subject, text: m.text, html: m.html, links: linksIn(m.text), createdAt: m.created_at })),
+    },
+    200,
+  );
 });

@@ -29,36 +29,54 @@ const OneKey = z.object({ key: KeyView });
 const oneKey = json(OneKey, 'The key');
 
 const list = defineRoute('management', {
-  method: 'get', path: '/', summary: 'List your API keys',
+  method: 'get',
+  path: '/',
+  summary: 'List your API keys',
   responses: { 200: json(z.object({ keys: z.array(KeyView) }), 'Your inference keys') },
 });
 const create = defineRoute('management', {
-  method: 'post', path: '/', summary: 'Create an API key (the secret is returned once)',
+  method: 'post',
+  path: '/',
+  summary: 'Create an API key (the secret is returned once)',
   request: { body: jsonBody(CreateKeyInput) },
-  responses: { 201: json(OneKey.extend({ secret: z.string().describe('The key itself, shown only in this response.'), note: z.string() }), 'The new key and its secret') },
+  responses: {
+    201: json(OneKey.extend({ secret: z.string().describe('The key itself, shown only in this response.'), note: z.string() }), 'The new key and its secret'),
+  },
 });
 const get = defineRoute('management', {
-  method: 'get', path: '/{id}', summary: 'One API key',
-  request: { params: IdParam }, responses: { 200: oneKey },
+  method: 'get',
+  path: '/{id}',
+  summary: 'One API key',
+  request: { params: IdParam },
+  responses: { 200: oneKey },
 });
 const update = defineRoute('management', {
-  method: 'patch', path: '/{id}', summary: "Edit a key's name and limits (effective on the next request)",
-  request: { params: IdParam, body: jsonBody(UpdateKeyInput) }, responses: { 200: oneKey },
+  method: 'patch',
+  path: '/{id}',
+  summary: "Edit a key's name and limits (effective on the next request)",
+  request: { params: IdParam, body: jsonBody(UpdateKeyInput) },
+  responses: { 200: oneKey },
 });
 const revoke = defineRoute('management', {
-  method: 'post', path: '/{id}/revoke', summary: 'Revoke a key (effective on the next request)',
-  request: { params: IdParam }, responses: { 200: oneKey },
+  method: 'post',
+  path: '/{id}/revoke',
+  summary: 'Revoke a key (effective on the next request)',
+  request: { params: IdParam },
+  responses: { 200: oneKey },
 });
 const remove = defineRoute('management', {
-  method: 'delete', path: '/{id}', summary: 'Revoke a key (same as POST …/revoke)',
-  request: { params: IdParam }, responses: { 200: oneKey },
+  method: 'delete',
+  path: '/{id}',
+  summary: 'Revoke a key (same as POST …/revoke)',
+  request: { params: IdParam },
+  responses: { 200: oneKey },
 });
 
 /** Revokes one of the caller's inference keys (idempotent). */
 async function revokeOwn(c: Context<AppEnv>, id: string) {
   const account = accountObject(c.env, callerAccount(c));
   const existing = await account.getKey(id);
-  if (!existing || existing.kind !== 'inference') throw notFound(id);
+  if (existing?.kind !== 'inference') throw notFound(id);
   const key = await account.revokeKey(existing.id);
   return { key: keyView(key ?? existing) };
 }
@@ -76,7 +94,7 @@ export const keyRoutes = apiRouter()
   .openapi(get, async (c) => {
     const { id } = c.req.valid('param');
     const key = await accountObject(c.env, callerAccount(c)).getKey(id);
-    if (!key || key.kind !== 'inference') throw notFound(id);
+    if (key?.kind !== 'inference') throw notFound(id);
     return c.json({ key: keyView(key) }, 200);
   })
   .openapi(update, async (c) => {
@@ -84,7 +102,7 @@ export const keyRoutes = apiRouter()
     const patch = normaliseLimits(c.req.valid('json'));
     const account = accountObject(c.env, callerAccount(c));
     const existing = await account.getKey(id);
-    if (!existing || existing.kind !== 'inference') throw notFound(id);
+    if (existing?.kind !== 'inference') throw notFound(id);
     const key = await account.updateKey(existing.id, patch);
     if (!key) throw notFound(id);
     return c.json({ key: keyView(key) }, 200);

@@ -19,7 +19,14 @@ export class LocalClock {
   constructor(tz: string) {
     try {
       this.format = new Intl.DateTimeFormat('en-US', {
-        timeZone: tz, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric',
+        timeZone: tz,
+        hourCycle: 'h23',
+        year: 'numeric',
+        month: 'numeric',
+        day: 'numeric',
+        hour: 'numeric',
+        minute: 'numeric',
+        second: 'numeric',
       });
     } catch {
       throw new ApiError({ code: 'invalid_request', param: 'tz', message: `tz: '${tz}' is not an IANA time zone (e.g. Europe/Berlin).` });

@@ -21,7 +21,6 @@ export interface Transaction {
   count: number;
 }
 
-
 /** Newest first. */
 export async function transactionHistory(env: Env, accountId: string, fromParam?: string, toParam?: string, tz = 'UTC'): Promise<Transaction[]> {
   const from = instant(fromParam, 0, 'from');
@@ -56,7 +55,9 @@ export async function transactionHistory(env: Env, accountId: string, fromParam?
     const chunk = lastSeqs.slice(i, i + 90);
     const { results } = await env.DB.prepare(
       `SELECT seq, balance_after_micros FROM journal_entries WHERE account_id = ? AND seq IN (${chunk.map(() => '?').join(', ')})`,
-    ).bind(accountId, ...chunk).all<{ seq: number; balance_after_micros: number }>();
+    )
+      .bind(accountId, ...chunk)
+      .all<{ seq: number; balance_after_micros: number }>();
     for (const r of results) balances.set(Number(r.seq), Number(r.balance_after_micros));
   }
   const localDate = (ms: number) => {
@@ -65,13 +66,24 @@ export async function transactionHistory(env: Env, accountId: string, fromParam?
   };
   const rows: Array<Transaction & { seq: number }> = [
     ...single.results.map((r) => ({
-      seq: Number(r.seq), date: new Date(Number(r.created_at)).toISOString(), type: String(r.kind),
-      description: (r.reason as string | null) ?? String(r.kind), amountMicros: Number(r.amount_micros),
-      balanceAfterMicros: Number(r.balance_after_micros), reference: (r.ref as string | null) ?? null, count: 1,
+      seq: Number(r.seq),
+      date: new Date(Number(r.created_at)).toISOString(),
+      type: String(r.kind),
+      description: (r.reason as string | null) ?? String(r.kind),
+      amountMicros: Number(r.amount_micros),
+      balanceAfterMicros: Number(r.balance_after_micros),
+      reference: (r.ref as string | null) ?? null,
+      count: 1,
     })),
     ...[...days].map(([day, d]) => ({
-      seq: d.lastSeq, date: localDate(day), type: 'usage', description: `API usage (${d.n} ${d.n === 1 ? 'request' : 'requests'})`,
-      amountMicros: d.amount, balanceAfterMicros: balances.get(d.lastSeq) ?? 0, reference: null, count: d.n,
+      seq: d.lastSeq,
+      date: localDate(day),
+      type: 'usage',
+      description: `API usage (${d.n} ${d.n === 1 ? 'request' : 'requests'})`,
+      amountMicros: d.amount,
+      balanceAfterMicros: balances.get(d.lastSeq) ?? 0,
+      reference: null,
+      count: d.n,
     })),
   ];
   return rows.sort((a, b) => b.seq - a.seq).map(({ seq: _seq, ...t }) => t);
@@ -80,5 +92,8 @@ export async function transactionHistory(env: Env, accountId: string, fromParam?
 /** CSV with dollar amounts to six decimals. */
 export function transactionsCsv(rows: Transaction[]): string {
   const header = ['date', 'type', 'description', 'amount_usd', 'balance_usd', 'reference', 'requests'];
-  return toCsv(header, rows.map((t) => [t.date, t.type, t.description, microsToUsd(t.amountMicros), microsToUsd(t.balanceAfterMicros), t.reference, t.count]));
+  return toCsv(
+    header,
+    rows.map((t) => [t.date, t.type, t.description, microsToUsd(t.amountMicros), microsToUsd(t.balanceAfterMicros), t.reference, t.count]),
+  );
 }

@@ -17,14 +17,16 @@ import { handleStripeEvent } from '../../payments/stripe-webhook';
 /** Records a delivery; returns false if it was already processed. */
 async function record(env: Env, provider: string, eventId: string, type: string, objectId: string | null, payload: string): Promise<boolean> {
   await env.DB.prepare('INSERT OR IGNORE INTO webhook_events (provider, event_id, type, object_id, payload, status, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-    .bind(provider, eventId, type, objectId, payload, 'received', Date.now()).run();
+    .bind(provider, eventId, type, objectId, payload, 'received', Date.now())
+    .run();
   const row = await env.DB.prepare('SELECT status FROM webhook_events WHERE provider = ? AND event_id = ?').bind(provider, eventId).first<{ status: string }>();
   return row?.status !== 'processed';
 }
 
 async function finish(env: Env, provider: string, eventId: string, status: string, error: string | null = null): Promise<void> {
   await env.DB.prepare('UPDATE webhook_events SET status = ?, error = ?, processed_at = ? WHERE provider = ? AND event_id = ?')
-    .bind(status, error, Date.now(), provider, eventId).run();
+    .bind(status, error, Date.now(), provider, eventId)
+    .run();
 }
 
 const unavailable = (message: string) => new ApiError({ code: 'payment_method_unavailable', message });
@@ -65,13 +67,15 @@ export const webhookRoutes = new Hono<AppEnv>()
     } catch {
       throw new ApiError({ code: 'invalid_json', message: 'The delivery is not JSON.' });
     }
-    if (typeof delivery.deliveryId !== 'string' || typeof delivery.type !== 'string') throw new ApiError({ code: 'invalid_request', message: 'Not a BTCPay webhook delivery.' });
+    if (typeof delivery.deliveryId !== 'string' || typeof delivery.type !== 'string')
+      throw new ApiError({ code: 'invalid_request', message: 'Not a BTCPay webhook delivery.' });
     if (!delivery.type.startsWith('Invoice') || typeof delivery.invoiceId !== 'string') return c.json({ received: true, outcome: 'ignored' });
     let confirmed: Awaited<ReturnType<typeof confirmInvoice>>;
     try {
       confirmed = await confirmInvoice(c.env, delivery);
     } catch (error) {
-      if (error instanceof BtcpayMismatch) throw new ApiError({ code: 'invalid_request', message: 'The delivery does not match a top-up of this store.', internal: error.message });
+      if (error instanceof BtcpayMismatch)
+        throw new ApiError({ code: 'invalid_request', message: 'The delivery does not match a top-up of this store.', internal: error.message });
       throw new ApiError({ code: 'service_unavailable', message: 'The invoice could not be confirmed yet; retry.', internal: error });
     }
     if (!(await record(c.env, 'btcpay', delivery.deliveryId, delivery.type, delivery.invoiceId, text))) return c.json({ received: true, duplicate: true });

@@ -32,7 +32,12 @@ function denial(result: Extract<AdmitResult, { ok: false }>): ApiError {
     headers['retry-after'] = String(Math.max(1, Math.ceil(result.retryAfterMs / 1000)));
     headers['retry-after-ms'] = String(result.retryAfterMs);
   }
-  return new ApiError({ code: result.reason as ErrorCode, message: result.message, headers, ...(result.reason === 'model_not_allowed' ? { param: 'model' } : {}) });
+  return new ApiError({
+    code: result.reason as ErrorCode,
+    message: result.message,
+    headers,
+    ...(result.reason === 'model_not_allowed' ? { param: 'model' } : {}),
+  });
 }
 
 /** The handler for one endpoint. */
@@ -63,7 +68,7 @@ async function handleInference(c: Context<AppEnv>, endpoint: Endpoint, release: 
   const req = checkInference(endpoint, body, bytes);
 
   const service = (await getCatalog(c.env.DB)).get(req.model);
-  if (!service || service.status !== 'active' || !service.endpoints.includes(endpoint)) {
+  if (service?.status !== 'active' || !service.endpoints.includes(endpoint)) {
     throw new ApiError({ code: 'model_not_found', param: 'model', message: `The model '${req.model}' does not exist or does not support this endpoint.` });
   }
   checkExtraFields(service.extraFields, body);
@@ -73,8 +78,17 @@ async function handleInference(c: Context<AppEnv>, endpoint: Endpoint, release: 
   if (signal.aborted) throw new ApiError({ code: 'invalid_request', message: 'The client disconnected before the request was admitted.' });
   const account = c.env.ACCOUNT.get(c.env.ACCOUNT.idFromName(accountId));
   const admission = account.admit({
-    requestId, keyId,
-    service: { id: service.id, name: service.name, endpoint, price: service.price, priceVersion: service.priceVersion, maxOutputTokens: service.maxOutputTokens, defaults: service.defaults },
+    requestId,
+    keyId,
+    service: {
+      id: service.id,
+      name: service.name,
+      endpoint,
+      price: service.price,
+      priceVersion: service.priceVersion,
+      maxOutputTokens: service.maxOutputTokens,
+      defaults: service.defaults,
+    },
     promptTokensUpper: promptTokensUpperBound(bytes),
     promptTokensEstimate: promptTokensEstimate(bytes),
     requestedMaxTokens: req.requestedMaxTokens,
@@ -85,13 +99,14 @@ async function handleInference(c: Context<AppEnv>, endpoint: Endpoint, release: 
   const settleCtx: SettleContext = { env: c.env, stub: account, requestId, accountId, keyId, service, endpoint, requestBody: body, startedAt };
   let settling: Promise<Settled | null> | null = null;
   let holdsSlot = false;
-  const settle = (outcome: Outcome) => (settling ??= settleRequest(settleCtx, outcome).then(async (settled) => {
-    if (!settled) return settled;
-    // A concurrency slot is freed before the answer ends; otherwise the client need not wait.
-    if (holdsSlot) await settled.delivered;
-    else c.executionCtx.waitUntil(settled.delivered);
-    return settled;
-  }));
+  const settle = (outcome: Outcome) =>
+    (settling ??= settleRequest(settleCtx, outcome).then(async (settled) => {
+      if (!settled) return settled;
+      // A concurrency slot is freed before the answer ends; otherwise the client need not wait.
+      if (holdsSlot) await settled.delivered;
+      else c.executionCtx.waitUntil(settled.delivered);
+      return settled;
+    }));
   const admittedAs = (result: Extract<AdmitResult, { ok: true }>) => {
     holdsSlot = result.holdsSlot;
     settleCtx.grant = result.grant;
@@ -129,8 +144,17 @@ async function handleInference(c: Context<AppEnv>, endpoint: Endpoint, release: 
 
   originCalled = true;
   const call = await callOrigin({
-    env: c.env, service, endpoint, adapter, body, maxTokens: admitted.maxTokens, timeoutMs, clientSignal: signal,
-    abortOnClientGone: req.stream, ...(req.stream ? {} : { bodyDeadline: startedAt + lifetimeMs }), clientGoneGraceMs: stalledClientMs,
+    env: c.env,
+    service,
+    endpoint,
+    adapter,
+    body,
+    maxTokens: admitted.maxTokens,
+    timeoutMs,
+    clientSignal: signal,
+    abortOnClientGone: req.stream,
+    ...(req.stream ? {} : { bodyDeadline: startedAt + lifetimeMs }),
+    clientGoneGraceMs: stalledClientMs,
   });
   if (!call.ok) {
     // Abandoned: the client left and the origin was still working when the runtime's grace ran
@@ -141,9 +165,19 @@ async function handleInference(c: Context<AppEnv>, endpoint: Endpoint, release: 
 
   if (req.stream) {
     const metered = meterStream({
-      origin: call.response.body as ReadableStream<Uint8Array>, adapter, endpoint, requestId, model: service.name,
-      clientWantsUsage: req.clientWantsUsage, startedAt, idleTimeoutMs: timeoutMs, abortOrigin: call.abort, settle,
-      stalledClientMs, grantedTokens: admitted.maxTokens, lifetimeMs,
+      origin: call.response.body as ReadableStream<Uint8Array>,
+      adapter,
+      endpoint,
+      requestId,
+      model: service.name,
+      clientWantsUsage: req.clientWantsUsage,
+      startedAt,
+      idleTimeoutMs: timeoutMs,
+      abortOrigin: call.abort,
+      settle,
+      stalledClientMs,
+      grantedTokens: admitted.maxTokens,
+      lifetimeMs,
     });
     signal.addEventListener('abort', metered.clientGone);
     if (signal.aborted) metered.clientGone();
@@ -166,7 +200,10 @@ async function handleInference(c: Context<AppEnv>, endpoint: Endpoint, release: 
     // The origin broke off, or the lifetime cap aborted the read: nothing reached the client.
     const status = Date.now() - startedAt >= lifetimeMs ? 'origin_timeout' : 'origin_error';
     await settle({ usage: null, text: '', status, ttftMs: null });
-    throw new ApiError({ code: status, message: status === 'origin_timeout' ? 'The model server took longer than the request lifetime.' : 'The model server failed while answering.' });
+    throw new ApiError({
+      code: status,
+      message: status === 'origin_timeout' ? 'The model server took longer than the request lifetime.' : 'The model server failed while answering.',
+    });
   } finally {
     call.done();
   }
@@ -176,7 +213,11 @@ async function handleInference(c: Context<AppEnv>, endpoint: Endpoint, release: 
   } catch {
     // The client gets nothing usable, so nothing is charged.
     await settle({ usage: null, text: '', status: 'origin_error', ttftMs: null });
-    throw new ApiError({ code: 'origin_error', message: 'The model server sent a malformed response.', internal: `unparseable body of ${text.length} characters` });
+    throw new ApiError({
+      code: 'origin_error',
+      message: 'The model server sent a malformed response.',
+      internal: `unparseable body of ${text.length} characters`,
+    });
   }
   // A client that left while the origin worked is billed all the same: the answer was produced.
   const status = signal.aborted ? 'client_closed' : 'ok';
@@ -185,7 +226,12 @@ async function handleInference(c: Context<AppEnv>, endpoint: Endpoint, release: 
   const out = payload.model !== undefined && payload.model !== service.name ? JSON.stringify({ ...payload, model: service.name }) : text;
   const response = new Response(out, {
     status: 200,
-    headers: { ...baseHeaders, ...(settled ? costHeaders(settled.result, settled.estimated) : {}), 'content-type': 'application/json', 'x-request-id': requestId },
+    headers: {
+      ...baseHeaders,
+      ...(settled ? costHeaders(settled.result, settled.estimated) : {}),
+      'content-type': 'application/json',
+      'x-request-id': requestId,
+    },
   });
   return { response, settled: Promise.resolve() };
 }

@@ -15,7 +15,7 @@ async function allowedServices(c: Context<AppEnv>): Promise<CatalogService[]> {
     getCatalog(c.env.DB),
     c.env.ACCOUNT.get(c.env.ACCOUNT.idFromName(accountId)).keyWithAccountStatus(keyId),
   ]);
-  if (!key || key.kind !== 'inference') throw new ApiError({ code: 'invalid_api_key', message: 'Incorrect API key provided.' });
+  if (key?.kind !== 'inference') throw new ApiError({ code: 'invalid_api_key', message: 'Incorrect API key provided.' });
   if (accountStatus !== 'active') throw new ApiError({ code: 'account_suspended', message: 'This account is suspended.' });
   if (key.status !== 'active') throw new ApiError({ code: 'key_revoked', message: 'This API key has been revoked.' });
   if (key.expiresAt !== null && key.expiresAt <= Date.now()) throw new ApiError({ code: 'key_expired', message: 'This API key has expired.' });
@@ -34,6 +34,11 @@ export async function listModels(c: Context<AppEnv>): Promise<Response> {
 export async function retrieveModel(c: Context<AppEnv>): Promise<Response> {
   const name = c.req.param('model') ?? '';
   const service = (await allowedServices(c)).find((s) => s.name === name);
-  if (!service) throw new ApiError({ code: 'model_not_found', param: 'model', message: `The model '${name.slice(0, 256)}' does not exist or you do not have access to it.` });
+  if (!service)
+    throw new ApiError({
+      code: 'model_not_found',
+      param: 'model',
+      message: `The model '${name.slice(0, 256)}' does not exist or you do not have access to it.`,
+    });
   return c.json(modelView(service));
 }

@@ -54,11 +54,11 @@ export async function callOrigin(input: OriginCallInput): Promise<OriginCall> {
   const onClientAbort = input.abortOnClientGone
     ? () => controller.abort()
     : () => {
-      graceTimer = setTimeout(() => {
-        abandoned = true;
-        controller.abort();
-      }, input.clientGoneGraceMs);
-    };
+        graceTimer = setTimeout(() => {
+          abandoned = true;
+          controller.abort();
+        }, input.clientGoneGraceMs);
+      };
   input.clientSignal.addEventListener('abort', onClientAbort);
   const done = () => {
     clearTimeout(timer);
@@ -87,10 +87,13 @@ export async function callOrigin(input: OriginCallInput): Promise<OriginCall> {
   }
   clearTimeout(timer);
   if (input.bodyDeadline !== undefined) {
-    bodyTimer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, Math.max(0, input.bodyDeadline - Date.now()));
+    bodyTimer = setTimeout(
+      () => {
+        timedOut = true;
+        controller.abort();
+      },
+      Math.max(0, input.bodyDeadline - Date.now()),
+    );
   }
   if (!response.ok) {
     const detail = await response.text().catch(() => '');
@@ -104,14 +107,34 @@ export async function callOrigin(input: OriginCallInput): Promise<OriginCall> {
  * a 4xx's own `error.message` (e.g. "maximum context length is 4096 tokens"), which the caller needs. */
 export function originFailure(call: Extract<OriginCall, { ok: false }>, requestId: string): ApiError {
   // The origin's body may quote the prompt: log its size and error code, never the text.
-  console.warn(JSON.stringify({ level: 'warn', requestId, msg: 'origin call failed', status: call.status, httpStatus: call.httpStatus,
-    ...(call.httpStatus === null ? { detail: call.detail.slice(0, 300) } : describeDetail(call.detail)) }));
-  if (call.status === 'origin_timeout' || call.httpStatus === 408) return new ApiError({ code: 'origin_timeout', message: 'The model server did not answer in time.' });
+  console.warn(
+    JSON.stringify({
+      level: 'warn',
+      requestId,
+      msg: 'origin call failed',
+      status: call.status,
+      httpStatus: call.httpStatus,
+      ...(call.httpStatus === null ? { detail: call.detail.slice(0, 300) } : describeDetail(call.detail)),
+    }),
+  );
+  if (call.status === 'origin_timeout' || call.httpStatus === 408)
+    return new ApiError({ code: 'origin_timeout', message: 'The model server did not answer in time.' });
   if (call.httpStatus === 429 || call.httpStatus === 503) {
-    return new ApiError({ code: 'service_unavailable', message: 'The model server is busy; retry shortly. No charge was made.', headers: { 'retry-after': '1' } });
+    return new ApiError({
+      code: 'service_unavailable',
+      message: 'The model server is busy; retry shortly. No charge was made.',
+      headers: { 'retry-after': '1' },
+    });
   }
   if (call.httpStatus === 413) return new ApiError({ code: 'payload_too_large', message: 'The model server refused the request as too large.' });
-  if (call.httpStatus !== null && call.httpStatus >= 400 && call.httpStatus < 500 && call.httpStatus !== 401 && call.httpStatus !== 403 && call.httpStatus !== 404) {
+  if (
+    call.httpStatus !== null &&
+    call.httpStatus >= 400 &&
+    call.httpStatus < 500 &&
+    call.httpStatus !== 401 &&
+    call.httpStatus !== 403 &&
+    call.httpStatus !== 404
+  ) {
     let message = `The model server rejected the request (status ${call.httpStatus}).`;
     try {
       const parsed = JSON.parse(call.detail) as { error?: { message?: unknown } | string; message?: unknown };
@@ -122,7 +145,10 @@ export function originFailure(call: Extract<OriginCall, { ok: false }>, requestI
     }
     return new ApiError({ code: 'invalid_request', message });
   }
-  return new ApiError({ code: 'origin_error', message: call.status === 'client_closed' ? 'The client disconnected.' : 'The model server failed to answer. No charge was made.' });
+  return new ApiError({
+    code: 'origin_error',
+    message: call.status === 'client_closed' ? 'The client disconnected.' : 'The model server failed to answer. No charge was made.',
+  });
 }
 
 /** What may be logged of an origin's error body: its length and, if JSON, its error type and code. */

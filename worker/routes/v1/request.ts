@@ -21,8 +21,7 @@ export interface InferenceRequest {
 const DEFAULT_MAX_BODY_BYTES = 1_048_576;
 const decoder = new TextDecoder();
 
-const bad = (message: string, param: string | null = null) =>
-  new ApiError({ code: 'invalid_request', message, ...(param ? { param } : {}) });
+const bad = (message: string, param: string | null = null) => new ApiError({ code: 'invalid_request', message, ...(param ? { param } : {}) });
 
 /** Reads the body (refusing oversize ones before buffering them all) and parses the JSON. */
 export async function readInferenceBody(c: Context<AppEnv>): Promise<{ body: Record<string, unknown>; bytes: number }> {
@@ -52,7 +51,8 @@ export async function readInferenceBody(c: Context<AppEnv>): Promise<{ body: Rec
   } catch {
     throw new ApiError({ code: 'invalid_json', message: 'Request body is not valid JSON.' });
   }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ApiError({ code: 'invalid_json', message: 'Request body must be a JSON object.' });
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new ApiError({ code: 'invalid_json', message: 'Request body must be a JSON object.' });
   return { body: parsed as Record<string, unknown>, bytes };
 }
 
@@ -71,7 +71,7 @@ export function checkInference(endpoint: Endpoint, body: Record<string, unknown>
   validateBody(endpoint, body);
   if (endpoint === 'completions' && Array.isArray(body.prompt) && body.prompt.length > 1 && typeof body.prompt[0] !== 'number') {
     // A batch of prompts yields one completion each; reserve and bill them as separate requests.
-    throw bad("A batch of several prompts is not supported by this gateway; send one request per prompt.", 'prompt');
+    throw bad('A batch of several prompts is not supported by this gateway; send one request per prompt.', 'prompt');
   }
   for (const param of ['n', 'best_of'] as const) {
     if (body[param] !== undefined && body[param] !== null && body[param] !== 1) {

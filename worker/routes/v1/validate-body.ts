@@ -9,7 +9,27 @@
  * (worker/origins). Failures are 400 `invalid_request` with OpenAI's `param` and message wording.
  */
 import type { Endpoint } from '../../services/catalog';
-import { LIMITS, fail, invalidType, missing, tooLong, emptyArray, isObject, absent, number, integer, string, oneOf, object, optNumber, optInteger, optBoolean, optString, optOneOf, type Json } from './validate-json';
+import {
+  LIMITS,
+  fail,
+  invalidType,
+  missing,
+  tooLong,
+  emptyArray,
+  isObject,
+  absent,
+  number,
+  integer,
+  string,
+  oneOf,
+  object,
+  optNumber,
+  optInteger,
+  optBoolean,
+  optString,
+  optOneOf,
+  type Json,
+} from './validate-json';
 import { checkMessages, checkTools, checkFunctions, checkToolChoice, checkResponseFormat, checkMetadata } from './validate-messages';
 
 export { LIMITS } from './validate-json';
@@ -27,7 +47,8 @@ function checkSampling(b: Json): void {
   const options = b.stream_options;
   if (!absent(options)) {
     object('stream_options', options);
-    if (isObject(options) && !absent(options.include_usage) && typeof options.include_usage !== 'boolean') invalidType('stream_options.include_usage', 'a boolean', options.include_usage);
+    if (isObject(options) && !absent(options.include_usage) && typeof options.include_usage !== 'boolean')
+      invalidType('stream_options.include_usage', 'a boolean', options.include_usage);
   }
   const stop = b.stop;
   if (!absent(stop) && typeof stop !== 'string') {
@@ -50,7 +71,6 @@ function checkSampling(b: Json): void {
     }
   }
 }
-
 
 // ---- chat ----
 

@@ -24,7 +24,6 @@ export const LIMITS = {
   depth: 64,
 } as const;
 
-
 export function fail(param: string, message: string): never {
   throw new ApiError({ code: 'invalid_request', message, param });
 }
@@ -65,7 +64,8 @@ export function integer(param: string, v: unknown, min: number, max: number): vo
 
 export function string(param: string, v: unknown, maxLength = Infinity): void {
   if (typeof v !== 'string') return invalidType(param, 'a string', v);
-  if (v.length > maxLength) fail(param, `Invalid '${param}': string too long. Expected a string with maximum length ${maxLength}, but got a string with length ${v.length} instead.`);
+  if (v.length > maxLength)
+    fail(param, `Invalid '${param}': string too long. Expected a string with maximum length ${maxLength}, but got a string with length ${v.length} instead.`);
 }
 
 export function oneOf(param: string, v: unknown, allowed: readonly string[]): void {

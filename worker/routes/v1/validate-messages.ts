@@ -3,7 +3,7 @@
  * Chat's own shapes: messages by role and their content parts, tool calls, tools, functions,
  * tool_choice, response_format and metadata, as OpenAI's ChatCompletion*Param types define them.
  */
-import { LIMITS, fail, invalidType, missing, invalidValue, tooLong, emptyArray, isObject, absent, number, string, oneOf, object, type Json } from './validate-json';
+import { LIMITS, fail, invalidType, missing, invalidValue, tooLong, emptyArray, isObject, absent, string, oneOf, object, type Json } from './validate-json';
 
 const ROLES = ['system', 'developer', 'user', 'assistant', 'tool', 'function'];
 /** Content part types each role may send (OpenAI's ChatCompletion*MessageParam). */

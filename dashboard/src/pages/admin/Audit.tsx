@@ -29,7 +29,13 @@ function actionWords(action: string): string {
 }
 
 function detailLabel(name: string): string {
-  return DETAIL_LABELS[name] ?? name.replace(/Micros$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+  return (
+    DETAIL_LABELS[name] ??
+    name
+      .replace(/Micros$/, '')
+      .replace(/([a-z])([A-Z])/g, '$1 $2')
+      .toLowerCase()
+  );
 }
 
 function detailValue(name: string, value: unknown): string {
@@ -54,7 +60,10 @@ function Details({ json }: { json: string | null }) {
   return (
     <dl className="kv">
       {Object.entries(value as Record<string, unknown>).map(([name, v]) => (
-        <Fragment key={name}><dt>{detailLabel(name)}</dt><dd>{detailValue(name, v)}</dd></Fragment>
+        <Fragment key={name}>
+          <dt>{detailLabel(name)}</dt>
+          <dd>{detailValue(name, v)}</dd>
+        </Fragment>
       ))}
     </dl>
   );
@@ -72,19 +81,43 @@ export function AdminAuditPage() {
   function actor(value: string) {
     if (value === 'admin') return <>Admin token</>;
     const userId = value.startsWith('user:') ? value.slice(5) : null;
-    if (userId && userId === me.user.id) return <>You<div className="sub">{me.user.email}</div></>;
-    return userId ? <>User <code>{userId}</code></> : <code>{value}</code>;
+    if (userId && userId === me.user.id)
+      return (
+        <>
+          You<div className="sub">{me.user.email}</div>
+        </>
+      );
+    return userId ? (
+      <>
+        User <code>{userId}</code>
+      </>
+    ) : (
+      <code>{value}</code>
+    );
   }
 
   const columns: Column<AuditEntry>[] = [
     { key: 'time', header: 'Time', cell: (e) => formatDateTime(e.createdAt, true), sortValue: (e) => e.createdAt, csv: { time: (e) => isoTime(e.createdAt) } },
     { key: 'actor', header: 'Actor', cell: (e) => actor(e.actor), sortValue: (e) => e.actor, csv: { actor: (e) => e.actor } },
     {
-      key: 'action', header: 'Action', sortValue: (e) => actionWords(e.action), csv: { action: (e) => e.action },
-      cell: (e) => <>{actionWords(e.action)}<div className="sub"><code>{e.action}</code></div></>,
+      key: 'action',
+      header: 'Action',
+      sortValue: (e) => actionWords(e.action),
+      csv: { action: (e) => e.action },
+      cell: (e) => (
+        <>
+          {actionWords(e.action)}
+          <div className="sub">
+            <code>{e.action}</code>
+          </div>
+        </>
+      ),
     },
     {
-      key: 'target', header: 'Target', sortValue: (e) => e.target, csv: { target: (e) => e.target },
+      key: 'target',
+      header: 'Target',
+      sortValue: (e) => e.target,
+      csv: { target: (e) => e.target },
       cell: (e) => (e.target ? <code className="soft-break">{e.target}</code> : '—'),
     },
     { key: 'details', header: 'Details', cell: (e) => <Details json={e.details} />, csv: { details: (e) => e.details } },
@@ -92,21 +125,37 @@ export function AdminAuditPage() {
 
   return (
     <>
-      <PageHeader title="Audit log" description="Every admin action, newest first (the latest 500)."
-        actions={(
+      <PageHeader
+        title="Audit log"
+        description="Every admin action, newest first (the latest 500)."
+        actions={
           <div className="field inline">
             <label htmlFor="audit-action">Action</label>
             <select id="audit-action" value={action} onChange={(e) => setAction(e.target.value)}>
               <option value="all">All actions</option>
-              {actions.map((a) => <option key={a} value={a}>{actionWords(a)}</option>)}
+              {actions.map((a) => (
+                <option key={a} value={a}>
+                  {actionWords(a)}
+                </option>
+              ))}
             </select>
           </div>
-        )} />
+        }
+      />
       <section className="card flush">
-        <DataTable columns={columns} rows={list} rowKey={(e) => e.id} {...resourceState(audit)} loadingText="Loading the audit log…" csvName="audit-log"
-          empty={all.length === 0
-            ? 'No admin actions yet. Credit adjustments, suspensions, promotion codes and resolved reviews show up here.'
-            : `No action “${actionWords(action)}” in the log.`} />
+        <DataTable
+          columns={columns}
+          rows={list}
+          rowKey={(e) => e.id}
+          {...resourceState(audit)}
+          loadingText="Loading the audit log…"
+          csvName="audit-log"
+          empty={
+            all.length === 0
+              ? 'No admin actions yet. Credit adjustments, suspensions, promotion codes and resolved reviews show up here.'
+              : `No action “${actionWords(action)}” in the log.`
+          }
+        />
       </section>
     </>
   );

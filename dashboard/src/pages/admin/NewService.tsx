@@ -18,8 +18,18 @@ function wholeOrNull(text: string): number | null | 'bad' {
 /** The "Add service" form; `onCreated` runs after the API accepted it. */
 export function NewServiceForm({ onCreated, onCancel }: { onCreated(): void; onCancel(): void }) {
   const [v, setV] = useState({
-    name: '', originBaseUrl: '', originFlavour: 'openai', originModel: '', originCredentialSecret: '', maxOutputTokens: '4096',
-    input: '', output: '', perRequest: '0', defaultRequestsPerMinute: '', defaultTokensPerMinute: '', defaultMaxConcurrent: '',
+    name: '',
+    originBaseUrl: '',
+    originFlavour: 'openai',
+    originModel: '',
+    originCredentialSecret: '',
+    maxOutputTokens: '4096',
+    input: '',
+    output: '',
+    perRequest: '0',
+    defaultRequestsPerMinute: '',
+    defaultTokensPerMinute: '',
+    defaultMaxConcurrent: '',
   });
   const [endpoints, setEndpoints] = useState<string[]>(['chat', 'completions']);
   const { busy, error, setError, run } = useAction();
@@ -39,9 +49,16 @@ export function NewServiceForm({ onCreated, onCancel }: { onCreated(): void; onC
       await api('/api/admin/services', {
         method: 'POST',
         body: {
-          name: v.name.trim(), endpoints, originBaseUrl: v.originBaseUrl.trim(), originFlavour: v.originFlavour.trim() || 'openai',
-          originModel: v.originModel.trim() || null, originCredentialSecret: v.originCredentialSecret.trim() || null, maxOutputTokens,
-          defaultRequestsPerMinute: defaults[0], defaultTokensPerMinute: defaults[1], defaultMaxConcurrent: defaults[2],
+          name: v.name.trim(),
+          endpoints,
+          originBaseUrl: v.originBaseUrl.trim(),
+          originFlavour: v.originFlavour.trim() || 'openai',
+          originModel: v.originModel.trim() || null,
+          originCredentialSecret: v.originCredentialSecret.trim() || null,
+          maxOutputTokens,
+          defaultRequestsPerMinute: defaults[0],
+          defaultTokensPerMinute: defaults[1],
+          defaultMaxConcurrent: defaults[2],
           prices: { inputMicrosPer1M: Number(prices[0]), outputMicrosPer1M: Number(prices[1]), requestMicros: Number(prices[2]) },
         },
       });
@@ -53,7 +70,11 @@ export function NewServiceForm({ onCreated, onCancel }: { onCreated(): void; onC
     <div className="field">
       <label htmlFor={`svc-${name}`}>{label}</label>
       <input id={`svc-${name}`} value={v[name]} onChange={set(name)} aria-describedby={hint ? `svc-${name}-hint` : undefined} {...props} />
-      {hint && <p className="hint" id={`svc-${name}-hint`}>{hint}</p>}
+      {hint && (
+        <p className="hint" id={`svc-${name}-hint`}>
+          {hint}
+        </p>
+      )}
     </div>
   );
 
@@ -65,8 +86,12 @@ export function NewServiceForm({ onCreated, onCancel }: { onCreated(): void; onC
         <div className="field-row">
           {ENDPOINTS.map((e) => (
             <label key={e} className="check">
-              <input type="checkbox" checked={endpoints.includes(e)}
-                onChange={(ev) => setEndpoints((old) => (ev.target.checked ? [...old, e] : old.filter((x) => x !== e)))} /> {e}
+              <input
+                type="checkbox"
+                checked={endpoints.includes(e)}
+                onChange={(ev) => setEndpoints((old) => (ev.target.checked ? [...old, e] : old.filter((x) => x !== e)))}
+              />{' '}
+              {e}
             </label>
           ))}
         </div>
@@ -78,7 +103,12 @@ export function NewServiceForm({ onCreated, onCancel }: { onCreated(): void; onC
           {field('originFlavour', 'Origin flavour', {}, '"openai" for any OpenAI-compatible server.')}
           {field('originModel', 'Origin model', { placeholder: 'same as the model name' })}
         </div>
-        {field('originCredentialSecret', 'Origin credential secret', { placeholder: 'none' }, 'Name of the worker secret with the origin bearer token, e.g. ORIGIN_GPU1.')}
+        {field(
+          'originCredentialSecret',
+          'Origin credential secret',
+          { placeholder: 'none' },
+          'Name of the worker secret with the origin bearer token, e.g. ORIGIN_GPU1.',
+        )}
       </fieldset>
       <fieldset>
         <legend>Prices and limits</legend>
@@ -96,8 +126,12 @@ export function NewServiceForm({ onCreated, onCancel }: { onCreated(): void; onC
       </fieldset>
       {error && <ErrorNote message={error} />}
       <div className="actions">
-        <button type="button" className="secondary" onClick={onCancel}>Cancel</button>
-        <button type="submit" className="primary" disabled={busy}>{busy ? 'Adding…' : 'Add service'}</button>
+        <button type="button" className="secondary" onClick={onCancel}>
+          Cancel
+        </button>
+        <button type="submit" className="primary" disabled={busy}>
+          {busy ? 'Adding…' : 'Add service'}
+        </button>
       </div>
     </form>
   );

@@ -21,22 +21,47 @@ function spent(p: Promotion, now: number): boolean {
 function promotionColumns(now: number): Column<Promotion>[] {
   return [
     {
-      key: 'code', header: 'Code', sortValue: (p) => p.code, csv: { code: (p) => p.code },
-      cell: (p) => <><code>{p.code}</code>{spent(p, now) && <span className="badge">used up or expired</span>}</>,
+      key: 'code',
+      header: 'Code',
+      sortValue: (p) => p.code,
+      csv: { code: (p) => p.code },
+      cell: (p) => (
+        <>
+          <code>{p.code}</code>
+          {spent(p, now) && <span className="badge">used up or expired</span>}
+        </>
+      ),
     },
     {
-      key: 'credit', header: 'Credit', align: 'right', cell: (p) => usd(p.amountMicros),
-      sortValue: (p) => p.amountMicros, csv: { credit_usd: (p) => usdPlain(p.amountMicros) },
+      key: 'credit',
+      header: 'Credit',
+      align: 'right',
+      cell: (p) => usd(p.amountMicros),
+      sortValue: (p) => p.amountMicros,
+      csv: { credit_usd: (p) => usdPlain(p.amountMicros) },
     },
     {
-      key: 'used', header: 'Used', align: 'right', cell: (p) => `${formatCount(p.uses)} of ${formatCount(p.maxUses)}`,
-      sortValue: (p) => p.uses, csv: { uses: (p) => p.uses, max_uses: (p) => p.maxUses },
+      key: 'used',
+      header: 'Used',
+      align: 'right',
+      cell: (p) => `${formatCount(p.uses)} of ${formatCount(p.maxUses)}`,
+      sortValue: (p) => p.uses,
+      csv: { uses: (p) => p.uses, max_uses: (p) => p.maxUses },
     },
     {
-      key: 'expires', header: 'Expires', cell: (p) => (p.expiresAt ? formatDateTime(p.expiresAt) : 'Never'),
-      sortValue: (p) => p.expiresAt, csv: { expires_at: (p) => isoTime(p.expiresAt) },
+      key: 'expires',
+      header: 'Expires',
+      cell: (p) => (p.expiresAt ? formatDateTime(p.expiresAt) : 'Never'),
+      sortValue: (p) => p.expiresAt,
+      csv: { expires_at: (p) => isoTime(p.expiresAt) },
     },
-    { key: 'created', header: 'Created', cell: (p) => formatDateTime(p.createdAt), sortValue: (p) => p.createdAt, csv: { created_at: (p) => isoTime(p.createdAt) } },
+    {
+      key: 'created',
+      header: 'Created',
+      cell: (p) => formatDateTime(p.createdAt),
+      sortValue: (p) => p.createdAt,
+      csv: { created_at: (p) => isoTime(p.createdAt) },
+    },
   ];
 }
 
@@ -47,11 +72,22 @@ export function AdminPromotionsPage() {
   return (
     <>
       <PageHeader title="Promotion codes" description="Codes users redeem on the billing page for free credit (once per account)." />
-      <section className="card"><h2>New code</h2><CreatePromotion onCreated={promotions.reload} /></section>
+      <section className="card">
+        <h2>New code</h2>
+        <CreatePromotion onCreated={promotions.reload} />
+      </section>
       <section className="card flush">
-        <DataTable title="Codes" columns={promotionColumns(now)} rows={promotions.data?.promotions} rowKey={(p) => p.code}
-          rowClassName={(p) => (spent(p, now) ? 'dim' : '')} {...resourceState(promotions)} loadingText="Loading codes…"
-          empty="No promotion codes yet." csvName="promotion-codes" />
+        <DataTable
+          title="Codes"
+          columns={promotionColumns(now)}
+          rows={promotions.data?.promotions}
+          rowKey={(p) => p.code}
+          rowClassName={(p) => (spent(p, now) ? 'dim' : '')}
+          {...resourceState(promotions)}
+          loadingText="Loading codes…"
+          empty="No promotion codes yet."
+          csvName="promotion-codes"
+        />
       </section>
     </>
   );
@@ -89,8 +125,17 @@ function CreatePromotion({ onCreated }: { onCreated(): void }) {
       <div className="field-row">
         <div className="field">
           <label htmlFor="promo-new-code">Code</label>
-          <input id="promo-new-code" required pattern="[A-Za-z0-9_\-]{3,64}" value={code} onChange={(e) => setCode(e.target.value)} aria-describedby="promo-new-code-hint" />
-          <p className="hint" id="promo-new-code-hint">3–64 letters, digits, _ or -.</p>
+          <input
+            id="promo-new-code"
+            required
+            pattern="[A-Za-z0-9_\-]{3,64}"
+            value={code}
+            onChange={(e) => setCode(e.target.value)}
+            aria-describedby="promo-new-code-hint"
+          />
+          <p className="hint" id="promo-new-code-hint">
+            3–64 letters, digits, _ or -.
+          </p>
         </div>
         <div className="field">
           <label htmlFor="promo-amount">Amount (USD)</label>
@@ -107,7 +152,11 @@ function CreatePromotion({ onCreated }: { onCreated(): void }) {
       </div>
       {error && <ErrorNote message={error} />}
       {done && <Notice>{done}</Notice>}
-      <div className="actions start"><button type="submit" className="primary" disabled={busy}>{busy ? 'Creating…' : 'Create code'}</button></div>
+      <div className="actions start">
+        <button type="submit" className="primary" disabled={busy}>
+          {busy ? 'Creating…' : 'Create code'}
+        </button>
+      </div>
     </form>
   );
 }

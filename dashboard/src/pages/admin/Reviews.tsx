@@ -23,9 +23,19 @@ export function AdminReviewsPage() {
   return (
     <>
       <PageHeader title="Reviews" description="Top-ups needing a decision (Bitcoin paid late or short, disputes) and reconciliation alerts." />
+      {/* biome-ignore lint/a11y/useSemanticElements: a toggle-button bar, not a form; a fieldset would bring form semantics and its own box */}
       <div className="tabs" role="group" aria-label="Which items">
-        <button type="button" className={status === 'open' ? 'tab active' : 'tab'} aria-pressed={status === 'open'} onClick={() => setStatus('open')}>Open</button>
-        <button type="button" className={status === 'resolved' ? 'tab active' : 'tab'} aria-pressed={status === 'resolved'} onClick={() => setStatus('resolved')}>Resolved</button>
+        <button type="button" className={status === 'open' ? 'tab active' : 'tab'} aria-pressed={status === 'open'} onClick={() => setStatus('open')}>
+          Open
+        </button>
+        <button
+          type="button"
+          className={status === 'resolved' ? 'tab active' : 'tab'}
+          aria-pressed={status === 'resolved'}
+          onClick={() => setStatus('resolved')}
+        >
+          Resolved
+        </button>
       </div>
       {notice && <Notice>{notice}</Notice>}
       <section className="card flush">
@@ -41,19 +51,50 @@ export function AdminReviewsPage() {
                   <p>{r.message}</p>
                   <p className="sub">
                     {formatDateTime(r.createdAt)}
-                    {r.accountId && <> · account <code>{r.accountId}</code></>}
-                    {r.topupId && <> · top-up <code>{r.topupId}</code></>}
+                    {r.accountId && (
+                      <>
+                        {' '}
+                        · account <code>{r.accountId}</code>
+                      </>
+                    )}
+                    {r.topupId && (
+                      <>
+                        {' '}
+                        · top-up <code>{r.topupId}</code>
+                      </>
+                    )}
                     {r.resolvedAt && <> · resolved {formatDateTime(r.resolvedAt)}</>}
                   </p>
                 </div>
-                {r.status === 'open' && <button type="button" className="secondary small" onClick={() => { setNotice(null); setResolving(r); }}>Resolve</button>}
+                {r.status === 'open' && (
+                  <button
+                    type="button"
+                    className="secondary small"
+                    onClick={() => {
+                      setNotice(null);
+                      setResolving(r);
+                    }}
+                  >
+                    Resolve
+                  </button>
+                )}
               </li>
             ))}
           </ul>
         )}
       </section>
       <Dialog open={resolving !== null} title="Resolve this item" onClose={() => setResolving(null)}>
-        {resolving && <ResolveForm item={resolving} onDone={() => { setResolving(null); setNotice('Resolved.'); reviews.reload(); }} onCancel={() => setResolving(null)} />}
+        {resolving && (
+          <ResolveForm
+            item={resolving}
+            onDone={() => {
+              setResolving(null);
+              setNotice('Resolved.');
+              reviews.reload();
+            }}
+            onCancel={() => setResolving(null)}
+          />
+        )}
       </Dialog>
     </>
   );
@@ -75,13 +116,27 @@ function ResolveForm({ item, onDone, onCancel }: { item: ReviewItem; onDone(): v
       <p>{item.message}</p>
       <div className="field">
         <label htmlFor="resolve-note">Note</label>
-        <textarea id="resolve-note" required rows={3} maxLength={1000} value={note} onChange={(e) => setNote(e.target.value)} aria-describedby="resolve-note-hint" />
-        <p className="hint" id="resolve-note-hint">What you checked and decided; it goes into the audit log. Credit changes are made on the Accounts page.</p>
+        <textarea
+          id="resolve-note"
+          required
+          rows={3}
+          maxLength={1000}
+          value={note}
+          onChange={(e) => setNote(e.target.value)}
+          aria-describedby="resolve-note-hint"
+        />
+        <p className="hint" id="resolve-note-hint">
+          What you checked and decided; it goes into the audit log. Credit changes are made on the Accounts page.
+        </p>
       </div>
       {error && <ErrorNote message={error} />}
       <div className="actions">
-        <button type="button" className="secondary" onClick={onCancel}>Cancel</button>
-        <button type="submit" className="primary" disabled={busy}>{busy ? 'Saving…' : 'Mark resolved'}</button>
+        <button type="button" className="secondary" onClick={onCancel}>
+          Cancel
+        </button>
+        <button type="submit" className="primary" disabled={busy}>
+          {busy ? 'Saving…' : 'Mark resolved'}
+        </button>
       </div>
     </form>
   );

@@ -19,16 +19,37 @@ const FLAG_WORDS: Record<string, string> = {
 
 const TOPUP_COLUMNS: Column<AdminTopup>[] = [
   {
-    key: 'date', header: 'Date', sortValue: (t) => timeValue(t.createdAt), csv: { created_at: (t) => isoTime(t.createdAt), paid_at: (t) => isoTime(t.paidAt) },
-    cell: (t) => <>{formatDateTime(t.createdAt)}{t.paidAt && <div className="sub">Paid {formatDateTime(t.paidAt)}</div>}</>,
+    key: 'date',
+    header: 'Date',
+    sortValue: (t) => timeValue(t.createdAt),
+    csv: { created_at: (t) => isoTime(t.createdAt), paid_at: (t) => isoTime(t.paidAt) },
+    cell: (t) => (
+      <>
+        {formatDateTime(t.createdAt)}
+        {t.paidAt && <div className="sub">Paid {formatDateTime(t.paidAt)}</div>}
+      </>
+    ),
   },
   {
-    key: 'account', header: 'Account', sortValue: (t) => t.accountId, csv: { account_id: (t) => t.accountId, topup_id: (t) => t.id },
-    cell: (t) => <><code>{t.accountId}</code><div className="sub">Top-up <code>{t.id}</code></div></>,
+    key: 'account',
+    header: 'Account',
+    sortValue: (t) => t.accountId,
+    csv: { account_id: (t) => t.accountId, topup_id: (t) => t.id },
+    cell: (t) => (
+      <>
+        <code>{t.accountId}</code>
+        <div className="sub">
+          Top-up <code>{t.id}</code>
+        </div>
+      </>
+    ),
   },
   { key: 'method', header: 'Method', cell: methodWords, sortValue: methodWords, csv: { method: (t) => t.method, kind: (t) => t.kind } },
   {
-    key: 'amount', header: 'Amount', align: 'right', sortValue: (t) => t.amountCents,
+    key: 'amount',
+    header: 'Amount',
+    align: 'right',
+    sortValue: (t) => t.amountCents,
     csv: {
       amount_usd: (t) => usdPlain(t.amountCents * 10_000),
       refunded_usd: (t) => usdPlain(t.refundedMicros),
@@ -43,12 +64,18 @@ const TOPUP_COLUMNS: Column<AdminTopup>[] = [
     ),
   },
   {
-    key: 'status', header: 'Status', sortValue: (t) => statusWords(t.status),
+    key: 'status',
+    header: 'Status',
+    sortValue: (t) => statusWords(t.status),
     csv: { status: (t) => t.status, flags: (t) => t.flags.join(' '), error: (t) => t.error },
     cell: (t) => (
       <>
         <span className={`status ${statusTone(t.status)}`}>{statusWords(t.status)}</span>
-        {t.flags.map((f) => <span key={f} className="badge">{FLAG_WORDS[f] ?? f.replace(/_/g, ' ')}</span>)}
+        {t.flags.map((f) => (
+          <span key={f} className="badge">
+            {FLAG_WORDS[f] ?? f.replace(/_/g, ' ')}
+          </span>
+        ))}
         {t.error && <div className="sub">{t.error}</div>}
       </>
     ),
@@ -65,21 +92,34 @@ export function AdminTopupsPage() {
 
   return (
     <>
-      <PageHeader title="Top-ups" description="Card and Bitcoin top-ups of every account, newest first (the latest 500)."
-        actions={(
+      <PageHeader
+        title="Top-ups"
+        description="Card and Bitcoin top-ups of every account, newest first (the latest 500)."
+        actions={
           <div className="field inline">
             <label htmlFor="topup-status">Status</label>
             <select id="topup-status" value={status} onChange={(e) => setStatus(e.target.value)}>
               <option value="all">All statuses{topups.data ? ` (${formatCount(all.length)})` : ''}</option>
               {TOPUP_STATUSES.map((s) => (
-                <option key={s} value={s}>{statusWords(s)}{topups.data ? ` (${formatCount(count(s))})` : ''}</option>
+                <option key={s} value={s}>
+                  {statusWords(s)}
+                  {topups.data ? ` (${formatCount(count(s))})` : ''}
+                </option>
               ))}
             </select>
           </div>
-        )} />
+        }
+      />
       <section className="card flush">
-        <DataTable columns={TOPUP_COLUMNS} rows={list} rowKey={(t) => t.id} {...resourceState(topups)} loadingText="Loading top-ups…" csvName="topups"
-          empty={all.length === 0 ? 'No account has started a top-up yet.' : `No top-up has the status “${statusWords(status)}”.`} />
+        <DataTable
+          columns={TOPUP_COLUMNS}
+          rows={list}
+          rowKey={(t) => t.id}
+          {...resourceState(topups)}
+          loadingText="Loading top-ups…"
+          csvName="topups"
+          empty={all.length === 0 ? 'No account has started a top-up yet.' : `No top-up has the status “${statusWords(status)}”.`}
+        />
       </section>
     </>
   );

@@ -26,7 +26,9 @@ export function ForgotPasswordPage() {
   return (
     <AuthCard title="Reset your password">
       {sent ? (
-        <Notice>If an account uses <strong>{email.trim()}</strong>, a reset link is on its way. Check your e-mail.</Notice>
+        <Notice>
+          If an account uses <strong>{email.trim()}</strong>, a reset link is on its way. Check your e-mail.
+        </Notice>
       ) : (
         <form className="form" onSubmit={onSubmit}>
           <p className="muted">We will e-mail you a link to choose a new password.</p>
@@ -35,10 +37,14 @@ export function ForgotPasswordPage() {
             <input id="forgot-email" type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
           </div>
           {error && <ErrorNote message={error} />}
-          <button type="submit" className="primary wide" disabled={busy}>{busy ? 'Sending…' : 'Send reset link'}</button>
+          <button type="submit" className="primary wide" disabled={busy}>
+            {busy ? 'Sending…' : 'Send reset link'}
+          </button>
         </form>
       )}
-      <p className="auth-alt"><Link to="/login">Back to sign in</Link></p>
+      <p className="auth-alt">
+        <Link to="/login">Back to sign in</Link>
+      </p>
     </AuthCard>
   );
 }

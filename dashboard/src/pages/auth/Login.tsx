@@ -26,7 +26,7 @@ function signInError(error: unknown): string {
 
 /** Only same-site paths are followed after sign-in. */
 function safeNext(next: string | null): string {
-  return next && next.startsWith('/') && !next.startsWith('//') ? next : '/';
+  return next?.startsWith('/') && !next.startsWith('//') ? next : '/';
 }
 
 /** /login */
@@ -59,7 +59,10 @@ export function LoginPage() {
       setUnverified(false);
       setResent(false);
       try {
-        const result = await api<{ twoFactorRedirect?: boolean }>('/api/auth/sign-in/email', { method: 'POST', body: { email: email.trim(), password, rememberMe: true } });
+        const result = await api<{ twoFactorRedirect?: boolean }>('/api/auth/sign-in/email', {
+          method: 'POST',
+          body: { email: email.trim(), password, rememberMe: true },
+        });
         if (result?.twoFactorRedirect) setStep('totp');
         else await finish();
       } catch (e) {
@@ -102,8 +105,17 @@ export function LoginPage() {
               <p className="muted">Enter one of the backup codes you saved when you turned on two-factor. Each code works once.</p>
               <div className="field" key="backup">
                 <label htmlFor="login-backup-code">Backup code</label>
-                <input id="login-backup-code" autoComplete="off" autoCapitalize="none" spellCheck={false} required autoFocus
-                  value={code} onChange={(e) => setCode(e.target.value)} />
+                <input
+                  id="login-backup-code"
+                  autoComplete="off"
+                  autoCapitalize="none"
+                  spellCheck={false}
+                  required
+                  // biome-ignore lint/a11y/noAutofocus: the second step of sign-in has one field; the user just submitted the first step and expects to type the code
+                  autoFocus
+                  value={code}
+                  onChange={(e) => setCode(e.target.value)}
+                />
               </div>
             </>
           ) : (
@@ -111,21 +123,53 @@ export function LoginPage() {
               <p className="muted">Enter the 6-digit code from your authenticator app.</p>
               <div className="field" key="totp">
                 <label htmlFor="login-code">Authentication code</label>
-                <input id="login-code" inputMode="numeric" autoComplete="one-time-code" required pattern="[0-9 ]{6,8}" autoFocus
-                  value={code} onChange={(e) => setCode(e.target.value)} />
+                <input
+                  id="login-code"
+                  inputMode="numeric"
+                  autoComplete="one-time-code"
+                  required
+                  pattern="[0-9 ]{6,8}"
+                  // biome-ignore lint/a11y/noAutofocus: the second step of sign-in has one field; the user just submitted the first step and expects to type the code
+                  autoFocus
+                  value={code}
+                  onChange={(e) => setCode(e.target.value)}
+                />
               </div>
             </>
           )}
-          <button type="button" className="link-button" onClick={() => { setUseBackupCode(!useBackupCode); setCode(''); setError(null); }}>
+          <button
+            type="button"
+            className="link-button"
+            onClick={() => {
+              setUseBackupCode(!useBackupCode);
+              setCode('');
+              setError(null);
+            }}
+          >
             {useBackupCode ? 'Use the code from your authenticator app' : 'Use a backup code'}
           </button>
           <label className="check">
             <input type="checkbox" checked={trustDevice} onChange={(e) => setTrustDevice(e.target.checked)} /> Trust this device for 30 days
           </label>
           {error && <ErrorNote message={error} />}
-          <button type="submit" className="primary wide" disabled={busy}>{busy ? 'Checking…' : 'Verify'}</button>
+          <button type="submit" className="primary wide" disabled={busy}>
+            {busy ? 'Checking…' : 'Verify'}
+          </button>
         </form>
-        <p className="auth-alt"><button type="button" className="link-button" onClick={() => { setStep('password'); setCode(''); setUseBackupCode(false); setError(null); }}>Use another account</button></p>
+        <p className="auth-alt">
+          <button
+            type="button"
+            className="link-button"
+            onClick={() => {
+              setStep('password');
+              setCode('');
+              setUseBackupCode(false);
+              setError(null);
+            }}
+          >
+            Use another account
+          </button>
+        </p>
       </AuthCard>
     );
   }
@@ -140,16 +184,26 @@ export function LoginPage() {
         <div className="field">
           <div className="label-row">
             <label htmlFor="login-password">Password</label>
-            <Link to="/forgot-password" className="small-link">Forgot password?</Link>
+            <Link to="/forgot-password" className="small-link">
+              Forgot password?
+            </Link>
           </div>
           <input id="login-password" type="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} />
         </div>
         {error && <ErrorNote message={error} />}
-        {unverified && !resent && <button type="button" className="link-button" onClick={() => void resend()}>Send the verification link again</button>}
+        {unverified && !resent && (
+          <button type="button" className="link-button" onClick={() => void resend()}>
+            Send the verification link again
+          </button>
+        )}
         {resent && <Notice>A new verification link is on its way to {email.trim()}.</Notice>}
-        <button type="submit" className="primary wide" disabled={busy}>{busy ? 'Signing in…' : 'Sign in'}</button>
+        <button type="submit" className="primary wide" disabled={busy}>
+          {busy ? 'Signing in…' : 'Sign in'}
+        </button>
       </form>
-      <p className="auth-alt">New here? <Link to="/signup">Create an account</Link></p>
+      <p className="auth-alt">
+        New here? <Link to="/signup">Create an account</Link>
+      </p>
       {state.status === 'error' && <ErrorNote message={state.message} />}
     </AuthCard>
   );

@@ -29,7 +29,11 @@ export function ResetPasswordPage() {
     return (
       <AuthCard title="Password changed">
         <Notice>Your password is set. Sign in with the new one.</Notice>
-        <p><Link to="/login" className="button primary">Sign in</Link></p>
+        <p>
+          <Link to="/login" className="button primary">
+            Sign in
+          </Link>
+        </p>
       </AuthCard>
     );
   }
@@ -37,7 +41,9 @@ export function ResetPasswordPage() {
     return (
       <AuthCard title="Choose a new password">
         <ErrorNote message={error ?? 'This page needs the link from the reset e-mail.'} />
-        <p className="auth-alt"><Link to="/forgot-password">Ask for a new link</Link></p>
+        <p className="auth-alt">
+          <Link to="/forgot-password">Ask for a new link</Link>
+        </p>
       </AuthCard>
     );
   }
@@ -46,12 +52,25 @@ export function ResetPasswordPage() {
       <form className="form" onSubmit={onSubmit}>
         <div className="field">
           <label htmlFor="reset-password">New password</label>
-          <input id="reset-password" type="password" autoComplete="new-password" required minLength={10} maxLength={128}
-            aria-describedby="reset-password-hint" value={password} onChange={(e) => setPassword(e.target.value)} />
-          <p className="hint" id="reset-password-hint">At least 10 characters.</p>
+          <input
+            id="reset-password"
+            type="password"
+            autoComplete="new-password"
+            required
+            minLength={10}
+            maxLength={128}
+            aria-describedby="reset-password-hint"
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+          />
+          <p className="hint" id="reset-password-hint">
+            At least 10 characters.
+          </p>
         </div>
         {error && <ErrorNote message={error} />}
-        <button type="submit" className="primary wide" disabled={busy}>{busy ? 'Saving…' : 'Set password'}</button>
+        <button type="submit" className="primary wide" disabled={busy}>
+          {busy ? 'Saving…' : 'Set password'}
+        </button>
       </form>
     </AuthCard>
   );

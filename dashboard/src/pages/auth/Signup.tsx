@@ -28,9 +28,15 @@ export function SignupPage() {
   if (sentTo) {
     return (
       <AuthCard title="Check your e-mail">
-        <Notice>We sent a verification link to <strong>{sentTo}</strong>. Open it to finish creating your account.</Notice>
-        <p className="muted">Running locally? Read the mail in the <Link to="/dev/mail">mail outbox</Link>.</p>
-        <p><Link to="/login">Back to sign in</Link></p>
+        <Notice>
+          We sent a verification link to <strong>{sentTo}</strong>. Open it to finish creating your account.
+        </Notice>
+        <p className="muted">
+          Running locally? Read the mail in the <Link to="/dev/mail">mail outbox</Link>.
+        </p>
+        <p>
+          <Link to="/login">Back to sign in</Link>
+        </p>
       </AuthCard>
     );
   }
@@ -48,14 +54,29 @@ export function SignupPage() {
         </div>
         <div className="field">
           <label htmlFor="signup-password">Password</label>
-          <input id="signup-password" type="password" autoComplete="new-password" required minLength={10} maxLength={128}
-            aria-describedby="signup-password-hint" value={password} onChange={(e) => setPassword(e.target.value)} />
-          <p className="hint" id="signup-password-hint">At least 10 characters.</p>
+          <input
+            id="signup-password"
+            type="password"
+            autoComplete="new-password"
+            required
+            minLength={10}
+            maxLength={128}
+            aria-describedby="signup-password-hint"
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+          />
+          <p className="hint" id="signup-password-hint">
+            At least 10 characters.
+          </p>
         </div>
         {error && <ErrorNote message={error} />}
-        <button type="submit" className="primary wide" disabled={busy}>{busy ? 'Creating…' : 'Create account'}</button>
+        <button type="submit" className="primary wide" disabled={busy}>
+          {busy ? 'Creating…' : 'Create account'}
+        </button>
       </form>
-      <p className="auth-alt">Already have an account? <Link to="/login">Sign in</Link></p>
+      <p className="auth-alt">
+        Already have an account? <Link to="/login">Sign in</Link>
+      </p>
     </AuthCard>
   );
 }

@@ -19,7 +19,11 @@ export function VerifiedPage() {
     return (
       <AuthCard title="This link did not work">
         <p className="muted">The verification link is invalid or has expired. Sign in to get a new one sent.</p>
-        <p><Link to="/login" className="button primary">Go to sign in</Link></p>
+        <p>
+          <Link to="/login" className="button primary">
+            Go to sign in
+          </Link>
+        </p>
       </AuthCard>
     );
   }
@@ -27,9 +31,15 @@ export function VerifiedPage() {
     <AuthCard title="Your e-mail is verified">
       <p className="muted">Thanks — your account is ready. You can create an API key and add credit.</p>
       <p>
-        {state.status === 'signed-out'
-          ? <Link to="/login" className="button primary">Sign in</Link>
-          : <Link to="/" className="button primary">Go to the overview</Link>}
+        {state.status === 'signed-out' ? (
+          <Link to="/login" className="button primary">
+            Sign in
+          </Link>
+        ) : (
+          <Link to="/" className="button primary">
+            Go to the overview
+          </Link>
+        )}
       </p>
     </AuthCard>
   );

@@ -15,8 +15,18 @@ type Settings = BillingView['autoRecharge'];
  * The auto-recharge form. The "saved" notice is the parent's state (`saved`, cleared through
  * `onSaving`), so it outlives the remount that follows reloading the saved settings.
  */
-export function AutoRecharge({ settings, cardAvailable, saved, onSaving, onSaved }: {
-  settings: Settings; cardAvailable: boolean; saved: boolean; onSaving(): void; onSaved(): void;
+export function AutoRecharge({
+  settings,
+  cardAvailable,
+  saved,
+  onSaving,
+  onSaved,
+}: {
+  settings: Settings;
+  cardAvailable: boolean;
+  saved: boolean;
+  onSaving(): void;
+  onSaved(): void;
 }) {
   const [enabled, setEnabled] = useState(settings.enabled);
   // Never configured (amount 0): suggest $5 / $20 / $100 instead of zeros.
@@ -44,9 +54,7 @@ export function AutoRecharge({ settings, cardAvailable, saved, onSaving, onSaved
 
   return (
     <form className="form" onSubmit={submit}>
-      {!settings.hasSavedCard && (
-        <p className="muted">Auto-recharge charges a saved card. Tick “Save this card for auto-recharge” on a card top-up first.</p>
-      )}
+      {!settings.hasSavedCard && <p className="muted">Auto-recharge charges a saved card. Tick “Save this card for auto-recharge” on a card top-up first.</p>}
       {settings.notice && <Notice tone="warn">{settings.notice}</Notice>}
       <label className="check">
         <input type="checkbox" checked={enabled} onChange={(e) => setEnabled(e.target.checked)} disabled={!cardAvailable} /> Recharge automatically
@@ -63,13 +71,17 @@ export function AutoRecharge({ settings, cardAvailable, saved, onSaving, onSaved
         <div className="field">
           <label htmlFor="ar-cap">Monthly limit (USD)</label>
           <input id="ar-cap" inputMode="decimal" value={cap} onChange={(e) => setCap(e.target.value)} aria-describedby="ar-cap-hint" />
-          <p className="hint" id="ar-cap-hint">{usdFromCents(settings.monthChargedCents)} recharged this month.</p>
+          <p className="hint" id="ar-cap-hint">
+            {usdFromCents(settings.monthChargedCents)} recharged this month.
+          </p>
         </div>
       </div>
       {error && <ErrorNote message={error} />}
       {saved && <Notice>Auto-recharge settings saved.</Notice>}
       <div className="actions start">
-        <button type="submit" className="primary" disabled={busy}>{busy ? 'Saving…' : 'Save auto-recharge'}</button>
+        <button type="submit" className="primary" disabled={busy}>
+          {busy ? 'Saving…' : 'Save auto-recharge'}
+        </button>
       </div>
     </form>
   );

@@ -22,16 +22,26 @@ import { methodWords, statusTone, statusWords } from './topup-status';
 
 const TOPUP_COLUMNS: Column<Topup>[] = [
   {
-    key: 'date', header: 'Date', cell: (t) => formatDateTime(t.paidAt ?? t.createdAt),
-    sortValue: (t) => timeValue(t.paidAt ?? t.createdAt), csv: { created_at: (t) => isoTime(t.createdAt), paid_at: (t) => isoTime(t.paidAt) },
+    key: 'date',
+    header: 'Date',
+    cell: (t) => formatDateTime(t.paidAt ?? t.createdAt),
+    sortValue: (t) => timeValue(t.paidAt ?? t.createdAt),
+    csv: { created_at: (t) => isoTime(t.createdAt), paid_at: (t) => isoTime(t.paidAt) },
   },
   { key: 'method', header: 'Method', cell: methodWords, sortValue: methodWords, csv: { method: methodWords } },
   {
-    key: 'amount', header: 'Amount', align: 'right', cell: (t) => usdFromCents(t.amountCents),
-    sortValue: (t) => t.amountCents, csv: { amount_usd: (t) => usdPlain(t.amountCents * 10_000) },
+    key: 'amount',
+    header: 'Amount',
+    align: 'right',
+    cell: (t) => usdFromCents(t.amountCents),
+    sortValue: (t) => t.amountCents,
+    csv: { amount_usd: (t) => usdPlain(t.amountCents * 10_000) },
   },
   {
-    key: 'status', header: 'Status', sortValue: (t) => statusWords(t.status), csv: { status: (t) => statusWords(t.status), topup_id: (t) => t.id },
+    key: 'status',
+    header: 'Status',
+    sortValue: (t) => statusWords(t.status),
+    csv: { status: (t) => statusWords(t.status), topup_id: (t) => t.id },
     cell: (t) => <span className={`status ${statusTone(t.status)}`}>{statusWords(t.status)}</span>,
   },
 ];
@@ -42,8 +52,12 @@ const TRANSACTION_COLUMNS: Column<Transaction>[] = [
   { key: 'type', header: 'Type', cell: (t) => kindWords(t.type), sortValue: (t) => kindWords(t.type) },
   { key: 'description', header: 'Description', cell: (t) => t.description, sortValue: (t) => t.description },
   {
-    key: 'amount', header: 'Amount', align: 'right', className: (t) => (t.amountMicros < 0 ? 'neg' : 'pos'),
-    cell: (t) => `${t.amountMicros > 0 ? '+' : ''}${usdAuto(t.amountMicros)}`, sortValue: (t) => t.amountMicros,
+    key: 'amount',
+    header: 'Amount',
+    align: 'right',
+    className: (t) => (t.amountMicros < 0 ? 'neg' : 'pos'),
+    cell: (t) => `${t.amountMicros > 0 ? '+' : ''}${usdAuto(t.amountMicros)}`,
+    sortValue: (t) => t.amountMicros,
   },
   { key: 'balance', header: 'Balance', align: 'right', cell: (t) => usd(t.balanceAfterMicros), sortValue: (t) => t.balanceAfterMicros },
 ];
@@ -74,19 +88,30 @@ export function BillingPage() {
     setParams(new URLSearchParams(), { replace: true });
   }
 
-  const receiptColumn = actionsColumn<Topup>((t) => (t.creditedMicros > 0
-    ? <button type="button" className="secondary small" onClick={() => setReceiptFor(t.id)}>Receipt</button>
-    : t.checkoutUrl ? <a href={t.checkoutUrl} className="small-link">Continue payment</a> : null), 'Receipt');
+  const receiptColumn = actionsColumn<Topup>(
+    (t) =>
+      t.creditedMicros > 0 ? (
+        <button type="button" className="secondary small" onClick={() => setReceiptFor(t.id)}>
+          Receipt
+        </button>
+      ) : t.checkoutUrl ? (
+        <a href={t.checkoutUrl} className="small-link">
+          Continue payment
+        </a>
+      ) : null,
+    'Receipt',
+  );
 
   return (
     <>
       <PageHeader title="Billing" description="Prepaid credit: top up, and every request is paid from your balance." />
-      {returnedTopup && (
-        <TopupReturn topupId={returnedTopup} cancelled={params.get('cancelled') === '1'} onSettled={reloadMoney} onDismiss={dismissReturn} />
-      )}
+      {returnedTopup && <TopupReturn topupId={returnedTopup} cancelled={params.get('cancelled') === '1'} onSettled={reloadMoney} onDismiss={dismissReturn} />}
       <section className="stats single" aria-label="Balance">
-        <Stat label="Balance" value={account.status === 'ready' ? usd(account.data.account.balanceMicros) : '…'}
-          hint={account.status === 'ready' ? `${usd(account.data.account.availableMicros)} available now` : undefined} />
+        <Stat
+          label="Balance"
+          value={account.status === 'ready' ? usd(account.data.account.balanceMicros) : '…'}
+          hint={account.status === 'ready' ? `${usd(account.data.account.availableMicros)} available now` : undefined}
+        />
       </section>
       {account.status === 'error' && <ErrorNote message={account.message} onRetry={account.reload} />}
 
@@ -106,22 +131,49 @@ export function BillingPage() {
       <section className="card">
         <h2>Auto-recharge</h2>
         {billing.data && (
-          <AutoRecharge key={JSON.stringify(billing.data.autoRecharge)} settings={billing.data.autoRecharge} cardAvailable={billing.data.methods.card.available}
-            saved={autoRechargeSaved} onSaving={() => setAutoRechargeSaved(false)} onSaved={() => { setAutoRechargeSaved(true); billing.reload(); }} />
+          <AutoRecharge
+            key={JSON.stringify(billing.data.autoRecharge)}
+            settings={billing.data.autoRecharge}
+            cardAvailable={billing.data.methods.card.available}
+            saved={autoRechargeSaved}
+            onSaving={() => setAutoRechargeSaved(false)}
+            onSaved={() => {
+              setAutoRechargeSaved(true);
+              billing.reload();
+            }}
+          />
         )}
         {billing.status === 'loading' && !billing.data && <Loading />}
       </section>
 
       <section className="card flush">
-        <DataTable title="Top-ups and receipts" columns={[...TOPUP_COLUMNS, receiptColumn]} rows={topups.data?.topups} rowKey={(t) => t.id}
-          {...resourceState(topups)} loadingText="Loading top-ups…" empty="No top-ups yet." csvName="topups" />
+        <DataTable
+          title="Top-ups and receipts"
+          columns={[...TOPUP_COLUMNS, receiptColumn]}
+          rows={topups.data?.topups}
+          rowKey={(t) => t.id}
+          {...resourceState(topups)}
+          loadingText="Loading top-ups…"
+          empty="No top-ups yet."
+          csvName="topups"
+        />
       </section>
 
       <section className="card flush">
-        <DataTable title="Transactions" columns={TRANSACTION_COLUMNS} rows={transactions.data?.transactions} rowKey={(t, i) => `${t.date}-${t.type}-${i}`}
-          {...resourceState(transactions)} loadingText="Loading transactions…"
+        <DataTable
+          title="Transactions"
+          columns={TRANSACTION_COLUMNS}
+          rows={transactions.data?.transactions}
+          rowKey={(t, i) => `${t.date}-${t.type}-${i}`}
+          {...resourceState(transactions)}
+          loadingText="Loading transactions…"
           empty="No transactions yet. Payments and usage show up here a few seconds after they happen."
-          actions={<a className="button secondary small" href={`/api/account/transactions?format=csv&tz=${encodeURIComponent(timeZone)}`} download>Export CSV</a>} />
+          actions={
+            <a className="button secondary small" href={`/api/account/transactions?format=csv&tz=${encodeURIComponent(timeZone)}`} download>
+              Export CSV
+            </a>
+          }
+        />
       </section>
       <ReceiptDialog topupId={receiptFor} onClose={() => setReceiptFor(null)} />
     </>
@@ -147,7 +199,8 @@ function TopupForm({ billing }: { billing: BillingView }) {
     setBusy(method);
     try {
       const result = await api<{ checkoutUrl: string | null }>('/api/account/topups', {
-        method: 'POST', body: { method, amountCents, ...(method === 'card' ? { saveCard } : {}) },
+        method: 'POST',
+        body: { method, amountCents, ...(method === 'card' ? { saveCard } : {}) },
       });
       if (!result.checkoutUrl) throw new Error('The payment page could not be opened. Try again.');
       window.location.assign(result.checkoutUrl);
@@ -167,10 +220,13 @@ function TopupForm({ billing }: { billing: BillingView }) {
       <div className="field">
         <label htmlFor="topup-amount">Amount (USD)</label>
         <input id="topup-amount" inputMode="decimal" required value={amount} onChange={(e) => setAmount(e.target.value)} aria-describedby="topup-amount-hint" />
-        <p className="hint" id="topup-amount-hint">From {usdFromCents(minCents)} to {usdFromCents(maxCents)}.</p>
+        <p className="hint" id="topup-amount-hint">
+          From {usdFromCents(minCents)} to {usdFromCents(maxCents)}.
+        </p>
       </div>
       <label className="check">
-        <input type="checkbox" checked={saveCard} onChange={(e) => setSaveCard(e.target.checked)} disabled={!billing.methods.card.available} /> Save this card for auto-recharge
+        <input type="checkbox" checked={saveCard} onChange={(e) => setSaveCard(e.target.checked)} disabled={!billing.methods.card.available} /> Save this card
+        for auto-recharge
       </label>
       {error && <ErrorNote message={error} />}
       <div className="actions start">
@@ -213,7 +269,9 @@ function RedeemForm({ onRedeemed }: { onRedeemed(): void }) {
       {error && <ErrorNote message={error} />}
       {done && <Notice>{done}</Notice>}
       <div className="actions start">
-        <button type="submit" className="secondary" disabled={busy}>{busy ? 'Redeeming…' : 'Redeem'}</button>
+        <button type="submit" className="secondary" disabled={busy}>
+          {busy ? 'Redeeming…' : 'Redeem'}
+        </button>
       </div>
     </form>
   );

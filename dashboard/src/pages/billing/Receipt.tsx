@@ -19,20 +19,44 @@ export function ReceiptDialog({ topupId, onClose }: { topupId: string | null; on
       {receipt.status === 'error' && <ErrorNote message={receipt.message} />}
       {r && (
         <dl className="receipt">
-          <dt>Receipt number</dt><dd>{r.number}</dd>
-          <dt>Issued to</dt><dd>{r.issuedTo}</dd>
-          <dt>Paid</dt><dd>{formatDateTime(r.paidAt)}</dd>
-          <dt>Method</dt><dd>{r.method}{r.kind === 'auto_recharge' ? ' (auto-recharge)' : ''}</dd>
-          <dt>Amount</dt><dd>${r.amountUsd}</dd>
-          <dt>Credit added</dt><dd>{usd(r.creditedMicros)}</dd>
-          {r.refundedUsd !== '0.00' && <><dt>Refunded</dt><dd>${r.refundedUsd}</dd></>}
-          <dt>Payment reference</dt><dd><code>{r.providerReference ?? '—'}</code></dd>
-          <dt>Status</dt><dd>{r.status}</dd>
+          <dt>Receipt number</dt>
+          <dd>{r.number}</dd>
+          <dt>Issued to</dt>
+          <dd>{r.issuedTo}</dd>
+          <dt>Paid</dt>
+          <dd>{formatDateTime(r.paidAt)}</dd>
+          <dt>Method</dt>
+          <dd>
+            {r.method}
+            {r.kind === 'auto_recharge' ? ' (auto-recharge)' : ''}
+          </dd>
+          <dt>Amount</dt>
+          <dd>${r.amountUsd}</dd>
+          <dt>Credit added</dt>
+          <dd>{usd(r.creditedMicros)}</dd>
+          {r.refundedUsd !== '0.00' && (
+            <>
+              <dt>Refunded</dt>
+              <dd>${r.refundedUsd}</dd>
+            </>
+          )}
+          <dt>Payment reference</dt>
+          <dd>
+            <code>{r.providerReference ?? '—'}</code>
+          </dd>
+          <dt>Status</dt>
+          <dd>{r.status}</dd>
         </dl>
       )}
       <div className="actions">
-        {r && <button type="button" className="secondary" onClick={() => window.print()}>Print</button>}
-        <button type="button" className="primary" onClick={onClose}>Close</button>
+        {r && (
+          <button type="button" className="secondary" onClick={() => window.print()}>
+            Print
+          </button>
+        )}
+        <button type="button" className="primary" onClick={onClose}>
+          Close
+        </button>
       </div>
     </Dialog>
   );

@@ -4,8 +4,17 @@
  */
 
 const WORDS: Record<string, string> = {
-  usage: 'Usage', topup: 'Top-up', refund: 'Refund', dispute_withdrawn: 'Dispute', dispute_reinstated: 'Dispute won', reversal: 'Reversal',
-  promotion: 'Promotion', credit: 'Credit', debit: 'Debit', adjustment: 'Adjustment', writeoff: 'Write-off',
+  usage: 'Usage',
+  topup: 'Top-up',
+  refund: 'Refund',
+  dispute_withdrawn: 'Dispute',
+  dispute_reinstated: 'Dispute won',
+  reversal: 'Reversal',
+  promotion: 'Promotion',
+  credit: 'Credit',
+  debit: 'Debit',
+  adjustment: 'Adjustment',
+  writeoff: 'Write-off',
 };
 
 /** "Top-up" for 'topup', etc. */

@@ -5,7 +5,16 @@
 
 /** Every status a top-up can have (the worker's TopupStatus), in the order a payment moves. */
 export const TOPUP_STATUSES = [
-  'created', 'pending', 'processing', 'paid', 'partially_refunded', 'refunded', 'disputed', 'failed', 'expired', 'invalid',
+  'created',
+  'pending',
+  'processing',
+  'paid',
+  'partially_refunded',
+  'refunded',
+  'disputed',
+  'failed',
+  'expired',
+  'invalid',
 ] as const;
 
 /** Statuses that can still change without the user doing anything. */

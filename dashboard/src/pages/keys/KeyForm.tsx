@@ -46,7 +46,9 @@ export function KeyForm({ initial, submitLabel, onSubmit, onCancel }: KeyFormPro
     <div className="field">
       <label htmlFor={`${id}-${name}`}>{label}</label>
       <input id={`${id}-${name}`} value={v[name]} onChange={set(name)} aria-describedby={`${id}-${name}-hint`} {...props} />
-      <p className="hint" id={`${id}-${name}-hint`}>{hint}</p>
+      <p className="hint" id={`${id}-${name}-hint`}>
+        {hint}
+      </p>
     </div>
   );
 
@@ -59,7 +61,9 @@ export function KeyForm({ initial, submitLabel, onSubmit, onCancel }: KeyFormPro
         <div className="field">
           <label htmlFor={`${id}-expiresAt`}>Expires</label>
           <input id={`${id}-expiresAt`} type="datetime-local" value={v.expiresAt} onChange={set('expiresAt')} aria-describedby={`${id}-expiresAt-hint`} />
-          <p className="hint" id={`${id}-expiresAt-hint`}>Empty: never expires. Your local time.</p>
+          <p className="hint" id={`${id}-expiresAt-hint`}>
+            Empty: never expires. Your local time.
+          </p>
         </div>
       </fieldset>
       <fieldset>
@@ -77,7 +81,10 @@ export function KeyForm({ initial, submitLabel, onSubmit, onCancel }: KeyFormPro
         <legend>Spend limits</legend>
         <div className="field-row">
           {field('spendLimit', 'Lifetime spend limit (USD)', 'Empty: no limit.', { inputMode: 'decimal', placeholder: 'no limit' })}
-          {field('periodSpendLimit', 'Period spend limit (USD)', 'Resets each period (UTC). Empty: no limit.', { inputMode: 'decimal', placeholder: 'no limit' })}
+          {field('periodSpendLimit', 'Period spend limit (USD)', 'Resets each period (UTC). Empty: no limit.', {
+            inputMode: 'decimal',
+            placeholder: 'no limit',
+          })}
           <div className="field">
             <label htmlFor={`${id}-period`}>Period</label>
             <select id={`${id}-period`} value={v.period} onChange={set('period')}>
@@ -89,8 +96,12 @@ export function KeyForm({ initial, submitLabel, onSubmit, onCancel }: KeyFormPro
       </fieldset>
       {error && <ErrorNote message={error} />}
       <div className="actions">
-        <button type="button" className="secondary" onClick={onCancel}>Cancel</button>
-        <button type="submit" className="primary" disabled={busy}>{busy ? 'Saving…' : submitLabel}</button>
+        <button type="button" className="secondary" onClick={onCancel}>
+          Cancel
+        </button>
+        <button type="submit" className="primary" disabled={busy}>
+          {busy ? 'Saving…' : submitLabel}
+        </button>
       </div>
     </form>
   );

@@ -31,26 +31,49 @@ function limitsSummary(key: KeyView): string {
 
 const KEY_COLUMNS: Column<KeyView>[] = [
   {
-    key: 'name', header: 'Name', sortValue: (k) => k.name, csv: { name: (k) => k.name, status: (k) => k.status, created_at: (k) => isoTime(k.createdAt) },
+    key: 'name',
+    header: 'Name',
+    sortValue: (k) => k.name,
+    csv: { name: (k) => k.name, status: (k) => k.status, created_at: (k) => isoTime(k.createdAt) },
     cell: (k) => (
       <>
-        <strong>{k.name}</strong>{k.status !== 'active' && <span className="badge">revoked</span>}
+        <strong>{k.name}</strong>
+        {k.status !== 'active' && <span className="badge">revoked</span>}
         <div className="sub">Created {formatDateTime(k.createdAt)}</div>
       </>
     ),
   },
-  { key: 'key', header: 'Key', cell: (k) => <code className="nowrap">{k.prefix}…{k.last4}</code>, csv: { key: (k) => `${k.prefix}…${k.last4}` } },
   {
-    key: 'last-used', header: 'Last used', cell: (k) => (k.lastUsedAt ? formatDateTime(k.lastUsedAt) : 'Never'),
-    sortValue: (k) => timeValue(k.lastUsedAt), csv: { last_used_at: (k) => isoTime(k.lastUsedAt) },
+    key: 'key',
+    header: 'Key',
+    cell: (k) => (
+      <code className="nowrap">
+        {k.prefix}…{k.last4}
+      </code>
+    ),
+    csv: { key: (k) => `${k.prefix}…${k.last4}` },
   },
   {
-    key: 'spend', header: 'Spend', align: 'right', sortValue: (k) => k.spentMicros,
+    key: 'last-used',
+    header: 'Last used',
+    cell: (k) => (k.lastUsedAt ? formatDateTime(k.lastUsedAt) : 'Never'),
+    sortValue: (k) => timeValue(k.lastUsedAt),
+    csv: { last_used_at: (k) => isoTime(k.lastUsedAt) },
+  },
+  {
+    key: 'spend',
+    header: 'Spend',
+    align: 'right',
+    sortValue: (k) => k.spentMicros,
     csv: { spend_usd: (k) => usdPlain(k.spentMicros), period_spend_usd: (k) => usdPlain(k.periodSpentMicros) },
     cell: (k) => (
       <>
         {usdTotal(k.spentMicros)}
-        {k.limits.periodSpendLimitMicros !== null && <div className="sub">{usdTotal(k.periodSpentMicros)} this {k.limits.period ?? 'month'}</div>}
+        {k.limits.periodSpendLimitMicros !== null && (
+          <div className="sub">
+            {usdTotal(k.periodSpentMicros)} this {k.limits.period ?? 'month'}
+          </div>
+        )}
       </>
     ),
   },
@@ -106,45 +129,104 @@ export function KeysPage() {
 
   // Active keys first, each group in the server's order.
   const list = keys.data && [...keys.data.keys.filter((k) => k.status === 'active'), ...keys.data.keys.filter((k) => k.status !== 'active')];
-  const columns = [...KEY_COLUMNS, actionsColumn<KeyView>((k) => k.status === 'active' && (
-    <>
-      <button type="button" className="secondary small" onClick={() => setEditing(k)}>Edit</button>
-      <button type="button" className="danger-outline small" onClick={() => { setRevokeError(null); setRevoking(k); }}>Revoke</button>
-    </>
-  ))];
+  const columns = [
+    ...KEY_COLUMNS,
+    actionsColumn<KeyView>(
+      (k) =>
+        k.status === 'active' && (
+          <>
+            <button type="button" className="secondary small" onClick={() => setEditing(k)}>
+              Edit
+            </button>
+            <button
+              type="button"
+              className="danger-outline small"
+              onClick={() => {
+                setRevokeError(null);
+                setRevoking(k);
+              }}
+            >
+              Revoke
+            </button>
+          </>
+        ),
+    ),
+  ];
 
   return (
     <>
-      <PageHeader title="API keys" description="Keys call the OpenAI-compatible /v1 API. Each can carry its own limits."
-        actions={<button type="button" className="primary" onClick={() => { setCreated(null); setCreating(true); }}>Create key</button>} />
+      <PageHeader
+        title="API keys"
+        description="Keys call the OpenAI-compatible /v1 API. Each can carry its own limits."
+        actions={
+          <button
+            type="button"
+            className="primary"
+            onClick={() => {
+              setCreated(null);
+              setCreating(true);
+            }}
+          >
+            Create key
+          </button>
+        }
+      />
 
       {created && (
         <section className="card secret-card" aria-label="Your new key">
           <h2>Your new key “{created.name}”</h2>
-          <p>Copy it now and keep it somewhere safe: <strong>it is shown only once</strong>.</p>
+          <p>
+            Copy it now and keep it somewhere safe: <strong>it is shown only once</strong>.
+          </p>
           <div className="secret-row">
-            <code data-testid="new-key-secret" className="secret">{created.secret}</code>
+            <code data-testid="new-key-secret" className="secret">
+              {created.secret}
+            </code>
             <CopyButton text={created.secret} />
           </div>
-          <button type="button" className="link-button" onClick={() => setCreated(null)}>Done</button>
+          <button type="button" className="link-button" onClick={() => setCreated(null)}>
+            Done
+          </button>
         </section>
       )}
 
       <section className="card flush">
-        <DataTable columns={columns} rows={list} rowKey={(k) => k.id} rowClassName={(k) => (k.status === 'active' ? '' : 'dim')}
-          {...resourceState(keys)} loadingText="Loading your keys…" csvName="api-keys"
-          empty="You have no API keys yet. Create one to start calling the API." />
+        <DataTable
+          columns={columns}
+          rows={list}
+          rowKey={(k) => k.id}
+          rowClassName={(k) => (k.status === 'active' ? '' : 'dim')}
+          {...resourceState(keys)}
+          loadingText="Loading your keys…"
+          csvName="api-keys"
+          empty="You have no API keys yet. Create one to start calling the API."
+        />
       </section>
 
       <Dialog open={creating} title="Create an API key" onClose={() => setCreating(false)}>
         <KeyForm initial={EMPTY_KEY_FORM} submitLabel="Create" onSubmit={create} onCancel={() => setCreating(false)} />
       </Dialog>
       <Dialog open={editing !== null} title={`Edit “${editing?.name ?? ''}”`} onClose={() => setEditing(null)}>
-        {editing && <KeyForm key={editing.id} initial={valuesFromKey(editing)} submitLabel="Save changes" onSubmit={update} onCancel={() => setEditing(null)} />}
+        {editing && (
+          <KeyForm key={editing.id} initial={valuesFromKey(editing)} submitLabel="Save changes" onSubmit={update} onCancel={() => setEditing(null)} />
+        )}
       </Dialog>
-      <ConfirmDialog open={revoking !== null} title="Revoke this key?" confirmLabel="Revoke key" busy={revokeBusy} error={revokeError}
-        onConfirm={revoke} onClose={() => setRevoking(null)}>
-        <p>Requests with <code>{revoking?.prefix}…{revoking?.last4}</code> (“{revoking?.name}”) will be refused from the next call. This cannot be undone.</p>
+      <ConfirmDialog
+        open={revoking !== null}
+        title="Revoke this key?"
+        confirmLabel="Revoke key"
+        busy={revokeBusy}
+        error={revokeError}
+        onConfirm={revoke}
+        onClose={() => setRevoking(null)}
+      >
+        <p>
+          Requests with{' '}
+          <code>
+            {revoking?.prefix}…{revoking?.last4}
+          </code>{' '}
+          (“{revoking?.name}”) will be refused from the next call. This cannot be undone.
+        </p>
       </ConfirmDialog>
     </>
   );

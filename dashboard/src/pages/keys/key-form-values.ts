@@ -20,8 +20,16 @@ export interface KeyFormValues {
 }
 
 export const EMPTY_KEY_FORM: KeyFormValues = {
-  name: '', allowedServices: '', requestsPerMinute: '', tokensPerMinute: '', tokensPerMinuteByModel: '',
-  maxConcurrent: '', spendLimit: '', periodSpendLimit: '', period: 'month', expiresAt: '',
+  name: '',
+  allowedServices: '',
+  requestsPerMinute: '',
+  tokensPerMinute: '',
+  tokensPerMinuteByModel: '',
+  maxConcurrent: '',
+  spendLimit: '',
+  periodSpendLimit: '',
+  period: 'month',
+  expiresAt: '',
 };
 
 /** The form filled from an existing key. */
@@ -32,7 +40,10 @@ export function valuesFromKey(key: KeyView): KeyFormValues {
     allowedServices: (key.limits.allowedServices ?? []).join(', '),
     requestsPerMinute: key.limits.requestsPerMinute?.toString() ?? '',
     tokensPerMinute: tpm['*']?.toString() ?? '',
-    tokensPerMinuteByModel: Object.entries(tpm).filter(([m]) => m !== '*').map(([m, n]) => `${m}=${n}`).join(', '),
+    tokensPerMinuteByModel: Object.entries(tpm)
+      .filter(([m]) => m !== '*')
+      .map(([m, n]) => `${m}=${n}`)
+      .join(', '),
     maxConcurrent: key.limits.maxConcurrent?.toString() ?? '',
     spendLimit: microsToInput(key.limits.spendLimitMicros),
     periodSpendLimit: microsToInput(key.limits.periodSpendLimitMicros),
@@ -44,7 +55,8 @@ export function valuesFromKey(key: KeyView): KeyFormValues {
 function whole(text: string, label: string): number | null {
   const t = text.trim();
   if (t === '') return null;
-  if (!/^\d+$/.test(t) || Number(t) < 1 || Number(t) > 1_000_000_000) throw new Error(`${label}: a whole number from 1 to 1,000,000,000, or empty for no limit.`);
+  if (!/^\d+$/.test(t) || Number(t) < 1 || Number(t) > 1_000_000_000)
+    throw new Error(`${label}: a whole number from 1 to 1,000,000,000, or empty for no limit.`);
   return Number(t);
 }
 
@@ -59,11 +71,17 @@ function dollars(text: string, label: string): number | null {
 export function keyInputFromValues(v: KeyFormValues): KeyInput {
   const name = v.name.trim();
   if (!name) throw new Error('Name: give the key a name.');
-  const models = v.allowedServices.split(/[,\s]+/).map((s) => s.trim()).filter(Boolean);
+  const models = v.allowedServices
+    .split(/[,\s]+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
   const tokens: Record<string, number> = {};
   const all = whole(v.tokensPerMinute, 'Tokens per minute');
   if (all !== null) tokens['*'] = all;
-  for (const pair of v.tokensPerMinuteByModel.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const pair of v.tokensPerMinuteByModel
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const match = /^(.+?)\s*[=:]\s*(\d+)$/.exec(pair);
     if (!match) throw new Error(`Tokens per minute by model: write model=number, e.g. llama-3-8b=20000 (got "${pair}").`);
     tokens[match[1]] = whole(match[2], `Tokens per minute for ${match[1]}`) as number;
