@@ -17,8 +17,21 @@ type Stub = DurableObjectStub<AccountBooks>;
 
 function admit(stub: Stub, world: World, requestId: string, keyId = world.keyId): Promise<AdmitResult> {
   return stub.admit({
-    requestId, keyId, promptTokensUpper: 100, promptTokensEstimate: 25, lifetimeMs: 60_000, requestedMaxTokens: 100,
-    service: { id: world.serviceId, name: world.model, endpoint: 'chat', price: PRICE, priceVersion: 1, maxOutputTokens: 256, defaults: { requestsPerMinute: null, tokensPerMinute: null, maxConcurrent: null } },
+    requestId,
+    keyId,
+    promptTokensUpper: 100,
+    promptTokensEstimate: 25,
+    lifetimeMs: 60_000,
+    requestedMaxTokens: 100,
+    service: {
+      id: world.serviceId,
+      name: world.model,
+      endpoint: 'chat',
+      price: PRICE,
+      priceVersion: 1,
+      maxOutputTokens: 256,
+      defaults: { requestsPerMinute: null, tokensPerMinute: null, maxConcurrent: null },
+    },
   }) as Promise<AdmitResult>;
 }
 
@@ -36,7 +49,8 @@ function granted(result: AdmitResult): Grant {
 function usageEntries(stub: Stub): Promise<Record<string, number>> {
   return runInDurableObject(stub, (_instance, state) => {
     const out: Record<string, number> = {};
-    for (const row of state.storage.sql.exec<{ ref: string; n: number }>("SELECT ref, COUNT(*) AS n FROM journal WHERE kind = 'usage' GROUP BY ref")) out[row.ref] = row.n;
+    for (const row of state.storage.sql.exec<{ ref: string; n: number }>("SELECT ref, COUNT(*) AS n FROM journal WHERE kind = 'usage' GROUP BY ref"))
+      out[row.ref] = row.n;
     return out;
   });
 }
@@ -142,7 +156,9 @@ describe('admission in memory, across evictions', () => {
     await evictDurableObject(stub);
     expect((await stub.summary()).reservedMicros).toBeGreaterThan(0);
     // Move the pool's expiry into the past (as time would), then let the alarm run.
-    await runInDurableObject(stub, (_i, state) => { state.storage.sql.exec('UPDATE hold_marks SET pool_expires_at = 1'); });
+    await runInDurableObject(stub, (_i, state) => {
+      state.storage.sql.exec('UPDATE hold_marks SET pool_expires_at = 1');
+    });
     await evictDurableObject(stub);
     await runDurableObjectAlarm(stub);
     const summary = await stub.summary();
@@ -163,6 +179,25 @@ describe('admission in memory, across evictions', () => {
     const over = await stub.settle(settleReq(g, 10_000));
     expect(over.costMicros).toBe(costMicros(PRICE, { inputTokens: 20, outputTokens: 100 }));
     expect((await stub.summary()).balanceMicros).toBe(10_000_000 - over.costMicros);
+  });
+
+  it('answers a settle replayed after its settlement record was pruned as a duplicate, never charging it twice', async () => {
+    const world = await createWorld({ prices: PRICE });
+    const stub = accountStub(world.accountId);
+    const g = granted(await admit(stub, world, 'req_old'));
+    const first = await stub.settle(settleReq(g));
+    expect(first.costMicros).toBe(cost());
+    // A day later the settlement record is pruned (the journal never is), and the object restarted.
+    await runInDurableObject(stub, (_i, state) => {
+      state.storage.sql.exec("DELETE FROM settlements WHERE reservation_id = 'req_old'");
+    });
+    await evictDurableObject(stub);
+    // The queued copy of the same settle is replayed from D1, grant and all.
+    const replay = await stub.settle(settleReq(g));
+    expect(replay.duplicate).toBe(true);
+    expect(replay.costMicros).toBe(cost());
+    expect(await usageEntries(stub)).toEqual({ req_old: 1 });
+    expect((await stub.summary()).balanceMicros).toBe(10_000_000 - cost());
   });
 
   it('fails one bad settle alone when a batch cannot commit, and keeps its money held', async () => {
@@ -194,12 +229,25 @@ describe('admission in memory, across evictions', () => {
         `INSERT INTO reservations (id, key_id, service_id, model, endpoint, price_version, input_micros_per_1m, output_micros_per_1m,
            request_micros, reserved_micros, reserved_tokens, tokens_window_start, prompt_tokens_estimate, created_at, expires_at, key_period,
            max_output_tokens, prompt_tokens_upper) VALUES ('req_legacy', ?, ?, ?, 'chat', 1, 1000000, 2000000, 10, 310, 125, 0, 25, ?, ?, 'month', 100, 100)`,
-        world.keyId, world.serviceId, world.model, Date.now(), Date.now() + 60_000,
+        world.keyId,
+        world.serviceId,
+        world.model,
+        Date.now(),
+        Date.now() + 60_000,
       );
     });
     await evictDurableObject(stub);
     expect(await stub.summary()).toMatchObject({ openReservations: 1, reservedMicros: 310 });
-    const settled = await stub.settle({ reservationId: 'req_legacy', inputTokens: 20, outputTokens: 40, estimated: false, status: 'ok', model: world.model, latencyMs: 1, ttftMs: 1 });
+    const settled = await stub.settle({
+      reservationId: 'req_legacy',
+      inputTokens: 20,
+      outputTokens: 40,
+      estimated: false,
+      status: 'ok',
+      model: world.model,
+      latencyMs: 1,
+      ttftMs: 1,
+    });
     expect(settled.costMicros).toBe(cost());
     expect(await stub.summary()).toMatchObject({ openReservations: 0, reservedMicros: 0, balanceMicros: 10_000_000 - cost() });
   });

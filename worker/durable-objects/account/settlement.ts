@@ -32,13 +32,22 @@ interface SettlementRow extends Record<string, SqlStorageValue> {
 }
 
 /** Queues a review item for the operator (the outbox writes it to D1's review_items once). */
-function queueOverrunReview(sql: SqlStorage, accountId: string, res: { id: string; max_output_tokens: number | null; prompt_tokens_upper: number | null }, req: SettleRequest, billed: Billed): void {
-  const message = `Request ${res.id}: the origin reported ${req.inputTokens} prompt and ${req.outputTokens} output tokens; ` +
+function queueOverrunReview(
+  sql: SqlStorage,
+  accountId: string,
+  res: { id: string; max_output_tokens: number | null; prompt_tokens_upper: number | null },
+  req: SettleRequest,
+  billed: Billed,
+): void {
+  const message =
+    `Request ${res.id}: the origin reported ${req.inputTokens} prompt and ${req.outputTokens} output tokens; ` +
     `${res.prompt_tokens_upper ?? 'unbounded'} and ${res.max_output_tokens ?? 'unbounded'} were granted. ` +
     `Charged ${billed.costMicros} µUSD for ${billed.inputTokens} + ${billed.outputTokens}; the excess was not billed. Check the origin's max_tokens handling.`;
-  sql.exec("INSERT INTO outbox (kind, payload) VALUES ('review', ?)", JSON.stringify({ kind: 'usage_overrun', accountId, dedupeKey: `overrun:${res.id}`, message }));
+  sql.exec(
+    "INSERT INTO outbox (kind, payload) VALUES ('review', ?)",
+    JSON.stringify({ kind: 'usage_overrun', accountId, dedupeKey: `overrun:${res.id}`, message }),
+  );
 }
-
 
 /** The object's state a settlement changes, and the undo log for a transaction that rolls back. */
 export interface Books {
@@ -53,15 +62,45 @@ export interface Books {
   undo: Array<() => void>;
 }
 
-const ceilings = (g: Grant) => ({ price: g.price, reservedMicros: g.reservedMicros, maxOutputTokens: g.maxOutputTokens, promptTokensUpper: g.promptTokensUpper });
+const ceilings = (g: Grant) => ({
+  price: g.price,
+  reservedMicros: g.reservedMicros,
+  maxOutputTokens: g.maxOutputTokens,
+  promptTokensUpper: g.promptTokensUpper,
+});
 
 /** A grant sent back by the worker, checked before anything is charged from it. */
 function validGrant(grant: Grant | undefined, requestId: string): grant is Grant {
   const n = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-  return !!grant && grant.requestId === requestId && typeof grant.keyId === 'string' && n(grant.reservedMicros) && n(grant.maxOutputTokens)
-    && n(grant.promptTokensUpper) && n(grant.reservedTokens) && n(grant.createdAt) && typeof grant.holds === 'object' && grant.holds !== null
-    && Object.values(grant.holds).every(n)
-    && !!grant.price && n(grant.price.inputMicrosPer1M) && n(grant.price.outputMicrosPer1M) && n(grant.price.requestMicros);
+  return (
+    !!grant &&
+    grant.requestId === requestId &&
+    typeof grant.keyId === 'string' &&
+    n(grant.reservedMicros) &&
+    n(grant.maxOutputTokens) &&
+    n(grant.promptTokensUpper) &&
+    n(grant.reservedTokens) &&
+    n(grant.createdAt) &&
+    typeof grant.holds === 'object' &&
+    grant.holds !== null &&
+    Object.values(grant.holds).every(n) &&
+    !!grant.price &&
+    n(grant.price.inputMicrosPer1M) &&
+    n(grant.price.outputMicrosPer1M) &&
+    n(grant.price.requestMicros)
+  );
+}
+
+/** What the journal charged a request (its usage entry and any late correction), or null if nothing. */
+function chargedBefore(sql: SqlStorage, requestId: string): number | null {
+  const row = sql
+    .exec<{ n: number; charged: number | null }>(
+      'SELECT COUNT(*) AS n, -SUM(amount_micros) AS charged FROM journal WHERE idempotency_key IN (?, ?)',
+      `usage:${requestId}`,
+      `usage-correction:${requestId}`,
+    )
+    .one();
+  return row.n > 0 ? (row.charged ?? 0) : null;
 }
 
 /**
@@ -76,10 +115,26 @@ export function settleOne(books: Books, req: SettleRequest, now: number): Settle
     const taken = grant;
     books.undo.push(() => holds.restore(taken));
   } else {
-    const previous = sql.exec<SettlementRow>('SELECT cost_micros, price_version, status FROM settlements WHERE reservation_id = ?', req.reservationId).toArray()[0];
+    const previous = sql
+      .exec<SettlementRow>('SELECT cost_micros, price_version, status FROM settlements WHERE reservation_id = ?', req.reservationId)
+      .toArray()[0];
     if (previous) {
       if (previous.status === 'expired' && req.status !== 'expired') return correctExpired(books, req, previous, now);
-      return { costMicros: previous.cost_micros, balanceMicros: books.row.balance_micros, priceVersion: previous.price_version, inputTokens: 0, outputTokens: 0, duplicate: true };
+      return {
+        costMicros: previous.cost_micros,
+        balanceMicros: books.row.balance_micros,
+        priceVersion: previous.price_version,
+        inputTokens: 0,
+        outputTokens: 0,
+        duplicate: true,
+      };
+    }
+    // Its settlement record is pruned after a day, the journal never: a settle replayed later (from
+    // pending_settlements) is a duplicate of the charge already posted, not a new one.
+    const charged = chargedBefore(sql, req.reservationId);
+    if (charged !== null) {
+      const priceVersion = Number.isSafeInteger(req.grant?.priceVersion) ? Number(req.grant?.priceVersion) : 0;
+      return { costMicros: charged, balanceMicros: books.row.balance_micros, priceVersion, inputTokens: 0, outputTokens: 0, duplicate: true };
     }
     // Charged only from a well-formed grant for this request, on a key of this account.
     if (!validGrant(req.grant, req.reservationId) || !books.keys.get(sql, req.grant.keyId)) {
@@ -97,31 +152,77 @@ function charge(books: Books, grant: Grant, req: SettleRequest, now: number): Se
   const { sql, accountId, row } = books;
   const billed = billable(ceilings(grant), req);
   const cost = billed.costMicros;
-  if (billed.overrun) queueOverrunReview(sql, accountId, { id: grant.requestId, max_output_tokens: grant.maxOutputTokens, prompt_tokens_upper: grant.promptTokensUpper }, req, billed);
+  if (billed.overrun)
+    queueOverrunReview(
+      sql,
+      accountId,
+      { id: grant.requestId, max_output_tokens: grant.maxOutputTokens, prompt_tokens_upper: grant.promptTokensUpper },
+      req,
+      billed,
+    );
   let entry: JournalEntry | null = null;
   if (cost > 0) {
-    entry = post(sql, accountId, {
-      idempotencyKey: `usage:${grant.requestId}`, kind: 'usage', counterAccount: 'sys:revenue', amountMicros: -cost, ref: grant.requestId, keyId: grant.keyId, reason: null, now,
-    }, { knownNew: true, outbox: false, row, deferAccountWrite: true }).entry;
+    entry = post(
+      sql,
+      accountId,
+      {
+        idempotencyKey: `usage:${grant.requestId}`,
+        kind: 'usage',
+        counterAccount: 'sys:revenue',
+        amountMicros: -cost,
+        ref: grant.requestId,
+        keyId: grant.keyId,
+        reason: null,
+        now,
+      },
+      { knownNew: true, outbox: false, row, deferAccountWrite: true },
+    ).entry;
   }
   books.undo.push(books.keys.charge(sql, grant.keyId, cost, periodStart(grant.keyPeriod, now), now));
   // The tokens-per-minute window: from the reserved figure to the real one.
-  const undoTokens = books.rates.correct(grant.keyId, `tpm:${grant.serviceId}`, grant.tokensWindowStart, billed.inputTokens + billed.outputTokens - grant.reservedTokens);
+  const undoTokens = books.rates.correct(
+    grant.keyId,
+    `tpm:${grant.serviceId}`,
+    grant.tokensWindowStart,
+    billed.inputTokens + billed.outputTokens - grant.reservedTokens,
+  );
   if (undoTokens) books.undo.push(undoTokens);
   sql.exec(
     'INSERT INTO settlements (reservation_id, journal_seq, cost_micros, price_version, status, estimated, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    grant.requestId, entry?.seq ?? null, cost, grant.priceVersion, req.status, req.estimated || req.chargeReserved ? 1 : 0, now,
+    grant.requestId,
+    entry?.seq ?? null,
+    cost,
+    grant.priceVersion,
+    req.status,
+    req.estimated || req.chargeReserved ? 1 : 0,
+    now,
   );
   const event: UsageEvent = {
-    id: grant.requestId, accountId, keyId: grant.keyId, serviceId: grant.serviceId, model: req.model || grant.model, endpoint: grant.endpoint,
-    inputTokens: billed.inputTokens, outputTokens: billed.outputTokens, costMicros: cost, priceVersion: grant.priceVersion,
-    latencyMs: req.latencyMs, ttftMs: req.ttftMs, status: req.status, estimated: req.estimated || !!req.chargeReserved, createdAt: grant.createdAt,
+    id: grant.requestId,
+    accountId,
+    keyId: grant.keyId,
+    serviceId: grant.serviceId,
+    model: req.model || grant.model,
+    endpoint: grant.endpoint,
+    inputTokens: billed.inputTokens,
+    outputTokens: billed.outputTokens,
+    costMicros: cost,
+    priceVersion: grant.priceVersion,
+    latencyMs: req.latencyMs,
+    ttftMs: req.ttftMs,
+    status: req.status,
+    estimated: req.estimated || !!req.chargeReserved,
+    createdAt: grant.createdAt,
   };
   // One outbox row carries both the usage event and its journal entry to D1.
   sql.exec("INSERT INTO outbox (kind, payload) VALUES ('settled', ?)", JSON.stringify({ event, entry: entry && { accountId, ...entry } }));
   return {
-    costMicros: cost, balanceMicros: row.balance_micros, priceVersion: grant.priceVersion,
-    inputTokens: billed.inputTokens, outputTokens: billed.outputTokens, duplicate: false,
+    costMicros: cost,
+    balanceMicros: row.balance_micros,
+    priceVersion: grant.priceVersion,
+    inputTokens: billed.inputTokens,
+    outputTokens: billed.outputTokens,
+    duplicate: false,
   };
 }
 
@@ -132,14 +233,40 @@ function charge(books: Books, grant: Grant, req: SettleRequest, now: number): Se
 function correctExpired(books: Books, req: SettleRequest, previous: SettlementRow, now: number): SettleResult {
   const { sql, accountId, row } = books;
   const held = sql
-    .exec<{ input_micros_per_1m: number; output_micros_per_1m: number; request_micros: number; reserved_micros: number | null; max_output_tokens: number | null; prompt_tokens_upper: number | null; key_id: string | null }>(
-      'SELECT * FROM expired_prices WHERE reservation_id = ?', req.reservationId,
-    ).toArray()[0];
-  if (!held) return { costMicros: previous.cost_micros, balanceMicros: row.balance_micros, priceVersion: previous.price_version, inputTokens: 0, outputTokens: 0, duplicate: true };
+    .exec<{
+      input_micros_per_1m: number;
+      output_micros_per_1m: number;
+      request_micros: number;
+      reserved_micros: number | null;
+      max_output_tokens: number | null;
+      prompt_tokens_upper: number | null;
+      key_id: string | null;
+    }>('SELECT * FROM expired_prices WHERE reservation_id = ?', req.reservationId)
+    .toArray()[0];
+  if (!held)
+    return {
+      costMicros: previous.cost_micros,
+      balanceMicros: row.balance_micros,
+      priceVersion: previous.price_version,
+      inputTokens: 0,
+      outputTokens: 0,
+      duplicate: true,
+    };
   const price: Price = { inputMicrosPer1M: held.input_micros_per_1m, outputMicrosPer1M: held.output_micros_per_1m, requestMicros: held.request_micros };
-  const billed = billable({ price, reservedMicros: held.reserved_micros, maxOutputTokens: held.max_output_tokens, promptTokensUpper: held.prompt_tokens_upper }, req);
-  if (billed.overrun) queueOverrunReview(sql, accountId, { id: req.reservationId, max_output_tokens: held.max_output_tokens, prompt_tokens_upper: held.prompt_tokens_upper }, req, billed);
-  const keyId = held.key_id ?? sql.exec<{ key_id: string | null }>('SELECT key_id FROM journal WHERE ref = ? LIMIT 1', req.reservationId).toArray()[0]?.key_id ?? null;
+  const billed = billable(
+    { price, reservedMicros: held.reserved_micros, maxOutputTokens: held.max_output_tokens, promptTokensUpper: held.prompt_tokens_upper },
+    req,
+  );
+  if (billed.overrun)
+    queueOverrunReview(
+      sql,
+      accountId,
+      { id: req.reservationId, max_output_tokens: held.max_output_tokens, prompt_tokens_upper: held.prompt_tokens_upper },
+      req,
+      billed,
+    );
+  const keyId =
+    held.key_id ?? sql.exec<{ key_id: string | null }>('SELECT key_id FROM journal WHERE ref = ? LIMIT 1', req.reservationId).toArray()[0]?.key_id ?? null;
   const delta = billed.costMicros - previous.cost_micros;
   if (delta !== 0) {
     if (keyId) {
@@ -148,20 +275,53 @@ function correctExpired(books: Books, req: SettleRequest, previous: SettlementRo
       sql.exec('UPDATE keys SET spent_micros = spent_micros + ?1, period_spent_micros = period_spent_micros + ?1 WHERE id = ?2', delta, keyId);
       books.keys.forget(keyId);
     }
-    post(sql, accountId, {
-      idempotencyKey: `usage-correction:${req.reservationId}`, kind: 'usage', counterAccount: 'sys:revenue', amountMicros: -delta, ref: req.reservationId,
-      keyId, reason: 'late settlement of an expired reservation', now,
-    }, { row, deferAccountWrite: true });
+    post(
+      sql,
+      accountId,
+      {
+        idempotencyKey: `usage-correction:${req.reservationId}`,
+        kind: 'usage',
+        counterAccount: 'sys:revenue',
+        amountMicros: -delta,
+        ref: req.reservationId,
+        keyId,
+        reason: 'late settlement of an expired reservation',
+        now,
+      },
+      { row, deferAccountWrite: true },
+    );
   }
   const estimated = req.estimated || !!req.chargeReserved;
-  sql.exec('UPDATE settlements SET cost_micros = ?, status = ?, estimated = ? WHERE reservation_id = ?', billed.costMicros, req.status, estimated ? 1 : 0, req.reservationId);
+  sql.exec(
+    'UPDATE settlements SET cost_micros = ?, status = ?, estimated = ? WHERE reservation_id = ?',
+    billed.costMicros,
+    req.status,
+    estimated ? 1 : 0,
+    req.reservationId,
+  );
   sql.exec('DELETE FROM expired_prices WHERE reservation_id = ?', req.reservationId);
   // The usage event was written at expiry with the reserved figures; send it the real ones.
-  sql.exec("INSERT INTO outbox (kind, payload) VALUES ('usage_correction', ?)", JSON.stringify({
-    id: req.reservationId, inputTokens: billed.inputTokens, outputTokens: billed.outputTokens, costMicros: billed.costMicros,
-    status: req.status, estimated, latencyMs: req.latencyMs, ttftMs: req.ttftMs,
-  }));
-  return { costMicros: billed.costMicros, balanceMicros: row.balance_micros, priceVersion: previous.price_version, inputTokens: billed.inputTokens, outputTokens: billed.outputTokens, duplicate: false };
+  sql.exec(
+    "INSERT INTO outbox (kind, payload) VALUES ('usage_correction', ?)",
+    JSON.stringify({
+      id: req.reservationId,
+      inputTokens: billed.inputTokens,
+      outputTokens: billed.outputTokens,
+      costMicros: billed.costMicros,
+      status: req.status,
+      estimated,
+      latencyMs: req.latencyMs,
+      ttftMs: req.ttftMs,
+    }),
+  );
+  return {
+    costMicros: billed.costMicros,
+    balanceMicros: row.balance_micros,
+    priceVersion: previous.price_version,
+    inputTokens: billed.inputTokens,
+    outputTokens: billed.outputTokens,
+    duplicate: false,
+  };
 }
 
 /**
@@ -176,13 +336,31 @@ export function expireGrants(books: Books, now: number): number {
     books.sql.exec(
       `INSERT INTO expired_prices (reservation_id, input_micros_per_1m, output_micros_per_1m, request_micros, created_at,
          reserved_micros, max_output_tokens, prompt_tokens_upper, key_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      g.requestId, g.price.inputMicrosPer1M, g.price.outputMicrosPer1M, g.price.requestMicros, now,
-      g.reservedMicros, g.maxOutputTokens, g.promptTokensUpper, g.keyId,
+      g.requestId,
+      g.price.inputMicrosPer1M,
+      g.price.outputMicrosPer1M,
+      g.price.requestMicros,
+      now,
+      g.reservedMicros,
+      g.maxOutputTokens,
+      g.promptTokensUpper,
+      g.keyId,
     );
-    settleOne(books, {
-      reservationId: g.requestId, inputTokens: g.promptTokensUpper, outputTokens: g.maxOutputTokens,
-      estimated: true, chargeReserved: true, status: 'expired', model: '', latencyMs: now - g.createdAt, ttftMs: null,
-    }, now);
+    settleOne(
+      books,
+      {
+        reservationId: g.requestId,
+        inputTokens: g.promptTokensUpper,
+        outputTokens: g.maxOutputTokens,
+        estimated: true,
+        chargeReserved: true,
+        status: 'expired',
+        model: '',
+        latencyMs: now - g.createdAt,
+        ttftMs: null,
+      },
+      now,
+    );
   }
   return due.length;
 }
