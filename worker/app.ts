@@ -20,6 +20,7 @@ import { adminServiceRoutes } from './routes/api/admin-services';
 import { billingRoutes } from './routes/api/billing';
 import { webhookRoutes } from './routes/api/webhooks';
 import { keyRoutes } from './routes/api/keys';
+import { alertRoutes, budgetRoutes, calendarRoutes } from './routes/api/budgets';
 import { authRoutes, devMailRoutes, meRoutes } from './routes/api/identity';
 import { openApiDocument } from './routes/api/openapi';
 import { inference } from './routes/v1/inference';
@@ -64,6 +65,9 @@ export function createApp() {
   app.route('/api/account', accountRoutes);
   app.route('/api/account/analytics', accountAnalyticsRoutes);
   app.route('/api/account/keys', keyRoutes);
+  app.route('/api/account/budgets', budgetRoutes);
+  app.route('/api/account/calendar', calendarRoutes);
+  app.route('/api/account/alerts', alertRoutes);
   app.route('/api/account', billingRoutes);
   app.route('/api/webhooks', webhookRoutes);
   app.use('/api/admin/*', requireAdmin());

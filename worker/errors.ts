@@ -23,6 +23,7 @@ export type ErrorCode =
   | 'account_suspended'
   | 'insufficient_credit'
   | 'spend_limit_exceeded'
+  | 'budget_exceeded'
   | 'not_found'
   | 'model_not_found'
   | 'conflict'
@@ -51,6 +52,7 @@ const STATUS: Record<ErrorCode, number> = {
   account_suspended: 403,
   insufficient_credit: 402,
   spend_limit_exceeded: 402,
+  budget_exceeded: 402,
   not_found: 404,
   model_not_found: 404,
   conflict: 409,

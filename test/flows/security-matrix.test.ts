@@ -14,6 +14,7 @@ interface Ids {
   topupId: string;
   accountId: string;
   serviceId: string;
+  budgetId: string;
 }
 type Guard = 'public' | 'session' | 'account' | 'admin';
 interface Route {
@@ -55,6 +56,14 @@ const ROUTES: Record<string, Route> = {
   'PATCH /api/account/keys/:id': { guard: 'account', path: (i) => `/api/account/keys/${i.keyId}`, json: { name: 'stolen' }, crossTenant: 404 },
   'POST /api/account/keys/:id/revoke': { guard: 'account', path: (i) => `/api/account/keys/${i.keyId}/revoke`, crossTenant: 404 },
   'DELETE /api/account/keys/:id': { guard: 'account', path: (i) => `/api/account/keys/${i.keyId}`, crossTenant: 404 },
+  'GET /api/account/budgets': { guard: 'account' },
+  'POST /api/account/budgets': { guard: 'account', json: { name: 'x', scope: 'organization', amountMicros: 1, window: 'day' } },
+  'GET /api/account/budgets/:id': { guard: 'account', path: (i) => `/api/account/budgets/${i.budgetId}`, crossTenant: 404 },
+  'PATCH /api/account/budgets/:id': { guard: 'account', path: (i) => `/api/account/budgets/${i.budgetId}`, json: { amountMicros: 0 }, crossTenant: 404 },
+  'DELETE /api/account/budgets/:id': { guard: 'account', path: (i) => `/api/account/budgets/${i.budgetId}`, crossTenant: 404 },
+  'GET /api/account/calendar': { guard: 'account' },
+  'PUT /api/account/calendar': { guard: 'account', json: { weekStart: 1 } },
+  'GET /api/account/alerts': { guard: 'account' },
   'GET /api/account/billing': { guard: 'account' },
   // Also refuses a management key (403): only a signed-in member changes it (auto-recharge.test.ts).
   'PUT /api/account/billing/auto-recharge': { guard: 'account', json: { enabled: false, thresholdMicros: 0, amountCents: 500, monthlyCapCents: 500 } },
@@ -143,7 +152,13 @@ beforeAll(async () => {
       prices: { inputMicrosPer1M: 1, outputMicrosPer1M: 1 },
     },
   });
-  ids = { keyId: key.id, topupId, accountId: a.me.account.id, serviceId: service.id };
+  const { budget } = await userA.json('/api/account/budgets', {
+    method: 'POST',
+    json: { name: 'A budget', scope: 'organization', amountMicros: 5_000_000, window: 'month' },
+    csrf: true,
+    expect: 201,
+  });
+  ids = { keyId: key.id, topupId, accountId: a.me.account.id, serviceId: service.id, budgetId: budget.id };
 });
 
 describe('security matrix', () => {

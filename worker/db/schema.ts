@@ -265,3 +265,33 @@ export const auditLog = sqliteTable('audit_log', {
 });
 
 export * from './auth-schema';
+
+/**
+ * Budget alerts: one row per threshold a budget window reached (raised once, at settlement, in
+ * the account object; written here by its outbox flush). Notification deliveries read from here.
+ */
+export const budgetAlerts = sqliteTable(
+  'budget_alerts',
+  {
+    id: text('id').primaryKey(),
+    accountId: text('account_id').notNull(),
+    budgetId: text('budget_id').notNull(),
+    budgetName: text('budget_name').notNull(),
+    scope: text('scope').notNull(),
+    /** The end user, for end-user budgets. */
+    endUser: text('end_user'),
+    windowKind: text('window_kind').notNull(),
+    windowStart: integer('window_start').notNull(),
+    resetsAt: integer('resets_at'),
+    percent: integer('percent').notNull(),
+    spentMicros: integer('spent_micros').notNull(),
+    amountMicros: integer('amount_micros').notNull(),
+    action: text('action').notNull(),
+    /** The request whose settlement reached the threshold. */
+    requestId: text('request_id').notNull(),
+    /** budget:<id>:<subject>:<window start>:<percent>: one alert per threshold, window and subject. */
+    dedupeKey: text('dedupe_key').notNull().unique(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('budget_alerts_account').on(t.accountId, t.createdAt)],
+);

@@ -11,6 +11,7 @@
  */
 import { affordableOutputTokens, costMicros } from '../../lib/money';
 import { type Bucket, bucketsFor, headroom, passes, retryAfter } from './buckets';
+import type { BudgetBook } from './budgets';
 import type { Holds } from './holds';
 import type { AccountRow } from './ledger';
 import { WINDOW_MS, cellsAt, limitState, type RateCells } from './rate-window';
@@ -28,6 +29,7 @@ export interface AdmissionState {
   key: KeyRecord | null;
   holds: Holds;
   rates: RateCells;
+  budgets: BudgetBook;
 }
 
 function keyDenial(key: KeyRecord | null, req: AdmitRequest, now: number): Deny | null {
@@ -54,10 +56,18 @@ export function admit(state: AdmissionState, req: AdmitRequest, now: number, ttl
 
   const { service } = req;
   const buckets = bucketsFor(account, key, service, now, (scope) => state.rates.get(state.sql, key.id, scope, now));
+  const tokenBucketAt = buckets.findIndex((b) => b.unit === 'tokens');
+  // Budgets are money buckets, checked with the balance and the key's spend limits.
+  buckets.splice(tokenBucketAt < 0 ? buckets.length : tokenBucketAt, 0, ...state.budgets.buckets(state.sql, key, service, req.endUser ?? null, now));
   const rpm = buckets.find((b) => b.id === 'key.rpm');
   const tpm = buckets.find((b) => b.id === 'key.tpm');
   const limitsNow = (): RateHeadersState => ({ requests: windowState(rpm, now), tokens: windowState(tpm, now) });
   const refuse = (bucket: Bucket, amount: number, message = bucket.message): Deny => {
+    if (bucket.budget) {
+      const remainingMicros = Math.max(0, headroom(bucket, holds, now));
+      const { id, name, resetsAt } = bucket.budget;
+      return { ok: false, reason: bucket.reason, message, budget: { id, name, remainingMicros, resetsAt } };
+    }
     if (bucket.unit === 'micros') return { ok: false, reason: bucket.reason, message };
     const wait = bucket.cell ? retryAfter(bucket, amount, now) : 1000;
     return { ok: false, reason: bucket.reason, message, limits: limitsNow(), ...(wait === null ? {} : { retryAfterMs: wait }) };
@@ -105,10 +115,12 @@ export function admit(state: AdmissionState, req: AdmitRequest, now: number, ttl
   // Granted: hold the amounts and count the windows.
   const need = { micros: reservedMicros, requests: 1, tokens: reservedTokens };
   const held = new Map<string, number>();
+  const budgets: Grant['budgets'] = [];
   // The most each hold can ever have in flight (its tightest limit less what is used): a mark's ceiling.
   const caps: Record<string, number> = {};
   let holdsSlot = false;
   for (const bucket of buckets) {
+    if (bucket.budget) budgets.push({ id: bucket.budget.id, subject: bucket.budget.subject, windowStart: bucket.budget.windowStart });
     if (bucket.hold) {
       if (bucket.unit === 'requests' && bucket.limit !== null) holdsSlot = true;
       held.set(bucket.hold, need[bucket.unit]);
@@ -133,6 +145,7 @@ export function admit(state: AdmissionState, req: AdmitRequest, now: number, ttl
     createdAt: now,
     expiresAt: now + ttlMs,
     holds: Object.fromEntries(held),
+    ...(budgets.length > 0 ? { budgets } : {}),
   };
   return {
     ok: true,

@@ -41,7 +41,7 @@ interface MarkRow extends Record<string, SqlStorageValue> {
 }
 
 /** Holds whose amount is a count of requests rather than µUSD. */
-export const isCountHold = (hold: string): boolean => hold.endsWith(':n');
+export const isCountHold = (hold: string): boolean => hold.startsWith('key:') && hold.endsWith(':n');
 
 function step(hold: string, amount: number, cap = Number.POSITIVE_INFINITY): number {
   return Math.max(amount, Math.min(Math.max(2 * amount, isCountHold(hold) ? MIN_STEP_COUNT : MIN_STEP_MICROS), cap));

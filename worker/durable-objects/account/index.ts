@@ -12,6 +12,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import { admit } from './admission';
 import { HOLD_BALANCE, keyCountHold, keySpendHold } from './buckets';
+import { BudgetBook, rowToBudget } from './budgets';
 import { Holds } from './holds';
 import { KeyCache, insertKey, readKey, rowToKey, updateKeyRow } from './keys';
 import { type AccountRow, findEntry, post, rowToEntry } from './ledger';
@@ -40,7 +41,22 @@ import { RateCells, WINDOW_MS } from './rate-window';
 import { migrate } from './schema';
 import { durationSetting } from '../../lib/duration';
 import { type Books, expireGrants, settleOne } from './settlement';
-import type { AdmitRequest, AdmitResult, EntryInput, Grant, JournalEntry, KeyLimits, KeyRecord, SettleRequest, SettleResult } from './types';
+import type {
+  AdmitRequest,
+  AdmitResult,
+  Budget,
+  BudgetInput,
+  BudgetStatus,
+  CalendarSettings,
+  EntryInput,
+  Grant,
+  JournalEntry,
+  KeyLimits,
+  KeyRecord,
+  SettleRequest,
+  SettleResult,
+} from './types';
+import { newId } from '../../lib/ids';
 
 /** Longest request lifetime the object accepts from the worker, whatever it asks for. */
 const MAX_REQUEST_LIFETIME_MS = 60 * 60_000;
@@ -97,6 +113,8 @@ export abstract class AccountBooks<E extends AccountEnv = AccountEnv> extends Du
   /** Rate windows (rate-window.ts) and key rows (keys.ts) in memory, written by the group commit. */
   private readonly rates = new RateCells();
   private readonly keys = new KeyCache();
+  /** Budgets, the calendar and each budget window's running total (budgets.ts). */
+  private readonly budgets = new BudgetBook();
   /** Settles waiting for the next group commit, and its timer. */
   private batch: Waiting[] = [];
   private commitTimer: ReturnType<typeof setTimeout> | undefined;
@@ -208,9 +226,10 @@ export abstract class AccountBooks<E extends AccountEnv = AccountEnv> extends Du
       return this.tx((row) => {
         if (!row) throw new Error('account object not initialised');
         const lastSeq = row.last_seq;
-        const out = fn({ sql: this.sql, accountId, row, holds: this.holds, rates: this.rates, keys: this.keys, undo });
+        const out = fn({ sql: this.sql, accountId, row, holds: this.holds, rates: this.rates, keys: this.keys, budgets: this.budgets, undo });
         if (row.last_seq !== lastSeq) this.sql.exec('UPDATE account SET balance_micros = ?, last_seq = ?', row.balance_micros, row.last_seq);
         this.keys.persist(this.sql);
+        this.budgets.persist(this.sql);
         this.rates.persist(this.sql);
         this.holds.persist(this.sql);
         return out;
@@ -218,6 +237,7 @@ export abstract class AccountBooks<E extends AccountEnv = AccountEnv> extends Du
     } catch (error) {
       for (const step of undo.reverse()) step();
       this.keys.forget();
+      this.budgets.forget(true);
       this.rates.markAllDirty();
       this.holds.markAllDirty();
       throw error;
@@ -354,7 +374,7 @@ export abstract class AccountBooks<E extends AccountEnv = AccountEnv> extends Du
   async admit(req: AdmitRequest): Promise<AdmitResult> {
     const now = Date.now();
     const { caps, ...result } = admit(
-      { sql: this.sql, account: this.accountRow(), key: this.keys.get(this.sql, req.keyId), holds: this.holds, rates: this.rates },
+      { sql: this.sql, account: this.accountRow(), key: this.keys.get(this.sql, req.keyId), holds: this.holds, rates: this.rates, budgets: this.budgets },
       req,
       now,
       this.holdMs(req.lifetimeMs),
@@ -522,6 +542,87 @@ export abstract class AccountBooks<E extends AccountEnv = AccountEnv> extends Du
     });
   }
 
+  // Budgets (./budgets.ts): every write drops the cache, so it applies to the very next admission.
+
+  /** Every budget with its current window's spend, holds and state. */
+  listBudgets(): BudgetStatus[] {
+    this.settledReads();
+    return this.budgets.status(this.sql, this.holds, Date.now());
+  }
+
+  /** One budget's status, or null. */
+  getBudget(budgetId: string): BudgetStatus | null {
+    return this.listBudgets().find((b) => b.id === budgetId) ?? null;
+  }
+
+  /** Adds a budget; a key budget must name a key of this account (null otherwise). */
+  createBudget(input: BudgetInput): BudgetStatus | null {
+    if (input.keyId !== null && !this.keys.get(this.sql, input.keyId)) return null;
+    const now = Date.now();
+    const id = newId('bud');
+    this.sql.exec(
+      `INSERT INTO budgets (id, name, scope, key_id, model, amount_micros, window_kind, action, thresholds, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      id,
+      input.name,
+      input.scope,
+      input.keyId,
+      input.model,
+      input.amountMicros,
+      input.window,
+      input.action,
+      JSON.stringify(input.thresholds),
+      now,
+      now,
+    );
+    this.budgets.forget();
+    return this.getBudget(id);
+  }
+
+  /**
+   * Edits a budget. What its current window spent stays; a changed window starts counting from
+   * the new window's total. Null when there is no such budget (or the key is not this account's).
+   */
+  updateBudget(budgetId: string, patch: Partial<Omit<BudgetInput, 'scope'>>): BudgetStatus | null {
+    const row = this.sql.exec<Record<string, SqlStorageValue>>('SELECT * FROM budgets WHERE id = ?', budgetId).toArray()[0];
+    if (!row) return null;
+    const next: Budget = { ...rowToBudget(row), ...patch, updatedAt: Date.now() };
+    if (next.keyId !== null && !this.keys.get(this.sql, next.keyId)) return null;
+    this.sql.exec(
+      'UPDATE budgets SET name = ?, key_id = ?, model = ?, amount_micros = ?, window_kind = ?, action = ?, thresholds = ?, updated_at = ? WHERE id = ?',
+      next.name,
+      next.keyId,
+      next.model,
+      next.amountMicros,
+      next.window,
+      next.action,
+      JSON.stringify(next.thresholds),
+      next.updatedAt,
+      budgetId,
+    );
+    this.budgets.forget();
+    return this.getBudget(budgetId);
+  }
+
+  /** Deletes a budget; requests in flight against it settle normally. */
+  deleteBudget(budgetId: string): boolean {
+    const existed = this.sql.exec('DELETE FROM budgets WHERE id = ?', budgetId).rowsWritten > 0;
+    this.budgets.forget();
+    return existed;
+  }
+
+  /** The organisation's calendar: the zone budget windows follow, and the first day of a week. */
+  calendar(): CalendarSettings {
+    return { ...this.budgets.settings(this.sql) };
+  }
+
+  setCalendar(settings: Partial<CalendarSettings>): CalendarSettings {
+    const now = this.calendar();
+    this.sql.exec('UPDATE account SET timezone = ?, week_start = ?', settings.timezone ?? now.timezone, settings.weekStart ?? now.weekStart);
+    this.budgets.forget();
+    return this.calendar();
+  }
+
   /** Whether a management key is valid for this account right now. */
   authorizeManagement(keyId: string): boolean {
     const key = this.keys.get(this.sql, keyId);
@@ -543,6 +644,12 @@ export abstract class AccountBooks<E extends AccountEnv = AccountEnv> extends Du
       this.sql.exec('DELETE FROM rate_cells WHERE window_start < ?', now - 2 * WINDOW_MS);
       this.sql.exec('DELETE FROM settlements WHERE created_at < ?', now - SETTLEMENT_RETENTION_MS);
       this.sql.exec('DELETE FROM expired_prices WHERE created_at < ?', now - SETTLEMENT_RETENTION_MS);
+      // Windows long past (kept a while for the dashboard's history), and those of deleted budgets.
+      this.sql.exec(
+        `DELETE FROM budget_spend WHERE budget_id NOT IN (SELECT id FROM budgets) OR (window_start > 0 AND window_start < ? - (SELECT CASE window_kind
+           WHEN 'hour' THEN 2 WHEN 'day' THEN 35 WHEN 'week' THEN 70 ELSE 400 END FROM budgets WHERE budgets.id = budget_spend.budget_id) * 86400000)`,
+        now,
+      );
     });
     let next: number | null = null;
     if (readAutoRecharge(this.sql).inflightTopupId) {

@@ -74,6 +74,31 @@ const USAGE_CORRECTION = `UPDATE usage_events SET input_tokens = ?, output_token
 const REVIEW_INSERT = `INSERT OR IGNORE INTO review_items (id, kind, account_id, topup_id, dedupe_key, message, status, created_at, resolved_at)
   VALUES (?, ?, ?, NULL, ?, ?, 'open', ?, NULL)`;
 
+const ALERT_INSERT = `INSERT OR IGNORE INTO budget_alerts (id, account_id, budget_id, budget_name, scope, end_user, window_kind, window_start,
+  resets_at, percent, spent_micros, amount_micros, action, request_id, dedupe_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+/** A threshold a budget window reached (budgets.ts), raised once in the settling transaction. */
+export interface QueuedBudgetAlert {
+  dedupeKey: string;
+  accountId: string;
+  budgetId: string;
+  budgetName: string;
+  scope: string;
+  endUser: string | null;
+  window: string;
+  windowStart: number;
+  resetsAt: number | null;
+  percent: number;
+  spentMicros: number;
+  amountMicros: number;
+  action: string;
+  requestId: string;
+  createdAt: number;
+}
+
+/** The D1 id of an alert: stable, so a replayed flush inserts nothing twice. */
+export const alertId = (dedupeKey: string): string => `alr_${dedupeKey}`;
+
 /** A late settle's figures for a usage event written at expiry (absolute values, so replaying is harmless). */
 interface UsageCorrection {
   id: string;
@@ -119,6 +144,30 @@ function statementsFor(db: D1Database, rows: Array<{ kind: string; payload: stri
     } else if (kind === 'usage_correction') {
       const c = JSON.parse(payload) as UsageCorrection;
       after.push(db.prepare(USAGE_CORRECTION).bind(c.inputTokens, c.outputTokens, c.costMicros, c.status, c.estimated ? 1 : 0, c.latencyMs, c.ttftMs, c.id));
+    } else if (kind === 'budget_alert') {
+      const a = JSON.parse(payload) as QueuedBudgetAlert;
+      after.push(
+        db
+          .prepare(ALERT_INSERT)
+          .bind(
+            alertId(a.dedupeKey),
+            a.accountId,
+            a.budgetId,
+            a.budgetName,
+            a.scope,
+            a.endUser,
+            a.window,
+            a.windowStart,
+            a.resetsAt,
+            a.percent,
+            a.spentMicros,
+            a.amountMicros,
+            a.action,
+            a.requestId,
+            a.dedupeKey,
+            a.createdAt,
+          ),
+      );
     } else if (kind === 'review') {
       const r = JSON.parse(payload) as QueuedReview;
       after.push(db.prepare(REVIEW_INSERT).bind(`rev_${r.dedupeKey}`, r.kind, r.accountId, r.dedupeKey, r.message, Date.now()));

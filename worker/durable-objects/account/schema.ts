@@ -161,7 +161,37 @@ CREATE TABLE IF NOT EXISTS hold_marks (
 );
 `;
 
-export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7];
+// Budgets (budgets.ts): the organisation's calendar, the budgets, and each window's running total
+// per subject (the end user for end-user budgets, else ''), with the highest threshold alerted in
+// it. An expired grant keeps the budget windows it counted in, for its late correction.
+const V8 = `
+ALTER TABLE account ADD COLUMN timezone TEXT NOT NULL DEFAULT 'UTC';
+ALTER TABLE account ADD COLUMN week_start INTEGER NOT NULL DEFAULT 1;
+CREATE TABLE IF NOT EXISTS budgets (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  scope TEXT NOT NULL,
+  key_id TEXT,
+  model TEXT,
+  amount_micros INTEGER NOT NULL,
+  window_kind TEXT NOT NULL,
+  action TEXT NOT NULL,
+  thresholds TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS budget_spend (
+  budget_id TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  window_start INTEGER NOT NULL,
+  spent_micros INTEGER NOT NULL,
+  alerted_percent INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (budget_id, subject, window_start)
+);
+ALTER TABLE expired_prices ADD COLUMN budgets TEXT;
+`;
+
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7, V8];
 
 /** Applies the migrations this object has not seen yet. */
 export function migrate(sql: SqlStorage): void {

@@ -18,6 +18,7 @@
  */
 import { type Billed, billable } from '../../lib/billable';
 import type { Price } from '../../lib/money';
+import { type BudgetBook, validGrantBudgets } from './budgets';
 import type { Holds } from './holds';
 import { type AccountRow, post } from './ledger';
 import { periodStart } from './period';
@@ -58,6 +59,7 @@ export interface Books {
   holds: Holds;
   rates: RateCells;
   keys: KeyCache;
+  budgets: BudgetBook;
   /** Memory changes to revert, newest last, if the transaction throws. */
   undo: Array<() => void>;
 }
@@ -87,7 +89,8 @@ function validGrant(grant: Grant | undefined, requestId: string): grant is Grant
     !!grant.price &&
     n(grant.price.inputMicrosPer1M) &&
     n(grant.price.outputMicrosPer1M) &&
-    n(grant.price.requestMicros)
+    n(grant.price.requestMicros) &&
+    validGrantBudgets(grant.budgets)
   );
 }
 
@@ -179,6 +182,7 @@ function charge(books: Books, grant: Grant, req: SettleRequest, now: number): Se
     ).entry;
   }
   books.undo.push(books.keys.charge(sql, grant.keyId, cost, periodStart(grant.keyPeriod, now), now));
+  books.undo.push(books.budgets.charge(sql, accountId, grant, cost, now));
   // The tokens-per-minute window: from the reserved figure to the real one.
   const undoTokens = books.rates.correct(
     grant.keyId,
@@ -241,6 +245,7 @@ function correctExpired(books: Books, req: SettleRequest, previous: SettlementRo
       max_output_tokens: number | null;
       prompt_tokens_upper: number | null;
       key_id: string | null;
+      budgets: string | null;
     }>('SELECT * FROM expired_prices WHERE reservation_id = ?', req.reservationId)
     .toArray()[0];
   if (!held)
@@ -290,6 +295,9 @@ function correctExpired(books: Books, req: SettleRequest, previous: SettlementRo
       },
       { row, deferAccountWrite: true },
     );
+    // The budget windows expiry charged in full get the same correction.
+    const budgets = held.budgets ? (JSON.parse(held.budgets) as Grant['budgets']) : undefined;
+    books.undo.push(books.budgets.charge(sql, accountId, { requestId: req.reservationId, budgets }, delta, now));
   }
   const estimated = req.estimated || !!req.chargeReserved;
   sql.exec(
@@ -335,7 +343,7 @@ export function expireGrants(books: Books, now: number): number {
   for (const g of due) {
     books.sql.exec(
       `INSERT INTO expired_prices (reservation_id, input_micros_per_1m, output_micros_per_1m, request_micros, created_at,
-         reserved_micros, max_output_tokens, prompt_tokens_upper, key_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         reserved_micros, max_output_tokens, prompt_tokens_upper, key_id, budgets) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       g.requestId,
       g.price.inputMicrosPer1M,
       g.price.outputMicrosPer1M,
@@ -345,6 +353,7 @@ export function expireGrants(books: Books, now: number): number {
       g.maxOutputTokens,
       g.promptTokensUpper,
       g.keyId,
+      g.budgets?.length ? JSON.stringify(g.budgets) : null,
     );
     settleOne(
       books,

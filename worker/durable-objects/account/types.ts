@@ -4,6 +4,7 @@
  */
 import type { Price } from '../../lib/money';
 import type { KeyKind } from '../../lib/key-format';
+import type { WindowKind } from '../../lib/local-clock';
 
 export type SpendPeriod = 'day' | 'month';
 
@@ -65,6 +66,8 @@ export interface AdmitRequest {
    * The reservation is held for this plus a settle grace, so it cannot expire under a live request.
    */
   lifetimeMs: number;
+  /** The end user the request is for (OpenAI's `user` field or `x-gateway-user`), for end-user budgets. */
+  endUser?: string | null;
 }
 
 export interface LimitState {
@@ -89,7 +92,70 @@ export type DenyReason =
   | 'rate_limit_tokens'
   | 'concurrency_limit'
   | 'spend_limit_exceeded'
-  | 'insufficient_credit';
+  | 'insufficient_credit'
+  | 'budget_exceeded';
+
+/** What a budget limits: the whole organisation, one key, one model, or each end user on its own. */
+export type BudgetScope = 'organization' | 'key' | 'model' | 'end_user';
+/** block: refuse what the budget cannot afford; alert: only count and alert. */
+export type BudgetAction = 'block' | 'alert';
+
+/** A budget as it is written: a spending limit on a scope, per calendar window of the organisation's zone. */
+export interface BudgetInput {
+  name: string;
+  scope: BudgetScope;
+  /** The key the budget is for (scope key), or a key filter on an end-user budget. */
+  keyId: string | null;
+  /** The public model name the budget is for (scope model), or a model filter on an end-user budget. */
+  model: string | null;
+  amountMicros: number;
+  window: WindowKind;
+  action: BudgetAction;
+  /** Percentages of the amount at which an alert is raised, once per window (and subject), ascending. */
+  thresholds: number[];
+}
+
+export interface Budget extends BudgetInput {
+  id: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** One budget's state now: what its current window has spent and holds for requests in flight. */
+export interface BudgetUsage {
+  /** The end user (end-user budgets), else null. */
+  endUser: string | null;
+  spentMicros: number;
+  reservedMicros: number;
+  remainingMicros: number;
+  /** The highest threshold alerted in this window (0: none). */
+  alertedPercent: number;
+}
+
+export interface BudgetStatus extends Budget {
+  windowStart: number;
+  /** When the current window ends (null: lifetime). */
+  resetsAt: number | null;
+  /** The organisation's zone the window follows. */
+  timezone: string;
+  /** Organisation, key and model budgets: one entry; end-user budgets: the end users of this window, most spent first (at most 50). */
+  usage: BudgetUsage[];
+  state: 'ok' | 'warning' | 'exceeded';
+}
+
+/** The organisation's calendar: the IANA zone budgets' windows follow and the first day of a week (0 Sunday … 6 Saturday). */
+export interface CalendarSettings {
+  timezone: string;
+  weekStart: number;
+}
+
+/** Which budget window a grant was counted in; settlement charges that window. */
+export interface GrantBudget {
+  id: string;
+  /** The end user (end-user budgets), else ''. */
+  subject: string;
+  windowStart: number;
+}
 
 /**
  * What admission granted one request, kept in the object's memory while the request runs and
@@ -122,6 +188,8 @@ export interface Grant {
   expiresAt: number;
   /** What it holds on each in-flight counter, by hold id (buckets.ts). */
   holds: Record<string, number>;
+  /** The budget windows it counts in (absent on grants from before budgets). */
+  budgets?: GrantBudget[];
 }
 
 export type AdmitResult =
@@ -139,7 +207,15 @@ export type AdmitResult =
        */
       holdsSlot: boolean;
     }
-  | { ok: false; reason: DenyReason; message: string; retryAfterMs?: number; limits?: RateHeadersState };
+  | {
+      ok: false;
+      reason: DenyReason;
+      message: string;
+      retryAfterMs?: number;
+      limits?: RateHeadersState;
+      /** The budget that refused (budget_exceeded). */
+      budget?: { id: string; name: string; remainingMicros: number; resetsAt: number | null };
+    };
 
 /** How a request ended; `lifetime_exceeded`: the gateway ended it at the request lifetime cap. */
 export type UsageStatus = 'ok' | 'client_closed' | 'origin_error' | 'origin_timeout' | 'lifetime_exceeded' | 'expired';

@@ -5,72 +5,22 @@
  * folding slots into local days (or hours) here, with Intl, is exact, also across DST changes.
  */
 import { ApiError } from '../../errors';
+import { isTimeZone, LocalClock as Clock } from '../../lib/local-clock';
 
 export const SLOT_MS = 15 * 60_000;
 const HOUR_MS = 3_600_000;
 
 export type BucketKind = 'day' | 'hour';
 
-/** Local calendar time in one zone, and the instants where local days and hours begin. */
-export class LocalClock {
-  private readonly format: Intl.DateTimeFormat;
-  readonly tz: string;
+function zoneParam(tz: string): string {
+  if (!isTimeZone(tz)) throw new ApiError({ code: 'invalid_request', param: 'tz', message: `tz: '${tz}' is not an IANA time zone (e.g. Europe/Berlin).` });
+  return tz;
+}
 
+/** The analytics clock: a LocalClock whose bad zone is the request's `tz` at fault. */
+export class LocalClock extends Clock {
   constructor(tz: string) {
-    try {
-      this.format = new Intl.DateTimeFormat('en-US', {
-        timeZone: tz,
-        hourCycle: 'h23',
-        year: 'numeric',
-        month: 'numeric',
-        day: 'numeric',
-        hour: 'numeric',
-        minute: 'numeric',
-        second: 'numeric',
-      });
-    } catch {
-      throw new ApiError({ code: 'invalid_request', param: 'tz', message: `tz: '${tz}' is not an IANA time zone (e.g. Europe/Berlin).` });
-    }
-    this.tz = this.format.resolvedOptions().timeZone;
-  }
-
-  /** Local wall-clock fields at an instant. */
-  parts(ms: number): { year: number; month: number; day: number; hour: number; minute: number; second: number } {
-    const out: Record<string, number> = {};
-    for (const p of this.format.formatToParts(new Date(ms))) if (p.type !== 'literal') out[p.type] = Number(p.value);
-    return { year: out.year, month: out.month, day: out.day, hour: out.hour, minute: out.minute, second: out.second };
-  }
-
-  /** UTC offset (ms) at an instant. */
-  offset(ms: number): number {
-    const p = this.parts(ms);
-    return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - (ms - (((ms % 1000) + 1000) % 1000));
-  }
-
-  /** The instant of local midnight on a calendar date (month 1-based; overflowing days roll over). */
-  midnight(year: number, month: number, day: number): number {
-    const wall = Date.UTC(year, month - 1, day);
-    let guess = wall - this.offset(wall);
-    guess = wall - this.offset(guess);
-    return guess;
-  }
-
-  /** Start of the local day containing `ms`. */
-  dayStart(ms: number): number {
-    const p = this.parts(ms);
-    return this.midnight(p.year, p.month, p.day);
-  }
-
-  /** Start of the local month containing `ms`. */
-  monthStart(ms: number): number {
-    const p = this.parts(ms);
-    return this.midnight(p.year, p.month, 1);
-  }
-
-  /** Start of the local hour containing `ms`. */
-  hourStart(ms: number): number {
-    const p = this.parts(ms);
-    return ms - (((ms % 1000) + 1000) % 1000) - p.minute * 60_000 - p.second * 1000;
+    super(zoneParam(tz));
   }
 
   /** Start of the bucket containing `ms`. */

@@ -19,6 +19,7 @@ import { durationSetting } from '../../lib/duration';
 import { promptTokensEstimate, promptTokensUpperBound } from '../../lib/tokens';
 import { callOrigin, originFailure } from './origin-call';
 import { checkInference, readInferenceBody } from './request';
+import { LIMITS } from './validate-json';
 
 const DEFAULT_TIMEOUT_MS = 60_000;
 /** The longest a request may live, streamed or not (REQUEST_LIFETIME_MS overrides). */
@@ -32,12 +33,30 @@ function denial(result: Extract<AdmitResult, { ok: false }>): ApiError {
     headers['retry-after'] = String(Math.max(1, Math.ceil(result.retryAfterMs / 1000)));
     headers['retry-after-ms'] = String(result.retryAfterMs);
   }
+  if (result.budget) {
+    headers['x-gateway-budget-id'] = result.budget.id;
+    headers['x-gateway-budget-remaining-micros'] = String(result.budget.remainingMicros);
+    if (result.budget.resetsAt !== null) headers['x-gateway-budget-reset'] = new Date(result.budget.resetsAt).toISOString();
+  }
   return new ApiError({
     code: result.reason as ErrorCode,
     message: result.message,
     headers,
     ...(result.reason === 'model_not_allowed' ? { param: 'model' } : {}),
   });
+}
+
+/** The end user a request is for: `x-gateway-user`, else OpenAI's `user` field (checked by the body validator); null if neither. */
+function endUserOf(c: Context<AppEnv>, body: Record<string, unknown>): string | null {
+  const header = c.req.header('x-gateway-user');
+  if (header !== undefined) {
+    const value = header.trim();
+    if (value.length === 0 || value.length > LIMITS.user) {
+      throw new ApiError({ code: 'invalid_request', param: 'x-gateway-user', message: `The x-gateway-user header must be 1 to ${LIMITS.user} characters.` });
+    }
+    return value;
+  }
+  return typeof body.user === 'string' && body.user.length > 0 ? body.user : null;
 }
 
 /** The handler for one endpoint. */
@@ -72,6 +91,7 @@ async function handleInference(c: Context<AppEnv>, endpoint: Endpoint, release: 
     throw new ApiError({ code: 'model_not_found', param: 'model', message: `The model '${req.model}' does not exist or does not support this endpoint.` });
   }
   checkExtraFields(service.extraFields, body);
+  const endUser = endUserOf(c, body);
   const lifetimeMs = durationSetting(c.env.REQUEST_LIFETIME_MS, DEFAULT_LIFETIME_MS);
 
   const signal = c.req.raw.signal;
@@ -93,6 +113,7 @@ async function handleInference(c: Context<AppEnv>, endpoint: Endpoint, release: 
     promptTokensEstimate: promptTokensEstimate(bytes),
     requestedMaxTokens: req.requestedMaxTokens,
     lifetimeMs,
+    endUser,
   });
 
   // Settlement runs once, whoever asks first (this handler, the stream meter, or the abort below).

@@ -1,0 +1,330 @@
+/**
+ * @module account/budgets
+ * Budgets in the account object: each is a money bucket (buckets.ts) checked in the same
+ * admission as the balance and the key's limits, so every applicable budget must afford the
+ * request's worst case before the origin is called, the grant is held against each, and
+ * settlement charges each the real cost.
+ *
+ * A budget's window (hour, day, week, calendar month or lifetime) follows the organisation's
+ * IANA zone. What a window has spent is a running total per (budget, subject, window start):
+ * the subject is '' for organisation, key and model budgets, and the end user for end-user
+ * budgets, so each end user gets a bucket of the budget's size. The grant records the window it
+ * was counted in; its settlement charges that window, even when the window has rolled over in
+ * the meantime. What requests in flight hold on a budget is one hold per (budget, subject),
+ * across windows, so a request admitted just before a reset still counts against the new window
+ * until it settles (never an overspend of either).
+ *
+ * Thresholds are detected at settlement, in the transaction that charges the window, and the
+ * highest one raised is stored with the window's total: each fires once per window and subject,
+ * whatever the concurrency, retries, replayed alarms or restarts. An alert goes to the outbox, and
+ * from there to D1 (`budget_alerts`) and to the organisation's notification channels.
+ *
+ * Everything is cached in memory; a budget or calendar edit drops the cache, so it applies to the
+ * very next admission. Admission stays O(applicable budgets).
+ */
+import { LocalClock, type WindowSpan } from '../../lib/local-clock';
+import { microsToUsd } from '../../lib/money';
+import type { Bucket } from './buckets';
+import type { Holds } from './holds';
+import type { AdmitService, Budget, BudgetStatus, BudgetUsage, CalendarSettings, Grant, GrantBudget, KeyRecord } from './types';
+
+type Row = Record<string, SqlStorageValue>;
+
+/** Window totals kept in memory at most (clean ones are dropped beyond this, oldest first). */
+const MAX_CACHED_WINDOWS = 20_000;
+
+export const budgetHold = (budgetId: string, subject: string): string => `budget:${budgetId}:${subject}`;
+
+/** One window's running total for one subject. */
+interface WindowTotal {
+  spent: number;
+  alerted: number;
+}
+
+export function rowToBudget(row: Row): Budget {
+  return {
+    id: String(row.id),
+    name: String(row.name),
+    scope: String(row.scope) as Budget['scope'],
+    keyId: row.key_id === null ? null : String(row.key_id),
+    model: row.model === null ? null : String(row.model),
+    amountMicros: Number(row.amount_micros),
+    window: String(row.window_kind) as Budget['window'],
+    action: String(row.action) as Budget['action'],
+    thresholds: JSON.parse(String(row.thresholds)) as number[],
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+const WINDOW_WORDS: Record<Budget['window'], string> = { hour: 'per hour', day: 'per day', week: 'per week', month: 'per month', lifetime: 'in total' };
+
+/** "$5.00 per day" */
+export function describeAmount(b: Pick<Budget, 'amountMicros' | 'window'>): string {
+  return `$${microsToUsd(b.amountMicros).replace(/(\.\d\d)0{4}$/, '$1')} ${WINDOW_WORDS[b.window]}`;
+}
+
+export class BudgetBook {
+  private all: Budget[] | undefined;
+  private byKey = new Map<string, Budget[]>();
+  private byModel = new Map<string, Budget[]>();
+  private general: Budget[] = [];
+  private calendar: CalendarSettings | undefined;
+  private clock: LocalClock | undefined;
+  private readonly windows = new Map<string, WindowSpan>();
+  private readonly totals = new Map<string, WindowTotal>();
+  private readonly dirty = new Set<string>();
+
+  /** The organisation's calendar (zone and week start). */
+  settings(sql: SqlStorage): CalendarSettings {
+    if (!this.calendar) {
+      const row = sql.exec<{ timezone: string; week_start: number }>('SELECT timezone, week_start FROM account').toArray()[0];
+      this.calendar = { timezone: row?.timezone ?? 'UTC', weekStart: Number(row?.week_start ?? 1) };
+    }
+    return this.calendar;
+  }
+
+  private localClock(sql: SqlStorage): LocalClock {
+    if (!this.clock) {
+      const { timezone } = this.settings(sql);
+      try {
+        this.clock = new LocalClock(timezone);
+      } catch {
+        this.clock = new LocalClock('UTC');
+      }
+    }
+    return this.clock;
+  }
+
+  /** Every budget, oldest first. */
+  list(sql: SqlStorage): Budget[] {
+    if (!this.all) {
+      this.all = sql.exec<Row>('SELECT * FROM budgets ORDER BY created_at, id').toArray().map(rowToBudget);
+      this.byKey.clear();
+      this.byModel.clear();
+      this.general = [];
+      for (const b of this.all) {
+        if (b.scope === 'key' && b.keyId) this.byKey.set(b.keyId, [...(this.byKey.get(b.keyId) ?? []), b]);
+        else if (b.scope === 'model' && b.model) this.byModel.set(b.model, [...(this.byModel.get(b.model) ?? []), b]);
+        else this.general.push(b);
+      }
+    }
+    return this.all;
+  }
+
+  /** The budgets that apply to a request of `key` on `service` for `endUser`, in the order they are checked and reported. */
+  applicable(sql: SqlStorage, key: KeyRecord, service: AdmitService, endUser: string | null): Array<{ budget: Budget; subject: string }> {
+    this.list(sql);
+    const out: Array<{ budget: Budget; subject: string }> = [];
+    const matches = (b: Budget) => (b.keyId === null || b.keyId === key.id) && (b.model === null || b.model === service.name);
+    for (const b of this.general) {
+      if (b.scope === 'organization') out.push({ budget: b, subject: '' });
+      else if (b.scope === 'end_user' && endUser !== null && matches(b)) out.push({ budget: b, subject: endUser });
+    }
+    for (const b of this.byKey.get(key.id) ?? []) if (matches(b)) out.push({ budget: b, subject: '' });
+    for (const b of this.byModel.get(service.name) ?? []) if (matches(b)) out.push({ budget: b, subject: '' });
+    return out;
+  }
+
+  /** The budget's window containing `now` (cached until it ends). */
+  window(sql: SqlStorage, budget: Budget, now: number): WindowSpan {
+    let w = this.windows.get(budget.id);
+    if (!w || now < w.start || (w.end !== null && now >= w.end)) {
+      w = this.localClock(sql).window(budget.window, now, this.settings(sql).weekStart);
+      this.windows.set(budget.id, w);
+    }
+    return w;
+  }
+
+  private total(sql: SqlStorage, budgetId: string, subject: string, windowStart: number): WindowTotal {
+    const id = `${budgetId}\u0000${subject}\u0000${windowStart}`;
+    let t = this.totals.get(id);
+    if (!t) {
+      const row = sql
+        .exec<{ spent_micros: number; alerted_percent: number }>(
+          'SELECT spent_micros, alerted_percent FROM budget_spend WHERE budget_id = ? AND subject = ? AND window_start = ?',
+          budgetId,
+          subject,
+          windowStart,
+        )
+        .toArray()[0];
+      t = { spent: row?.spent_micros ?? 0, alerted: row?.alerted_percent ?? 0 };
+      this.totals.set(id, t);
+      if (this.totals.size > MAX_CACHED_WINDOWS) this.shed();
+    }
+    return t;
+  }
+
+  /** Drops the oldest clean window totals (they are re-read on use). */
+  private shed(): void {
+    for (const id of this.totals.keys()) {
+      if (this.totals.size <= MAX_CACHED_WINDOWS * 0.9) break;
+      if (!this.dirty.has(id)) this.totals.delete(id);
+    }
+  }
+
+  /** The money buckets of the applicable budgets (alert-only budgets hold and count but never refuse). */
+  buckets(sql: SqlStorage, key: KeyRecord, service: AdmitService, endUser: string | null, now: number): Bucket[] {
+    const out: Bucket[] = [];
+    for (const { budget, subject } of this.applicable(sql, key, service, endUser)) {
+      const w = this.window(sql, budget, now);
+      const used = this.total(sql, budget.id, subject, w.start).spent;
+      const reset = w.end === null ? 'it does not reset (a lifetime budget)' : `it resets at ${this.localClock(sql).iso(w.end)}`;
+      const whose = budget.scope === 'end_user' ? ` for end user '${subject}'` : '';
+      out.push({
+        id: `budget.${budget.id}`,
+        unit: 'micros',
+        limit: budget.action === 'block' ? budget.amountMicros : null,
+        used,
+        hold: budgetHold(budget.id, subject),
+        reason: 'budget_exceeded',
+        message: `This request would exceed the budget '${budget.name}' (${describeAmount(budget)}${whose}); ${reset}.`,
+        budget: { id: budget.id, name: budget.name, subject, windowStart: w.start, resetsAt: w.end },
+      });
+    }
+    return out;
+  }
+
+  /**
+   * Adds a settled cost to each budget window the grant counted in, and queues an alert for each
+   * threshold it reached and had not raised in that window. Returns the undo.
+   */
+  charge(sql: SqlStorage, accountId: string, grant: Pick<Grant, 'requestId' | 'budgets'>, costMicros: number, now: number): () => void {
+    const undo: Array<() => void> = [];
+    if (!grant.budgets?.length || costMicros === 0) return () => {};
+    const byId = new Map(this.list(sql).map((b) => [b.id, b]));
+    for (const gb of grant.budgets) {
+      const budget = byId.get(gb.id);
+      if (!budget) continue; // deleted since admission
+      const id = `${gb.id}\u0000${gb.subject}\u0000${gb.windowStart}`;
+      const t = this.total(sql, gb.id, gb.subject, gb.windowStart);
+      const before = { ...t };
+      const wasDirty = this.dirty.has(id);
+      t.spent = Math.max(0, t.spent + costMicros);
+      this.dirty.add(id);
+      undo.push(() => {
+        Object.assign(t, before);
+        if (!wasDirty) this.dirty.delete(id);
+      });
+      if (costMicros <= 0 || budget.amountMicros <= 0) continue;
+      const reached = budget.thresholds.filter((p) => p > t.alerted && t.spent * 100 >= p * budget.amountMicros);
+      if (reached.length === 0) continue;
+      t.alerted = Math.max(...reached);
+      const w = this.window(sql, budget, gb.windowStart);
+      for (const percent of reached) {
+        sql.exec(
+          "INSERT INTO outbox (kind, payload) VALUES ('budget_alert', ?)",
+          JSON.stringify({
+            dedupeKey: `budget:${gb.id}:${gb.subject}:${gb.windowStart}:${percent}`,
+            accountId,
+            budgetId: gb.id,
+            budgetName: budget.name,
+            scope: budget.scope,
+            endUser: budget.scope === 'end_user' ? gb.subject : null,
+            window: budget.window,
+            windowStart: gb.windowStart,
+            resetsAt: w.end,
+            percent,
+            spentMicros: t.spent,
+            amountMicros: budget.amountMicros,
+            action: budget.action,
+            requestId: grant.requestId,
+            createdAt: now,
+          }),
+        );
+      }
+    }
+    return () => {
+      for (const step of undo.reverse()) step();
+    };
+  }
+
+  /** Writes every window total changed since the last call. Must run inside the caller's transaction. */
+  persist(sql: SqlStorage): void {
+    for (const id of this.dirty) {
+      const t = this.totals.get(id);
+      if (!t) continue;
+      const [budgetId, subject, windowStart] = id.split('\u0000');
+      sql.exec(
+        `INSERT INTO budget_spend (budget_id, subject, window_start, spent_micros, alerted_percent) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (budget_id, subject, window_start) DO UPDATE SET spent_micros = excluded.spent_micros, alerted_percent = excluded.alerted_percent`,
+        budgetId,
+        subject,
+        Number(windowStart),
+        t.spent,
+        t.alerted,
+      );
+    }
+    this.dirty.clear();
+  }
+
+  /** Drops the cached budgets and calendar (an edit), or everything (a rolled-back transaction). */
+  forget(all = false): void {
+    this.all = undefined;
+    this.calendar = undefined;
+    this.clock = undefined;
+    this.windows.clear();
+    if (all) {
+      this.totals.clear();
+      this.dirty.clear();
+    }
+  }
+
+  /** Every budget with its current window's spend, holds and state. */
+  status(sql: SqlStorage, holds: Holds, now: number): BudgetStatus[] {
+    const { timezone } = this.settings(sql);
+    return this.list(sql).map((b) => {
+      const w = this.window(sql, b, now);
+      const usage: BudgetUsage[] = [];
+      const entry = (endUser: string | null, spent: number, alerted: number): BudgetUsage => {
+        const reserved = holds.held(budgetHold(b.id, endUser ?? ''), now);
+        return {
+          endUser,
+          spentMicros: spent,
+          reservedMicros: reserved,
+          remainingMicros: Math.max(0, b.amountMicros - spent - reserved),
+          alertedPercent: alerted,
+        };
+      };
+      if (b.scope === 'end_user') {
+        const rows = sql
+          .exec<{ subject: string; spent_micros: number; alerted_percent: number }>(
+            'SELECT subject, spent_micros, alerted_percent FROM budget_spend WHERE budget_id = ? AND window_start = ? ORDER BY spent_micros DESC LIMIT 50',
+            b.id,
+            w.start,
+          )
+          .toArray();
+        for (const r of rows) {
+          const t = this.totals.get(`${b.id}\u0000${r.subject}\u0000${w.start}`);
+          usage.push(entry(r.subject, t?.spent ?? r.spent_micros, t?.alerted ?? r.alerted_percent));
+        }
+        usage.sort((x, y) => y.spentMicros - x.spentMicros);
+      } else {
+        const t = this.total(sql, b.id, '', w.start);
+        usage.push(entry(null, t.spent, t.alerted));
+      }
+      const worst = usage.reduce((m, u) => Math.max(m, b.amountMicros > 0 ? ((u.spentMicros + u.reservedMicros) * 100) / b.amountMicros : 100), 0);
+      const warnAt = b.thresholds.find((p) => p < 100) ?? 80;
+      const state = worst >= 100 ? 'exceeded' : worst >= warnAt ? 'warning' : 'ok';
+      return { ...b, windowStart: w.start, resetsAt: w.end, timezone, usage, state };
+    });
+  }
+}
+
+/** A grant's budget windows, as sent back by the worker: checked before they are charged. */
+export function validGrantBudgets(budgets: unknown): budgets is GrantBudget[] | undefined {
+  if (budgets === undefined) return true;
+  return (
+    Array.isArray(budgets) &&
+    budgets.length <= 64 &&
+    budgets.every(
+      (b) =>
+        typeof b === 'object' &&
+        b !== null &&
+        typeof (b as GrantBudget).id === 'string' &&
+        typeof (b as GrantBudget).subject === 'string' &&
+        Number.isSafeInteger((b as GrantBudget).windowStart) &&
+        (b as GrantBudget).windowStart >= 0,
+    )
+  );
+}

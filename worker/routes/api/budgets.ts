@@ -1,0 +1,310 @@
+/**
+ * @module routes/api/budgets
+ * `/api/account/budgets`, `/api/account/calendar` and `/api/account/alerts`: the caller's
+ * budgets, the calendar their windows follow, and the alerts they raised. Budgets live in the
+ * account object, which enforces them in admission (durable-objects/account/budgets.ts); every
+ * write takes effect on the very next request. Another account's ids are simply not found.
+ * Semantics: docs/budgets.md.
+ */
+import { isTimeZone } from '../../lib/local-clock';
+import type { BudgetInput } from '../../durable-objects/account/types';
+import { ApiError } from '../../errors';
+import { accountObject } from '../../services/accounts';
+import { apiRouter, defineRoute, IdParam, json, jsonBody, z } from './contract';
+import { callerAccount } from './keys';
+
+const TAGS = ['Budgets'];
+const MAX_MICROS = 1_000_000_000_000;
+const DEFAULT_THRESHOLDS = [50, 80, 95, 100];
+
+const Scope = z
+  .enum(['organization', 'key', 'model', 'end_user'])
+  .describe(
+    'organization: every request; key: one key (keyId); model: one public model name (model); end_user: each distinct end user (the request’s `user` field or x-gateway-user header) gets its own bucket of this size, optionally only for one key or model.',
+  );
+const Window = z.enum(['hour', 'day', 'week', 'month', 'lifetime']).describe('Calendar window in the organisation’s time zone (see /api/account/calendar).');
+const Action = z.enum(['block', 'alert']).describe('block: refuse (402 budget_exceeded) what the budget cannot afford; alert: only count and alert.');
+const Thresholds = z
+  .array(z.number().int().min(1).max(100))
+  .max(10)
+  .transform((list) => [...new Set(list)].sort((a, b) => a - b))
+  .describe('Percentages of the amount at which an alert is raised, once per window.');
+const Name = z.string().trim().min(1).max(100);
+const Amount = z.number().int().min(0).max(MAX_MICROS).describe('µUSD per window (1 USD = 1,000,000).');
+
+const CreateBudget = z
+  .object({
+    name: Name,
+    scope: Scope,
+    keyId: z.string().min(1).max(64).nullable().optional(),
+    model: z.string().min(1).max(200).nullable().optional(),
+    amountMicros: Amount,
+    window: Window,
+    action: Action.default('block'),
+    thresholds: Thresholds.default(DEFAULT_THRESHOLDS),
+  })
+  .strict()
+  .superRefine((b, ctx) => {
+    if (b.scope === 'key' && !b.keyId) ctx.addIssue({ code: 'custom', path: ['keyId'], message: 'A key budget names its key (keyId).' });
+    if (b.scope === 'model' && !b.model) ctx.addIssue({ code: 'custom', path: ['model'], message: 'A model budget names its model (model).' });
+    if (b.scope === 'organization' && (b.keyId || b.model)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [b.keyId ? 'keyId' : 'model'],
+        message: 'An organisation budget covers every request: use scope key or model to narrow it.',
+      });
+    }
+  })
+  .openapi('BudgetInput');
+
+const UpdateBudget = z
+  .object({
+    name: Name,
+    keyId: z.string().min(1).max(64).nullable(),
+    model: z.string().min(1).max(200).nullable(),
+    amountMicros: Amount,
+    window: Window,
+    action: Action,
+    thresholds: Thresholds,
+  })
+  .partial()
+  .strict()
+  .openapi('BudgetPatch');
+
+const Usage = z.object({
+  endUser: z.string().nullable().describe('The end user (end-user budgets), else null.'),
+  spentMicros: z.number().int(),
+  reservedMicros: z.number().int().describe('Held for requests in flight.'),
+  remainingMicros: z.number().int(),
+  alertedPercent: z.number().int().describe('The highest threshold alerted in this window (0: none).'),
+});
+
+const BudgetView = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    scope: Scope,
+    keyId: z.string().nullable(),
+    model: z.string().nullable(),
+    amountMicros: z.number().int(),
+    window: Window,
+    action: Action,
+    thresholds: z.array(z.number().int()),
+    createdAt: z.number().int(),
+    updatedAt: z.number().int(),
+    windowStart: z.number().int().describe('Start of the current window (epoch ms; 0 for lifetime).'),
+    resetsAt: z.number().int().nullable().describe('When the current window ends (epoch ms); null for lifetime.'),
+    timezone: z.string(),
+    usage: z.array(Usage).describe('One entry; for end-user budgets, the end users of this window, most spent first (at most 50).'),
+    state: z.enum(['ok', 'warning', 'exceeded']).describe('exceeded: spent + reserved ≥ amount; warning: past the first threshold below 100 %.'),
+  })
+  .openapi('Budget');
+
+const Calendar = z
+  .object({
+    timezone: z.string().describe('IANA time zone, e.g. Europe/Berlin.'),
+    weekStart: z.number().int().min(0).max(6).describe('First day of a week: 0 Sunday … 6 Saturday (1, Monday, by default).'),
+  })
+  .openapi('Calendar');
+
+const AlertView = z
+  .object({
+    id: z.string(),
+    budgetId: z.string(),
+    budgetName: z.string(),
+    scope: z.string(),
+    endUser: z.string().nullable(),
+    window: Window,
+    windowStart: z.number().int(),
+    resetsAt: z.number().int().nullable(),
+    percent: z.number().int(),
+    spentMicros: z.number().int(),
+    amountMicros: z.number().int(),
+    action: Action,
+    requestId: z.string().describe('The request whose settlement reached the threshold.'),
+    createdAt: z.number().int(),
+  })
+  .openapi('BudgetAlert');
+
+const OneBudget = z.object({ budget: BudgetView });
+const notFound = (id: string) => new ApiError({ code: 'not_found', message: `No budget '${id}' in this account.` });
+const noSuchKey = (id: string) => new ApiError({ code: 'invalid_request', param: 'keyId', message: `keyId: no key '${id}' in this account.` });
+
+const list = defineRoute('management', {
+  method: 'get',
+  path: '/',
+  tags: TAGS,
+  summary: 'List your budgets with their current window’s spend, holds and state',
+  responses: { 200: json(z.object({ budgets: z.array(BudgetView), calendar: Calendar }), 'Your budgets') },
+});
+const create = defineRoute('management', {
+  method: 'post',
+  path: '/',
+  tags: TAGS,
+  summary: 'Add a budget (enforced from the next request)',
+  request: { body: jsonBody(CreateBudget) },
+  responses: { 201: json(OneBudget, 'The new budget') },
+});
+const get = defineRoute('management', {
+  method: 'get',
+  path: '/{id}',
+  tags: TAGS,
+  summary: 'One budget',
+  request: { params: IdParam },
+  responses: { 200: json(OneBudget, 'The budget') },
+});
+const update = defineRoute('management', {
+  method: 'patch',
+  path: '/{id}',
+  tags: TAGS,
+  summary: 'Edit a budget (effective on the next request; its scope cannot change)',
+  request: { params: IdParam, body: jsonBody(UpdateBudget) },
+  responses: { 200: json(OneBudget, 'The budget') },
+});
+const remove = defineRoute('management', {
+  method: 'delete',
+  path: '/{id}',
+  tags: TAGS,
+  summary: 'Delete a budget (effective on the next request)',
+  request: { params: IdParam },
+  responses: { 200: json(z.object({ deleted: z.literal(true), id: z.string() }), 'Deleted') },
+});
+
+export const budgetRoutes = apiRouter()
+  .openapi(list, async (c) => {
+    const account = accountObject(c.env, callerAccount(c));
+    const [budgets, calendar] = await Promise.all([account.listBudgets(), account.calendar()]);
+    return c.json({ budgets, calendar }, 200);
+  })
+  .openapi(create, async (c) => {
+    const body = c.req.valid('json');
+    const input: BudgetInput = { ...body, keyId: body.keyId ?? null, model: body.model ?? null };
+    const account = accountObject(c.env, callerAccount(c));
+    if (input.keyId !== null) {
+      const key = await account.getKey(input.keyId);
+      if (key?.kind !== 'inference') throw noSuchKey(input.keyId);
+    }
+    const budget = await account.createBudget(input);
+    if (!budget) throw noSuchKey(String(input.keyId));
+    return c.json({ budget }, 201);
+  })
+  .openapi(get, async (c) => {
+    const { id } = c.req.valid('param');
+    const budget = await accountObject(c.env, callerAccount(c)).getBudget(id);
+    if (!budget) throw notFound(id);
+    return c.json({ budget }, 200);
+  })
+  .openapi(update, async (c) => {
+    const { id } = c.req.valid('param');
+    const patch = c.req.valid('json');
+    const account = accountObject(c.env, callerAccount(c));
+    const existing = await account.getBudget(id);
+    if (!existing) throw notFound(id);
+    const next = { ...existing, ...patch };
+    if (next.scope === 'key' && !next.keyId) throw new ApiError({ code: 'invalid_request', param: 'keyId', message: 'keyId: a key budget names its key.' });
+    if (next.scope === 'model' && !next.model)
+      throw new ApiError({ code: 'invalid_request', param: 'model', message: 'model: a model budget names its model.' });
+    if (next.scope === 'organization' && (next.keyId || next.model)) {
+      throw new ApiError({ code: 'invalid_request', param: next.keyId ? 'keyId' : 'model', message: 'An organisation budget covers every request.' });
+    }
+    if (patch.keyId) {
+      const key = await account.getKey(patch.keyId);
+      if (key?.kind !== 'inference') throw noSuchKey(patch.keyId);
+    }
+    const budget = await account.updateBudget(id, patch);
+    if (!budget) throw notFound(id);
+    return c.json({ budget }, 200);
+  })
+  .openapi(remove, async (c) => {
+    const { id } = c.req.valid('param');
+    if (!(await accountObject(c.env, callerAccount(c)).deleteBudget(id))) throw notFound(id);
+    return c.json({ deleted: true as const, id }, 200);
+  });
+
+const getCalendar = defineRoute('management', {
+  method: 'get',
+  path: '/',
+  tags: TAGS,
+  summary: 'The time zone and week start your budget windows follow',
+  responses: { 200: json(z.object({ calendar: Calendar }), 'The calendar') },
+});
+const putCalendar = defineRoute('management', {
+  method: 'put',
+  path: '/',
+  tags: TAGS,
+  summary: 'Set the time zone and week start of your budget windows (effective on the next request)',
+  request: { body: jsonBody(Calendar.partial().strict()) },
+  responses: { 200: json(z.object({ calendar: Calendar }), 'The calendar') },
+});
+
+export const calendarRoutes = apiRouter()
+  .openapi(getCalendar, async (c) => c.json({ calendar: await accountObject(c.env, callerAccount(c)).calendar() }, 200))
+  .openapi(putCalendar, async (c) => {
+    const body = c.req.valid('json');
+    if (body.timezone !== undefined && !isTimeZone(body.timezone)) {
+      throw new ApiError({
+        code: 'invalid_request',
+        param: 'timezone',
+        message: `timezone: '${body.timezone}' is not an IANA time zone (e.g. Europe/Berlin).`,
+      });
+    }
+    const calendar = await accountObject(c.env, callerAccount(c)).setCalendar(body);
+    return c.json({ calendar }, 200);
+  });
+
+const AlertQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  before: z.coerce.number().int().min(0).optional().describe('Only alerts created before this instant (epoch ms), for paging.'),
+});
+
+const listAlerts = defineRoute('management', {
+  method: 'get',
+  path: '/',
+  tags: TAGS,
+  summary: 'Budget alerts, newest first',
+  request: { query: AlertQuery },
+  responses: { 200: json(z.object({ alerts: z.array(AlertView) }), 'Alerts') },
+});
+
+interface AlertRow {
+  id: string;
+  budget_id: string;
+  budget_name: string;
+  scope: string;
+  end_user: string | null;
+  window_kind: 'hour' | 'day' | 'week' | 'month' | 'lifetime';
+  window_start: number;
+  resets_at: number | null;
+  percent: number;
+  spent_micros: number;
+  amount_micros: number;
+  action: 'block' | 'alert';
+  request_id: string;
+  created_at: number;
+}
+
+export const alertRoutes = apiRouter().openapi(listAlerts, async (c) => {
+  const { limit, before } = c.req.valid('query');
+  const { results } = await c.env.DB.prepare(
+    'SELECT * FROM budget_alerts WHERE account_id = ? AND created_at < ? ORDER BY created_at DESC, percent DESC LIMIT ?',
+  )
+    .bind(callerAccount(c), before ?? Number.MAX_SAFE_INTEGER, limit)
+    .all<AlertRow>();
+  const alerts = results.map((r) => ({
+    id: r.id,
+    budgetId: r.budget_id,
+    budgetName: r.budget_name,
+    scope: r.scope,
+    endUser: r.end_user,
+    window: r.window_kind,
+    windowStart: r.window_start,
+    resetsAt: r.resets_at,
+    percent: r.percent,
+    spentMicros: r.spent_micros,
+    amountMicros: r.amount_micros,
+    action: r.action,
+    requestId: r.request_id,
+    createdAt: r.created_at,
+  }));
+  return c.json({ alerts }, 200);
+});
