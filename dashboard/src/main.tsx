@@ -14,6 +14,7 @@ import { ResetPasswordPage } from './pages/auth/ResetPassword';
 import { SignupPage } from './pages/auth/Signup';
 import { VerifiedPage } from './pages/auth/Verified';
 import { BillingPage } from './pages/billing/Billing';
+import { BudgetsPage } from './pages/Budgets';
 import { DevMailPage } from './pages/DevMail';
 import { KeysPage } from './pages/keys/Keys';
 import { NotFoundPage } from './pages/NotFound';
@@ -93,6 +94,7 @@ function App() {
             </Page>
           }
         />
+        <Route path="/budgets" element={<BudgetsPage />} />
         <Route path="/billing" element={<BillingPage />} />
         <Route path="/settings" element={<SettingsPage />} />
         <Route path="/admin" element={<RequireAdmin />}>

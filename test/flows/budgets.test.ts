@@ -8,7 +8,7 @@
 import { evictDurableObject, runDurableObjectAlarm } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { accountStub, call, callJson, createWorld, drainAlarms, installOrigin, settled, type World } from '../helpers';
+import { ADMIN, ORIGIN_URL, accountStub, call, callJson, createWorld, drainAlarms, installOrigin, settled, type World } from '../helpers';
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -326,5 +326,117 @@ describe('budgets across an eviction', () => {
     expect((await stub.settle({ ...settle, grant: first.grant })).duplicate).toBe(true);
     const status = await budgetStatus(world, budget.id);
     expect(status.usage[0].spentMicros).toBe(70);
+  });
+});
+
+describe('the fallback action', () => {
+  async function cheaperModel() {
+    const name = `cheap-${Math.random().toString(36).slice(2, 8)}`;
+    await callJson('/api/admin/services', {
+      method: 'POST',
+      auth: ADMIN,
+      expect: 201,
+      json: {
+        name,
+        endpoints: ['chat', 'completions', 'embeddings'],
+        originBaseUrl: ORIGIN_URL,
+        originModel: 'demo-llm',
+        originCredentialSecret: 'ORIGIN_TEST_KEY',
+        maxOutputTokens: 256,
+        prices: { inputMicrosPer1M: 100_000, outputMicrosPer1M: 200_000, requestMicros: 1 },
+      },
+    });
+    return name;
+  }
+
+  it('serves the cheaper model instead of refusing, bills it at its own price, and says so', async () => {
+    installOrigin();
+    const world = await createWorld({ prices: PRICE });
+    const cheap = await cheaperModel();
+    const { budget } = await addBudget(world, {
+      name: 'big model cap',
+      scope: 'model',
+      model: world.model,
+      amountMicros: 400,
+      window: 'day',
+      action: 'fallback',
+      fallbackModel: cheap,
+    });
+    const served: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const res = await chat(world);
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { model: string };
+      served.push(body.model);
+      if (body.model === cheap) {
+        expect(res.headers.get('x-gateway-model')).toBe(cheap);
+        expect(res.headers.get('x-gateway-fallback-from')).toBe(world.model);
+        expect(res.headers.get('x-gateway-fallback-budget')).toBe(budget.id);
+        // 9 input + 16 output tokens at the cheap price: 1 + ceil((900,000 + 3,200,000) / 1M) = 6 µUSD.
+        expect(res.headers.get('x-gateway-cost-micros')).toBe('6');
+      } else expect(res.headers.get('x-gateway-model')).toBeNull();
+      await settled(world.accountId);
+    }
+    const firstFallback = served.indexOf(cheap);
+    expect(firstFallback).toBeGreaterThan(0);
+    expect(served.slice(firstFallback).every((m) => m === cheap)).toBe(true);
+    // The big model's budget was never overspent; the cheap requests are not counted in it (it covers the big model only).
+    expect((await budgetStatus(world, budget.id)).usage[0].spentMicros).toBe(firstFallback * PER_REQUEST);
+    await drainAlarms(world.accountId);
+    const { results } = await env.DB.prepare('SELECT model, cost_micros FROM usage_events WHERE account_id = ? ORDER BY created_at')
+      .bind(world.accountId)
+      .all<{ model: string; cost_micros: number }>();
+    expect(results.map((r) => r.model)).toEqual(served);
+    expect(results.filter((r) => r.model === cheap).every((r) => r.cost_micros === 6)).toBe(true);
+  });
+
+  it('counts a fallback in the organisation budget that sent it there, and still obeys every other budget', async () => {
+    installOrigin();
+    const world = await createWorld({ prices: PRICE });
+    const cheap = await cheaperModel();
+    const { budget } = await addBudget(world, {
+      name: 'soft org cap',
+      scope: 'organization',
+      amountMicros: 0,
+      window: 'month',
+      action: 'fallback',
+      fallbackModel: cheap,
+    });
+    const res = await chat(world);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-gateway-model')).toBe(cheap);
+    await settled(world.accountId);
+    expect((await budgetStatus(world, budget.id)).usage[0].spentMicros).toBe(6);
+    // A hard budget on the cheap model is not bypassed by falling back to it.
+    await addBudget(world, { name: 'cheap cap', scope: 'model', model: cheap, amountMicros: 0, window: 'month' });
+    const refused = await chat(world);
+    expect(refused.status).toBe(402);
+    expect(((await refused.json()) as { error: { code: string; message: string } }).error.message).toContain('soft org cap');
+  });
+
+  it('refuses instead when the key may not use the fallback model', async () => {
+    installOrigin();
+    const cheap = await cheaperModel();
+    const world = await createWorld({ prices: PRICE });
+    await callJson(`/api/account/keys/${world.keyId}`, { method: 'PATCH', auth: mgmt(world), json: { allowedServices: [world.model] }, expect: 200 });
+    await addBudget(world, { name: 'cap', scope: 'organization', amountMicros: 0, window: 'day', action: 'fallback', fallbackModel: cheap });
+    const res = await chat(world);
+    expect(res.status).toBe(402);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('budget_exceeded');
+  });
+
+  it.each([
+    [{ action: 'fallback' }, 'fallbackModel'],
+    [{ action: 'fallback', fallbackModel: 'no-such-model' }, 'fallbackModel'],
+    [{ action: 'block', fallbackModel: 'x' }, 'fallbackModel'],
+  ])('refuses a fallback budget %j naming the field', async (extra, param) => {
+    const world = await createWorld();
+    const res = await call('/api/account/budgets', {
+      method: 'POST',
+      auth: mgmt(world),
+      json: { name: 'f', scope: 'organization', amountMicros: 1, window: 'day', ...extra },
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { param: string } }).error.param).toBe(param);
   });
 });

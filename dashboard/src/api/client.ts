@@ -11,6 +11,8 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly retryAfterSeconds: number | null = null,
+    /** The request field the server named as at fault (`error.param`), if any. */
+    readonly param: string | null = null,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -47,11 +49,13 @@ const FALLBACK: Record<number, string> = {
 async function toError(response: Response): Promise<ApiError> {
   let code = `http_${response.status}`;
   let message = FALLBACK[response.status] ?? `The request failed (HTTP ${response.status}).`;
+  let param: string | null = null;
   try {
-    const body = (await response.json()) as { error?: { code?: string; message?: string } | string; code?: string; message?: string };
+    const body = (await response.json()) as { error?: { code?: string; message?: string; param?: string } | string; code?: string; message?: string };
     if (body.error && typeof body.error === 'object') {
       code = body.error.code ?? code;
       message = body.error.message || message;
+      param = typeof body.error.param === 'string' ? body.error.param : null;
     } else if (body.message || body.code) {
       code = body.code ?? code;
       message = body.message || message;
@@ -60,7 +64,7 @@ async function toError(response: Response): Promise<ApiError> {
     // Not JSON: keep the plain-words fallback.
   }
   const retry = Number(response.headers.get('retry-after') ?? response.headers.get('x-retry-after'));
-  return new ApiError(response.status, code, message, Number.isFinite(retry) && retry > 0 ? retry : null);
+  return new ApiError(response.status, code, message, Number.isFinite(retry) && retry > 0 ? retry : null, param);
 }
 
 async function send(method: string, path: string, body: unknown): Promise<Response> {

@@ -259,3 +259,77 @@ export interface MailMessage {
   links: string[];
   createdAt: string | number;
 }
+
+export type BudgetScope = 'organization' | 'key' | 'model' | 'end_user';
+export type BudgetWindow = 'hour' | 'day' | 'week' | 'month' | 'lifetime';
+export type BudgetAction = 'block' | 'alert' | 'fallback';
+
+/** A budget's spend in its current window: one entry, or one per end user (end-user budgets). */
+export interface BudgetUsage {
+  endUser: string | null;
+  spentMicros: number;
+  /** Held for requests in flight. */
+  reservedMicros: number;
+  remainingMicros: number;
+  /** The highest threshold alerted in this window (0: none). */
+  alertedPercent: number;
+}
+
+export interface Budget {
+  id: string;
+  name: string;
+  scope: BudgetScope;
+  keyId: string | null;
+  model: string | null;
+  amountMicros: number;
+  window: BudgetWindow;
+  action: BudgetAction;
+  thresholds: number[];
+  /** The model served instead when the budget cannot afford a request (action fallback). */
+  fallbackModel: string | null;
+  createdAt: number;
+  updatedAt: number;
+  /** Start of the current window (epoch ms; 0 for lifetime). */
+  windowStart: number;
+  /** When the current window ends (epoch ms); null for lifetime. */
+  resetsAt: number | null;
+  timezone: string;
+  usage: BudgetUsage[];
+  state: 'ok' | 'warning' | 'exceeded';
+}
+
+/** The body of a budget create, or (without scope) of an edit. */
+export interface BudgetInput {
+  name: string;
+  scope?: BudgetScope;
+  keyId: string | null;
+  model: string | null;
+  amountMicros: number;
+  window: BudgetWindow;
+  action: BudgetAction;
+  thresholds: number[];
+  fallbackModel: string | null;
+}
+
+/** The time zone and week start budget windows follow (weekStart: 0 Sunday … 6 Saturday). */
+export interface Calendar {
+  timezone: string;
+  weekStart: number;
+}
+
+export interface BudgetAlert {
+  id: string;
+  budgetId: string;
+  budgetName: string;
+  scope: string;
+  endUser: string | null;
+  window: BudgetWindow;
+  windowStart: number;
+  resetsAt: number | null;
+  percent: number;
+  spentMicros: number;
+  amountMicros: number;
+  action: BudgetAction;
+  requestId: string;
+  createdAt: number;
+}

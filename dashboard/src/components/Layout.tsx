@@ -10,6 +10,7 @@ const USER_LINKS = [
   { to: '/', label: 'Overview', end: true },
   { to: '/keys', label: 'API keys' },
   { to: '/usage', label: 'Usage' },
+  { to: '/budgets', label: 'Budgets' },
   { to: '/billing', label: 'Billing' },
   { to: '/settings', label: 'Settings' },
 ];

@@ -46,8 +46,33 @@ function windowState(bucket: Bucket | undefined, now: number): LimitState | null
   return bucket?.cell && bucket.limit !== null ? limitState(cellsAt(bucket.cell, now), bucket.limit) : null;
 }
 
-/** Admits or denies one request and, when admitted, holds its worst case until `now + ttlMs` (its lifetime plus a settle grace). */
-export function admit(state: AdmissionState, req: AdmitRequest, now: number, ttlMs: number): AdmitResult & { caps?: Record<string, number> } {
+type Admitted = AdmitResult & { caps?: Record<string, number> };
+
+/**
+ * Admits or denies one request and, when admitted, holds its worst case until `now + ttlMs` (its
+ * lifetime plus a settle grace). A request a `fallback` budget cannot afford is admitted, in the
+ * same call, on the budget's fallback model when the worker offered its service
+ * (`req.fallbacks`): checked against every budget again, that one counting but not refusing. When
+ * it was not offered, the denial names it and the worker asks again (`req.fallbackFor`).
+ */
+export function admit(state: AdmissionState, req: AdmitRequest, now: number, ttlMs: number): Admitted {
+  const fallbackModels = state.budgets.fallbackModels(state.sql);
+  const first = admitOnce(state, req, now, ttlMs);
+  const hints = fallbackModels.length > 0 ? { fallbackModels } : {};
+  if (first.ok || !first.fallback) return { ...first, ...hints };
+  const { model, budgetId } = first.fallback;
+  if (req.fallbackFor) return { ...first, fallback: undefined, ...hints };
+  const service = req.fallbacks?.find((s) => s.name === model && s.endpoint === req.service.endpoint);
+  if (!service) return { ...first, ...hints };
+  const second = admitOnce(state, { ...req, service, fallbackFor: budgetId }, now, ttlMs);
+  if (!second.ok) {
+    return { ...first, fallback: undefined, message: `${first.message} Its fallback model '${model}' was refused too: ${second.message}`, ...hints };
+  }
+  const budgetName = first.budget?.name ?? budgetId;
+  return { ...second, fallback: { budgetId, budgetName, from: req.service.name, model }, ...hints };
+}
+
+function admitOnce(state: AdmissionState, req: AdmitRequest, now: number, ttlMs: number): Admitted {
   const { account, key, holds } = state;
   if (!account) return { ok: false, reason: 'invalid_api_key', message: 'Incorrect API key provided.' };
   if (account.status !== 'active') return { ok: false, reason: 'account_suspended', message: 'This account is suspended.' };
@@ -58,15 +83,20 @@ export function admit(state: AdmissionState, req: AdmitRequest, now: number, ttl
   const buckets = bucketsFor(account, key, service, now, (scope) => state.rates.get(state.sql, key.id, scope, now));
   const tokenBucketAt = buckets.findIndex((b) => b.unit === 'tokens');
   // Budgets are money buckets, checked with the balance and the key's spend limits.
-  buckets.splice(tokenBucketAt < 0 ? buckets.length : tokenBucketAt, 0, ...state.budgets.buckets(state.sql, key, service, req.endUser ?? null, now));
+  buckets.splice(
+    tokenBucketAt < 0 ? buckets.length : tokenBucketAt,
+    0,
+    ...state.budgets.buckets(state.sql, key, service, req.endUser ?? null, now, req.fallbackFor),
+  );
   const rpm = buckets.find((b) => b.id === 'key.rpm');
   const tpm = buckets.find((b) => b.id === 'key.tpm');
   const limitsNow = (): RateHeadersState => ({ requests: windowState(rpm, now), tokens: windowState(tpm, now) });
   const refuse = (bucket: Bucket, amount: number, message = bucket.message): Deny => {
     if (bucket.budget) {
       const remainingMicros = Math.max(0, headroom(bucket, holds, now));
-      const { id, name, resetsAt } = bucket.budget;
-      return { ok: false, reason: bucket.reason, message, budget: { id, name, remainingMicros, resetsAt } };
+      const { id, name, resetsAt, fallbackModel } = bucket.budget;
+      const fallback = fallbackModel ? { fallback: { model: fallbackModel, budgetId: id } } : {};
+      return { ok: false, reason: bucket.reason, message, budget: { id, name, remainingMicros, resetsAt }, ...fallback };
     }
     if (bucket.unit === 'micros') return { ok: false, reason: bucket.reason, message };
     const wait = bucket.cell ? retryAfter(bucket, amount, now) : 1000;

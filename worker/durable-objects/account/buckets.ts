@@ -36,7 +36,7 @@ export interface Bucket {
   reason: DenyReason;
   message: string;
   /** A budget's bucket: which budget, for whom, and the window it counts in (budgets.ts). */
-  budget?: { id: string; name: string; subject: string; windowStart: number; resetsAt: number | null };
+  budget?: { id: string; name: string; subject: string; windowStart: number; resetsAt: number | null; fallbackModel?: string };
 }
 
 /** Hold ids: the account's balance and, per key, its spend and its open requests. */

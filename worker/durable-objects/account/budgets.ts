@@ -52,6 +52,7 @@ export function rowToBudget(row: Row): Budget {
     window: String(row.window_kind) as Budget['window'],
     action: String(row.action) as Budget['action'],
     thresholds: JSON.parse(String(row.thresholds)) as number[],
+    fallbackModel: row.fallback_model == null ? null : String(row.fallback_model),
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
   };
@@ -69,6 +70,7 @@ export class BudgetBook {
   private byKey = new Map<string, Budget[]>();
   private byModel = new Map<string, Budget[]>();
   private general: Budget[] = [];
+  private fallbackNames: string[] = [];
   private calendar: CalendarSettings | undefined;
   private clock: LocalClock | undefined;
   private readonly windows = new Map<string, WindowSpan>();
@@ -108,8 +110,15 @@ export class BudgetBook {
         else if (b.scope === 'model' && b.model) this.byModel.set(b.model, [...(this.byModel.get(b.model) ?? []), b]);
         else this.general.push(b);
       }
+      this.fallbackNames = [...new Set(this.all.flatMap((b) => (b.action === 'fallback' && b.fallbackModel ? [b.fallbackModel] : [])))].sort();
     }
     return this.all;
+  }
+
+  /** The models the fallback budgets name (the worker offers their services with each admission). */
+  fallbackModels(sql: SqlStorage): string[] {
+    this.list(sql);
+    return this.fallbackNames;
   }
 
   /** The budgets that apply to a request of `key` on `service` for `endUser`, in the order they are checked and reported. */
@@ -163,8 +172,11 @@ export class BudgetBook {
     }
   }
 
-  /** The money buckets of the applicable budgets (alert-only budgets hold and count but never refuse). */
-  buckets(sql: SqlStorage, key: KeyRecord, service: AdmitService, endUser: string | null, now: number): Bucket[] {
+  /**
+   * The money buckets of the applicable budgets. Alert-only budgets hold and count but never
+   * refuse; so does `countOnly`, the fallback budget a fallback admission is for.
+   */
+  buckets(sql: SqlStorage, key: KeyRecord, service: AdmitService, endUser: string | null, now: number, countOnly?: string): Bucket[] {
     const out: Bucket[] = [];
     for (const { budget, subject } of this.applicable(sql, key, service, endUser)) {
       const w = this.window(sql, budget, now);
@@ -174,12 +186,19 @@ export class BudgetBook {
       out.push({
         id: `budget.${budget.id}`,
         unit: 'micros',
-        limit: budget.action === 'block' ? budget.amountMicros : null,
+        limit: budget.action === 'alert' || budget.id === countOnly ? null : budget.amountMicros,
         used,
         hold: budgetHold(budget.id, subject),
         reason: 'budget_exceeded',
         message: `This request would exceed the budget '${budget.name}' (${describeAmount(budget)}${whose}); ${reset}.`,
-        budget: { id: budget.id, name: budget.name, subject, windowStart: w.start, resetsAt: w.end },
+        budget: {
+          id: budget.id,
+          name: budget.name,
+          subject,
+          windowStart: w.start,
+          resetsAt: w.end,
+          ...(budget.action === 'fallback' && budget.fallbackModel && budget.fallbackModel !== service.name ? { fallbackModel: budget.fallbackModel } : {}),
+        },
       });
     }
     return out;

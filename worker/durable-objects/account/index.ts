@@ -561,8 +561,8 @@ export abstract class AccountBooks<E extends AccountEnv = AccountEnv> extends Du
     const now = Date.now();
     const id = newId('bud');
     this.sql.exec(
-      `INSERT INTO budgets (id, name, scope, key_id, model, amount_micros, window_kind, action, thresholds, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO budgets (id, name, scope, key_id, model, amount_micros, window_kind, action, thresholds, fallback_model, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       id,
       input.name,
       input.scope,
@@ -572,6 +572,7 @@ export abstract class AccountBooks<E extends AccountEnv = AccountEnv> extends Du
       input.window,
       input.action,
       JSON.stringify(input.thresholds),
+      input.fallbackModel,
       now,
       now,
     );
@@ -589,7 +590,7 @@ export abstract class AccountBooks<E extends AccountEnv = AccountEnv> extends Du
     const next: Budget = { ...rowToBudget(row), ...patch, updatedAt: Date.now() };
     if (next.keyId !== null && !this.keys.get(this.sql, next.keyId)) return null;
     this.sql.exec(
-      'UPDATE budgets SET name = ?, key_id = ?, model = ?, amount_micros = ?, window_kind = ?, action = ?, thresholds = ?, updated_at = ? WHERE id = ?',
+      'UPDATE budgets SET name = ?, key_id = ?, model = ?, amount_micros = ?, window_kind = ?, action = ?, thresholds = ?, fallback_model = ?, updated_at = ? WHERE id = ?',
       next.name,
       next.keyId,
       next.model,
@@ -597,6 +598,7 @@ export abstract class AccountBooks<E extends AccountEnv = AccountEnv> extends Du
       next.window,
       next.action,
       JSON.stringify(next.thresholds),
+      next.fallbackModel,
       next.updatedAt,
       budgetId,
     );

@@ -191,7 +191,12 @@ CREATE TABLE IF NOT EXISTS budget_spend (
 ALTER TABLE expired_prices ADD COLUMN budgets TEXT;
 `;
 
-export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7, V8];
+// The model a `fallback` budget serves instead of refusing.
+const V9 = `
+ALTER TABLE budgets ADD COLUMN fallback_model TEXT;
+`;
+
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7, V8, V9];
 
 /** Applies the migrations this object has not seen yet. */
 export function migrate(sql: SqlStorage): void {

@@ -68,6 +68,13 @@ export interface AdmitRequest {
   lifetimeMs: number;
   /** The end user the request is for (OpenAI's `user` field or `x-gateway-user`), for end-user budgets. */
   endUser?: string | null;
+  /**
+   * Services the worker offers as fallbacks (the models this account's fallback budgets name, as
+   * the account object last told it), so a fallback is decided in this one round trip.
+   */
+  fallbacks?: AdmitService[];
+  /** This admission is the fallback for that budget: it counts there but is not refused by it. */
+  fallbackFor?: string;
 }
 
 export interface LimitState {
@@ -97,8 +104,11 @@ export type DenyReason =
 
 /** What a budget limits: the whole organisation, one key, one model, or each end user on its own. */
 export type BudgetScope = 'organization' | 'key' | 'model' | 'end_user';
-/** block: refuse what the budget cannot afford; alert: only count and alert. */
-export type BudgetAction = 'block' | 'alert';
+/**
+ * block: refuse what the budget cannot afford; alert: only count and alert; fallback: serve the
+ * request with `fallbackModel` instead of refusing it (docs/budgets.md).
+ */
+export type BudgetAction = 'block' | 'alert' | 'fallback';
 
 /** A budget as it is written: a spending limit on a scope, per calendar window of the organisation's zone. */
 export interface BudgetInput {
@@ -113,6 +123,8 @@ export interface BudgetInput {
   action: BudgetAction;
   /** Percentages of the amount at which an alert is raised, once per window (and subject), ascending. */
   thresholds: number[];
+  /** The public model served instead when this budget cannot afford a request (action fallback). */
+  fallbackModel: string | null;
 }
 
 export interface Budget extends BudgetInput {
@@ -206,6 +218,10 @@ export type AdmitResult =
        * the answer ends, so a client that sends its next request on receiving this one finds the slot free.
        */
       holdsSlot: boolean;
+      /** Served by a fallback budget's model instead of the one asked for. */
+      fallback?: { budgetId: string; budgetName: string; from: string; model: string };
+      /** The models this account's fallback budgets name (for the worker to offer next time). */
+      fallbackModels?: string[];
     }
   | {
       ok: false;
@@ -215,6 +231,10 @@ export type AdmitResult =
       limits?: RateHeadersState;
       /** The budget that refused (budget_exceeded). */
       budget?: { id: string; name: string; remainingMicros: number; resetsAt: number | null };
+      /** A fallback budget refused and its model was not offered: admit again with it (`fallbackFor`). */
+      fallback?: { model: string; budgetId: string };
+      /** The models this account's fallback budgets name (for the worker to offer next time). */
+      fallbackModels?: string[];
     };
 
 /** How a request ended; `lifetime_exceeded`: the gateway ended it at the request lifetime cap. */

@@ -9,7 +9,9 @@
 import { isTimeZone } from '../../lib/local-clock';
 import type { BudgetInput } from '../../durable-objects/account/types';
 import { ApiError } from '../../errors';
+import type { Env } from '../../env';
 import { accountObject } from '../../services/accounts';
+import { getCatalog } from '../../services/catalog';
 import { apiRouter, defineRoute, IdParam, json, jsonBody, z } from './contract';
 import { callerAccount } from './keys';
 
@@ -23,7 +25,12 @@ const Scope = z
     'organization: every request; key: one key (keyId); model: one public model name (model); end_user: each distinct end user (the request’s `user` field or x-gateway-user header) gets its own bucket of this size, optionally only for one key or model.',
   );
 const Window = z.enum(['hour', 'day', 'week', 'month', 'lifetime']).describe('Calendar window in the organisation’s time zone (see /api/account/calendar).');
-const Action = z.enum(['block', 'alert']).describe('block: refuse (402 budget_exceeded) what the budget cannot afford; alert: only count and alert.');
+const Action = z
+  .enum(['block', 'alert', 'fallback'])
+  .describe(
+    'block: refuse (402 budget_exceeded) what the budget cannot afford; alert: only count and alert; fallback: serve the request with fallbackModel instead (x-gateway-fallback-* headers say so), still counted here.',
+  );
+const FallbackModel = z.string().min(1).max(200).describe('The public model served instead (action fallback): a cheaper one, supporting the same endpoints.');
 const Thresholds = z
   .array(z.number().int().min(1).max(100))
   .max(10)
@@ -42,9 +49,16 @@ const CreateBudget = z
     window: Window,
     action: Action.default('block'),
     thresholds: Thresholds.default(DEFAULT_THRESHOLDS),
+    fallbackModel: FallbackModel.nullable().optional(),
   })
   .strict()
   .superRefine((b, ctx) => {
+    if (b.action === 'fallback' && !b.fallbackModel)
+      ctx.addIssue({ code: 'custom', path: ['fallbackModel'], message: 'A fallback budget names the model to serve instead.' });
+    if (b.action !== 'fallback' && b.fallbackModel)
+      ctx.addIssue({ code: 'custom', path: ['fallbackModel'], message: 'Only a fallback budget names a fallback model.' });
+    if (b.fallbackModel && b.fallbackModel === b.model)
+      ctx.addIssue({ code: 'custom', path: ['fallbackModel'], message: 'A model cannot be its own fallback.' });
     if (b.scope === 'key' && !b.keyId) ctx.addIssue({ code: 'custom', path: ['keyId'], message: 'A key budget names its key (keyId).' });
     if (b.scope === 'model' && !b.model) ctx.addIssue({ code: 'custom', path: ['model'], message: 'A model budget names its model (model).' });
     if (b.scope === 'organization' && (b.keyId || b.model)) {
@@ -66,6 +80,7 @@ const UpdateBudget = z
     window: Window,
     action: Action,
     thresholds: Thresholds,
+    fallbackModel: FallbackModel.nullable(),
   })
   .partial()
   .strict()
@@ -90,6 +105,7 @@ const BudgetView = z
     window: Window,
     action: Action,
     thresholds: z.array(z.number().int()),
+    fallbackModel: z.string().nullable(),
     createdAt: z.number().int(),
     updatedAt: z.number().int(),
     windowStart: z.number().int().describe('Start of the current window (epoch ms; 0 for lifetime).'),
@@ -127,6 +143,14 @@ const AlertView = z
   .openapi('BudgetAlert');
 
 const OneBudget = z.object({ budget: BudgetView });
+
+/** A fallback model must be a live public model. */
+async function checkFallback(env: Env, model: string): Promise<void> {
+  const service = (await getCatalog(env.DB)).get(model);
+  if (service?.status !== 'active') {
+    throw new ApiError({ code: 'invalid_request', param: 'fallbackModel', message: `fallbackModel: there is no active model '${model}'.` });
+  }
+}
 const notFound = (id: string) => new ApiError({ code: 'not_found', message: `No budget '${id}' in this account.` });
 const noSuchKey = (id: string) => new ApiError({ code: 'invalid_request', param: 'keyId', message: `keyId: no key '${id}' in this account.` });
 
@@ -178,7 +202,8 @@ export const budgetRoutes = apiRouter()
   })
   .openapi(create, async (c) => {
     const body = c.req.valid('json');
-    const input: BudgetInput = { ...body, keyId: body.keyId ?? null, model: body.model ?? null };
+    const input: BudgetInput = { ...body, keyId: body.keyId ?? null, model: body.model ?? null, fallbackModel: body.fallbackModel ?? null };
+    if (input.fallbackModel) await checkFallback(c.env, input.fallbackModel);
     const account = accountObject(c.env, callerAccount(c));
     if (input.keyId !== null) {
       const key = await account.getKey(input.keyId);
@@ -207,6 +232,14 @@ export const budgetRoutes = apiRouter()
     if (next.scope === 'organization' && (next.keyId || next.model)) {
       throw new ApiError({ code: 'invalid_request', param: next.keyId ? 'keyId' : 'model', message: 'An organisation budget covers every request.' });
     }
+    if (next.action === 'fallback' && !next.fallbackModel) {
+      throw new ApiError({ code: 'invalid_request', param: 'fallbackModel', message: 'fallbackModel: a fallback budget names the model to serve instead.' });
+    }
+    if (next.action !== 'fallback' && next.fallbackModel) patch.fallbackModel = null;
+    if (next.fallbackModel && next.fallbackModel === next.model) {
+      throw new ApiError({ code: 'invalid_request', param: 'fallbackModel', message: 'fallbackModel: a model cannot be its own fallback.' });
+    }
+    if (patch.fallbackModel) await checkFallback(c.env, patch.fallbackModel);
     if (patch.keyId) {
       const key = await account.getKey(patch.keyId);
       if (key?.kind !== 'inference') throw noSuchKey(patch.keyId);

@@ -6,14 +6,14 @@
  * with `waitUntil`, after the response, so it survives a client that disconnects.
  */
 import type { Context } from 'hono';
-import type { AdmitResult } from '../../durable-objects/account/types';
+import type { AdmitRequest, AdmitResult, AdmitService } from '../../durable-objects/account/types';
 import type { AppEnv } from '../../env';
 import { ApiError, type ErrorCode } from '../../errors';
 import { costHeaders, rateLimitHeaders } from '../../metering/headers';
 import { type Outcome, type SettleContext, type Settled, settleRequest } from '../../metering/settle';
 import { meterStream } from '../../metering/stream-meter';
 import { originAdapter } from '../../origins/registry';
-import { type Endpoint, getCatalog } from '../../services/catalog';
+import { type CatalogService, type Endpoint, getCatalog } from '../../services/catalog';
 import { checkExtraFields } from '../../origins/fields';
 import { durationSetting } from '../../lib/duration';
 import { promptTokensEstimate, promptTokensUpperBound } from '../../lib/tokens';
@@ -59,6 +59,60 @@ function endUserOf(c: Context<AppEnv>, body: Record<string, unknown>): string | 
   return typeof body.user === 'string' && body.user.length > 0 ? body.user : null;
 }
 
+/** The service as admission needs it. */
+function admitService(s: CatalogService, endpoint: Endpoint): AdmitService {
+  return { id: s.id, name: s.name, endpoint, price: s.price, priceVersion: s.priceVersion, maxOutputTokens: s.maxOutputTokens, defaults: s.defaults };
+}
+
+/**
+ * The models each account's fallback budgets name, as its object last said (it says so in every
+ * admission answer): offered with the next admission so a fallback costs no second round trip.
+ */
+const fallbackHints = new Map<string, string[]>();
+const MAX_HINTS = 10_000;
+
+function learnFallbacks(accountId: string, models: string[] | undefined): void {
+  if (!models?.length) {
+    fallbackHints.delete(accountId);
+    return;
+  }
+  if (fallbackHints.size >= MAX_HINTS && !fallbackHints.has(accountId)) fallbackHints.delete(fallbackHints.keys().next().value as string);
+  fallbackHints.set(accountId, models);
+}
+
+/** A fallback model's service when it can serve this request (active, this endpoint, the body's extra fields). */
+function usableFallback(
+  catalog: Map<string, CatalogService>,
+  model: string,
+  requested: CatalogService,
+  endpoint: Endpoint,
+  body: Record<string, unknown>,
+): CatalogService | null {
+  const s = catalog.get(model);
+  if (s?.status !== 'active' || s.name === requested.name || !s.endpoints.includes(endpoint)) return null;
+  try {
+    checkExtraFields(s.extraFields, body);
+  } catch {
+    return null;
+  }
+  return s;
+}
+
+function fallbackServices(
+  catalog: Map<string, CatalogService>,
+  accountId: string,
+  requested: CatalogService,
+  endpoint: Endpoint,
+  body: Record<string, unknown>,
+): CatalogService[] {
+  const out: CatalogService[] = [];
+  for (const model of fallbackHints.get(accountId) ?? []) {
+    const s = usableFallback(catalog, model, requested, endpoint, body);
+    if (s) out.push(s);
+  }
+  return out;
+}
+
 /** The handler for one endpoint. */
 export function inference(endpoint: Endpoint) {
   return async function inferenceHandler(c: Context<AppEnv>): Promise<Response> {
@@ -86,34 +140,48 @@ async function handleInference(c: Context<AppEnv>, endpoint: Endpoint, release: 
   const { body, bytes } = await readInferenceBody(c);
   const req = checkInference(endpoint, body, bytes);
 
-  const service = (await getCatalog(c.env.DB)).get(req.model);
-  if (service?.status !== 'active' || !service.endpoints.includes(endpoint)) {
+  const catalog = await getCatalog(c.env.DB);
+  const requested = catalog.get(req.model);
+  if (requested?.status !== 'active' || !requested.endpoints.includes(endpoint)) {
     throw new ApiError({ code: 'model_not_found', param: 'model', message: `The model '${req.model}' does not exist or does not support this endpoint.` });
   }
-  checkExtraFields(service.extraFields, body);
+  checkExtraFields(requested.extraFields, body);
+  let service: CatalogService = requested;
   const endUser = endUserOf(c, body);
   const lifetimeMs = durationSetting(c.env.REQUEST_LIFETIME_MS, DEFAULT_LIFETIME_MS);
 
   const signal = c.req.raw.signal;
   if (signal.aborted) throw new ApiError({ code: 'invalid_request', message: 'The client disconnected before the request was admitted.' });
   const account = c.env.ACCOUNT.get(c.env.ACCOUNT.idFromName(accountId));
-  const admission = account.admit({
+  const request: AdmitRequest = {
     requestId,
     keyId,
-    service: {
-      id: service.id,
-      name: service.name,
-      endpoint,
-      price: service.price,
-      priceVersion: service.priceVersion,
-      maxOutputTokens: service.maxOutputTokens,
-      defaults: service.defaults,
-    },
+    service: admitService(requested, endpoint),
     promptTokensUpper: promptTokensUpperBound(bytes),
     promptTokensEstimate: promptTokensEstimate(bytes),
     requestedMaxTokens: req.requestedMaxTokens,
     lifetimeMs,
     endUser,
+  };
+  const offered = fallbackServices(catalog, accountId, requested, endpoint, body);
+  if (offered.length > 0) request.fallbacks = offered.map((s) => admitService(s, endpoint));
+  // One round trip; a second only when a fallback budget names a model this isolate did not offer yet.
+  const admission = account.admit(request).then(async (first) => {
+    learnFallbacks(accountId, first.fallbackModels);
+    if (first.ok || !first.fallback) return first;
+    const alternative = usableFallback(catalog, first.fallback.model, requested, endpoint, body);
+    if (!alternative) return first;
+    const second = await account.admit({
+      ...request,
+      service: admitService(alternative, endpoint),
+      fallbacks: undefined,
+      fallbackFor: first.fallback.budgetId,
+    });
+    if (!second.ok) return first;
+    return {
+      ...second,
+      fallback: { budgetId: first.fallback.budgetId, budgetName: first.budget?.name ?? first.fallback.budgetId, from: requested.name, model: alternative.name },
+    };
   });
 
   // Settlement runs once, whoever asks first (this handler, the stream meter, or the abort below).
@@ -129,6 +197,11 @@ async function handleInference(c: Context<AppEnv>, endpoint: Endpoint, release: 
       return settled;
     }));
   const admittedAs = (result: Extract<AdmitResult, { ok: true }>) => {
+    if (result.fallback) {
+      const served = catalog.get(result.fallback.model);
+      if (served) service = served;
+      settleCtx.service = service;
+    }
     holdsSlot = result.holdsSlot;
     settleCtx.grant = result.grant;
     settleCtx.balanceMicros = result.balanceMicros;
@@ -162,6 +235,11 @@ async function handleInference(c: Context<AppEnv>, endpoint: Endpoint, release: 
   const timeoutMs = durationSetting(c.env.ORIGIN_TIMEOUT_MS, DEFAULT_TIMEOUT_MS);
   const stalledClientMs = durationSetting(c.env.CLIENT_STALL_MS, DEFAULT_CLIENT_STALL_MS);
   const baseHeaders: Record<string, string> = { ...rateLimitHeaders(admitted.limits), 'x-gateway-price-version': String(service.priceVersion) };
+  if (admitted.fallback) {
+    baseHeaders['x-gateway-model'] = service.name;
+    baseHeaders['x-gateway-fallback-from'] = admitted.fallback.from;
+    baseHeaders['x-gateway-fallback-budget'] = admitted.fallback.budgetId;
+  }
 
   originCalled = true;
   const call = await callOrigin({
