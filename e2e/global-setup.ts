@@ -103,7 +103,7 @@ export default async function setup(project: TestProject) {
 }
 
 /**
- * E2E_PORTS when all are free; otherwise (another run of these tests, say) five free ports the
+ * E2E_PORTS when all are free; otherwise (another run of these tests, say) free ports the
  * OS picks. Nothing depends on the numbers: the stack is told its own URLs.
  */
 async function choosePorts(): Promise<Record<keyof typeof E2E_PORTS, number>> {

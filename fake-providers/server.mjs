@@ -17,6 +17,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createFakeBtcpay } from './btcpay.mjs';
 import { createFakeStripe } from './stripe.mjs';
+import { createWebhookInbox } from './webhook-inbox.mjs';
 
 const DEFAULT_RETRY_DELAYS_MS = [500, 1000, 2000];
 const DELIVERY_TIMEOUT_MS = 10_000;
@@ -255,4 +256,12 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     console.error(`fake providers: ${error instanceof Error ? error.message : error}`);
     process.exit(1);
   }
+}
+
+/**
+ * Start the local webhook inbox (./webhook-inbox.mjs; default port 9200).
+ * @param {{ port?: number, host?: string, log?: (line: string) => void }} options
+ */
+export function startWebhookInbox({ port = 9200, host = '127.0.0.1', log = console.log } = {}) {
+  return startFake({ port, host, log, logRequests: false }, () => createWebhookInbox({ log }));
 }

@@ -85,6 +85,7 @@ function instructions(demo, urls) {
     `  fake Stripe  ${urls.stripe}   (test mode: checkout pages at /checkout/<id>; test cards pm_card_visa,`,
     `               pm_card_authenticationRequired, pm_card_chargeCustomerFail; state at /__fake/state)`,
     `  fake BTCPay  ${urls.btcpay}   (regtest: invoice pages at /i/<id>, on-chain and Lightning; state at /__fake/state)`,
+    `  webhooks     ${urls.inbox}   (the local webhook inbox: the demo's budget alerts, signatures checked)`,
     `  demo keys    .local/demo.json   (admin token: ADMIN_TOKEN in .dev.vars)`,
     '',
     'A chat completion:',

@@ -21,6 +21,7 @@ import { billingRoutes } from './routes/api/billing';
 import { webhookRoutes } from './routes/api/webhooks';
 import { keyRoutes } from './routes/api/keys';
 import { alertRoutes, budgetRoutes, calendarRoutes } from './routes/api/budgets';
+import { alertSettingsRoutes, notificationChannelRoutes } from './routes/api/notifications';
 import { authRoutes, devMailRoutes, meRoutes } from './routes/api/identity';
 import { openApiDocument } from './routes/api/openapi';
 import { inference } from './routes/v1/inference';
@@ -68,6 +69,8 @@ export function createApp() {
   app.route('/api/account/budgets', budgetRoutes);
   app.route('/api/account/calendar', calendarRoutes);
   app.route('/api/account/alerts', alertRoutes);
+  app.route('/api/account/alert-settings', alertSettingsRoutes);
+  app.route('/api/account/notification-channels', notificationChannelRoutes);
   app.route('/api/account', billingRoutes);
   app.route('/api/webhooks', webhookRoutes);
   app.use('/api/admin/*', requireAdmin());

@@ -6,6 +6,7 @@ import { createApp } from './app';
 import type { Env } from './env';
 import { sweepIdentity } from './auth/sweep';
 import { replayPendingSettlements } from './metering/pending-settlements';
+import { deliverDue } from './notifications/deliver';
 import { reconcile } from './payments/reconcile';
 
 export { AccountObject } from './account-object';
@@ -29,6 +30,14 @@ export default {
           if (result.landed || result.waiting) console.log(JSON.stringify({ level: 'info', msg: 'pending settles replayed', ...result }));
         },
         (error: unknown) => console.log(JSON.stringify({ level: 'error', msg: 'pending settle replay failed', error: String(error) })),
+      ),
+    );
+    ctx.waitUntil(
+      deliverDue(env, { limit: 200 }).then(
+        (result) => {
+          if (result.delivered || result.failed || result.waiting) console.log(JSON.stringify({ level: 'info', msg: 'alert deliveries', ...result }));
+        },
+        (error: unknown) => console.log(JSON.stringify({ level: 'error', msg: 'alert delivery run failed', error: String(error) })),
       ),
     );
     if (controller.cron === EVERY_MINUTE) return;

@@ -1,7 +1,7 @@
 /** Tagged, quiet-ish console output for `npm start`: one short tag per source, noise dropped. */
 import { stripVTControlCharacters } from 'node:util';
 
-const COLORS = { start: 35, d1: 34, origin: 33, stripe: 94, btcpay: 93, gateway: 36, dash: 32 };
+const COLORS = { start: 35, d1: 34, origin: 33, stripe: 94, btcpay: 93, inbox: 92, gateway: 36, dash: 32 };
 const WIDTH = Math.max(...Object.keys(COLORS).map((tag) => tag.length));
 
 /**

@@ -22,6 +22,8 @@ export interface DemoRecord {
   managementKey: string;
   /** Never the token itself; it lives in .dev.vars. */
   adminToken: string;
+  /** The demo user's budgets: a barely used monthly organisation cap, the demo key's daily cap past 80 %, a per-customer budget. */
+  budgets: { organization: string; key: string; endUser: string };
 }
 
 export interface SeedOptions {
@@ -33,6 +35,8 @@ export interface SeedOptions {
   originUrl?: string;
   /** Recorded in the result. Default http://127.0.0.1:8788. */
   dashboardUrl?: string;
+  /** The local webhook inbox (e.g. http://127.0.0.1:9200): the demo's webhook channel points at it. */
+  inboxUrl?: string;
   /** The demo admin's address; must be in ADMIN_EMAILS. Default admin@example.com. */
   adminEmail?: string;
   /** The demo user's address. Default demo@example.com. */

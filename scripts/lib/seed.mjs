@@ -66,6 +66,7 @@ export async function seedDemo({
   adminToken,
   originUrl = 'http://127.0.0.1:9100/v1',
   dashboardUrl = 'http://127.0.0.1:8788',
+  inboxUrl,
   adminEmail = DEMO_ADMIN_EMAIL,
   userEmail = DEMO_USER_EMAIL,
   fetch: fetchImpl = fetch,
@@ -87,11 +88,20 @@ export async function seedDemo({
   });
   const { body: key } = await user.request('POST', '/api/account/keys', { name: 'Demo key', ...DEMO_KEY_LIMITS });
   const { body: mk } = await api.request('POST', `/api/admin/accounts/${encodeURIComponent(accountId)}/management-keys`, { expect: [201] });
+  const apiKey = /** @type {string} */ (field(key, 'secret'));
+  const budgets = await seedBudgets(user, {
+    gatewayUrl,
+    apiKey,
+    keyId: /** @type {string} */ (field(field(key, 'key'), 'id')),
+    inboxUrl,
+    userEmail,
+    fetch: fetchImpl,
+  });
   const low = await createFundedAccount(api, 'Low balance demo', LOW_BALANCE_CREDIT_MICROS);
   return {
     gatewayUrl,
     dashboardUrl,
-    apiKey: /** @type {string} */ (field(key, 'secret')),
+    apiKey,
     model: 'demo-llm',
     adminEmail,
     adminPassword,
@@ -103,7 +113,76 @@ export async function seedDemo({
     lowBalanceAccountId: low.accountId,
     managementKey: /** @type {string} */ (field(field(mk, 'managementKey'), 'secret')),
     adminToken: '(in .dev.vars as ADMIN_TOKEN)',
+    budgets,
   };
+}
+
+/** The demo's budgets, by what they show. */
+export const DEMO_BUDGETS = Object.freeze({
+  organization: { name: 'Organisation: monthly cap', scope: 'organization', amountMicros: 5_000_000, window: 'month', action: 'block' },
+  // The demo model costs about 50 µUSD a request: about 20 requests fill this.
+  key: { name: 'Demo key: daily cap', scope: 'key', amountMicros: 1_000, window: 'day', action: 'block' },
+  endUser: { name: 'Each customer: daily', scope: 'end_user', amountMicros: 500_000, window: 'day', action: 'alert' },
+});
+
+/**
+ * Budgets at different fill levels and where their alerts go: a monthly organisation cap that is
+ * barely used, a daily cap on the demo key filled past 80 % by real requests (so its 50 % and 80 %
+ * alerts are in the webhook inbox and the mail outbox), a per-customer budget counting the end
+ * user those requests name, a webhook channel to the local inbox (whose signature the inbox checks)
+ * and an e-mail channel to the demo user. Idempotent: what exists (by name) is kept.
+ * @param {Awaited<ReturnType<typeof ensureUser>>} user
+ * @param {{ gatewayUrl: string, apiKey: string, keyId: string, inboxUrl?: string, userEmail: string, fetch: typeof fetch }} options
+ */
+async function seedBudgets(user, { gatewayUrl, apiKey, keyId, inboxUrl, userEmail, fetch: fetchImpl }) {
+  const { body: listed } = await user.request('GET', '/api/account/budgets');
+  const existing = /** @type {Array<{ id: string, name: string, keyId: string | null }>} */ (field(listed, 'budgets'));
+  /** @type {Record<string, string>} */
+  const ids = {};
+  for (const [role, spec] of Object.entries(DEMO_BUDGETS)) {
+    const found = existing.find((b) => b.name === spec.name);
+    if (found) {
+      ids[role] = found.id;
+      // A seed run again issued a new demo key: the key's budget follows it.
+      if (role === 'key' && found.keyId !== keyId) await user.request('PATCH', `/api/account/budgets/${found.id}`, { keyId });
+    } else {
+      const { body } = await user.request('POST', '/api/account/budgets', role === 'key' ? { ...spec, keyId } : spec);
+      ids[role] = /** @type {string} */ (field(field(body, 'budget'), 'id'));
+    }
+  }
+  const { body: channelList } = await user.request('GET', '/api/account/notification-channels');
+  const channels = /** @type {Array<{ name: string }>} */ (field(channelList, 'channels'));
+  if (inboxUrl && !channels.some((c) => c.name === 'Local webhook inbox')) {
+    const { body } = await user.request('POST', '/api/account/notification-channels', {
+      kind: 'webhook',
+      name: 'Local webhook inbox',
+      target: `${inboxUrl}/hooks/demo`,
+    });
+    // The inbox checks each delivery's signature with the channel's secret.
+    // (The inbox is not the gateway: plain fetch, not the gateway client.)
+    await fetch(`${inboxUrl}/__inbox/secrets/demo`, { method: 'PUT', body: JSON.stringify({ secret: field(body, 'secret') }) });
+  }
+  if (!channels.some((c) => c.name === 'Demo user by e-mail')) {
+    await user.request('POST', '/api/account/notification-channels', { kind: 'email', name: 'Demo user by e-mail', target: [userEmail] });
+  }
+  await user.request('PUT', '/api/account/alert-settings', { lowBalanceMicros: 2_000_000 });
+  // Real requests, for the customer "acme-corp", until the key's daily cap is past 80 %.
+  for (let i = 0; i < 80; i++) {
+    const { body: read } = await user.request('GET', `/api/account/budgets/${ids.key}`);
+    const budget = /** @type {{ amountMicros: number, usage: Array<{ spentMicros: number }> }} */ (field(read, 'budget'));
+    if ((budget.usage[0]?.spentMicros ?? 0) * 100 >= 85 * budget.amountMicros) break;
+    const res = await fetchImpl(`${gatewayUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', 'x-gateway-user': 'acme-corp' },
+      body: JSON.stringify({ model: 'demo-llm', messages: [{ role: 'user', content: 'Write a short poem about GPUs.' }], max_tokens: 40 }),
+    });
+    const body = await res.arrayBuffer();
+    if (res.status === 402) break;
+    if (res.status !== 200) throw new Error(`a demo request failed: HTTP ${res.status} ${new TextDecoder().decode(body).slice(0, 300)}`);
+    // The settle follows the answer; let it land before reading the budget again.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return ids;
 }
 
 /**

@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startDemoOrigin } from '../../demo-origin/server.mjs';
-import { startFakeBtcpay, startFakeStripe } from '../../fake-providers/server.mjs';
+import { startFakeBtcpay, startFakeStripe, startWebhookInbox } from '../../fake-providers/server.mjs';
 import { killChildrenNow, spawnChild, stopChildren } from './children.mjs';
 import { ensureDemo } from './demo-file.mjs';
 import { ensureDevVars } from './dev-vars.mjs';
@@ -21,7 +21,7 @@ import { freePorts, isPortFree } from './ports.mjs';
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const DEFAULT_HOST = '127.0.0.1';
 /** The ports `npm start` uses. */
-export const DEFAULT_PORTS = Object.freeze({ gateway: 8787, dashboard: 8788, origin: 9100, stripe: 12111, btcpay: 23000 });
+export const DEFAULT_PORTS = Object.freeze({ gateway: 8787, dashboard: 8788, origin: 9100, stripe: 12111, btcpay: 23000, inbox: 9200 });
 const HEALTH_TIMEOUT_MS = 120_000;
 const WRANGLER = createRequire(import.meta.url).resolve('wrangler/bin/wrangler.js');
 
@@ -32,6 +32,7 @@ const PORT_USERS = {
   origin: 'the demo origin (fake GPU server)',
   stripe: 'the fake Stripe',
   btcpay: 'the fake BTCPay Server',
+  inbox: 'the local webhook inbox',
 };
 
 /** A port the stack needs is taken. */
@@ -121,6 +122,7 @@ export function createStack({
     origin: `${url(ports.origin)}/v1`,
     stripe: url(ports.stripe),
     btcpay: url(ports.btcpay),
+    inbox: url(ports.inbox),
   };
   const state = isAbsolute(stateDir) ? stateDir : resolve(ROOT, stateDir);
   const customVarsFile = devVarsFile !== undefined && resolve(ROOT, devVarsFile) !== join(ROOT, '.dev.vars');
@@ -234,6 +236,9 @@ export function createStack({
       servers.push(origin);
       say(`demo origin on ${urls.origin} (${tokensPerSecond} tokens/s)`);
       await startPaymentFakes(vars);
+      const inbox = await startWebhookInbox({ port: ports.inbox, host, log: output('inbox') });
+      servers.push(inbox);
+      say(`webhook inbox on ${urls.inbox} (alert deliveries to ${urls.inbox}/hooks/<name>)`);
       if (stopping) throw new Error('stopped');
 
       // Two wrangler processes would both pick inspector port 9229 and one would crash.
@@ -309,6 +314,7 @@ export function createStack({
         dashboardUrl: urls.dashboard,
         adminToken: vars.ADMIN_TOKEN,
         originUrl: urls.origin,
+        inboxUrl: urls.inbox,
       });
       stack.demo = demo;
       stack.reusedDemo = reused;

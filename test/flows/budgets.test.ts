@@ -165,9 +165,7 @@ describe('budgets under concurrency', () => {
 
 describe('budget alerts', () => {
   async function alertRows(accountId: string) {
-    const { results } = await env.DB.prepare('SELECT budget_id, percent, end_user FROM budget_alerts WHERE account_id = ? ORDER BY percent')
-      .bind(accountId)
-      .all();
+    const { results } = await env.DB.prepare('SELECT budget_id, percent, end_user FROM alerts WHERE account_id = ? ORDER BY percent').bind(accountId).all();
     return results;
   }
 

@@ -15,6 +15,7 @@ interface Ids {
   accountId: string;
   serviceId: string;
   budgetId: string;
+  channelId: string;
 }
 type Guard = 'public' | 'session' | 'account' | 'admin';
 interface Route {
@@ -64,6 +65,33 @@ const ROUTES: Record<string, Route> = {
   'GET /api/account/calendar': { guard: 'account' },
   'PUT /api/account/calendar': { guard: 'account', json: { weekStart: 1 } },
   'GET /api/account/alerts': { guard: 'account' },
+  'GET /api/account/alert-settings': { guard: 'account' },
+  'PUT /api/account/alert-settings': { guard: 'account', json: { lowBalanceMicros: null } },
+  'GET /api/account/notification-channels': { guard: 'account' },
+  'POST /api/account/notification-channels': { guard: 'account', json: { kind: 'slack', name: 'x', target: 'https://hooks.test/x' } },
+  'GET /api/account/notification-channels/:id': { guard: 'account', path: (i) => `/api/account/notification-channels/${i.channelId}`, crossTenant: 404 },
+  'PATCH /api/account/notification-channels/:id': {
+    guard: 'account',
+    path: (i) => `/api/account/notification-channels/${i.channelId}`,
+    json: { enabled: false },
+    crossTenant: 404,
+  },
+  'DELETE /api/account/notification-channels/:id': { guard: 'account', path: (i) => `/api/account/notification-channels/${i.channelId}`, crossTenant: 404 },
+  'POST /api/account/notification-channels/:id/test': {
+    guard: 'account',
+    path: (i) => `/api/account/notification-channels/${i.channelId}/test`,
+    crossTenant: 404,
+  },
+  'POST /api/account/notification-channels/:id/rotate-secret': {
+    guard: 'account',
+    path: (i) => `/api/account/notification-channels/${i.channelId}/rotate-secret`,
+    crossTenant: 404,
+  },
+  'GET /api/account/notification-channels/:id/deliveries': {
+    guard: 'account',
+    path: (i) => `/api/account/notification-channels/${i.channelId}/deliveries`,
+    crossTenant: 404,
+  },
   'GET /api/account/billing': { guard: 'account' },
   // Also refuses a management key (403): only a signed-in member changes it (auto-recharge.test.ts).
   'PUT /api/account/billing/auto-recharge': { guard: 'account', json: { enabled: false, thresholdMicros: 0, amountCents: 500, monthlyCapCents: 500 } },
@@ -158,7 +186,13 @@ beforeAll(async () => {
     csrf: true,
     expect: 201,
   });
-  ids = { keyId: key.id, topupId, accountId: a.me.account.id, serviceId: service.id, budgetId: budget.id };
+  const { channel } = await userA.json('/api/account/notification-channels', {
+    method: 'POST',
+    json: { kind: 'webhook', name: 'A hook', target: 'https://hooks.test/a' },
+    csrf: true,
+    expect: 201,
+  });
+  ids = { keyId: key.id, topupId, accountId: a.me.account.id, serviceId: service.id, budgetId: budget.id, channelId: channel.id };
 });
 
 describe('security matrix', () => {

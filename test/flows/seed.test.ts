@@ -2,7 +2,7 @@ import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { demoStillWorks, seedDemo } from '../../scripts/lib/seed.mjs';
 import { DEMO_KEY_LIMITS } from '../../scripts/lib/seed.mjs';
-import { ADMIN, callJson, dispatch, installOrigin, ORIGIN_URL, sdk } from '../helpers';
+import { ADMIN, callJson, dispatch, drainAlarms, installOrigin, ORIGIN_URL, sdk } from '../helpers';
 import { Browser } from '../session';
 
 const fetchWorker = ((input: RequestInfo | URL, init?: RequestInit) => dispatch(new Request(input, init))) as typeof fetch;
@@ -20,6 +20,7 @@ afterEach(() => vi.restoreAllMocks());
 
 describe('demo seed (npm start)', () => {
   it("signs up and verifies the demo admin and user, funds the user's own account once, and issues a working key", async () => {
+    installOrigin({ apiKey: undefined }); // the demo services use DEMO_ORIGIN_KEY, which tests do not set
     const demo = await seedDemo(options);
     expect(demo).toMatchObject({
       gatewayUrl: 'http://gateway.test',
@@ -41,13 +42,18 @@ describe('demo seed (npm start)', () => {
     const me = await user.me();
     expect(me.user.role).toBe('user');
     expect(me.account.id).toBe(demo.accountId);
-    expect((await user.json('/api/account', { expect: 200 })).account.balanceMicros).toBe(10_000_000);
+    const balance = (await user.json('/api/account', { expect: 200 })).account.balanceMicros;
+    // The seed's own requests (filling the demo key's daily budget) spent a little of the $10.
+    expect(balance).toBeLessThan(10_000_000);
+    expect(balance).toBeGreaterThan(9_900_000);
 
     const again = await seedDemo(options);
     expect(again.accountId).toBe(demo.accountId);
     expect(again.adminPassword).toBe(demo.adminPassword);
     const account = await callJson(`/api/admin/accounts/${demo.accountId}`, { auth: ADMIN, expect: 200 });
-    expect(account.account.balanceMicros).toBe(10_000_000);
+    // Credited once; the second seed found its budget already past 80 % and spent nothing more.
+    expect(account.account.balanceMicros).toBe(balance);
+    expect(again.budgets).toEqual(demo.budgets);
     const users = await env.DB.prepare("SELECT count(*) AS n FROM auth_user WHERE email LIKE 'seed-%'").first<{ n: number }>();
     expect(users?.n).toBe(2);
   });
@@ -65,8 +71,42 @@ describe('demo seed (npm start)', () => {
       .chat.completions.create({ model: demo.model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 4 })
       .withResponse();
     expect(response.headers.get('x-ratelimit-limit-requests')).toBe('60');
-    expect(response.headers.get('x-ratelimit-remaining-requests')).toBe('59');
+    // The seed's requests filling the key's daily budget counted too.
+    expect(Number(response.headers.get('x-ratelimit-remaining-requests'))).toBeLessThan(60);
     expect(response.headers.get('x-ratelimit-limit-tokens')).toBe('100000');
     expect(response.headers.get('x-ratelimit-reset-requests')).toBeTruthy();
+  });
+});
+
+describe('demo budgets (npm start)', () => {
+  it('seeds budgets at different fill levels, one past 80 % with its alerts delivered to the webhook inbox and by mail', async () => {
+    const { createWebhookInbox } = await import('../../fake-providers/webhook-inbox.mjs');
+    const inbox = createWebhookInbox();
+    installOrigin({ apiKey: undefined }, { 'inbox.test': inbox });
+    const demo = await seedDemo({ ...options, adminEmail: 'seed-admin@example.test', userEmail: 'seed-budgets@example.test', inboxUrl: 'http://inbox.test' });
+    const user = new Browser();
+    expect((await user.signIn(demo.userEmail, demo.userPassword)).status).toBe(200);
+    const { budgets } = await user.json('/api/account/budgets', { expect: 200 });
+    const byId = Object.fromEntries(budgets.map((b: { id: string }) => [b.id, b]));
+    const keyBudget = byId[demo.budgets.key];
+    expect(keyBudget.usage[0].spentMicros * 100).toBeGreaterThanOrEqual(80 * keyBudget.amountMicros);
+    expect(['warning', 'exceeded']).toContain(keyBudget.state);
+    expect(byId[demo.budgets.organization].state).toBe('ok');
+    expect(byId[demo.budgets.endUser].usage.map((u: { endUser: string }) => u.endUser)).toEqual(['acme-corp']);
+    await drainAlarms(demo.accountId);
+    const { alerts } = await user.json('/api/account/alerts', { expect: 200 });
+    expect(
+      alerts
+        .filter((a: { budgetId: string }) => a.budgetId === demo.budgets.key)
+        .map((a: { percent: number }) => a.percent)
+        .sort(),
+    ).toEqual([50, 80]);
+    const received = (await (await inbox(new Request('http://inbox.test/__inbox'))).json()) as {
+      deliveries: Array<{ signature: string; headers: Record<string, string> }>;
+    };
+    expect(received.deliveries.length).toBeGreaterThanOrEqual(2);
+    expect(received.deliveries.every((d) => d.signature === 'valid')).toBe(true);
+    const mail = await env.DB.prepare('SELECT subject FROM mail_outbox WHERE "to" = ? AND subject LIKE ?').bind(demo.userEmail, 'GPU gateway alert%').all();
+    expect(mail.results.length).toBeGreaterThanOrEqual(2);
   });
 });

@@ -267,31 +267,87 @@ export const auditLog = sqliteTable('audit_log', {
 export * from './auth-schema';
 
 /**
- * Budget alerts: one row per threshold a budget window reached (raised once, at settlement, in
- * the account object; written here by its outbox flush). Notification deliveries read from here.
+ * Alerts: a budget threshold reached (raised once per budget, subject, window and threshold, at
+ * settlement, in the account object), a low balance, an auto-recharge that failed. Written here by
+ * the object's outbox flush, together with one notification delivery per subscribed channel.
  */
-export const budgetAlerts = sqliteTable(
-  'budget_alerts',
+export const alerts = sqliteTable(
+  'alerts',
   {
     id: text('id').primaryKey(),
     accountId: text('account_id').notNull(),
-    budgetId: text('budget_id').notNull(),
-    budgetName: text('budget_name').notNull(),
-    scope: text('scope').notNull(),
+    /** budget.threshold, balance.low or auto_recharge.failed. */
+    type: text('type').notNull(),
+    /** One sentence for people (mail, Slack, the dashboard). */
+    message: text('message').notNull(),
+    budgetId: text('budget_id'),
+    budgetName: text('budget_name'),
+    scope: text('scope'),
     /** The end user, for end-user budgets. */
     endUser: text('end_user'),
-    windowKind: text('window_kind').notNull(),
-    windowStart: integer('window_start').notNull(),
+    windowKind: text('window_kind'),
+    windowStart: integer('window_start'),
     resetsAt: integer('resets_at'),
-    percent: integer('percent').notNull(),
-    spentMicros: integer('spent_micros').notNull(),
-    amountMicros: integer('amount_micros').notNull(),
-    action: text('action').notNull(),
-    /** The request whose settlement reached the threshold. */
-    requestId: text('request_id').notNull(),
-    /** budget:<id>:<subject>:<window start>:<percent>: one alert per threshold, window and subject. */
+    percent: integer('percent'),
+    spentMicros: integer('spent_micros'),
+    amountMicros: integer('amount_micros'),
+    action: text('action'),
+    /** The request whose settlement raised it. */
+    requestId: text('request_id'),
+    /** What makes it one alert (e.g. budget:<id>:<subject>:<window start>:<percent>). */
     dedupeKey: text('dedupe_key').notNull().unique(),
     createdAt: integer('created_at').notNull(),
   },
-  (t) => [index('budget_alerts_account').on(t.accountId, t.createdAt)],
+  (t) => [index('alerts_account').on(t.accountId, t.createdAt)],
+);
+
+/** Where an organisation's alerts go: e-mail addresses, a signed webhook, or a Slack-compatible incoming webhook. */
+export const notificationChannels = sqliteTable(
+  'notification_channels',
+  {
+    id: text('id').primaryKey(),
+    accountId: text('account_id').notNull(),
+    kind: text('kind', { enum: ['email', 'webhook', 'slack'] }).notNull(),
+    name: text('name').notNull(),
+    /** The URL (webhook, slack), or a JSON array of addresses (email). */
+    target: text('target').notNull(),
+    /** The webhook's signing secret (whsec_…), shown once; null for other kinds. */
+    secret: text('secret'),
+    /** The secret before the last rotation, still signed with until `previousSecretExpiresAt`. */
+    previousSecret: text('previous_secret'),
+    previousSecretExpiresAt: integer('previous_secret_expires_at'),
+    /** JSON array of the alert types it receives. */
+    events: text('events').notNull(),
+    enabled: integer('enabled', { mode: 'boolean' }).notNull().default(true),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [index('notification_channels_account').on(t.accountId)],
+);
+
+/** One alert to one channel: retried with exponential back-off for a day, each attempt's outcome kept. */
+export const notificationDeliveries = sqliteTable(
+  'notification_deliveries',
+  {
+    id: text('id').primaryKey(),
+    accountId: text('account_id').notNull(),
+    channelId: text('channel_id').notNull(),
+    /** The alert's id (or test-<id> for a test send). */
+    eventId: text('event_id').notNull(),
+    eventType: text('event_type').notNull(),
+    status: text('status', { enum: ['pending', 'delivered', 'failed'] }).notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: integer('next_attempt_at'),
+    lastStatusCode: integer('last_status_code'),
+    lastError: text('last_error'),
+    /** JSON array of {at, statusCode, error, ms}, newest last (at most 20). */
+    log: text('log').notNull().default('[]'),
+    createdAt: integer('created_at').notNull(),
+    deliveredAt: integer('delivered_at'),
+  },
+  (t) => [
+    uniqueIndex('notification_deliveries_once').on(t.channelId, t.eventId),
+    index('notification_deliveries_due').on(t.status, t.nextAttemptAt),
+    index('notification_deliveries_account').on(t.accountId, t.createdAt),
+  ],
 );

@@ -51,3 +51,9 @@ export function microsToUsd(micros: number): string {
   const abs = BigInt(Math.abs(micros));
   return `${sign}${abs / MILLION}.${(abs % MILLION).toString().padStart(6, '0')}`;
 }
+
+/** Dollars for people: "$5.00", "$0.000051" (cents always, more digits only when they are not zero). */
+export function usdText(micros: number): string {
+  const [whole, frac] = microsToUsd(micros).split('.');
+  return `$${whole}.${frac.replace(/0+$/, '').padEnd(2, '0')}`;
+}

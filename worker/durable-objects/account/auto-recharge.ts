@@ -5,6 +5,7 @@
  * recharge in flight (never two), within the monthly cap; the object's alarm then makes the
  * off-session payment (payments/auto-recharge-runner.ts).
  */
+import type { RaisedAlert } from '../../notifications/alerts';
 import { newId } from '../../lib/ids';
 import { periodStart } from './period';
 
@@ -131,7 +132,19 @@ export function completeAutoRecharge(sql: SqlStorage, amountCents: number, now: 
 }
 
 /** Switches auto-recharge off with a reason the account will see. */
-export function disableAutoRecharge(sql: SqlStorage, notice: string): void {
+export function disableAutoRecharge(sql: SqlStorage, notice: string, now = Date.now()): void {
   ensureRow(sql);
+  const inflight = sql.exec<{ inflight_topup_id: string | null }>('SELECT inflight_topup_id FROM auto_recharge').toArray()[0]?.inflight_topup_id;
   sql.exec('UPDATE auto_recharge SET enabled = 0, inflight_topup_id = NULL, inflight_since = NULL, inflight_amount_cents = NULL, notice = ?', notice);
+  // The organisation is told, through its notification channels, in the same transaction.
+  const accountId = sql.exec<{ account_id: string }>('SELECT account_id FROM account').toArray()[0]?.account_id;
+  if (!accountId) return;
+  const alert: RaisedAlert = {
+    type: 'auto_recharge.failed',
+    accountId,
+    dedupeKey: `auto_recharge.failed:${inflight ?? 'settings'}:${now}`,
+    message: notice,
+    createdAt: now,
+  };
+  sql.exec("INSERT INTO outbox (kind, payload) VALUES ('alert', ?)", JSON.stringify(alert));
 }

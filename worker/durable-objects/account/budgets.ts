@@ -17,13 +17,14 @@
  * Thresholds are detected at settlement, in the transaction that charges the window, and the
  * highest one raised is stored with the window's total: each fires once per window and subject,
  * whatever the concurrency, retries, replayed alarms or restarts. An alert goes to the outbox, and
- * from there to D1 (`budget_alerts`) and to the organisation's notification channels.
+ * from there to D1 (`alerts`) and to the organisation's notification channels (notifications/).
  *
  * Everything is cached in memory; a budget or calendar edit drops the cache, so it applies to the
  * very next admission. Admission stays O(applicable budgets).
  */
 import { LocalClock, type WindowSpan } from '../../lib/local-clock';
-import { microsToUsd } from '../../lib/money';
+import { usdText } from '../../lib/money';
+import type { RaisedAlert } from '../../notifications/alerts';
 import type { Bucket } from './buckets';
 import type { Holds } from './holds';
 import type { AdmitService, Budget, BudgetStatus, BudgetUsage, CalendarSettings, Grant, GrantBudget, KeyRecord } from './types';
@@ -62,7 +63,7 @@ const WINDOW_WORDS: Record<Budget['window'], string> = { hour: 'per hour', day: 
 
 /** "$5.00 per day" */
 export function describeAmount(b: Pick<Budget, 'amountMicros' | 'window'>): string {
-  return `$${microsToUsd(b.amountMicros).replace(/(\.\d\d)0{4}$/, '$1')} ${WINDOW_WORDS[b.window]}`;
+  return `${usdText(b.amountMicros)} ${WINDOW_WORDS[b.window]}`;
 }
 
 export class BudgetBook {
@@ -231,26 +232,27 @@ export class BudgetBook {
       t.alerted = Math.max(...reached);
       const w = this.window(sql, budget, gb.windowStart);
       for (const percent of reached) {
-        sql.exec(
-          "INSERT INTO outbox (kind, payload) VALUES ('budget_alert', ?)",
-          JSON.stringify({
-            dedupeKey: `budget:${gb.id}:${gb.subject}:${gb.windowStart}:${percent}`,
-            accountId,
-            budgetId: gb.id,
-            budgetName: budget.name,
-            scope: budget.scope,
-            endUser: budget.scope === 'end_user' ? gb.subject : null,
-            window: budget.window,
-            windowStart: gb.windowStart,
-            resetsAt: w.end,
-            percent,
-            spentMicros: t.spent,
-            amountMicros: budget.amountMicros,
-            action: budget.action,
-            requestId: grant.requestId,
-            createdAt: now,
-          }),
-        );
+        const whose = budget.scope === 'end_user' ? ` for end user '${gb.subject}'` : '';
+        const alert: RaisedAlert = {
+          type: 'budget.threshold',
+          message: `Budget '${budget.name}' (${describeAmount(budget)}${whose}) reached ${percent} %: ${usdText(t.spent)} spent.`,
+          dedupeKey: `budget:${gb.id}:${gb.subject}:${gb.windowStart}:${percent}`,
+          accountId,
+          budgetId: gb.id,
+          budgetName: budget.name,
+          scope: budget.scope,
+          endUser: budget.scope === 'end_user' ? gb.subject : null,
+          window: budget.window,
+          windowStart: gb.windowStart,
+          resetsAt: w.end,
+          percent,
+          spentMicros: t.spent,
+          amountMicros: budget.amountMicros,
+          action: budget.action,
+          requestId: grant.requestId,
+          createdAt: now,
+        };
+        sql.exec("INSERT INTO outbox (kind, payload) VALUES ('alert', ?)", JSON.stringify(alert));
       }
     }
     return () => {

@@ -57,6 +57,8 @@ import type {
   SettleResult,
 } from './types';
 import { newId } from '../../lib/ids';
+import { usdText } from '../../lib/money';
+import type { RaisedAlert } from '../../notifications/alerts';
 
 /** Longest request lifetime the object accepts from the worker, whatever it asks for. */
 const MAX_REQUEST_LIFETIME_MS = 60 * 60_000;
@@ -136,6 +138,9 @@ export abstract class AccountBooks<E extends AccountEnv = AccountEnv> extends Du
    * should be retried later. `afterCredit` runs right after a credit is written to storage.
    */
   protected abstract runRecharge(accountId: string, afterCredit: () => void): Promise<boolean>;
+
+  /** Alerts of this account were just written to D1 (with their deliveries): send them now rather than at the next cron. Never throws. */
+  protected abstract alertsRecorded(accountId: string): Promise<void>;
 
   /**
    * Objects from before the in-memory engine kept every reservation in the `reservations` table:
@@ -263,7 +268,9 @@ export abstract class AccountBooks<E extends AccountEnv = AccountEnv> extends Du
     const run = (items: Waiting[]) =>
       this.inBooks((books) => {
         const results = items.map((item) => settleOne(books, item.req, now));
-        return { results, recharge: results.some((r) => !r.duplicate && r.costMicros > 0) && this.rechargeDue(books, now) };
+        const charged = results.some((r) => !r.duplicate && r.costMicros > 0);
+        if (charged) this.lowBalanceCheck(books, now);
+        return { results, recharge: charged && this.rechargeDue(books, now) };
       });
     let outcomes: Outcome[];
     let recharge = false;
@@ -296,6 +303,64 @@ export abstract class AccountBooks<E extends AccountEnv = AccountEnv> extends Du
       if (outcome.ok) item.resolve(outcome.result);
       else item.reject(outcome.error);
     });
+  }
+
+  /** The low-balance alert's threshold (null: off) and whether it is raised; undefined = re-read. */
+  private lowBalanceState: { threshold: number | null; alerted: boolean } | undefined;
+
+  private lowBalanceSetting(): { threshold: number | null; alerted: boolean } {
+    if (!this.lowBalanceState) {
+      const row = this.sql
+        .exec<{ low_balance_micros: number | null; low_balance_alerted: number }>('SELECT low_balance_micros, low_balance_alerted FROM account')
+        .toArray()[0];
+      this.lowBalanceState = { threshold: row?.low_balance_micros ?? null, alerted: (row?.low_balance_alerted ?? 0) === 1 };
+    }
+    return this.lowBalanceState;
+  }
+
+  /**
+   * Raises the low-balance alert once, in the settling transaction, when charges take the balance
+   * available (less what is held) under the threshold; a credit that lifts it back re-arms it.
+   */
+  private lowBalanceCheck(books: Books, now: number): void {
+    const state = this.lowBalanceSetting();
+    if (state.threshold === null || state.alerted) return;
+    const available = books.row.balance_micros - this.holds.held(HOLD_BALANCE, now);
+    if (available >= state.threshold) return;
+    const alert: RaisedAlert = {
+      type: 'balance.low',
+      accountId: books.accountId,
+      dedupeKey: `balance.low:${books.accountId}:${books.row.last_seq}`,
+      message: `The balance is low: ${usdText(Math.max(0, available))} available, under the ${usdText(state.threshold)} you asked to be told about. Top up to keep requests flowing.`,
+      spentMicros: Math.max(0, available),
+      amountMicros: state.threshold,
+      createdAt: now,
+    };
+    this.sql.exec("INSERT INTO outbox (kind, payload) VALUES ('alert', ?)", JSON.stringify(alert));
+    this.sql.exec('UPDATE account SET low_balance_alerted = 1');
+    this.lowBalanceState = { ...state, alerted: true };
+    books.undo.push(() => (this.lowBalanceState = undefined));
+  }
+
+  /** After a credit: re-arms the low-balance alert once the available balance is back at or over the threshold. */
+  private rearmLowBalance(): void {
+    const state = this.lowBalanceSetting();
+    if (state.threshold === null || !state.alerted) return;
+    if (this.balance() - this.holds.held(HOLD_BALANCE, Date.now()) < state.threshold) return;
+    this.sql.exec('UPDATE account SET low_balance_alerted = 0');
+    this.lowBalanceState = { ...state, alerted: false };
+  }
+
+  /** The low-balance alert's setting. */
+  alertSettings(): { lowBalanceMicros: number | null } {
+    return { lowBalanceMicros: this.lowBalanceSetting().threshold };
+  }
+
+  /** Sets (or with null, switches off) the low-balance alert; it is raised when charges next take the balance under it. */
+  setAlertSettings(settings: { lowBalanceMicros: number | null }): { lowBalanceMicros: number | null } {
+    this.sql.exec('UPDATE account SET low_balance_micros = ?, low_balance_alerted = 0', settings.lowBalanceMicros);
+    this.lowBalanceState = undefined;
+    return this.alertSettings();
   }
 
   /** Auto-recharge: whether this batch took the available balance under the threshold (marks one recharge in flight). */
@@ -415,7 +480,10 @@ export abstract class AccountBooks<E extends AccountEnv = AccountEnv> extends Du
     const result = this.tx((row) => {
       return post(this.sql, accountId, { ...input, ref: input.ref ?? null, reason: input.reason ?? null, keyId: null, now }, { row: row ?? undefined });
     });
-    if (!result.duplicate) await this.ensureAlarm(now + FLUSH_DELAY_MS);
+    if (!result.duplicate) {
+      this.rearmLowBalance();
+      await this.ensureAlarm(now + FLUSH_DELAY_MS);
+    }
     return { ...result, balanceMicros: this.balance() };
   }
 
@@ -428,7 +496,10 @@ export abstract class AccountBooks<E extends AccountEnv = AccountEnv> extends Du
     const accountId = this.accountId();
     const before = this.accountRow()?.last_seq ?? 0;
     const result = this.tx((row) => fn({ sql: this.sql, accountId, row: row ?? undefined, now }));
-    if ((this.accountRow()?.last_seq ?? 0) !== before) await this.ensureAlarm(now + FLUSH_DELAY_MS);
+    if ((this.accountRow()?.last_seq ?? 0) !== before) {
+      this.rearmLowBalance();
+      await this.ensureAlarm(now + FLUSH_DELAY_MS);
+    }
     return result;
   }
 
@@ -662,7 +733,13 @@ export abstract class AccountBooks<E extends AccountEnv = AccountEnv> extends Du
       if (!done) next = now + RETRY_DELAY_MS;
     }
     try {
-      for (let more = true; more; ) ({ more } = await flushOutbox(this.sql, this.env.DB));
+      let alerts = 0;
+      for (let more = true; more; ) {
+        const flushed = await flushOutbox(this.sql, this.env.DB);
+        more = flushed.more;
+        alerts += flushed.alerts;
+      }
+      if (alerts > 0) await this.alertsRecorded(accountId);
     } catch (error) {
       console.error(JSON.stringify({ level: 'error', msg: 'outbox flush failed; will retry', accountId, error: String(error) }));
       next = now + RETRY_DELAY_MS;

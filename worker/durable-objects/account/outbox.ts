@@ -5,6 +5,7 @@
  * outbox only after D1 accepted the whole batch: a flush that fails half-way and is retried
  * writes nothing twice and loses nothing.
  */
+import { alertStatements, type RaisedAlert } from '../../notifications/alerts';
 import type { JournalEntry, UsageEvent } from './types';
 
 export const FLUSH_BATCH = 100;
@@ -74,31 +75,6 @@ const USAGE_CORRECTION = `UPDATE usage_events SET input_tokens = ?, output_token
 const REVIEW_INSERT = `INSERT OR IGNORE INTO review_items (id, kind, account_id, topup_id, dedupe_key, message, status, created_at, resolved_at)
   VALUES (?, ?, ?, NULL, ?, ?, 'open', ?, NULL)`;
 
-const ALERT_INSERT = `INSERT OR IGNORE INTO budget_alerts (id, account_id, budget_id, budget_name, scope, end_user, window_kind, window_start,
-  resets_at, percent, spent_micros, amount_micros, action, request_id, dedupe_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
-
-/** A threshold a budget window reached (budgets.ts), raised once in the settling transaction. */
-export interface QueuedBudgetAlert {
-  dedupeKey: string;
-  accountId: string;
-  budgetId: string;
-  budgetName: string;
-  scope: string;
-  endUser: string | null;
-  window: string;
-  windowStart: number;
-  resetsAt: number | null;
-  percent: number;
-  spentMicros: number;
-  amountMicros: number;
-  action: string;
-  requestId: string;
-  createdAt: number;
-}
-
-/** The D1 id of an alert: stable, so a replayed flush inserts nothing twice. */
-export const alertId = (dedupeKey: string): string => `alr_${dedupeKey}`;
-
 /** A late settle's figures for a usage event written at expiry (absolute values, so replaying is harmless). */
 interface UsageCorrection {
   id: string;
@@ -122,7 +98,7 @@ interface QueuedReview {
 /**
  * D1 statements for a batch of outbox rows: `settled` (usage event + its journal entry), `usage`,
  * `journal`, `usage_correction` (after the inserts, so a correction follows its event even within
- * one batch) and `review`.
+ * one batch), `review` and `alert` (the alert and its deliveries, notifications/alerts.ts).
  */
 function statementsFor(db: D1Database, rows: Array<{ kind: string; payload: string }>): D1PreparedStatement[] {
   const usage: Value[][] = [];
@@ -144,30 +120,8 @@ function statementsFor(db: D1Database, rows: Array<{ kind: string; payload: stri
     } else if (kind === 'usage_correction') {
       const c = JSON.parse(payload) as UsageCorrection;
       after.push(db.prepare(USAGE_CORRECTION).bind(c.inputTokens, c.outputTokens, c.costMicros, c.status, c.estimated ? 1 : 0, c.latencyMs, c.ttftMs, c.id));
-    } else if (kind === 'budget_alert') {
-      const a = JSON.parse(payload) as QueuedBudgetAlert;
-      after.push(
-        db
-          .prepare(ALERT_INSERT)
-          .bind(
-            alertId(a.dedupeKey),
-            a.accountId,
-            a.budgetId,
-            a.budgetName,
-            a.scope,
-            a.endUser,
-            a.window,
-            a.windowStart,
-            a.resetsAt,
-            a.percent,
-            a.spentMicros,
-            a.amountMicros,
-            a.action,
-            a.requestId,
-            a.dedupeKey,
-            a.createdAt,
-          ),
-      );
+    } else if (kind === 'alert') {
+      after.push(...alertStatements(db, JSON.parse(payload) as RaisedAlert));
     } else if (kind === 'review') {
       const r = JSON.parse(payload) as QueuedReview;
       after.push(db.prepare(REVIEW_INSERT).bind(`rev_${r.dedupeKey}`, r.kind, r.accountId, r.dedupeKey, r.message, Date.now()));
@@ -182,11 +136,11 @@ function statementsFor(db: D1Database, rows: Array<{ kind: string; payload: stri
  * Flushes up to `FLUSH_BATCH` rows. Returns how many rows were written and whether more wait.
  * Throws (leaving the rows in place) when D1 fails.
  */
-export async function flushOutbox(sql: SqlStorage, db: D1Database): Promise<{ flushed: number; more: boolean }> {
+export async function flushOutbox(sql: SqlStorage, db: D1Database): Promise<{ flushed: number; more: boolean; alerts: number }> {
   const rows = sql
     .exec<{ seq: number; kind: string; payload: string }>('SELECT seq, kind, payload FROM outbox ORDER BY seq LIMIT ?', FLUSH_BATCH + 1)
     .toArray();
-  if (rows.length === 0) return { flushed: 0, more: false };
+  if (rows.length === 0) return { flushed: 0, more: false, alerts: 0 };
   const batch = rows.slice(0, FLUSH_BATCH);
   try {
     await db.batch(statementsFor(db, batch));
@@ -195,5 +149,5 @@ export async function flushOutbox(sql: SqlStorage, db: D1Database): Promise<{ fl
     throw error;
   }
   sql.exec('DELETE FROM outbox WHERE seq <= ?', batch[batch.length - 1].seq);
-  return { flushed: batch.length, more: rows.length > FLUSH_BATCH };
+  return { flushed: batch.length, more: rows.length > FLUSH_BATCH, alerts: batch.filter((r) => r.kind === 'alert').length };
 }

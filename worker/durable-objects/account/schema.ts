@@ -196,7 +196,13 @@ const V9 = `
 ALTER TABLE budgets ADD COLUMN fallback_model TEXT;
 `;
 
-export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7, V8, V9];
+// The low-balance alert: the threshold (NULL: off), and whether the balance is below it and alerted.
+const V10 = `
+ALTER TABLE account ADD COLUMN low_balance_micros INTEGER;
+ALTER TABLE account ADD COLUMN low_balance_alerted INTEGER NOT NULL DEFAULT 0;
+`;
+
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7, V8, V9, V10];
 
 /** Applies the migrations this object has not seen yet. */
 export function migrate(sql: SqlStorage): void {

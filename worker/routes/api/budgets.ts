@@ -126,21 +126,23 @@ const Calendar = z
 const AlertView = z
   .object({
     id: z.string(),
-    budgetId: z.string(),
-    budgetName: z.string(),
-    scope: z.string(),
+    type: z.enum(['budget.threshold', 'balance.low', 'auto_recharge.failed']),
+    message: z.string().describe('One sentence for people.'),
+    budgetId: z.string().nullable(),
+    budgetName: z.string().nullable(),
+    scope: z.string().nullable(),
     endUser: z.string().nullable(),
-    window: Window,
-    windowStart: z.number().int(),
+    window: Window.nullable(),
+    windowStart: z.number().int().nullable(),
     resetsAt: z.number().int().nullable(),
-    percent: z.number().int(),
-    spentMicros: z.number().int(),
-    amountMicros: z.number().int(),
-    action: Action,
-    requestId: z.string().describe('The request whose settlement reached the threshold.'),
+    percent: z.number().int().nullable().describe('The threshold reached (budget alerts).'),
+    spentMicros: z.number().int().nullable(),
+    amountMicros: z.number().int().nullable(),
+    action: Action.nullable(),
+    requestId: z.string().nullable().describe('The request whose settlement raised it.'),
     createdAt: z.number().int(),
   })
-  .openapi('BudgetAlert');
+  .openapi('Alert');
 
 const OneBudget = z.object({ budget: BudgetView });
 
@@ -294,37 +296,39 @@ const listAlerts = defineRoute('management', {
   method: 'get',
   path: '/',
   tags: TAGS,
-  summary: 'Budget alerts, newest first',
+  summary: 'Alerts (budget thresholds, low balance, auto-recharge failures), newest first',
   request: { query: AlertQuery },
   responses: { 200: json(z.object({ alerts: z.array(AlertView) }), 'Alerts') },
 });
 
 interface AlertRow {
   id: string;
-  budget_id: string;
-  budget_name: string;
-  scope: string;
+  type: 'budget.threshold' | 'balance.low' | 'auto_recharge.failed';
+  message: string;
+  budget_id: string | null;
+  budget_name: string | null;
+  scope: string | null;
   end_user: string | null;
-  window_kind: 'hour' | 'day' | 'week' | 'month' | 'lifetime';
-  window_start: number;
+  window_kind: 'hour' | 'day' | 'week' | 'month' | 'lifetime' | null;
+  window_start: number | null;
   resets_at: number | null;
-  percent: number;
-  spent_micros: number;
-  amount_micros: number;
-  action: 'block' | 'alert';
-  request_id: string;
+  percent: number | null;
+  spent_micros: number | null;
+  amount_micros: number | null;
+  action: 'block' | 'alert' | 'fallback' | null;
+  request_id: string | null;
   created_at: number;
 }
 
 export const alertRoutes = apiRouter().openapi(listAlerts, async (c) => {
   const { limit, before } = c.req.valid('query');
-  const { results } = await c.env.DB.prepare(
-    'SELECT * FROM budget_alerts WHERE account_id = ? AND created_at < ? ORDER BY created_at DESC, percent DESC LIMIT ?',
-  )
+  const { results } = await c.env.DB.prepare('SELECT * FROM alerts WHERE account_id = ? AND created_at < ? ORDER BY created_at DESC, percent DESC LIMIT ?')
     .bind(callerAccount(c), before ?? Number.MAX_SAFE_INTEGER, limit)
     .all<AlertRow>();
   const alerts = results.map((r) => ({
     id: r.id,
+    type: r.type,
+    message: r.message,
     budgetId: r.budget_id,
     budgetName: r.budget_name,
     scope: r.scope,
