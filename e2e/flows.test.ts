@@ -4,8 +4,11 @@
  * gateway with it through the OpenAI SDK → see the request and its cost on the usage page →
  * revoke the key → the next call is refused; the admin changes a price → the next request is
  * charged at the new price version; a second user can neither see nor touch the first user's
- * keys; the admin sorts the accounts table and downloads it as CSV in that order; the API
- * reference renders at /docs, offline, and its "Try it out" works signed in. Each step asserts
+ * keys; the admin sorts the accounts table and downloads it as CSV in that order; the user adds a
+ * webhook channel to the local inbox and a daily budget on a key, hits it (402 budget_exceeded in
+ * the SDK) and sees the alert on the Budgets page, in the inbox (signed) and in the channel's
+ * delivery log; the API reference renders at /docs, offline, and its "Try it out" works signed
+ * in. Each step asserts
  * what the user sees; screenshots of the main pages go to e2e/screenshots/. A step whose
  * prerequisite failed is skipped rather than failed again.
  */
@@ -424,7 +427,88 @@ describe.sequential('the dashboard, end to end', () => {
     await expect(header.getAttribute('aria-sort')).resolves.toBeNull();
   });
 
-  it('j: the API reference renders at /docs, offline, and "Try it out" sends the session\'s CSRF token', async () => {
+  it('j: sends alerts to a webhook, sets a budget on a key, hits it, sees the 402 in the SDK and the alert in the dashboard and the inbox', async (ctx) => {
+    needs(ctx, 'alice', 'credit', 'second key');
+    const page = alicePage;
+    // Where alerts go: a webhook to the local inbox, its signing secret shown once.
+    await page.goto('/notifications');
+    await page.getByRole('heading', { name: 'Notifications' }).waitFor();
+    await page.getByRole('button', { name: 'Add channel' }).first().click();
+    const channelForm = dialog(page);
+    await channelForm.getByLabel('Kind').selectOption('webhook');
+    await channelForm.getByLabel('Name').fill('Alice inbox');
+    await channelForm.getByLabel('URL').fill(`${stack.inboxUrl}/hooks/alice`);
+    await channelForm.getByRole('button', { name: 'Add channel' }).click();
+    const secret = (await page.getByTestId('channel-secret').innerText()).trim();
+    expect(secret).toMatch(/^whsec_/);
+    await screenshot(page, 'notification-secret');
+    await dialog(page).getByRole('button', { name: 'Done' }).click();
+    await fetch(`${stack.inboxUrl}/__inbox/secrets/alice`, { method: 'PUT', body: JSON.stringify({ secret }) });
+
+    // A daily budget of $0.001 on the key: a few requests of the demo model fill it.
+    await page.goto('/budgets');
+    await page.getByRole('heading', { name: 'Budgets' }).waitFor();
+    await page.getByRole('button', { name: 'New budget' }).first().click();
+    const form = dialog(page);
+    await form.getByLabel('Name').fill('e2e key cap');
+    await form.getByLabel('Applies to').selectOption('key');
+    await form.getByLabel('Key').selectOption(secondKey.id);
+    await form.getByLabel('Amount (USD)').fill('0.001');
+    await form.getByLabel('Window').selectOption('day');
+    await form.getByLabel('Alert thresholds (%)').fill('50');
+    await form.getByRole('button', { name: 'Add budget' }).click();
+    await form.waitFor({ state: 'hidden' });
+    await page.getByText('e2e key cap').first().waitFor();
+
+    // The SDK gets OpenAI's 402 shape once the budget cannot afford the next request.
+    let refused: InstanceType<typeof OpenAI.APIError> | null = null;
+    for (let i = 0; i < 60 && !refused; i++) {
+      try {
+        await chat(secondKey.secret);
+      } catch (error) {
+        if (!(error instanceof OpenAI.APIError)) throw error;
+        refused = error;
+      }
+    }
+    expect(refused?.status).toBe(402);
+    expect(refused?.code).toBe('budget_exceeded');
+    expect(refused?.message).toContain('e2e key cap');
+
+    // The dashboard shows the budget spent and the alert; the inbox got it, signed.
+    // The alert is raised at settlement and reaches D1 with the object's next flush (about a second).
+    await eventually(async () => (await api(page, 'GET', '/api/account/alerts')).body.alerts.length > 0, { message: 'no alert recorded' });
+    await eventually(
+      async () => {
+        await page.reload();
+        await page.getByRole('heading', { name: 'Budgets' }).waitFor();
+        const alertRows = page.locator('table tr').filter({ hasText: 'e2e key cap' }).filter({ hasText: '50%' });
+        return (await alertRows.count()) > 0;
+      },
+      { message: 'no 50 % alert for the budget on the Budgets page' },
+    );
+    await screenshot(page, 'budgets', { phone: true });
+    await eventually(
+      async () => {
+        const inbox = (await (await fetch(`${stack.inboxUrl}/__inbox`)).json()) as {
+          deliveries: Array<{ name: string; signature: string; headers: Record<string, string>; body: string }>;
+        };
+        const mine = inbox.deliveries.filter((d) => d.name === 'alice' && d.headers['x-gateway-event-type'] === 'budget.threshold');
+        if (mine.length === 0) return false;
+        expect(mine.length).toBe(1);
+        expect(mine[0].signature).toBe('valid');
+        expect(JSON.parse(mine[0].body).data).toMatchObject({ budgetName: 'e2e key cap', percent: 50 });
+        return true;
+      },
+      { message: 'the inbox got no signed budget alert' },
+    );
+    // The channel's delivery log shows it delivered.
+    await page.goto('/notifications');
+    await page.getByRole('button', { name: 'Deliveries' }).first().click();
+    await dialog(page).getByText('Delivered').first().waitFor();
+    await screenshot(page, 'notification-deliveries');
+  });
+
+  it('k: the API reference renders at /docs, offline, and "Try it out" sends the session\'s CSRF token', async () => {
     const redirect = await fetch(`${stack.gatewayUrl}/api/docs`, { redirect: 'manual' });
     expect(redirect.status).toBe(302);
     expect(redirect.headers.get('location')).toBe(`${stack.dashboardUrl}/docs`);

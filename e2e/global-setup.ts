@@ -20,6 +20,8 @@ export interface E2EStack {
   dashboardUrl: string;
   stripeUrl: string;
   btcpayUrl: string;
+  /** The local webhook inbox (fake-providers/webhook-inbox.mjs). */
+  inboxUrl: string;
   adminToken: string;
   /** The demo admin seeded like npm start seeds it (sign-up + outbox verification; role admin). */
   admin: { email: string; password: string };
@@ -81,6 +83,7 @@ export default async function setup(project: TestProject) {
     dashboardUrl: stack.urls.dashboard,
     stripeUrl: stack.urls.stripe,
     btcpayUrl: stack.urls.btcpay,
+    inboxUrl: stack.urls.inbox,
     adminToken: stack.vars.ADMIN_TOKEN,
     admin: { email: String(stack.demo?.adminEmail), password: String(stack.demo?.adminPassword) },
     logFile,

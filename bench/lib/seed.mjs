@@ -1,8 +1,9 @@
 // @ts-check
 /**
  * Bench data, created through the gateway's admin API like any operator would: one service
- * pointing at the fast origin, one account with $1,000,000 of credit, and one API key whose
- * every limit is set but out of reach, so each admission check runs and none refuses.
+ * pointing at the fast origin, one account with $1,000,000 of credit, one API key whose every
+ * limit is set but out of reach, and budgets on the organisation, the key and the model, also out
+ * of reach, so each admission check runs and none refuses.
  */
 import { gatewayClient } from '../../scripts/lib/gateway-api.mjs';
 
@@ -47,5 +48,15 @@ export async function seedBench({ gatewayUrl, adminToken, originUrl, model, cred
     },
     expect: [201],
   });
+  const keyId = /** @type {{ key: { id: string } }} */ (key).key.id;
+  // Budgets on every scope a bench request falls in (organisation, key, model), out of reach: each
+  // admission checks them and each settlement charges their windows, as in production.
+  for (const budget of [
+    { name: 'bench org month', scope: 'organization', window: 'month' },
+    { name: 'bench key day', scope: 'key', keyId, window: 'day' },
+    { name: 'bench model week', scope: 'model', model, window: 'week' },
+  ]) {
+    await api.request('POST', '/api/account/budgets', { token: managementKey.secret, body: { ...budget, amountMicros: BENCH_CREDIT_MICROS }, expect: [201] });
+  }
   return { apiKey: /** @type {{ secret: string }} */ (key).secret, accountId: account.id };
 }

@@ -18,6 +18,7 @@ import { BudgetsPage } from './pages/Budgets';
 import { DevMailPage } from './pages/DevMail';
 import { KeysPage } from './pages/keys/Keys';
 import { NotFoundPage } from './pages/NotFound';
+import { NotificationsPage } from './pages/Notifications';
 import { SettingsPage } from './pages/Settings';
 import './styles.css';
 
@@ -95,6 +96,7 @@ function App() {
           }
         />
         <Route path="/budgets" element={<BudgetsPage />} />
+        <Route path="/notifications" element={<NotificationsPage />} />
         <Route path="/billing" element={<BillingPage />} />
         <Route path="/settings" element={<SettingsPage />} />
         <Route path="/admin" element={<RequireAdmin />}>

@@ -317,19 +317,86 @@ export interface Calendar {
   weekStart: number;
 }
 
+/** An alert (GET /api/account/alerts): a budget threshold, a low balance or an auto-recharge failure. Budget fields are null for the others. */
 export interface BudgetAlert {
   id: string;
-  budgetId: string;
-  budgetName: string;
-  scope: string;
+  type: 'budget.threshold' | 'balance.low' | 'auto_recharge.failed';
+  /** One sentence for people. */
+  message: string;
+  budgetId: string | null;
+  budgetName: string | null;
+  scope: string | null;
   endUser: string | null;
-  window: BudgetWindow;
-  windowStart: number;
+  window: BudgetWindow | null;
+  windowStart: number | null;
   resetsAt: number | null;
-  percent: number;
-  spentMicros: number;
-  amountMicros: number;
-  action: BudgetAction;
-  requestId: string;
+  percent: number | null;
+  spentMicros: number | null;
+  amountMicros: number | null;
+  action: BudgetAction | null;
+  requestId: string | null;
   createdAt: number;
+}
+
+/** What raises an alert (docs/notifications.md). */
+export type AlertType = 'budget.threshold' | 'balance.low' | 'auto_recharge.failed';
+
+export type NotificationChannelKind = 'email' | 'webhook' | 'slack';
+
+/** Where alerts go: e-mail addresses, a signed webhook, or a Slack-compatible incoming webhook. */
+export interface NotificationChannel {
+  id: string;
+  kind: NotificationChannelKind;
+  name: string;
+  /** The URL (webhook, slack) or the addresses (email). */
+  target: string | string[];
+  /** The alert types it receives. */
+  events: AlertType[];
+  enabled: boolean;
+  /** "…abcd": the end of a webhook's signing secret (the secret itself is shown once); null otherwise. */
+  secretHint: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** The body of a channel create. */
+export interface NotificationChannelInput {
+  kind: NotificationChannelKind;
+  name: string;
+  target: string | string[];
+  events?: AlertType[];
+  enabled?: boolean;
+}
+
+/** The body of a channel edit (its kind cannot change). */
+export type NotificationChannelPatch = Partial<Omit<NotificationChannelInput, 'kind'>>;
+
+/** One attempt to deliver: the status code (null for e-mail or when no answer came) or the error. */
+export interface DeliveryAttempt {
+  at: number;
+  statusCode: number | null;
+  error: string | null;
+  ms: number;
+}
+
+/** One alert (or test) on its way to one channel, with every attempt. */
+export interface NotificationDelivery {
+  id: string;
+  channelId: string;
+  eventId: string;
+  eventType: AlertType | 'test';
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  nextAttemptAt: number | null;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  /** Oldest first (the last 20). */
+  log: DeliveryAttempt[];
+  createdAt: number;
+  deliveredAt: number | null;
+}
+
+/** The low-balance alert: µUSD, or null for off. */
+export interface AlertSettings {
+  lowBalanceMicros: number | null;
 }

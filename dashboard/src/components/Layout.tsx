@@ -11,6 +11,7 @@ const USER_LINKS = [
   { to: '/keys', label: 'API keys' },
   { to: '/usage', label: 'Usage' },
   { to: '/budgets', label: 'Budgets' },
+  { to: '/notifications', label: 'Notifications' },
   { to: '/billing', label: 'Billing' },
   { to: '/settings', label: 'Settings' },
 ];

@@ -1,6 +1,6 @@
 /**
  * @module pages/budgets/Alerts
- * The alerts budgets raised, newest first, with CSV download and "Show older alerts".
+ * The alerts raised (budget thresholds, low balance, auto-recharge failures), newest first, with CSV download and "Show older alerts".
  */
 import { useEffect, useState } from 'react';
 import { query } from '../../api/client';
@@ -15,12 +15,18 @@ const PAGE = 50;
 /** The API's largest page. */
 const MAX_LIMIT = 200;
 
-const WINDOW_WORDS: Record<BudgetAlert['window'], string> = {
+const WINDOW_WORDS: Record<NonNullable<BudgetAlert['window']>, string> = {
   hour: 'Hourly window',
   day: 'Daily window',
   week: 'Weekly window',
   month: 'Monthly window',
   lifetime: 'Lifetime',
+};
+
+const TYPE_WORDS: Record<BudgetAlert['type'], string> = {
+  'budget.threshold': 'Budget threshold',
+  'balance.low': 'Low balance',
+  'auto_recharge.failed': 'Auto-recharge failed',
 };
 
 const ALERT_COLUMNS: Column<BudgetAlert>[] = [
@@ -32,16 +38,16 @@ const ALERT_COLUMNS: Column<BudgetAlert>[] = [
     csv: { created_at: (a) => isoTime(a.createdAt) },
   },
   {
-    key: 'budget',
-    header: 'Budget',
+    key: 'alert',
+    header: 'Alert',
     cell: (a) => (
       <>
-        <strong>{a.budgetName}</strong>
-        <div className="sub">{actionWords(a.action)}</div>
+        <strong>{a.budgetName ?? TYPE_WORDS[a.type]}</strong>
+        <div className="sub">{a.action ? actionWords(a.action) : a.message}</div>
       </>
     ),
-    sortValue: (a) => a.budgetName,
-    csv: { budget: (a) => a.budgetName, budget_id: (a) => a.budgetId, action: (a) => a.action },
+    sortValue: (a) => a.budgetName ?? TYPE_WORDS[a.type],
+    csv: { type: (a) => a.type, budget: (a) => a.budgetName, budget_id: (a) => a.budgetId, action: (a) => a.action, message: (a) => a.message },
   },
   {
     key: 'end-user',
@@ -54,7 +60,7 @@ const ALERT_COLUMNS: Column<BudgetAlert>[] = [
     key: 'percent',
     header: 'Threshold',
     align: 'right',
-    cell: (a) => `${a.percent}%`,
+    cell: (a) => (a.percent === null ? '—' : `${a.percent}%`),
     sortValue: (a) => a.percent,
     csv: { threshold_percent: (a) => a.percent },
   },
@@ -62,15 +68,25 @@ const ALERT_COLUMNS: Column<BudgetAlert>[] = [
     key: 'spent',
     header: 'Spent',
     align: 'right',
-    cell: (a) => `${usdTotal(a.spentMicros)} of ${usdTotal(a.amountMicros)}`,
+    cell: (a) =>
+      a.type === 'budget.threshold' && a.spentMicros !== null && a.amountMicros !== null
+        ? `${usdTotal(a.spentMicros)} of ${usdTotal(a.amountMicros)}`
+        : a.type === 'balance.low' && a.spentMicros !== null
+          ? `${usdTotal(a.spentMicros)} left`
+          : '—',
     sortValue: (a) => a.spentMicros,
-    csv: { spent_usd: (a) => usdPlain(a.spentMicros), amount_usd: (a) => usdPlain(a.amountMicros) },
+    csv: {
+      spent_usd: (a) => (a.spentMicros === null ? '' : usdPlain(a.spentMicros)),
+      amount_usd: (a) => (a.amountMicros === null ? '' : usdPlain(a.amountMicros)),
+    },
   },
   {
     key: 'window',
     header: 'Window start',
     cell: (a) =>
-      a.window === 'lifetime' ? (
+      a.window === null || a.windowStart === null ? (
+        '—'
+      ) : a.window === 'lifetime' ? (
         'Lifetime'
       ) : (
         <>
@@ -79,7 +95,11 @@ const ALERT_COLUMNS: Column<BudgetAlert>[] = [
         </>
       ),
     sortValue: (a) => a.windowStart,
-    csv: { window: (a) => a.window, window_start: (a) => (a.window === 'lifetime' ? '' : isoTime(a.windowStart)), request_id: (a) => a.requestId },
+    csv: {
+      window: (a) => a.window,
+      window_start: (a) => (a.window === null || a.window === 'lifetime' || a.windowStart === null ? '' : isoTime(a.windowStart)),
+      request_id: (a) => a.requestId,
+    },
   },
 ];
 
@@ -104,8 +124,8 @@ export function AlertsSection({ refreshKey }: { refreshKey: number }) {
         rowKey={(a) => a.id}
         {...resourceState(alerts)}
         loadingText="Loading alerts…"
-        empty="No alerts yet. A budget raises one the first time its spend passes each threshold in a window."
-        csvName="budget-alerts"
+        empty="No alerts yet. A budget raises one the first time its spend passes each threshold in a window; a low balance and a failed auto-recharge raise one too."
+        csvName="alerts"
         actions={
           <button type="button" className="secondary small" onClick={reload} disabled={alerts.status === 'loading'}>
             Refresh
