@@ -19,6 +19,8 @@ export function freshIp(): string {
 export class Browser {
   readonly cookies = new Map<string, string>();
   csrf: string | null = null;
+  /** The organisation the dashboard has switched to (sent as x-gateway-organization). */
+  org: string | null = null;
   constructor(
     readonly ip = freshIp(),
     readonly origin = DASHBOARD,
@@ -35,6 +37,7 @@ export class Browser {
     if (!headers.has('origin')) headers.set('origin', this.origin);
     headers.set('cf-connecting-ip', this.ip);
     if (init.csrf && this.csrf) headers.set('x-csrf-token', this.csrf);
+    if (this.org && !headers.has('x-gateway-organization')) headers.set('x-gateway-organization', this.org);
     const res = await call(path, { redirect: 'manual', ...init, headers });
     for (const line of res.headers.getSetCookie()) {
       const [pair] = line.split(';');
@@ -105,6 +108,32 @@ export async function signedInUser(label = 'user'): Promise<{ browser: Browser; 
   expect((await signUp(browser, email)).status).toBe(200);
   expect((await verifyByMail(browser, email)).status).toBe(302);
   return { browser, email, me: await browser.me() };
+}
+
+/** The invitation token in the newest invitation mail to an address. */
+export async function invitationToken(email: string): Promise<string> {
+  const mail = await lastMailTo(email);
+  const link = mail.links.find((l) => l.includes('/invite?token='));
+  expect(link, `an invitation mail to ${email}`).toBeDefined();
+  return new URL(link as string).searchParams.get('token') as string;
+}
+
+/**
+ * A new verified user who joined `owner`'s current organisation with `role` through the real
+ * invitation mail; their browser is switched to it.
+ */
+export async function invitedMember(
+  owner: Browser,
+  role: 'owner' | 'admin' | 'developer' | 'viewer',
+  projectIds: string[] = [],
+  label = role,
+): Promise<{ browser: Browser; email: string; userId: string }> {
+  const member = await signedInUser(label);
+  await owner.json('/api/account/invitations', { method: 'POST', json: { email: member.email, role, projectIds }, csrf: true, expect: 201 });
+  const token = await invitationToken(member.email);
+  const { organization } = await member.browser.json('/api/invitations/accept', { method: 'POST', json: { token }, csrf: true, expect: 200 });
+  member.browser.org = organization.id;
+  return { browser: member.browser, email: member.email, userId: member.me.user.id };
 }
 
 function base32Decode(text: string): Uint8Array {

@@ -4,6 +4,7 @@
  */
 import type { AccountBooks } from './durable-objects/account';
 import type { KeyIndexEntry } from './services/key-index';
+import type { Role } from './auth/roles';
 
 /** Bindings from wrangler.toml plus secrets (`wrangler secret` / `.dev.vars`). */
 // The identity and mail settings are declared here (optional strings) rather than taken from the
@@ -39,8 +40,8 @@ export interface Env extends Omit<Cloudflare.Env, Declared> {
  */
 export type Principal =
   | { kind: 'admin'; userId?: string }
-  | { kind: 'account'; accountId: string; keyId: string; userId?: undefined }
-  | { kind: 'account'; accountId: string; userId: string; keyId?: undefined };
+  | { kind: 'account'; accountId: string; role: Role; keyId: string; userId?: undefined }
+  | { kind: 'account'; accountId: string; role: Role; userId: string; keyId?: undefined };
 
 /** The signed-in user and session, as better-auth reports them. */
 export interface SessionInfo {

@@ -10,8 +10,16 @@ import { demoStillWorks, seedDemo } from './seed.mjs';
  */
 export async function ensureDemo({ file, ...options }) {
   const saved = await readDemoFile(file);
-  // A record from before sign-in (no demo users) or before budgets is seeded afresh (the seed keeps what exists).
-  if (saved && saved.gatewayUrl === options.gatewayUrl && saved.userEmail && saved.adminEmail && saved.budgets && (await demoStillWorks(saved, options))) {
+  // A record from before sign-in (no demo users), budgets or organisations is seeded afresh (the seed keeps what exists).
+  if (
+    saved &&
+    saved.gatewayUrl === options.gatewayUrl &&
+    saved.userEmail &&
+    saved.adminEmail &&
+    saved.budgets &&
+    saved.organization &&
+    (await demoStillWorks(saved, options))
+  ) {
     return { demo: saved, reused: true };
   }
   const demo = await seedDemo(options);

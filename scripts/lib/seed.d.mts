@@ -24,6 +24,15 @@ export interface DemoRecord {
   adminToken: string;
   /** The demo user's budgets: a barely used monthly organisation cap, the demo key's daily cap past 80 %, a per-customer budget. */
   budgets: { organization: string; key: string; endUser: string };
+  /** The demo user's organisation: two projects, a developer in Research and a viewer (sign in with these). */
+  organization: {
+    id: string;
+    projects: { production: string; research: string };
+    developer: { email: string; password: string; userId: string };
+    viewer: { email: string; password: string; userId: string };
+    /** The developer's Research key, when this run issued it (shown once). */
+    researchApiKey: string | null;
+  };
 }
 
 export interface SeedOptions {

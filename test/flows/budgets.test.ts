@@ -48,15 +48,17 @@ async function journalSum(accountId: string) {
 describe('budgets under concurrency', () => {
   it.each([
     ['organization', {}],
+    ['project', { projectId: 'PROJECT' }],
     ['key', { keyId: 'KEY' }],
-    ['model', { model: 'MODEL' }],
+    ['model', { model: 'MODEL', projectId: 'PROJECT' }],
     ['end_user', {}],
   ] as const)('%s: 200 concurrent requests against a budget that covers about 50 never overspend it', async (scope, filter) => {
     installOrigin({ latencyMs: 5 });
     const balance = 10_000_000;
     const world = await createWorld({ prices: PRICE, balanceMicros: balance });
     const amount = 50 * PER_REQUEST;
-    const scoped = Object.fromEntries(Object.entries(filter).map(([k, v]) => [k, v === 'KEY' ? world.keyId : world.model]));
+    const target = { KEY: world.keyId, MODEL: world.model, PROJECT: 'proj_default' } as const;
+    const scoped = Object.fromEntries(Object.entries(filter).map(([k, v]) => [k, target[v]]));
     const { budget } = await addBudget(world, { name: `${scope} cap`, scope, amountMicros: amount, window: 'day', ...scoped });
     // An alert-only budget on the whole organisation counts the same charges and refuses nothing.
     const { budget: watch } = await addBudget(world, { name: 'watch', scope: 'organization', amountMicros: 1_000_000, window: 'month', action: 'alert' });
@@ -248,6 +250,10 @@ describe('the budgets API', () => {
     [{ name: 'k', scope: 'key', amountMicros: 1, window: 'day' }, 'keyId'],
     [{ name: 'm', scope: 'model', amountMicros: 1, window: 'day' }, 'model'],
     [{ name: 'o', scope: 'organization', model: 'x', amountMicros: 1, window: 'day' }, 'model'],
+    [{ name: 'p', scope: 'project', amountMicros: 1, window: 'day' }, 'projectId'],
+    [{ name: 'p', scope: 'project', projectId: 'proj_default', keyId: 'k', amountMicros: 1, window: 'day' }, 'keyId'],
+    [{ name: 'u', scope: 'member', amountMicros: 1, window: 'day' }, 'memberId'],
+    [{ name: 'u', scope: 'key', keyId: 'k', memberId: 'u', amountMicros: 1, window: 'day' }, 'memberId'],
     [{ name: 'w', scope: 'organization', amountMicros: 1, window: 'fortnight' }, 'window'],
     [{ name: 'a', scope: 'organization', amountMicros: -1, window: 'day' }, 'amountMicros'],
     [{ name: 'a', scope: 'organization', amountMicros: 1.5, window: 'day' }, 'amountMicros'],

@@ -7,7 +7,7 @@ import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../worker/app';
 import { ADMIN, call, callJson } from '../helpers';
-import { Browser, signedInUser, signUp, verifyByMail } from '../session';
+import { Browser, invitedMember, signedInUser, signUp, verifyByMail } from '../session';
 
 interface Ids {
   keyId: string;
@@ -16,10 +16,16 @@ interface Ids {
   serviceId: string;
   budgetId: string;
   channelId: string;
+  projectId: string;
+  invitationId: string;
+  ownerId: string;
 }
 type Guard = 'public' | 'session' | 'account' | 'admin';
+type Role = 'viewer' | 'developer' | 'admin' | 'owner';
 interface Route {
   guard: Guard;
+  /** The least role in the organisation that may call an account route (default: viewer for GET, admin otherwise). */
+  role?: Role;
   /** Concrete path with user A's ids. */
   path?: (ids: Ids) => string;
   json?: unknown;
@@ -45,6 +51,9 @@ const ROUTES: Record<string, Route> = {
   'POST /api/webhooks/stripe': { guard: 'public' },
   'POST /api/webhooks/btcpay': { guard: 'public' },
   'GET /api/me': { guard: 'session' },
+  'GET /api/organizations': { guard: 'session' },
+  'POST /api/organizations': { guard: 'session', json: { name: 'x' } },
+  'POST /api/invitations/accept': { guard: 'session', json: { token: 'x'.repeat(40) } },
 
   'GET /api/account': { guard: 'account' },
   'GET /api/account/journal': { guard: 'account' },
@@ -52,11 +61,29 @@ const ROUTES: Record<string, Route> = {
   'GET /api/account/usage.csv': { guard: 'account' },
   'GET /api/account/analytics': { guard: 'account' },
   'GET /api/account/keys': { guard: 'account' },
-  'POST /api/account/keys': { guard: 'account', json: { name: 'x' } },
-  'GET /api/account/keys/:id': { guard: 'account', path: (i) => `/api/account/keys/${i.keyId}`, crossTenant: 404 },
-  'PATCH /api/account/keys/:id': { guard: 'account', path: (i) => `/api/account/keys/${i.keyId}`, json: { name: 'stolen' }, crossTenant: 404 },
-  'POST /api/account/keys/:id/revoke': { guard: 'account', path: (i) => `/api/account/keys/${i.keyId}/revoke`, crossTenant: 404 },
-  'DELETE /api/account/keys/:id': { guard: 'account', path: (i) => `/api/account/keys/${i.keyId}`, crossTenant: 404 },
+  'POST /api/account/keys': { guard: 'account', role: 'developer', json: { name: 'x' } },
+  'GET /api/account/keys/:id': { guard: 'account', role: 'developer', path: (i) => `/api/account/keys/${i.keyId}`, crossTenant: 404 },
+  'PATCH /api/account/keys/:id': {
+    guard: 'account',
+    role: 'developer',
+    path: (i) => `/api/account/keys/${i.keyId}`,
+    json: { name: 'stolen' },
+    crossTenant: 404,
+  },
+  'POST /api/account/keys/:id/revoke': { guard: 'account', role: 'developer', path: (i) => `/api/account/keys/${i.keyId}/revoke`, crossTenant: 404 },
+  'DELETE /api/account/keys/:id': { guard: 'account', role: 'developer', path: (i) => `/api/account/keys/${i.keyId}`, crossTenant: 404 },
+  'GET /api/account/projects': { guard: 'account' },
+  'POST /api/account/projects': { guard: 'account', json: { name: 'x' } },
+  'GET /api/account/projects/:id': { guard: 'account', path: (i) => `/api/account/projects/${i.projectId}`, crossTenant: 404 },
+  'PATCH /api/account/projects/:id': { guard: 'account', path: (i) => `/api/account/projects/${i.projectId}`, json: { name: 'stolen' }, crossTenant: 404 },
+  'DELETE /api/account/projects/:id': { guard: 'account', path: (i) => `/api/account/projects/${i.projectId}`, crossTenant: 404 },
+  'GET /api/account/members': { guard: 'account' },
+  'PATCH /api/account/members/:userId': { guard: 'account', path: (i) => `/api/account/members/${i.ownerId}`, json: { role: 'viewer' }, crossTenant: 404 },
+  // Any member may leave (their own id); removing someone else needs an admin (checked in the handler).
+  'DELETE /api/account/members/:userId': { guard: 'account', role: 'admin', path: (i) => `/api/account/members/${i.ownerId}`, crossTenant: 404 },
+  'GET /api/account/invitations': { guard: 'account', role: 'admin' },
+  'POST /api/account/invitations': { guard: 'account', json: { email: 'someone@example.test' } },
+  'DELETE /api/account/invitations/:id': { guard: 'account', path: (i) => `/api/account/invitations/${i.invitationId}`, crossTenant: 404 },
   'GET /api/account/budgets': { guard: 'account' },
   'POST /api/account/budgets': { guard: 'account', json: { name: 'x', scope: 'organization', amountMicros: 1, window: 'day' } },
   'GET /api/account/budgets/:id': { guard: 'account', path: (i) => `/api/account/budgets/${i.budgetId}`, crossTenant: 404 },
@@ -67,9 +94,14 @@ const ROUTES: Record<string, Route> = {
   'GET /api/account/alerts': { guard: 'account' },
   'GET /api/account/alert-settings': { guard: 'account' },
   'PUT /api/account/alert-settings': { guard: 'account', json: { lowBalanceMicros: null } },
-  'GET /api/account/notification-channels': { guard: 'account' },
+  'GET /api/account/notification-channels': { guard: 'account', role: 'admin' },
   'POST /api/account/notification-channels': { guard: 'account', json: { kind: 'slack', name: 'x', target: 'https://hooks.test/x' } },
-  'GET /api/account/notification-channels/:id': { guard: 'account', path: (i) => `/api/account/notification-channels/${i.channelId}`, crossTenant: 404 },
+  'GET /api/account/notification-channels/:id': {
+    guard: 'account',
+    role: 'admin',
+    path: (i) => `/api/account/notification-channels/${i.channelId}`,
+    crossTenant: 404,
+  },
   'PATCH /api/account/notification-channels/:id': {
     guard: 'account',
     path: (i) => `/api/account/notification-channels/${i.channelId}`,
@@ -89,6 +121,7 @@ const ROUTES: Record<string, Route> = {
   },
   'GET /api/account/notification-channels/:id/deliveries': {
     guard: 'account',
+    role: 'admin',
     path: (i) => `/api/account/notification-channels/${i.channelId}/deliveries`,
     crossTenant: 404,
   },
@@ -151,6 +184,11 @@ let ids: Ids;
 let userA: Browser;
 let userB: Browser;
 let admin: Browser;
+/** Members of A's organisation with the two least roles. */
+let viewerOfA: Browser;
+let developerOfA: Browser;
+const ROLE_RANK: Role[] = ['viewer', 'developer', 'admin', 'owner'];
+const leastRole = (e: { method: string; role?: Role }): Role => e.role ?? (e.method === 'GET' ? 'viewer' : 'admin');
 
 beforeAll(async () => {
   const a = await signedInUser('matrix-a');
@@ -192,7 +230,21 @@ beforeAll(async () => {
     csrf: true,
     expect: 201,
   });
-  ids = { keyId: key.id, topupId, accountId: a.me.account.id, serviceId: service.id, budgetId: budget.id, channelId: channel.id };
+  const { project } = await userA.json('/api/account/projects', { method: 'POST', json: { name: 'A project' }, csrf: true, expect: 201 });
+  const { invitation } = await userA.json('/api/account/invitations', { method: 'POST', json: { email: 'pending@example.test' }, csrf: true, expect: 201 });
+  ids = {
+    keyId: key.id,
+    topupId,
+    accountId: a.me.account.id,
+    serviceId: service.id,
+    budgetId: budget.id,
+    channelId: channel.id,
+    projectId: project.id,
+    invitationId: invitation.id,
+    ownerId: a.me.user.id,
+  };
+  viewerOfA = (await invitedMember(userA, 'viewer')).browser;
+  developerOfA = (await invitedMember(userA, 'developer')).browser;
 });
 
 describe('security matrix', () => {
@@ -238,7 +290,7 @@ describe('security matrix', () => {
   });
 
   it('answers 403 csrf_failed on every unsafe route reached with a session cookie but no x-csrf-token', async () => {
-    const unsafe = entries.filter((x) => UNSAFE.has(x.method) && (x.guard === 'account' || x.guard === 'admin'));
+    const unsafe = entries.filter((x) => UNSAFE.has(x.method) && x.guard !== 'public');
     expect(unsafe.length).toBeGreaterThanOrEqual(18);
     for (const e of unsafe) {
       const who = e.guard === 'admin' ? admin : userA;
@@ -250,6 +302,31 @@ describe('security matrix', () => {
     }
     const keys = await userA.json('/api/account/keys', { expect: 200 });
     expect(keys.keys.map((k: any) => [k.id, k.name, k.status])).toEqual([[ids.keyId, 'A key', 'active']]);
+  });
+
+  it('answers 403 forbidden to each role on every account route above it, changing nothing', async () => {
+    for (const [who, role] of [
+      [viewerOfA, 'viewer'],
+      [developerOfA, 'developer'],
+    ] as const) {
+      await who.me();
+      const above = entries.filter((x) => x.guard === 'account' && ROLE_RANK.indexOf(leastRole(x)) > ROLE_RANK.indexOf(role));
+      expect(above.length).toBeGreaterThan(role === 'viewer' ? 25 : 20);
+      for (const e of above) {
+        const res = await who.fetch(concrete(e, ids), { method: e.method, json: e.json, csrf: true });
+        expect(res.status, `${e.key} as a ${role}`).toBe(403);
+        expect(await codeOf(res), `${e.key} as a ${role}`).toBe('forbidden');
+      }
+      // What the role may do, it may.
+      for (const e of entries.filter((x) => x.guard === 'account' && x.method === 'GET' && leastRole(x) === 'viewer' && !x.path)) {
+        expect((await who.fetch(e.pattern)).status, `${e.key} as a ${role}`).toBe(200);
+      }
+    }
+    const keys = await userA.json('/api/account/keys', { expect: 200 });
+    expect(keys.keys.map((k: any) => [k.id, k.name, k.status])).toEqual([[ids.keyId, 'A key', 'active']]);
+    expect((await userA.json(`/api/account/projects/${ids.projectId}`, { expect: 200 })).project.name).toBe('A project');
+    const { members } = await userA.json('/api/account/members', { expect: 200 });
+    expect(members.find((m: any) => m.userId === ids.ownerId).role).toBe('owner');
   });
 
   it("gives user B 404 on user A's ids and nothing of A's data; A's data stays unchanged", async () => {

@@ -1,7 +1,8 @@
 /**
  * @module auth/users
- * The bridge between identity and billing: every user owns exactly one billing account,
- * created when the user is, and linked in `user_accounts` (user id is the primary key).
+ * The bridge between identity and billing: every user gets a personal organisation (a billing
+ * account) when the user is created, linked in `user_accounts` (user id is the primary key), with
+ * the user as its owner in `memberships`. Further organisations: auth/organizations.ts.
  */
 import type { Env } from '../env';
 import { createAccount } from '../services/accounts';
@@ -50,7 +51,14 @@ export async function ensureBillingAccount(env: Env, user: { id: string; name: s
   const existing = await accountOfUser(env, user.id);
   if (existing) return existing;
   const account = await createAccount(env, user.name || user.email);
-  // The primary key on user_id keeps it at one account per user even if two requests race.
-  await env.DB.prepare('INSERT OR IGNORE INTO user_accounts (user_id, account_id, created_at) VALUES (?, ?, ?)').bind(user.id, account.id, Date.now()).run();
+  // The primary key on user_id keeps it at one account per user even if two requests race; only
+  // the winner's account gets the owner.
+  const now = Date.now();
+  await env.DB.batch([
+    env.DB.prepare('INSERT OR IGNORE INTO user_accounts (user_id, account_id, created_at) VALUES (?, ?, ?)').bind(user.id, account.id, now),
+    env.DB.prepare(
+      "INSERT OR IGNORE INTO memberships (account_id, user_id, role, created_at) SELECT account_id, user_id, 'owner', created_at FROM user_accounts WHERE user_id = ?",
+    ).bind(user.id),
+  ]);
   return (await accountOfUser(env, user.id)) ?? account.id;
 }

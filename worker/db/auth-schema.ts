@@ -6,7 +6,7 @@
  * password hash or OAuth tokens) is never confused with our billing `accounts`.
  * JS keys are better-auth's field names (the adapter looks them up); columns are snake_case.
  */
-import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 
 const timestamp = (name: string) => integer(name, { mode: 'timestamp_ms' });
 
@@ -99,7 +99,7 @@ export const authTwoFactor = sqliteTable(
   (t) => [index('auth_two_factor_user').on(t.userId), index('auth_two_factor_secret').on(t.secret)],
 );
 
-/** Each user owns exactly one billing account, created at sign-up. */
+/** The personal organisation each user gets at sign-up (one per user); membership is in `memberships`. */
 export const userAccounts = sqliteTable('user_accounts', {
   userId: text('user_id')
     .primaryKey()
@@ -107,6 +107,47 @@ export const userAccounts = sqliteTable('user_accounts', {
   accountId: text('account_id').notNull().unique(),
   createdAt: integer('created_at').notNull(),
 });
+
+/**
+ * Who belongs to which organisation (a billing account), with which role. A user may belong to
+ * several; an organisation always keeps at least one owner (enforced by the routes).
+ */
+export const memberships = sqliteTable(
+  'memberships',
+  {
+    accountId: text('account_id').notNull(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => authUser.id, { onDelete: 'cascade' }),
+    role: text('role', { enum: ['owner', 'admin', 'developer', 'viewer'] }).notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.userId] }), index('memberships_user').on(t.userId)],
+);
+
+/**
+ * An invitation to join an organisation, sent by e-mail. Only the token's SHA-256 is kept; it is
+ * accepted once, by a signed-in user with that verified address, before it expires.
+ */
+export const invitations = sqliteTable(
+  'invitations',
+  {
+    id: text('id').primaryKey(),
+    accountId: text('account_id').notNull(),
+    email: text('email').notNull(),
+    role: text('role', { enum: ['owner', 'admin', 'developer', 'viewer'] }).notNull(),
+    /** JSON array of the project ids the member joins on acceptance. */
+    projectIds: text('project_ids').notNull().default('[]'),
+    tokenHash: text('token_hash').notNull().unique(),
+    invitedBy: text('invited_by'),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+    acceptedAt: integer('accepted_at'),
+    acceptedBy: text('accepted_by'),
+    revokedAt: integer('revoked_at'),
+  },
+  (t) => [index('invitations_account').on(t.accountId, t.createdAt)],
+);
 
 /**
  * Fixed-window counters shared by every isolate: better-auth's per-client limits and the

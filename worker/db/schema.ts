@@ -83,6 +83,8 @@ export const usageEvents = sqliteTable(
     id: text('id').primaryKey(),
     accountId: text('account_id').notNull(),
     keyId: text('key_id').notNull(),
+    /** The key's project (null for events written before projects). */
+    projectId: text('project_id'),
     serviceId: text('service_id').notNull(),
     model: text('model').notNull(),
     endpoint: text('endpoint').notNull(),

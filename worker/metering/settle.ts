@@ -156,6 +156,7 @@ function record(ctx: SettleContext, request: SettleRequest, result: SettleResult
       id: ctx.requestId,
       accountId: ctx.accountId,
       keyId: ctx.keyId,
+      projectId: ctx.grant?.projectId ?? null,
       serviceId: ctx.service.id,
       model: ctx.service.name,
       endpoint: ctx.endpoint,

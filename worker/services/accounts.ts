@@ -37,12 +37,38 @@ export async function createAccount(env: Env, name: string): Promise<{ id: strin
   return account;
 }
 
-/** Issues a key; the secret is returned here once and never stored. */
-export async function issueKey(env: Env, accountId: string, kind: KeyKind, name: string, limits: KeyLimits): Promise<{ key: KeyRecord; secret: string }> {
+/** Where a new key goes and who made it; `unset` lists the limits its project's defaults may fill. */
+export interface KeyPlacement {
+  projectId?: string | null;
+  createdBy?: string | null;
+  unset?: Array<keyof KeyLimits>;
+}
+
+/**
+ * Issues a key; the secret is returned here once and never stored. Null when the project named does
+ * not exist (nothing is issued then).
+ */
+export async function issueKey(
+  env: Env,
+  accountId: string,
+  kind: KeyKind,
+  name: string,
+  limits: KeyLimits,
+  placement: KeyPlacement = {},
+): Promise<{ key: KeyRecord; secret: string } | null> {
   const secret = generateKey(kind);
   const display = keyDisplay(secret);
   const keyId = newId('key');
-  const key = await accountObject(env, accountId).createKey({ id: keyId, kind, name, ...display, ...limits });
+  const { unset, ...where } = placement;
+  const key = await accountObject(env, accountId).createKey({ id: keyId, kind, name, ...display, ...limits, ...where }, unset);
+  if (!key) return null;
   await indexKey(env, await sha256Hex(secret), { keyId, accountId, kind }, display);
   return { key, secret };
+}
+
+/** Issues a management key (organisation-wide, in no project). */
+export async function newManagementKey(env: Env, accountId: string): Promise<{ key: KeyRecord; secret: string }> {
+  const issued = await issueKey(env, accountId, 'management', 'Management key', NO_LIMITS);
+  if (!issued) throw new Error('a management key is always issued');
+  return issued;
 }

@@ -15,7 +15,7 @@ import type { BudgetBook } from './budgets';
 import type { Holds } from './holds';
 import type { AccountRow } from './ledger';
 import { WINDOW_MS, cellsAt, limitState, type RateCells } from './rate-window';
-import type { AdmitRequest, AdmitResult, Grant, KeyRecord, LimitState, RateHeadersState } from './types';
+import type { AdmitRequest, AdmitResult, Grant, KeyRecord, LimitState, Project, RateHeadersState } from './types';
 
 /** Output tokens below which a clamped request is not worth sending (unless asked for fewer). */
 export const MIN_USEFUL_OUTPUT_TOKENS = 16;
@@ -27,17 +27,22 @@ export interface AdmissionState {
   sql: SqlStorage;
   account: AccountRow | null;
   key: KeyRecord | null;
+  /** The key's project (its allowed models apply with the key's). */
+  project: Project | null;
   holds: Holds;
   rates: RateCells;
   budgets: BudgetBook;
 }
 
-function keyDenial(key: KeyRecord | null, req: AdmitRequest, now: number): Deny | null {
+function keyDenial(key: KeyRecord | null, project: Project | null, req: AdmitRequest, now: number): Deny | null {
   if (key?.kind !== 'inference') return { ok: false, reason: 'invalid_api_key', message: 'Incorrect API key provided.' };
   if (key.status !== 'active') return { ok: false, reason: 'key_revoked', message: 'This API key has been revoked.' };
   if (key.expiresAt !== null && key.expiresAt <= now) return { ok: false, reason: 'key_expired', message: 'This API key has expired.' };
   if (key.allowedServices && !key.allowedServices.includes(req.service.name)) {
     return { ok: false, reason: 'model_not_allowed', message: `This API key may not use the model '${req.service.name}'.` };
+  }
+  if (project?.allowedServices && !project.allowedServices.includes(req.service.name)) {
+    return { ok: false, reason: 'model_not_allowed', message: `This API key's project '${project.name}' may not use the model '${req.service.name}'.` };
   }
   return null;
 }
@@ -76,7 +81,7 @@ function admitOnce(state: AdmissionState, req: AdmitRequest, now: number, ttlMs:
   const { account, key, holds } = state;
   if (!account) return { ok: false, reason: 'invalid_api_key', message: 'Incorrect API key provided.' };
   if (account.status !== 'active') return { ok: false, reason: 'account_suspended', message: 'This account is suspended.' };
-  const denied = keyDenial(key, req, now);
+  const denied = keyDenial(key, state.project, req, now);
   if (denied || !key) return denied as Deny;
 
   const { service } = req;
@@ -160,6 +165,7 @@ function admitOnce(state: AdmissionState, req: AdmitRequest, now: number, ttlMs:
   const grant: Grant = {
     requestId: req.requestId,
     keyId: key.id,
+    projectId: key.projectId,
     serviceId: service.id,
     model: service.name,
     endpoint: service.endpoint,

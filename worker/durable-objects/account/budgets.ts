@@ -22,12 +22,13 @@
  * Everything is cached in memory; a budget or calendar edit drops the cache, so it applies to the
  * very next admission. Admission stays O(applicable budgets).
  */
+import { newId } from '../../lib/ids';
 import { LocalClock, type WindowSpan } from '../../lib/local-clock';
 import { usdText } from '../../lib/money';
 import type { RaisedAlert } from '../../notifications/alerts';
 import type { Bucket } from './buckets';
 import type { Holds } from './holds';
-import type { AdmitService, Budget, BudgetStatus, BudgetUsage, CalendarSettings, Grant, GrantBudget, KeyRecord } from './types';
+import type { AdmitService, Budget, BudgetInput, BudgetStatus, BudgetUsage, CalendarSettings, Grant, GrantBudget, KeyRecord } from './types';
 
 type Row = Record<string, SqlStorageValue>;
 
@@ -49,6 +50,8 @@ export function rowToBudget(row: Row): Budget {
     scope: String(row.scope) as Budget['scope'],
     keyId: row.key_id === null ? null : String(row.key_id),
     model: row.model === null ? null : String(row.model),
+    projectId: row.project_id == null ? null : String(row.project_id),
+    memberId: row.member_id == null ? null : String(row.member_id),
     amountMicros: Number(row.amount_micros),
     window: String(row.window_kind) as Budget['window'],
     action: String(row.action) as Budget['action'],
@@ -126,9 +129,12 @@ export class BudgetBook {
   applicable(sql: SqlStorage, key: KeyRecord, service: AdmitService, endUser: string | null): Array<{ budget: Budget; subject: string }> {
     this.list(sql);
     const out: Array<{ budget: Budget; subject: string }> = [];
-    const matches = (b: Budget) => (b.keyId === null || b.keyId === key.id) && (b.model === null || b.model === service.name);
+    const matches = (b: Budget) =>
+      (b.keyId === null || b.keyId === key.id) && (b.model === null || b.model === service.name) && (b.projectId === null || b.projectId === key.projectId);
     for (const b of this.general) {
       if (b.scope === 'organization') out.push({ budget: b, subject: '' });
+      else if (b.scope === 'project' && b.projectId === key.projectId) out.push({ budget: b, subject: '' });
+      else if (b.scope === 'member' && b.memberId !== null && b.memberId === key.createdBy) out.push({ budget: b, subject: '' });
       else if (b.scope === 'end_user' && endUser !== null && matches(b)) out.push({ budget: b, subject: endUser });
     }
     for (const b of this.byKey.get(key.id) ?? []) if (matches(b)) out.push({ budget: b, subject: '' });
@@ -277,6 +283,70 @@ export class BudgetBook {
       );
     }
     this.dirty.clear();
+  }
+
+  /** Adds a budget; returns its id. */
+  create(sql: SqlStorage, input: BudgetInput, now: number): string {
+    const id = newId('bud');
+    sql.exec(
+      `INSERT INTO budgets (id, name, scope, key_id, model, project_id, member_id, amount_micros, window_kind, action, thresholds, fallback_model,
+         created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      id,
+      input.name,
+      input.scope,
+      input.keyId,
+      input.model,
+      input.projectId,
+      input.memberId,
+      input.amountMicros,
+      input.window,
+      input.action,
+      JSON.stringify(input.thresholds),
+      input.fallbackModel,
+      now,
+      now,
+    );
+    this.forget();
+    return id;
+  }
+
+  /** Edits a budget (not its scope); false when there is no such budget. */
+  update(sql: SqlStorage, budgetId: string, patch: Partial<Omit<BudgetInput, 'scope'>>, now: number): boolean {
+    const row = sql.exec<Row>('SELECT * FROM budgets WHERE id = ?', budgetId).toArray()[0];
+    if (!row) return false;
+    const next: Budget = { ...rowToBudget(row), ...patch, updatedAt: now };
+    sql.exec(
+      `UPDATE budgets SET name = ?, key_id = ?, model = ?, project_id = ?, member_id = ?, amount_micros = ?, window_kind = ?, action = ?, thresholds = ?,
+         fallback_model = ?, updated_at = ? WHERE id = ?`,
+      next.name,
+      next.keyId,
+      next.model,
+      next.projectId,
+      next.memberId,
+      next.amountMicros,
+      next.window,
+      next.action,
+      JSON.stringify(next.thresholds),
+      next.fallbackModel,
+      next.updatedAt,
+      budgetId,
+    );
+    this.forget();
+    return true;
+  }
+
+  /** Deletes a budget; false when there was none. */
+  remove(sql: SqlStorage, budgetId: string): boolean {
+    const existed = sql.exec('DELETE FROM budgets WHERE id = ?', budgetId).rowsWritten > 0;
+    this.forget();
+    return existed;
+  }
+
+  /** Sets the organisation's calendar; budget windows follow it from the next request. */
+  setSettings(sql: SqlStorage, settings: Partial<CalendarSettings>): void {
+    const now = this.settings(sql);
+    sql.exec('UPDATE account SET timezone = ?, week_start = ?', settings.timezone ?? now.timezone, settings.weekStart ?? now.weekStart);
+    this.forget();
   }
 
   /** Drops the cached budgets and calendar (an edit), or everything (a rolled-back transaction). */

@@ -11,10 +11,13 @@
  */
 import { DurableObject } from 'cloudflare:workers';
 import { admit } from './admission';
-import { HOLD_BALANCE, keyCountHold, keySpendHold } from './buckets';
-import { BudgetBook, rowToBudget } from './budgets';
+import { HOLD_BALANCE } from './buckets';
+import { BudgetBook } from './budgets';
+import { adoptLegacyReservations } from './legacy';
+import { LowBalanceAlert } from './low-balance';
 import { Holds } from './holds';
-import { KeyCache, insertKey, readKey, rowToKey, updateKeyRow } from './keys';
+import { KeyCache, type KeyPatch, type NewKey, insertKey, readKey, rowToKey, updateKeyRow } from './keys';
+import { ProjectBook, type ProjectRemoval } from './projects';
 import { type AccountRow, findEntry, post, rowToEntry } from './ledger';
 import {
   readAutoRecharge,
@@ -44,21 +47,19 @@ import { type Books, expireGrants, settleOne } from './settlement';
 import type {
   AdmitRequest,
   AdmitResult,
-  Budget,
   BudgetInput,
   BudgetStatus,
   CalendarSettings,
   EntryInput,
-  Grant,
   JournalEntry,
   KeyLimits,
   KeyRecord,
+  Project,
+  ProjectInput,
   SettleRequest,
   SettleResult,
 } from './types';
-import { newId } from '../../lib/ids';
-import { usdText } from '../../lib/money';
-import type { RaisedAlert } from '../../notifications/alerts';
+import { DEFAULT_PROJECT_ID } from './types';
 
 /** Longest request lifetime the object accepts from the worker, whatever it asks for. */
 const MAX_REQUEST_LIFETIME_MS = 60 * 60_000;
@@ -117,6 +118,8 @@ export abstract class AccountBooks<E extends AccountEnv = AccountEnv> extends Du
   private readonly keys = new KeyCache();
   /** Budgets, the calendar and each budget window's running total (budgets.ts). */
   private readonly budgets = new BudgetBook();
+  /** Projects: their allowed models apply at admission (projects.ts). */
+  private readonly projects = new ProjectBook();
   /** Settles waiting for the next group commit, and its timer. */
   private batch: Waiting[] = [];
   private commitTimer: ReturnType<typeof setTimeout> | undefined;
@@ -128,7 +131,7 @@ export abstract class AccountBooks<E extends AccountEnv = AccountEnv> extends Du
     // A new life: the last life's marks become pools held until they expire.
     this.holds = ctx.storage.transactionSync(() => {
       const holds = Holds.start(this.sql, Date.now());
-      this.adoptLegacyReservations(holds);
+      adoptLegacyReservations(this.sql, holds);
       return holds;
     });
   }
@@ -141,40 +144,6 @@ export abstract class AccountBooks<E extends AccountEnv = AccountEnv> extends Du
 
   /** Alerts of this account were just written to D1 (with their deliveries): send them now rather than at the next cron. Never throws. */
   protected abstract alertsRecorded(accountId: string): Promise<void>;
-
-  /**
-   * Objects from before the in-memory engine kept every reservation in the `reservations` table:
-   * take those into memory once, covered by marks, and empty the table.
-   */
-  private adoptLegacyReservations(holds: Holds): void {
-    const rows = this.sql.exec<Record<string, number | string | null>>('SELECT * FROM reservations').toArray();
-    if (rows.length === 0) return;
-    for (const r of rows) {
-      const keyId = String(r.key_id);
-      const reservedMicros = Number(r.reserved_micros);
-      holds.add({
-        requestId: String(r.id),
-        keyId,
-        serviceId: String(r.service_id),
-        model: String(r.model),
-        endpoint: String(r.endpoint) as Grant['endpoint'],
-        priceVersion: Number(r.price_version),
-        price: { inputMicrosPer1M: Number(r.input_micros_per_1m), outputMicrosPer1M: Number(r.output_micros_per_1m), requestMicros: Number(r.request_micros) },
-        reservedMicros,
-        maxOutputTokens: Number(r.max_output_tokens ?? 0),
-        promptTokensUpper: Number(r.prompt_tokens_upper ?? r.prompt_tokens_estimate),
-        reservedTokens: Number(r.reserved_tokens),
-        promptTokensEstimate: Number(r.prompt_tokens_estimate),
-        tokensWindowStart: Number(r.tokens_window_start),
-        keyPeriod: (r.key_period as Grant['keyPeriod'] | null) ?? 'month',
-        createdAt: Number(r.created_at),
-        expiresAt: Number(r.expires_at),
-        holds: { [HOLD_BALANCE]: reservedMicros, [keySpendHold(keyId)]: reservedMicros, [keyCountHold(keyId)]: 1 },
-      });
-    }
-    holds.persist(this.sql);
-    this.sql.exec('DELETE FROM reservations');
-  }
 
   /**
    * How long a reservation is held: the request's lifetime cap (which the worker enforces by
@@ -269,7 +238,10 @@ export abstract class AccountBooks<E extends AccountEnv = AccountEnv> extends Du
       this.inBooks((books) => {
         const results = items.map((item) => settleOne(books, item.req, now));
         const charged = results.some((r) => !r.duplicate && r.costMicros > 0);
-        if (charged) this.lowBalanceCheck(books, now);
+        if (charged) {
+          const undo = this.lowBalance.check(books.sql, books.accountId, books.row, books.row.balance_micros - this.holds.held(HOLD_BALANCE, now), now);
+          if (undo) books.undo.push(undo);
+        }
         return { results, recharge: charged && this.rechargeDue(books, now) };
       });
     let outcomes: Outcome[];
@@ -305,62 +277,23 @@ export abstract class AccountBooks<E extends AccountEnv = AccountEnv> extends Du
     });
   }
 
-  /** The low-balance alert's threshold (null: off) and whether it is raised; undefined = re-read. */
-  private lowBalanceState: { threshold: number | null; alerted: boolean } | undefined;
-
-  private lowBalanceSetting(): { threshold: number | null; alerted: boolean } {
-    if (!this.lowBalanceState) {
-      const row = this.sql
-        .exec<{ low_balance_micros: number | null; low_balance_alerted: number }>('SELECT low_balance_micros, low_balance_alerted FROM account')
-        .toArray()[0];
-      this.lowBalanceState = { threshold: row?.low_balance_micros ?? null, alerted: (row?.low_balance_alerted ?? 0) === 1 };
-    }
-    return this.lowBalanceState;
-  }
-
-  /**
-   * Raises the low-balance alert once, in the settling transaction, when charges take the balance
-   * available (less what is held) under the threshold; a credit that lifts it back re-arms it.
-   */
-  private lowBalanceCheck(books: Books, now: number): void {
-    const state = this.lowBalanceSetting();
-    if (state.threshold === null || state.alerted) return;
-    const available = books.row.balance_micros - this.holds.held(HOLD_BALANCE, now);
-    if (available >= state.threshold) return;
-    const alert: RaisedAlert = {
-      type: 'balance.low',
-      accountId: books.accountId,
-      dedupeKey: `balance.low:${books.accountId}:${books.row.last_seq}`,
-      message: `The balance is low: ${usdText(Math.max(0, available))} available, under the ${usdText(state.threshold)} you asked to be told about. Top up to keep requests flowing.`,
-      spentMicros: Math.max(0, available),
-      amountMicros: state.threshold,
-      createdAt: now,
-    };
-    this.sql.exec("INSERT INTO outbox (kind, payload) VALUES ('alert', ?)", JSON.stringify(alert));
-    this.sql.exec('UPDATE account SET low_balance_alerted = 1');
-    this.lowBalanceState = { ...state, alerted: true };
-    books.undo.push(() => (this.lowBalanceState = undefined));
-  }
-
-  /** After a credit: re-arms the low-balance alert once the available balance is back at or over the threshold. */
-  private rearmLowBalance(): void {
-    const state = this.lowBalanceSetting();
-    if (state.threshold === null || !state.alerted) return;
-    if (this.balance() - this.holds.held(HOLD_BALANCE, Date.now()) < state.threshold) return;
-    this.sql.exec('UPDATE account SET low_balance_alerted = 0');
-    this.lowBalanceState = { ...state, alerted: false };
-  }
+  /** Low-balance alert: raised once in the settling transaction, re-armed by credit (low-balance.ts). */
+  private readonly lowBalance = new LowBalanceAlert();
 
   /** The low-balance alert's setting. */
   alertSettings(): { lowBalanceMicros: number | null } {
-    return { lowBalanceMicros: this.lowBalanceSetting().threshold };
+    return { lowBalanceMicros: this.lowBalance.setting(this.sql).threshold };
   }
 
   /** Sets (or with null, switches off) the low-balance alert; it is raised when charges next take the balance under it. */
   setAlertSettings(settings: { lowBalanceMicros: number | null }): { lowBalanceMicros: number | null } {
-    this.sql.exec('UPDATE account SET low_balance_micros = ?, low_balance_alerted = 0', settings.lowBalanceMicros);
-    this.lowBalanceState = undefined;
+    this.lowBalance.set(this.sql, settings.lowBalanceMicros);
     return this.alertSettings();
+  }
+
+  /** After a credit: the low-balance alert is re-armed once the available balance is back over its threshold. */
+  private rearmLowBalance(): void {
+    this.lowBalance.rearm(this.sql, this.balance() - this.holds.held(HOLD_BALANCE, Date.now()));
   }
 
   /** Auto-recharge: whether this batch took the available balance under the threshold (marks one recharge in flight). */
@@ -438,8 +371,17 @@ export abstract class AccountBooks<E extends AccountEnv = AccountEnv> extends Du
    */
   async admit(req: AdmitRequest): Promise<AdmitResult> {
     const now = Date.now();
+    const key = this.keys.get(this.sql, req.keyId);
     const { caps, ...result } = admit(
-      { sql: this.sql, account: this.accountRow(), key: this.keys.get(this.sql, req.keyId), holds: this.holds, rates: this.rates, budgets: this.budgets },
+      {
+        sql: this.sql,
+        account: this.accountRow(),
+        key,
+        project: this.projects.get(this.sql, key?.projectId ?? null),
+        holds: this.holds,
+        rates: this.rates,
+        budgets: this.budgets,
+      },
       req,
       now,
       this.holdMs(req.lifetimeMs),
@@ -565,10 +507,20 @@ export abstract class AccountBooks<E extends AccountEnv = AccountEnv> extends Du
       .map(rowToEntry);
   }
 
-  /** Records a new key (its hash lives in KV/D1; its status and limits live here). */
-  createKey(key: Pick<KeyRecord, 'id' | 'kind' | 'name' | 'prefix' | 'last4'> & KeyLimits): KeyRecord {
-    const createdAt = Date.now();
-    insertKey(this.sql, { ...key, createdAt });
+  /**
+   * Records a new key (its hash lives in KV/D1; its status and limits live here). An inference key
+   * goes in its project (the default one unless named), which fills in the limits the request left
+   * unset; null when the project does not exist.
+   */
+  createKey(key: Omit<NewKey, 'createdAt'>, unset: Array<keyof KeyLimits> = []): KeyRecord | null {
+    let record: NewKey = { ...key, createdAt: Date.now() };
+    if (key.kind === 'inference') {
+      const project = this.projects.get(this.sql, key.projectId ?? DEFAULT_PROJECT_ID);
+      if (!project) return null;
+      const defaults = Object.fromEntries(Object.entries(project.keyDefaults).filter(([field]) => unset.includes(field as keyof KeyLimits)));
+      record = { ...record, ...defaults, projectId: project.id };
+    }
+    insertKey(this.sql, record);
     this.keys.forget(key.id);
     return readKey(this.sql, key.id) as KeyRecord;
   }
@@ -594,9 +546,10 @@ export abstract class AccountBooks<E extends AccountEnv = AccountEnv> extends Du
   }
 
   /** Edits a key's name and limits; takes effect on the very next admission. */
-  updateKey(keyId: string, patch: Partial<KeyLimits & { name: string }>): KeyRecord | null {
+  updateKey(keyId: string, patch: KeyPatch): KeyRecord | null {
     return this.ctx.storage.transactionSync(() => {
       if (!readKey(this.sql, keyId)) return null;
+      if (patch.projectId !== undefined && !this.projects.get(this.sql, patch.projectId)) return null;
       updateKeyRow(this.sql, keyId, patch);
       this.keys.forget(keyId);
       return readKey(this.sql, keyId);
@@ -626,29 +579,11 @@ export abstract class AccountBooks<E extends AccountEnv = AccountEnv> extends Du
     return this.listBudgets().find((b) => b.id === budgetId) ?? null;
   }
 
-  /** Adds a budget; a key budget must name a key of this account (null otherwise). */
+  /** Adds a budget; the key or project it names must be this organisation's (null otherwise). */
   createBudget(input: BudgetInput): BudgetStatus | null {
     if (input.keyId !== null && !this.keys.get(this.sql, input.keyId)) return null;
-    const now = Date.now();
-    const id = newId('bud');
-    this.sql.exec(
-      `INSERT INTO budgets (id, name, scope, key_id, model, amount_micros, window_kind, action, thresholds, fallback_model, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      id,
-      input.name,
-      input.scope,
-      input.keyId,
-      input.model,
-      input.amountMicros,
-      input.window,
-      input.action,
-      JSON.stringify(input.thresholds),
-      input.fallbackModel,
-      now,
-      now,
-    );
-    this.budgets.forget();
-    return this.getBudget(id);
+    if (input.projectId !== null && !this.projects.get(this.sql, input.projectId)) return null;
+    return this.getBudget(this.budgets.create(this.sql, input, Date.now()));
   }
 
   /**
@@ -656,32 +591,43 @@ export abstract class AccountBooks<E extends AccountEnv = AccountEnv> extends Du
    * the new window's total. Null when there is no such budget (or the key is not this account's).
    */
   updateBudget(budgetId: string, patch: Partial<Omit<BudgetInput, 'scope'>>): BudgetStatus | null {
-    const row = this.sql.exec<Record<string, SqlStorageValue>>('SELECT * FROM budgets WHERE id = ?', budgetId).toArray()[0];
-    if (!row) return null;
-    const next: Budget = { ...rowToBudget(row), ...patch, updatedAt: Date.now() };
-    if (next.keyId !== null && !this.keys.get(this.sql, next.keyId)) return null;
-    this.sql.exec(
-      'UPDATE budgets SET name = ?, key_id = ?, model = ?, amount_micros = ?, window_kind = ?, action = ?, thresholds = ?, fallback_model = ?, updated_at = ? WHERE id = ?',
-      next.name,
-      next.keyId,
-      next.model,
-      next.amountMicros,
-      next.window,
-      next.action,
-      JSON.stringify(next.thresholds),
-      next.fallbackModel,
-      next.updatedAt,
-      budgetId,
-    );
-    this.budgets.forget();
-    return this.getBudget(budgetId);
+    if (patch.keyId && !this.keys.get(this.sql, patch.keyId)) return null;
+    if (patch.projectId && !this.projects.get(this.sql, patch.projectId)) return null;
+    return this.budgets.update(this.sql, budgetId, patch, Date.now()) ? this.getBudget(budgetId) : null;
   }
 
   /** Deletes a budget; requests in flight against it settle normally. */
   deleteBudget(budgetId: string): boolean {
-    const existed = this.sql.exec('DELETE FROM budgets WHERE id = ?', budgetId).rowsWritten > 0;
-    this.budgets.forget();
-    return existed;
+    return this.budgets.remove(this.sql, budgetId);
+  }
+
+  // Projects (./projects.ts): an edit of allowed models applies to the very next admission.
+
+  /** Every project, the default first. */
+  listProjects(): Project[] {
+    return this.projects.list(this.sql);
+  }
+
+  getProject(projectId: string): Project | null {
+    return this.projects.get(this.sql, projectId);
+  }
+
+  createProject(input: ProjectInput): Project {
+    return this.projects.create(this.sql, input, Date.now());
+  }
+
+  updateProject(projectId: string, patch: Partial<ProjectInput>): Project | null {
+    return this.projects.update(this.sql, projectId, patch, Date.now());
+  }
+
+  /** Deletes a project without active keys; the default project cannot be deleted. */
+  deleteProject(projectId: string): ProjectRemoval {
+    return this.projects.remove(this.sql, projectId);
+  }
+
+  /** A member left the organisation: out of every project; their keys stay, owned by the organisation. */
+  removeMember(userId: string): void {
+    this.projects.removeMember(this.sql, userId, Date.now());
   }
 
   /** The organisation's calendar: the zone budget windows follow, and the first day of a week. */
@@ -690,9 +636,7 @@ export abstract class AccountBooks<E extends AccountEnv = AccountEnv> extends Du
   }
 
   setCalendar(settings: Partial<CalendarSettings>): CalendarSettings {
-    const now = this.calendar();
-    this.sql.exec('UPDATE account SET timezone = ?, week_start = ?', settings.timezone ?? now.timezone, settings.weekStart ?? now.weekStart);
-    this.budgets.forget();
+    this.budgets.setSettings(this.sql, settings);
     return this.calendar();
   }
 

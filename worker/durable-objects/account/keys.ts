@@ -33,6 +33,8 @@ export function rowToKey(row: Row): KeyRecord {
     spentMicros: Number(row.spent_micros),
     periodSpentMicros: Number(row.period_spent_micros),
     periodStart: num(row.period_start),
+    projectId: row.project_id === null || row.project_id === undefined ? null : String(row.project_id),
+    createdBy: row.created_by === null || row.created_by === undefined ? null : String(row.created_by),
   };
 }
 
@@ -43,11 +45,11 @@ export function readKey(sql: SqlStorage, keyId: string): KeyRecord | null {
 }
 
 /** Inserts a new key; the id is unique per account. */
-export function insertKey(sql: SqlStorage, key: Pick<KeyRecord, 'id' | 'kind' | 'name' | 'prefix' | 'last4' | 'createdAt'> & KeyLimits): void {
+export function insertKey(sql: SqlStorage, key: NewKey): void {
   sql.exec(
     `INSERT INTO keys (id, kind, name, prefix, last4, status, created_at, allowed_services, requests_per_minute,
-       tokens_per_minute, max_concurrent, spend_limit_micros, period_spend_limit_micros, period, expires_at)
-     VALUES (?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       tokens_per_minute, max_concurrent, spend_limit_micros, period_spend_limit_micros, period, expires_at, project_id, created_by)
+     VALUES (?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     key.id,
     key.kind,
     key.name,
@@ -62,11 +64,18 @@ export function insertKey(sql: SqlStorage, key: Pick<KeyRecord, 'id' | 'kind' | 
     key.periodSpendLimitMicros,
     key.period,
     key.expiresAt,
+    key.projectId ?? null,
+    key.createdBy ?? null,
   );
 }
 
-const COLUMNS: Record<keyof KeyLimits | 'name', string> = {
+/** What a new key is made of. */
+export type NewKey = Pick<KeyRecord, 'id' | 'kind' | 'name' | 'prefix' | 'last4' | 'createdAt'> &
+  KeyLimits & { projectId?: string | null; createdBy?: string | null };
+
+const COLUMNS: Record<keyof KeyLimits | 'name' | 'projectId', string> = {
   name: 'name',
+  projectId: 'project_id',
   allowedServices: 'allowed_services',
   requestsPerMinute: 'requests_per_minute',
   tokensPerMinute: 'tokens_per_minute',
@@ -78,7 +87,7 @@ const COLUMNS: Record<keyof KeyLimits | 'name', string> = {
 };
 
 /** Applies a partial update of a key's name and limits; fields absent from the patch stay. */
-export function updateKeyRow(sql: SqlStorage, keyId: string, patch: Partial<KeyLimits & { name: string }>): void {
+export function updateKeyRow(sql: SqlStorage, keyId: string, patch: KeyPatch): void {
   for (const [field, column] of Object.entries(COLUMNS) as Array<[keyof typeof COLUMNS, string]>) {
     if (!(field in patch)) continue;
     const value = patch[field];
@@ -86,6 +95,9 @@ export function updateKeyRow(sql: SqlStorage, keyId: string, patch: Partial<KeyL
     sql.exec(`UPDATE keys SET ${column} = ? WHERE id = ?`, stored, keyId);
   }
 }
+
+/** An edit of a key: its name, limits or project. */
+export type KeyPatch = Partial<KeyLimits & { name: string; projectId: string }>;
 
 /**
  * The `keys` rows in the object's memory (the object is their only writer, so the cache is exact:

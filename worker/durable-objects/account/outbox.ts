@@ -13,7 +13,7 @@ export const FLUSH_BATCH = 100;
 /** D1 binds at most 100 parameters per statement; rows are packed into multi-row inserts up to that. */
 const MAX_PARAMS = 100;
 
-const USAGE_INSERT = `INSERT OR IGNORE INTO usage_events (id, account_id, key_id, service_id, model, endpoint, input_tokens,
+const USAGE_INSERT = `INSERT OR IGNORE INTO usage_events (id, account_id, key_id, project_id, service_id, model, endpoint, input_tokens,
   output_tokens, cost_micros, price_version, latency_ms, ttft_ms, status, estimated, created_at) VALUES `;
 const JOURNAL_INSERT = `INSERT OR IGNORE INTO journal_entries (account_id, seq, idempotency_key, kind, amount_micros,
   balance_after_micros, ref, reason, created_at) VALUES `;
@@ -30,6 +30,7 @@ function usageRow(e: UsageEvent): Value[] {
     e.id,
     e.accountId,
     e.keyId,
+    e.projectId ?? null,
     e.serviceId,
     e.model,
     e.endpoint,

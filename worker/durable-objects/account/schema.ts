@@ -202,7 +202,27 @@ ALTER TABLE account ADD COLUMN low_balance_micros INTEGER;
 ALTER TABLE account ADD COLUMN low_balance_alerted INTEGER NOT NULL DEFAULT 0;
 `;
 
-export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7, V8, V9, V10];
+// Projects (projects.ts): every inference key belongs to one, existing keys to the default project;
+// a key remembers who created it (member budgets); budgets gain project and member scopes.
+const V11 = `
+CREATE TABLE IF NOT EXISTS projects (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  allowed_services TEXT,
+  key_defaults TEXT NOT NULL DEFAULT '{}',
+  members TEXT NOT NULL DEFAULT '[]',
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO projects (id, name, created_at, updated_at) VALUES ('proj_default', 'Default project', unixepoch() * 1000, unixepoch() * 1000);
+ALTER TABLE keys ADD COLUMN project_id TEXT;
+ALTER TABLE keys ADD COLUMN created_by TEXT;
+UPDATE keys SET project_id = 'proj_default' WHERE kind = 'inference';
+ALTER TABLE budgets ADD COLUMN project_id TEXT;
+ALTER TABLE budgets ADD COLUMN member_id TEXT;
+`;
+
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11];
 
 /** Applies the migrations this object has not seen yet. */
 export function migrate(sql: SqlStorage): void {

@@ -78,6 +78,7 @@ function validGrant(grant: Grant | undefined, requestId: string): grant is Grant
     !!grant &&
     grant.requestId === requestId &&
     typeof grant.keyId === 'string' &&
+    (grant.projectId == null || typeof grant.projectId === 'string') &&
     n(grant.reservedMicros) &&
     n(grant.maxOutputTokens) &&
     n(grant.promptTokensUpper) &&
@@ -205,6 +206,7 @@ function charge(books: Books, grant: Grant, req: SettleRequest, now: number): Se
     id: grant.requestId,
     accountId,
     keyId: grant.keyId,
+    projectId: grant.projectId ?? books.keys.get(sql, grant.keyId)?.projectId ?? null,
     serviceId: grant.serviceId,
     model: req.model || grant.model,
     endpoint: grant.endpoint,

@@ -38,6 +38,36 @@ export interface KeyRecord extends KeyLimits {
   spentMicros: number;
   periodSpentMicros: number;
   periodStart: number | null;
+  /** The project the key belongs to (inference keys; null for management keys). */
+  projectId: string | null;
+  /** The member (user id) who created it; null when created with a management key or by an admin. */
+  createdBy: string | null;
+}
+
+/** The id of the project every organisation has from the start; keys made before projects are in it. */
+export const DEFAULT_PROJECT_ID = 'proj_default';
+
+/** Limits a project gives its new keys where the request names none. */
+export type ProjectKeyDefaults = Partial<Pick<KeyLimits, 'requestsPerMinute' | 'maxConcurrent' | 'spendLimitMicros' | 'periodSpendLimitMicros' | 'period'>>;
+
+/** A project: a group of keys with the models they may use, default limits for new keys, and members. */
+export interface Project {
+  id: string;
+  name: string;
+  /** Public model names its keys may use (null: any). Checked at admission with the key's own list. */
+  allowedServices: string[] | null;
+  keyDefaults: ProjectKeyDefaults;
+  /** User ids of the members who work in it (developers see and manage only their projects' keys). */
+  members: string[];
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface ProjectInput {
+  name: string;
+  allowedServices: string[] | null;
+  keyDefaults: ProjectKeyDefaults;
+  members: string[];
 }
 
 /** The service as admission needs it (from the catalog, price locked at admission). */
@@ -102,8 +132,8 @@ export type DenyReason =
   | 'insufficient_credit'
   | 'budget_exceeded';
 
-/** What a budget limits: the whole organisation, one key, one model, or each end user on its own. */
-export type BudgetScope = 'organization' | 'key' | 'model' | 'end_user';
+/** What a budget limits: the whole organisation, a project, a member's keys, one key, one model, or each end user on its own. */
+export type BudgetScope = 'organization' | 'project' | 'member' | 'key' | 'model' | 'end_user';
 /**
  * block: refuse what the budget cannot afford; alert: only count and alert; fallback: serve the
  * request with `fallbackModel` instead of refusing it (docs/budgets.md).
@@ -118,6 +148,10 @@ export interface BudgetInput {
   keyId: string | null;
   /** The public model name the budget is for (scope model), or a model filter on an end-user budget. */
   model: string | null;
+  /** The project the budget is for (scope project), or a project filter on a model or end-user budget. */
+  projectId: string | null;
+  /** The member (user id) whose keys the budget covers (scope member). */
+  memberId: string | null;
   amountMicros: number;
   window: WindowKind;
   action: BudgetAction;
@@ -178,6 +212,8 @@ export interface GrantBudget {
 export interface Grant {
   requestId: string;
   keyId: string;
+  /** The key's project at admission (absent on grants from before projects). */
+  projectId?: string | null;
   serviceId: string;
   model: string;
   endpoint: AdmitService['endpoint'];
@@ -325,6 +361,7 @@ export interface UsageEvent {
   id: string;
   accountId: string;
   keyId: string;
+  projectId: string | null;
   serviceId: string;
   model: string;
   endpoint: string;

@@ -2,7 +2,7 @@
  * @module routes/api/account
  * `/api/account`: the caller's balance, journal and usage (JSON pages and a CSV export).
  */
-import { and, desc, eq, gte, lt, or, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, lt, or, sql } from 'drizzle-orm';
 import { toCsv } from '../../../shared/csv';
 import { database } from '../../db/client';
 import { usageEvents } from '../../db/schema';
@@ -11,19 +11,33 @@ import { instant } from '../../lib/instant';
 import { microsToUsd } from '../../lib/money';
 import { accountObject } from '../../services/accounts';
 import { apiRouter, csv, defineRoute, json, z } from './contract';
-import { callerAccount } from './keys';
+import { callerAccount, visibleProjects } from './caller';
 import { BalanceView, balanceView, JournalPage, JournalQuery, UsageQuery } from './schemas';
 
 export { balanceView };
 
 const DAY_MS = 86_400_000;
 const CSV_MAX_ROWS = 10_000;
-const CSV_HEADER = ['time', 'request_id', 'key_id', 'model', 'endpoint', 'input_tokens', 'output_tokens', 'cost_usd', 'price_version', 'latency_ms', 'status'];
+const CSV_HEADER = [
+  'time',
+  'request_id',
+  'key_id',
+  'model',
+  'endpoint',
+  'input_tokens',
+  'output_tokens',
+  'cost_usd',
+  'price_version',
+  'latency_ms',
+  'status',
+  'project_id',
+];
 
 const UsageEventView = z
   .object({
     id: z.string().describe('The request id.'),
     keyId: z.string(),
+    projectId: z.string().nullable().describe('The key’s project.'),
     serviceId: z.string(),
     model: z.string(),
     endpoint: z.string(),
@@ -78,14 +92,19 @@ const usage = defineRoute('management', {
   },
 });
 
-/** The WHERE terms of a usage query: this account, the time range, optional key and model. */
-function usageFilters(accountId: string, q: { from?: string; to?: string; keyId?: string; model?: string }) {
+/**
+ * The WHERE terms of a usage query: this organisation, the time range, optional key, model and
+ * project, and for a developer only their projects (`projects`; null: all).
+ */
+function usageFilters(accountId: string, q: { from?: string; to?: string; keyId?: string; model?: string; projectId?: string }, projects: string[] | null) {
   const now = Date.now();
   const from = instant(q.from, now - 30 * DAY_MS, 'from');
   const to = instant(q.to, now + 1, 'to');
   const filters = [eq(usageEvents.accountId, accountId), gte(usageEvents.createdAt, from), lt(usageEvents.createdAt, to)];
   if (q.keyId) filters.push(eq(usageEvents.keyId, q.keyId));
   if (q.model) filters.push(eq(usageEvents.model, q.model));
+  if (q.projectId) filters.push(eq(usageEvents.projectId, q.projectId));
+  if (projects) filters.push(projects.length ? inArray(usageEvents.projectId, projects) : sql`0 = 1`);
   return filters;
 }
 
@@ -105,7 +124,7 @@ export const accountRoutes = apiRouter()
   })
   .openapi(usageCsv, async (c) => {
     // Same filters as /usage, newest first, one file of at most CSV_MAX_ROWS rows.
-    const filters = usageFilters(callerAccount(c), c.req.valid('query'));
+    const filters = usageFilters(callerAccount(c), c.req.valid('query'), await visibleProjects(c));
     const rows = await database(c.env.DB)
       .select()
       .from(usageEvents)
@@ -124,12 +143,13 @@ export const accountRoutes = apiRouter()
       r.priceVersion,
       r.latencyMs,
       r.status,
+      r.projectId ?? '',
     ]);
     return c.body(toCsv(CSV_HEADER, lines), 200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="usage.csv"' });
   })
   .openapi(usage, async (c) => {
     const q = c.req.valid('query');
-    const filters = usageFilters(callerAccount(c), q);
+    const filters = usageFilters(callerAccount(c), q, await visibleProjects(c));
     const db = database(c.env.DB);
     const page = [...filters];
     if (q.cursor) {

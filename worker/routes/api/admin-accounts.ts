@@ -6,7 +6,7 @@
 import type { AppEnv } from '../../env';
 import { ApiError } from '../../errors';
 import { newId } from '../../lib/ids';
-import { accountObject, createAccount, issueKey, NO_LIMITS } from '../../services/accounts';
+import { accountObject, createAccount, newManagementKey } from '../../services/accounts';
 import { actorOf, audit } from '../../services/audit';
 import { apiRouter, defineRoute, IdParam, json, jsonBody, z } from './contract';
 import {
@@ -174,7 +174,7 @@ export const adminAccountRoutes = apiRouter()
   .openapi(create, async (c) => {
     const { name } = c.req.valid('json');
     const account = await createAccount(c.env, name);
-    const { key, secret } = await issueKey(c.env, account.id, 'management', 'Management key', NO_LIMITS);
+    const { key, secret } = await newManagementKey(c.env, account.id);
     return c.json(
       { account: { ...account, createdAt: new Date(account.createdAt).toISOString() }, managementKey: { id: key.id, prefix: key.prefix, secret } },
       201,
@@ -230,7 +230,7 @@ export const adminAccountRoutes = apiRouter()
   })
   .openapi(issueManagementKey, async (c) => {
     const row = await existingAccount(c, c.req.valid('param').id);
-    const { key, secret } = await issueKey(c.env, row.id, 'management', 'Management key', NO_LIMITS);
+    const { key, secret } = await newManagementKey(c.env, row.id);
     return c.json({ managementKey: { id: key.id, prefix: key.prefix, secret } }, 201);
   })
   .openapi(revokeManagementKey, async (c) => {

@@ -9,7 +9,7 @@ import { ApiError } from '../../errors';
 import { instant } from '../../lib/instant';
 import { accountObject } from '../../services/accounts';
 import { apiRouter, defineRoute, json, z } from './contract';
-import { callerAccount } from './keys';
+import { callerAccount, visibleProjects } from './caller';
 import { type BucketKind, bucketKind, LocalClock, SLOT_MS, slotMapper } from './time-buckets';
 
 const DAY_MS = 86_400_000;
@@ -24,9 +24,10 @@ export const AnalyticsQuery = z
     tz: z.string().max(64).optional().describe('IANA time zone for the buckets (default UTC).'),
     keyId: z.string().max(100).optional(),
     model: z.string().max(200).optional(),
+    projectId: z.string().max(100).optional(),
   })
   .strict();
-export const AdminAnalyticsQuery = AnalyticsQuery.omit({ keyId: true, model: true }).strict();
+export const AdminAnalyticsQuery = AnalyticsQuery.omit({ keyId: true, model: true, projectId: true }).strict();
 
 interface Range {
   from: number;
@@ -134,6 +135,12 @@ export const accountAnalyticsRoutes = apiRouter().openapi(accountAnalytics, asyn
   const binds: unknown[] = [accountId, r.from, r.to];
   if (q.keyId) filters.push(`key_id = ?${binds.push(q.keyId)}`);
   if (q.model) filters.push(`model = ?${binds.push(q.model)}`);
+  if (q.projectId) filters.push(`project_id = ?${binds.push(q.projectId)}`);
+  // A developer sees the usage of their projects only (today's and this month's totals too).
+  const projects = await visibleProjects(c);
+  if (projects) filters.push(`project_id IN (${projects.map((p) => `?${binds.push(p)}`).join(', ') || 'NULL'})`);
+  // The totals query binds the same ids after its own three (?4…).
+  const mine = projects ? `project_id IN (${projects.map((_, i) => `?${i + 4}`).join(', ') || 'NULL'})` : '1 = 1';
   const now = Date.now();
   const todayStart = r.clock.dayStart(now);
   const monthStart = r.clock.monthStart(now);
@@ -148,9 +155,9 @@ export const accountAnalyticsRoutes = apiRouter().openapi(accountAnalytics, asyn
     c.env.DB.prepare(
       `SELECT sum(created_at >= ?2) AS today_requests, coalesce(sum(CASE WHEN created_at >= ?2 THEN cost_micros END), 0) AS today_cost,
               count(*) AS month_requests, coalesce(sum(cost_micros), 0) AS month_cost
-       FROM usage_events WHERE account_id = ?1 AND created_at >= ?3`,
+       FROM usage_events WHERE account_id = ?1 AND created_at >= ?3 AND ${mine}`,
     )
-      .bind(accountId, todayStart, Math.min(monthStart, todayStart))
+      .bind(accountId, todayStart, Math.min(monthStart, todayStart), ...(projects ?? []))
       .first<{ today_requests: number | null; today_cost: number; month_requests: number; month_cost: number }>(),
     accountObject(c.env, accountId).listKeys('inference'),
   ]);

@@ -16,7 +16,7 @@ import { redeemPromotion } from '../../payments/promotions';
 import type { Topup } from '../../payments/topups';
 import { accountObject } from '../../services/accounts';
 import { apiRouter, defineRoute, IdParam, json, jsonBody, z } from './contract';
-import { callerAccount } from './keys';
+import { callerAccount } from './caller';
 import { transactionHistory, transactionsCsv } from './transactions';
 
 export const CreateTopupInput = z
@@ -147,6 +147,7 @@ const billing = defineRoute('management', {
   },
 });
 const setAutoRecharge = defineRoute('session', {
+  role: 'admin',
   method: 'put',
   path: '/billing/auto-recharge',
   tags: TAGS,

@@ -6,6 +6,7 @@
  * write takes effect on the very next request. Another account's ids are simply not found.
  * Semantics: docs/budgets.md.
  */
+import { roleIn } from '../../auth/organizations';
 import { isTimeZone } from '../../lib/local-clock';
 import type { BudgetInput } from '../../durable-objects/account/types';
 import { ApiError } from '../../errors';
@@ -13,16 +14,16 @@ import type { Env } from '../../env';
 import { accountObject } from '../../services/accounts';
 import { getCatalog } from '../../services/catalog';
 import { apiRouter, defineRoute, IdParam, json, jsonBody, z } from './contract';
-import { callerAccount } from './keys';
+import { callerAccount } from './caller';
 
 const TAGS = ['Budgets'];
 const MAX_MICROS = 1_000_000_000_000;
 const DEFAULT_THRESHOLDS = [50, 80, 95, 100];
 
 const Scope = z
-  .enum(['organization', 'key', 'model', 'end_user'])
+  .enum(['organization', 'project', 'member', 'key', 'model', 'end_user'])
   .describe(
-    'organization: every request; key: one key (keyId); model: one public model name (model); end_user: each distinct end user (the request’s `user` field or x-gateway-user header) gets its own bucket of this size, optionally only for one key or model.',
+    'organization: every request; project: the keys of one project (projectId); member: every key one member created (memberId, a user id); key: one key (keyId); model: one public model name (model), optionally within one project (projectId); end_user: each distinct end user (the request’s `user` field or x-gateway-user header) gets its own bucket of this size, optionally only for one key, model or project.',
   );
 const Window = z.enum(['hour', 'day', 'week', 'month', 'lifetime']).describe('Calendar window in the organisation’s time zone (see /api/account/calendar).');
 const Action = z
@@ -39,12 +40,42 @@ const Thresholds = z
 const Name = z.string().trim().min(1).max(100);
 const Amount = z.number().int().min(0).max(MAX_MICROS).describe('µUSD per window (1 USD = 1,000,000).');
 
+type Target = Pick<BudgetInput, 'scope'> & Partial<Pick<BudgetInput, 'keyId' | 'model' | 'projectId' | 'memberId'>>;
+
+/** Which target fields each scope needs, and which it may narrow by. */
+const SCOPE_FIELDS: Record<BudgetInput['scope'], { needs: keyof Target | null; may: Array<keyof Target> }> = {
+  organization: { needs: null, may: [] },
+  project: { needs: 'projectId', may: [] },
+  member: { needs: 'memberId', may: [] },
+  key: { needs: 'keyId', may: [] },
+  model: { needs: 'model', may: ['keyId', 'projectId'] },
+  end_user: { needs: null, may: ['keyId', 'model', 'projectId'] },
+};
+
+/** The first field a budget's scope lacks or does not take, or null. */
+function scopeProblem(b: Target): { param: string; message: string } | null {
+  const { needs, may } = SCOPE_FIELDS[b.scope];
+  if (needs && !b[needs])
+    return { param: needs, message: `A ${b.scope.replace('_', '-')} budget names its ${needs === 'memberId' ? 'member (a user id)' : needs}.` };
+  for (const field of ['keyId', 'model', 'projectId', 'memberId'] as const) {
+    if (field !== needs && !may.includes(field) && b[field]) {
+      return {
+        param: field,
+        message: `A ${b.scope.replace('_', '-')} budget does not take ${field}${may.length ? ` (it may narrow by ${may.join(', ')})` : ''}.`,
+      };
+    }
+  }
+  return null;
+}
+
 const CreateBudget = z
   .object({
     name: Name,
     scope: Scope,
     keyId: z.string().min(1).max(64).nullable().optional(),
     model: z.string().min(1).max(200).nullable().optional(),
+    projectId: z.string().min(1).max(64).nullable().optional(),
+    memberId: z.string().min(1).max(64).nullable().optional(),
     amountMicros: Amount,
     window: Window,
     action: Action.default('block'),
@@ -59,15 +90,8 @@ const CreateBudget = z
       ctx.addIssue({ code: 'custom', path: ['fallbackModel'], message: 'Only a fallback budget names a fallback model.' });
     if (b.fallbackModel && b.fallbackModel === b.model)
       ctx.addIssue({ code: 'custom', path: ['fallbackModel'], message: 'A model cannot be its own fallback.' });
-    if (b.scope === 'key' && !b.keyId) ctx.addIssue({ code: 'custom', path: ['keyId'], message: 'A key budget names its key (keyId).' });
-    if (b.scope === 'model' && !b.model) ctx.addIssue({ code: 'custom', path: ['model'], message: 'A model budget names its model (model).' });
-    if (b.scope === 'organization' && (b.keyId || b.model)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [b.keyId ? 'keyId' : 'model'],
-        message: 'An organisation budget covers every request: use scope key or model to narrow it.',
-      });
-    }
+    const problem = scopeProblem(b);
+    if (problem) ctx.addIssue({ code: 'custom', path: [problem.param], message: problem.message });
   })
   .openapi('BudgetInput');
 
@@ -76,6 +100,8 @@ const UpdateBudget = z
     name: Name,
     keyId: z.string().min(1).max(64).nullable(),
     model: z.string().min(1).max(200).nullable(),
+    projectId: z.string().min(1).max(64).nullable(),
+    memberId: z.string().min(1).max(64).nullable(),
     amountMicros: Amount,
     window: Window,
     action: Action,
@@ -101,6 +127,8 @@ const BudgetView = z
     scope: Scope,
     keyId: z.string().nullable(),
     model: z.string().nullable(),
+    projectId: z.string().nullable(),
+    memberId: z.string().nullable(),
     amountMicros: z.number().int(),
     window: Window,
     action: Action,
@@ -156,6 +184,25 @@ async function checkFallback(env: Env, model: string): Promise<void> {
 const notFound = (id: string) => new ApiError({ code: 'not_found', message: `No budget '${id}' in this account.` });
 const noSuchKey = (id: string) => new ApiError({ code: 'invalid_request', param: 'keyId', message: `keyId: no key '${id}' in this account.` });
 
+/** The key, project and member a budget names must be this organisation's (named in the error otherwise). */
+async function checkTargets(
+  env: Env,
+  accountId: string,
+  account: ReturnType<typeof accountObject>,
+  t: Pick<BudgetInput, 'keyId' | 'projectId' | 'memberId'>,
+): Promise<void> {
+  if (t.keyId) {
+    const key = await account.getKey(t.keyId);
+    if (key?.kind !== 'inference') throw noSuchKey(t.keyId);
+  }
+  if (t.projectId && !(await account.getProject(t.projectId))) {
+    throw new ApiError({ code: 'invalid_request', param: 'projectId', message: `projectId: no project '${t.projectId}' in this organisation.` });
+  }
+  if (t.memberId && !(await roleIn(env, accountId, t.memberId))) {
+    throw new ApiError({ code: 'invalid_request', param: 'memberId', message: `memberId: no member '${t.memberId}' in this organisation.` });
+  }
+}
+
 const list = defineRoute('management', {
   method: 'get',
   path: '/',
@@ -204,15 +251,20 @@ export const budgetRoutes = apiRouter()
   })
   .openapi(create, async (c) => {
     const body = c.req.valid('json');
-    const input: BudgetInput = { ...body, keyId: body.keyId ?? null, model: body.model ?? null, fallbackModel: body.fallbackModel ?? null };
+    const input: BudgetInput = {
+      ...body,
+      keyId: body.keyId ?? null,
+      model: body.model ?? null,
+      projectId: body.projectId ?? null,
+      memberId: body.memberId ?? null,
+      fallbackModel: body.fallbackModel ?? null,
+    };
     if (input.fallbackModel) await checkFallback(c.env, input.fallbackModel);
-    const account = accountObject(c.env, callerAccount(c));
-    if (input.keyId !== null) {
-      const key = await account.getKey(input.keyId);
-      if (key?.kind !== 'inference') throw noSuchKey(input.keyId);
-    }
+    const accountId = callerAccount(c);
+    const account = accountObject(c.env, accountId);
+    await checkTargets(c.env, accountId, account, input);
     const budget = await account.createBudget(input);
-    if (!budget) throw noSuchKey(String(input.keyId));
+    if (!budget) throw new ApiError({ code: 'not_found', message: 'The key or project this budget names is not in this organisation.' });
     return c.json({ budget }, 201);
   })
   .openapi(get, async (c) => {
@@ -228,12 +280,8 @@ export const budgetRoutes = apiRouter()
     const existing = await account.getBudget(id);
     if (!existing) throw notFound(id);
     const next = { ...existing, ...patch };
-    if (next.scope === 'key' && !next.keyId) throw new ApiError({ code: 'invalid_request', param: 'keyId', message: 'keyId: a key budget names its key.' });
-    if (next.scope === 'model' && !next.model)
-      throw new ApiError({ code: 'invalid_request', param: 'model', message: 'model: a model budget names its model.' });
-    if (next.scope === 'organization' && (next.keyId || next.model)) {
-      throw new ApiError({ code: 'invalid_request', param: next.keyId ? 'keyId' : 'model', message: 'An organisation budget covers every request.' });
-    }
+    const problem = scopeProblem(next);
+    if (problem) throw new ApiError({ code: 'invalid_request', param: problem.param, message: `${problem.param}: ${problem.message}` });
     if (next.action === 'fallback' && !next.fallbackModel) {
       throw new ApiError({ code: 'invalid_request', param: 'fallbackModel', message: 'fallbackModel: a fallback budget names the model to serve instead.' });
     }
@@ -242,10 +290,7 @@ export const budgetRoutes = apiRouter()
       throw new ApiError({ code: 'invalid_request', param: 'fallbackModel', message: 'fallbackModel: a model cannot be its own fallback.' });
     }
     if (patch.fallbackModel) await checkFallback(c.env, patch.fallbackModel);
-    if (patch.keyId) {
-      const key = await account.getKey(patch.keyId);
-      if (key?.kind !== 'inference') throw noSuchKey(patch.keyId);
-    }
+    await checkTargets(c.env, callerAccount(c), account, { keyId: patch.keyId ?? null, projectId: patch.projectId ?? null, memberId: patch.memberId ?? null });
     const budget = await account.updateBudget(id, patch);
     if (!budget) throw notFound(id);
     return c.json({ budget }, 200);

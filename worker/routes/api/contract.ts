@@ -10,6 +10,8 @@
  * before any route sees them by `jsonBodies` (../../middleware/json-body.ts).
  */
 import { createRoute, OpenAPIHono, type RouteConfig, z } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
+import { atLeast, type Role } from '../../auth/roles';
 import type { AppEnv } from '../../env';
 import { ApiError } from '../../errors';
 
@@ -77,12 +79,46 @@ export function csv(description: string) {
 /** `{id}` in the path. */
 export const IdParam = z.object({ id: z.string().min(1).max(200) });
 
+const ROLE_WORDS: Record<Role, string> = { viewer: 'any member', developer: 'developer, admin or owner', admin: 'admin or owner', owner: 'owner' };
+
+/** Refuses an organisation's member whose role is below `min` (403 forbidden, naming both). */
+export function requireRole(min: Role): MiddlewareHandler<AppEnv> {
+  return async function requireRoleMiddleware(c, next) {
+    const principal = c.get('principal');
+    if (principal?.kind === 'account' && !atLeast(principal.role, min)) {
+      throw new ApiError({
+        code: 'forbidden',
+        reason: 'role',
+        message: `This needs the role ${ROLE_WORDS[min]} in this organisation; you are ${principal.role === 'admin' ? 'an' : 'a'} ${principal.role}.`,
+      });
+    }
+    await next();
+  };
+}
+
 /**
  * One route: who may call it, and its OpenAPI definition. Every route also documents the error
- * shape as its default response.
+ * shape as its default response. A management route also names the least role in the organisation
+ * that may call it (`role`; by default viewer for reads and admin for writes), checked before the
+ * request is validated and stated in the document (`x-gateway-role`). A session-only route has a
+ * role gate only when it declares one (those under /api/account do).
  */
-export function defineRoute<P extends string, R extends Omit<RouteConfig, 'path' | 'security'> & { path: P; summary: string }>(auth: Auth, config: R) {
-  return createRoute({ ...config, security: SECURITY[auth], responses: { ...config.responses, default: ERROR_RESPONSE } });
+export function defineRoute<P extends string, R extends Omit<RouteConfig, 'path' | 'security'> & { path: P; summary: string; role?: Role }>(
+  auth: Auth,
+  config: R,
+) {
+  const { role: declared, ...route } = config;
+  const role = declared ?? (config.method === 'get' ? 'viewer' : 'admin');
+  // A session-only route under /api/account acts on an organisation too, and declares its role.
+  const gated = auth === 'management' || (auth === 'session' && declared !== undefined);
+  const middleware: MiddlewareHandler<AppEnv>[] = gated ? [requireRole(role)] : [];
+  return createRoute({
+    ...route,
+    middleware,
+    'x-gateway-role': gated ? role : undefined,
+    security: SECURITY[auth],
+    responses: { ...config.responses, default: ERROR_RESPONSE },
+  });
 }
 
 export { z };

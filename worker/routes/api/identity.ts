@@ -9,7 +9,7 @@ import { authFor } from '../../auth/auth';
 import { csrfToken } from '../../auth/csrf';
 import { assertMailConfigured, linksIn, outboxMode } from '../../auth/mail';
 import { clearSignInAttempts, countSignInAttempt } from '../../auth/throttle';
-import { ensureBillingAccount } from '../../auth/users';
+import { currentOrganization, ORGANIZATION_HEADER, organizationsOf } from '../../auth/organizations';
 import type { AppEnv } from '../../env';
 import { ApiError, type ErrorCode } from '../../errors';
 import { loadSession } from '../../middleware/session';
@@ -139,7 +139,14 @@ const Me = z.object({
     emailVerified: z.boolean(),
     twoFactorEnabled: z.boolean(),
   }),
-  account: z.object({ id: z.string(), name: z.string() }),
+  account: z
+    .object({ id: z.string(), name: z.string() })
+    .nullable()
+    .describe('The organisation this request acts on (x-gateway-organization, else your personal one); null when you belong to none.'),
+  organization: z.object({ id: z.string(), name: z.string(), role: z.enum(['owner', 'admin', 'developer', 'viewer']) }).nullable(),
+  organizations: z
+    .array(z.object({ id: z.string(), name: z.string(), role: z.enum(['owner', 'admin', 'developer', 'viewer']), personal: z.boolean() }))
+    .describe('Every organisation you belong to (the switcher).'),
   csrfToken: z.string().describe('Send as x-csrf-token on unsafe requests made with the session.'),
 });
 const OutboxMessage = z.object({
@@ -156,7 +163,7 @@ const TAGS = ['Identity'];
 const me = defineRoute('session', {
   method: 'get',
   path: '/',
-  summary: 'The signed-in user, their billing account and the CSRF token for x-csrf-token',
+  summary: 'The signed-in user, the organisation acting on (x-gateway-organization), all of theirs, and the CSRF token for x-csrf-token',
   tags: TAGS,
   responses: { 200: json(Me, 'The signed-in user') },
 });
@@ -169,13 +176,15 @@ const devMail = defineRoute('none', {
   responses: { 200: json(z.object({ messages: z.array(OutboxMessage) }), 'The latest 100 messages') },
 });
 
-/** `/api/me`: the signed-in user, their billing account and the CSRF token. */
+/** `/api/me`: the signed-in user, the organisation the request acts on, all of theirs, and the CSRF token. */
 export const meRoutes = apiRouter().openapi(me, async (c) => {
   const session = await loadSession(c);
   if (!session) throw new ApiError({ code: 'unauthorized', message: 'Not signed in.' });
   const { user } = session;
-  const accountId = await ensureBillingAccount(c.env, user);
-  const account = await c.env.DB.prepare('SELECT id, name FROM accounts WHERE id = ?').bind(accountId).first<{ id: string; name: string }>();
+  const current = await currentOrganization(c.env, user, c.req.header(ORGANIZATION_HEADER)?.trim() || undefined);
+  const organizations = await organizationsOf(c.env, user.id);
+  const named = current && organizations.find((o) => o.id === current.accountId);
+  const organization = current ? { id: current.accountId, name: named?.name ?? current.accountId, role: current.role } : null;
   return c.json(
     {
       user: {
@@ -186,7 +195,9 @@ export const meRoutes = apiRouter().openapi(me, async (c) => {
         emailVerified: user.emailVerified,
         twoFactorEnabled: Boolean(user.twoFactorEnabled),
       },
-      account: { id: accountId, name: account?.name ?? user.name },
+      account: organization && { id: organization.id, name: organization.name },
+      organization,
+      organizations,
       csrfToken: await csrfToken(session.session.id, c.env.BETTER_AUTH_SECRET as string),
     },
     200,

@@ -3,7 +3,8 @@
  * `/api/account/notification-channels` (where alerts go: e-mail, signed webhooks, Slack-compatible
  * incoming webhooks; a test send; webhook secret rotation; each channel's delivery log) and
  * `/api/account/alert-settings` (the low-balance alert). Another account's ids are not found.
- * Deliveries themselves: notifications/deliver.ts; the protocol: docs/notifications.md.
+ * Deliveries themselves: notifications/deliver.ts; the protocol: docs/notifications.md. Admins and
+ * owners only, reads too: channel targets (a Slack webhook URL) are credentials.
  */
 import { localDev } from '../../auth/mail';
 import type { Env } from '../../env';
@@ -13,7 +14,7 @@ import { ALERT_TYPES } from '../../notifications/alerts';
 import { attempt, type ChannelRow, type DeliveryRow, testEvent } from '../../notifications/deliver';
 import { accountObject } from '../../services/accounts';
 import { apiRouter, defineRoute, IdParam, json, jsonBody, z } from './contract';
-import { callerAccount } from './keys';
+import { callerAccount } from './caller';
 
 const TAGS = ['Notifications'];
 /** A rotated-out secret still signs (as a second v1) for this long, so receivers can switch over. */
@@ -157,6 +158,7 @@ async function ownChannel(env: Env, accountId: string, id: string): Promise<Chan
 const OneChannel = z.object({ channel: ChannelView });
 
 const list = defineRoute('management', {
+  role: 'admin',
   method: 'get',
   path: '/',
   tags: TAGS,
@@ -164,6 +166,7 @@ const list = defineRoute('management', {
   responses: { 200: json(z.object({ channels: z.array(ChannelView) }), 'Your channels') },
 });
 const create = defineRoute('management', {
+  role: 'admin',
   method: 'post',
   path: '/',
   tags: TAGS,
@@ -172,6 +175,7 @@ const create = defineRoute('management', {
   responses: { 201: json(OneChannel.extend({ secret: z.string().nullable().describe('The webhook signing secret, shown only here.') }), 'The channel') },
 });
 const get = defineRoute('management', {
+  role: 'admin',
   method: 'get',
   path: '/{id}',
   tags: TAGS,
@@ -180,6 +184,7 @@ const get = defineRoute('management', {
   responses: { 200: json(OneChannel, 'The channel') },
 });
 const update = defineRoute('management', {
+  role: 'admin',
   method: 'patch',
   path: '/{id}',
   tags: TAGS,
@@ -188,6 +193,7 @@ const update = defineRoute('management', {
   responses: { 200: json(OneChannel, 'The channel') },
 });
 const remove = defineRoute('management', {
+  role: 'admin',
   method: 'delete',
   path: '/{id}',
   tags: TAGS,
@@ -196,6 +202,7 @@ const remove = defineRoute('management', {
   responses: { 200: json(z.object({ deleted: z.literal(true), id: z.string() }), 'Deleted') },
 });
 const test = defineRoute('management', {
+  role: 'admin',
   method: 'post',
   path: '/{id}/test',
   tags: TAGS,
@@ -204,6 +211,7 @@ const test = defineRoute('management', {
   responses: { 200: json(z.object({ delivery: DeliveryView }), 'The test delivery') },
 });
 const rotate = defineRoute('management', {
+  role: 'admin',
   method: 'post',
   path: '/{id}/rotate-secret',
   tags: TAGS,
@@ -212,6 +220,7 @@ const rotate = defineRoute('management', {
   responses: { 200: json(OneChannel.extend({ secret: z.string() }), 'The channel and its new secret, shown only here') },
 });
 const deliveries = defineRoute('management', {
+  role: 'admin',
   method: 'get',
   path: '/{id}/deliveries',
   tags: TAGS,
@@ -335,6 +344,7 @@ export const notificationChannelRoutes = apiRouter()
   });
 
 const getSettings = defineRoute('management', {
+  role: 'viewer',
   method: 'get',
   path: '/',
   tags: TAGS,
@@ -342,6 +352,7 @@ const getSettings = defineRoute('management', {
   responses: { 200: json(z.object({ settings: AlertSettings }), 'Alert settings') },
 });
 const putSettings = defineRoute('management', {
+  role: 'admin',
   method: 'put',
   path: '/',
   tags: TAGS,

@@ -42,8 +42,12 @@ export const KeyLimitsInput = z.object({
   expiresAt: when.nullable().optional().describe('Epoch ms or ISO date-time after which the key is refused.'),
 });
 
-export const CreateKeyInput = KeyLimitsInput.extend({ name: z.string().trim().min(1).max(100) }).strict();
-export const UpdateKeyInput = KeyLimitsInput.extend({ name: z.string().trim().min(1).max(100).optional() }).strict();
+const ProjectRef = z.string().min(1).max(64).describe('The project the key belongs to (its allowed models and budgets apply).');
+export const CreateKeyInput = KeyLimitsInput.extend({
+  name: z.string().trim().min(1).max(100),
+  projectId: ProjectRef.optional().describe('The project the key goes in; default: the default project (a developer: their first project).'),
+}).strict();
+export const UpdateKeyInput = KeyLimitsInput.extend({ name: z.string().trim().min(1).max(100).optional(), projectId: ProjectRef.optional() }).strict();
 
 export const PriceInput = z.object({
   inputMicrosPer1M: micros.max(1_000_000_000_000).describe('µUSD per 1M input tokens.'),
@@ -132,6 +136,7 @@ export const UsageQuery = z.object({
   to: z.string().max(64).optional().describe('ISO date-time or epoch ms (exclusive); default now.'),
   keyId: z.string().max(100).optional(),
   model: z.string().max(200).optional(),
+  projectId: z.string().max(100).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   cursor: z.string().max(200).optional().describe('nextCursor from the previous page.'),
 });
@@ -163,6 +168,8 @@ export const KeyView = z
     }),
     spentMicros: z.number().int(),
     periodSpentMicros: z.number().int(),
+    projectId: z.string().nullable().describe('The project (null for management keys).'),
+    createdBy: z.string().nullable().describe('The member (user id) who created it; null when made with a management key.'),
   })
   .openapi('Key');
 
@@ -190,6 +197,8 @@ export function keyView(k: KeyRecord): z.infer<typeof KeyView> {
     },
     spentMicros: k.spentMicros,
     periodSpentMicros: k.periodSpentMicros,
+    projectId: k.projectId,
+    createdBy: k.createdBy,
   };
 }
 
