@@ -62,7 +62,8 @@ function buildAuth(env: Env) {
           linkMail(
             user.email,
             'Someone tried to sign up with your e-mail',
-            'Someone tried to create a GPU Gateway account with this address, which already has one. If it was you, sign in, or reset your password if you forgot it.',
+            'Someone tried to create a GPU Gateway account with this address, which already has one. ' +
+              'If it was you, sign in, or reset your password if you forgot it.',
             'Sign in',
             `${dashboard}/login`,
           ),

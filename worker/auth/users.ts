@@ -57,7 +57,8 @@ export async function ensureBillingAccount(env: Env, user: { id: string; name: s
   await env.DB.batch([
     env.DB.prepare('INSERT OR IGNORE INTO user_accounts (user_id, account_id, created_at) VALUES (?, ?, ?)').bind(user.id, account.id, now),
     env.DB.prepare(
-      "INSERT OR IGNORE INTO memberships (account_id, user_id, role, created_at) SELECT account_id, user_id, 'owner', created_at FROM user_accounts WHERE user_id = ?",
+      'INSERT OR IGNORE INTO memberships (account_id, user_id, role, created_at) ' +
+        "SELECT account_id, user_id, 'owner', created_at FROM user_accounts WHERE user_id = ?",
     ).bind(user.id),
   ]);
   return (await accountOfUser(env, user.id)) ?? account.id;

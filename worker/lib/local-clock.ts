@@ -127,6 +127,7 @@ export class LocalClock {
     const off = Math.round(this.offset(ms) / 60_000);
     const sign = off < 0 ? '-' : '+';
     const two = (n: number) => String(n).padStart(2, '0');
-    return `${p.year}-${two(p.month)}-${two(p.day)}T${two(p.hour)}:${two(p.minute)}:${two(p.second)}${sign}${two(Math.floor(Math.abs(off) / 60))}:${two(Math.abs(off) % 60)}`;
+    const zone = `${sign}${two(Math.floor(Math.abs(off) / 60))}:${two(Math.abs(off) % 60)}`;
+    return `${p.year}-${two(p.month)}-${two(p.day)}T${two(p.hour)}:${two(p.minute)}:${two(p.second)}${zone}`;
   }
 }

@@ -165,7 +165,9 @@ export async function send(env: Env, channel: ChannelRow, event: NotificationEve
           to: address,
           subject,
           text: `${event.message}\n\nAlert ${event.id} (${event.type}).\n`,
-          html: `<!doctype html><html><body style="font-family:sans-serif"><p>${escapeHtml(event.message)}</p><p style="color:#666">Alert ${escapeHtml(event.id)} (${escapeHtml(event.type)}).</p></body></html>`,
+          html:
+            `<!doctype html><html><body style="font-family:sans-serif"><p>${escapeHtml(event.message)}</p>` +
+            `<p style="color:#666">Alert ${escapeHtml(event.id)} (${escapeHtml(event.type)}).</p></body></html>`,
         });
       }
       return done(null, null);
@@ -215,7 +217,8 @@ async function record(db: D1Database, d: DeliveryRow, attempt: Attempt, now: num
   };
   await db
     .prepare(
-      'UPDATE notification_deliveries SET status = ?, attempts = ?, next_attempt_at = ?, last_status_code = ?, last_error = ?, log = ?, delivered_at = ? WHERE id = ?',
+      'UPDATE notification_deliveries SET status = ?, attempts = ?, next_attempt_at = ?, ' +
+        'last_status_code = ?, last_error = ?, log = ?, delivered_at = ? WHERE id = ?',
     )
     .bind(next.status, next.attempts, next.next_attempt_at, next.last_status_code, next.last_error, next.log, next.delivered_at, d.id)
     .run();

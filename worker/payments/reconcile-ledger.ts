@@ -63,7 +63,9 @@ export async function checkAccount(env: Env, id: string, alert: Alerter): Promis
         check,
         id,
         `${id}:${snap.mirroredThroughSeq}`,
-        `Account ${id}: D1 ${check.replace('_', ' ')} has ${row.n} entries summing to ${row.total} µUSD through seq ${snap.mirroredThroughSeq}; the journal has ${snap.mirroredThroughSeq} summing to ${snap.balanceAtMirroredMicros}.`,
+        `Account ${id}: D1 ${check.replace('_', ' ')} has ${row.n} entries summing to ${row.total} µUSD ` +
+          `through seq ${snap.mirroredThroughSeq}; ` +
+          `the journal has ${snap.mirroredThroughSeq} summing to ${snap.balanceAtMirroredMicros}.`,
       );
     }
   }
@@ -82,7 +84,8 @@ export async function checkAccount(env: Env, id: string, alert: Alerter): Promis
       'ledger_balance',
       id,
       `${id}:${snap.mirroredThroughSeq}:${l.total}`,
-      `Account ${id}: the D1 ledger balance of ${acct} is ${l.total} µUSD over ${l.n} transfers; the journal's balance at seq ${snap.mirroredThroughSeq} is ${snap.balanceAtMirroredMicros}.`,
+      `Account ${id}: the D1 ledger balance of ${acct} is ${l.total} µUSD over ${l.n} transfers; ` +
+        `the journal's balance at seq ${snap.mirroredThroughSeq} is ${snap.balanceAtMirroredMicros}.`,
     );
   }
 }
@@ -90,7 +93,8 @@ export async function checkAccount(env: Env, id: string, alert: Alerter): Promis
 /** Every top-up marked paid has exactly one credit under its payment's key. Returns how many were checked. */
 export async function checkPaidTopups(env: Env, alert: Alerter): Promise<number> {
   const paid = await env.DB.prepare(
-    "SELECT id, account_id, method, provider_ref, payment_ref FROM topups WHERE credited_micros > 0 OR status IN ('paid', 'partially_refunded', 'refunded', 'disputed')",
+    'SELECT id, account_id, method, provider_ref, payment_ref FROM topups ' +
+      "WHERE credited_micros > 0 OR status IN ('paid', 'partially_refunded', 'refunded', 'disputed')",
   ).all<{ id: string; account_id: string; method: string; provider_ref: string | null; payment_ref: string | null }>();
   for (const t of paid.results) {
     const key = t.method === 'card' ? `stripe:pi:${t.payment_ref}` : `btcpay:inv:${t.provider_ref}`;
@@ -146,7 +150,8 @@ export async function checkClearing(env: Env, now: number, alert: Alerter): Prom
       'clearing',
       row.accountId,
       `${row.accountId}:${row.clearing}:${row.moved}:${row.expected}`,
-      `Account ${row.accountId}: ${row.clearing} moved ${row.moved} µUSD net to it, but its settled ${CLEARING[row.clearing]} top-ups account for ${row.expected} µUSD (credited less refunded).`,
+      `Account ${row.accountId}: ${row.clearing} moved ${row.moved} µUSD net to it, ` +
+        `but its settled ${CLEARING[row.clearing]} top-ups account for ${row.expected} µUSD (credited less refunded).`,
     );
   }
 }

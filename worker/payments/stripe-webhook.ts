@@ -147,7 +147,8 @@ async function settleReversal(env: Env, topup: Topup, totals: PaymentTotals, ded
     totals.creditedMicros === 0
       ? [
           'refund_uncredited',
-          `${what}, but top-up ${topup.id} has not been credited; nothing was debited ($${unposted} not posted; posted if the credit lands). Decide whether the account owes it.`,
+          `${what}, but top-up ${topup.id} has not been credited; ` +
+            `nothing was debited ($${unposted} not posted; posted if the credit lands). Decide whether the account owes it.`,
         ]
       : ['reversal_capped', `${what}; reversals of top-up ${topup.id} would exceed its credit, so $${unposted} was not debited.`];
   await addReview(env, { kind, accountId: topup.accountId, topupId: topup.id, dedupeKey: `${dedupeKey}:unposted`, message, update: true });

@@ -211,7 +211,8 @@ export class Holds {
       }
       sql.exec(
         `INSERT INTO hold_marks (hold, mark, mark_expires_at, pool, pool_expires_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (hold) DO UPDATE SET mark = excluded.mark, mark_expires_at = excluded.mark_expires_at, pool = excluded.pool, pool_expires_at = excluded.pool_expires_at`,
+         ON CONFLICT (hold) DO UPDATE SET mark = excluded.mark, mark_expires_at = excluded.mark_expires_at,
+           pool = excluded.pool, pool_expires_at = excluded.pool_expires_at`,
         hold,
         m.mark,
         m.markExpiresAt,

@@ -45,7 +45,9 @@ export class LowBalanceAlert {
       type: 'balance.low',
       accountId,
       dedupeKey: `balance.low:${accountId}:${row.last_seq}`,
-      message: `The balance is low: ${usdText(Math.max(0, available))} available, under the ${usdText(state.threshold)} you asked to be told about. Top up to keep requests flowing.`,
+      message:
+        `The balance is low: ${usdText(Math.max(0, available))} available, ` +
+        `under the ${usdText(state.threshold)} you asked to be told about. Top up to keep requests flowing.`,
       spentMicros: Math.max(0, available),
       amountMicros: state.threshold,
       createdAt: now,

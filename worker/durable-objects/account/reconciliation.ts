@@ -66,7 +66,8 @@ export function snapshot(sql: SqlStorage, chunk = VERIFY_CHUNK): ReconciliationS
   if (verifiedThrough === account.last_seq && sum !== account.balance_micros) chainOk = false;
   if (chainOk && verifiedThrough > checkpoint.through_seq) {
     sql.exec(
-      'INSERT INTO journal_checkpoint (singleton, through_seq, balance_micros) VALUES (1, ?, ?) ON CONFLICT (singleton) DO UPDATE SET through_seq = excluded.through_seq, balance_micros = excluded.balance_micros',
+      'INSERT INTO journal_checkpoint (singleton, through_seq, balance_micros) VALUES (1, ?, ?) ' +
+        'ON CONFLICT (singleton) DO UPDATE SET through_seq = excluded.through_seq, balance_micros = excluded.balance_micros',
       verifiedThrough,
       sum,
     );

@@ -152,7 +152,8 @@ const setAutoRecharge = defineRoute('session', {
   path: '/billing/auto-recharge',
   tags: TAGS,
   summary:
-    'Auto-recharge settings (a signed-in member only, not a management key; enabling needs a card saved at a top-up; amount and threshold within the top-up bounds)',
+    'Auto-recharge settings (a signed-in member only, not a management key; ' +
+    'enabling needs a card saved at a top-up; amount and threshold within the top-up bounds)',
   request: { body: jsonBody(AutoRechargeInput) },
   responses: { 200: json(z.object({ autoRecharge: AutoRechargeView }), 'The saved settings') },
 });

@@ -23,13 +23,18 @@ const DEFAULT_THRESHOLDS = [50, 80, 95, 100];
 const Scope = z
   .enum(['organization', 'project', 'member', 'key', 'model', 'end_user'])
   .describe(
-    'organization: every request; project: the keys of one project (projectId); member: every key one member created (memberId, a user id); key: one key (keyId); model: one public model name (model), optionally within one project (projectId); end_user: each distinct end user (the request’s `user` field or x-gateway-user header) gets its own bucket of this size, optionally only for one key, model or project.',
+    'organization: every request; project: the keys of one project (projectId); ' +
+      'member: every key one member created (memberId, a user id); ' +
+      'key: one key (keyId); model: one public model name (model), optionally within one project (projectId); ' +
+      'end_user: each distinct end user (the request’s `user` field or x-gateway-user header) ' +
+      'gets its own bucket of this size, optionally only for one key, model or project.',
   );
 const Window = z.enum(['hour', 'day', 'week', 'month', 'lifetime']).describe('Calendar window in the organisation’s time zone (see /api/account/calendar).');
 const Action = z
   .enum(['block', 'alert', 'fallback'])
   .describe(
-    'block: refuse (402 budget_exceeded) what the budget cannot afford; alert: only count and alert; fallback: serve the request with fallbackModel instead (x-gateway-fallback-* headers say so), still counted here.',
+    'block: refuse (402 budget_exceeded) what the budget cannot afford; alert: only count and alert; ' +
+      'fallback: serve the request with fallbackModel instead (x-gateway-fallback-* headers say so), still counted here.',
   );
 const FallbackModel = z.string().min(1).max(200).describe('The public model served instead (action fallback): a cheaper one, supporting the same endpoints.');
 const Thresholds = z

@@ -118,8 +118,11 @@ function deliveryView(d: DeliveryRow) {
   };
 }
 
-const PRIVATE_HOST =
-  /^(localhost|.*\.localhost|.*\.internal|.*\.local|0\.0\.0\.0|127\.\d+\.\d+\.\d+|10\.\d+\.\d+\.\d+|192\.168\.\d+\.\d+|169\.254\.\d+\.\d+|172\.(1[6-9]|2\d|3[01])\.\d+\.\d+|\[.*\])$/i;
+const PRIVATE_HOST = new RegExp(
+  String.raw`^(localhost|.*\.localhost|.*\.internal|.*\.local|0\.0\.0\.0|127\.\d+\.\d+\.\d+|10\.\d+\.\d+\.\d+|` +
+    String.raw`192\.168\.\d+\.\d+|169\.254\.\d+\.\d+|172\.(1[6-9]|2\d|3[01])\.\d+\.\d+|\[.*\])$`,
+  'i',
+);
 
 /** The channel's target as stored, checked for its kind: HTTPS to a public host (plain HTTP and local hosts on a local deployment only). */
 export function storedTarget(env: Env, kind: 'email' | 'webhook' | 'slack', target: string | string[]): string {
@@ -259,7 +262,8 @@ export const notificationChannelRoutes = apiRouter()
       updated_at: now,
     };
     await c.env.DB.prepare(
-      'INSERT INTO notification_channels (id, account_id, kind, name, target, secret, events, enabled, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO notification_channels (id, account_id, kind, name, target, secret, events, enabled, ' +
+        'created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     )
       .bind(row.id, accountId, row.kind, row.name, row.target, row.secret, row.events, row.enabled, now, now)
       .run();
@@ -313,7 +317,8 @@ export const notificationChannelRoutes = apiRouter()
       delivered_at: null,
     };
     await c.env.DB.prepare(
-      "INSERT INTO notification_deliveries (id, account_id, channel_id, event_id, event_type, status, attempts, next_attempt_at, log, created_at) VALUES (?, ?, ?, ?, 'test', 'pending', 0, ?, '[]', ?)",
+      'INSERT INTO notification_deliveries (id, account_id, channel_id, event_id, event_type, status, ' +
+        "attempts, next_attempt_at, log, created_at) VALUES (?, ?, ?, ?, 'test', 'pending', 0, ?, '[]', ?)",
     )
       .bind(d.id, accountId, channel.id, d.event_id, now, now)
       .run();

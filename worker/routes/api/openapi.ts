@@ -96,7 +96,10 @@ export function openApiDocument(app: OpenAPIHono<AppEnv>) {
     in: 'cookie',
     name: '__Secure-better-auth.session_token',
     description:
-      'Dashboard session (HttpOnly, Secure, SameSite=Lax). Unsafe requests outside /api/auth/* must also send x-csrf-token (csrfToken from GET /api/me), else 403 csrf_failed. /api/account/* acts on the organisation named by x-gateway-organization (else your personal one) with your role there (x-gateway-role on each operation is the least role it needs). Admin routes need role admin.',
+      'Dashboard session (HttpOnly, Secure, SameSite=Lax). ' +
+      'Unsafe requests outside /api/auth/* must also send x-csrf-token (csrfToken from GET /api/me), else 403 csrf_failed. ' +
+      '/api/account/* acts on the organisation named by x-gateway-organization (else your personal one) with your role there ' +
+      '(x-gateway-role on each operation is the least role it needs). Admin routes need role admin.',
   });
   for (const route of FOREIGN) {
     registry.registerPath({

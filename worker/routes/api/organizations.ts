@@ -24,7 +24,8 @@ const TAGS = ['Organisations'];
 const RoleEnum = z
   .enum(ROLES as unknown as [Role, ...Role[]])
   .describe(
-    'viewer: reads everything; developer: also manages the keys of their projects; admin: also billing, budgets, members, projects, notifications; owner: also owners.',
+    'viewer: reads everything; developer: also manages the keys of their projects; ' +
+      'admin: also billing, budgets, members, projects, notifications; owner: also owners.',
   );
 const Name = z.string().trim().min(1).max(100);
 const UserIdParam = z.object({ userId: z.string().min(1).max(200) });

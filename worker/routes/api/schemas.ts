@@ -66,7 +66,9 @@ const ExtraFieldsInput = z
   )
   .refine((fields) => Object.keys(fields).length <= 32, 'at most 32 extra fields')
   .describe(
-    "Vendor request fields forwarded to the origin, each with its meaning for output length: sampling (forwarded as sent), max_output_tokens (e.g. n_predict; clamped to the granted tokens), min_output_tokens (e.g. min_tokens; clamped). Every other field outside OpenAI's API is dropped.",
+    'Vendor request fields forwarded to the origin, each with its meaning for output length: ' +
+      'sampling (forwarded as sent), max_output_tokens (e.g. n_predict; clamped to the granted tokens), ' +
+      "min_output_tokens (e.g. min_tokens; clamped). Every other field outside OpenAI's API is dropped.",
   );
 
 const ServiceSettings = z.object({
