@@ -8,19 +8,24 @@
  * webhook channel to the local inbox and a daily budget on a key, hits it (402 budget_exceeded in
  * the SDK) and sees the alert on the Budgets page, in the inbox (signed) and in the channel's
  * delivery log; the API reference renders at /docs, offline, and its "Try it out" works signed
- * in. Each step asserts
+ * in; the owner creates a project and invites a developer into it by e-mail, who signs up, accepts
+ * from the mail, switches organisation, creates a key in the project, and is refused with 402 by
+ * the project budget the owner sets, whose alert the owner sees. Each step asserts
  * what the user sees; screenshots of the main pages go to e2e/screenshots/. A step whose
  * prerequisite failed is skipped rather than failed again.
  */
 import { readFile } from 'node:fs/promises';
-import OpenAI, { AuthenticationError } from 'openai';
+import { AuthenticationError } from 'openai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { eventually, launchBrowser, newUserContext, screenshot, usd2, usd6 } from './lib/browser';
-import { api, makeUser, me, signIn, signUp, verifyByOutbox, type User } from './lib/users';
+import { createKeyInUi, dialog, keyRow } from './lib/dashboard';
+import { gateway, MODEL } from './lib/gateway';
+import { dollars, expectOrdered, parseCsv } from './lib/tables';
+import { api, makeUser, me, openMail, signIn, signUp, verifyByOutbox, type User } from './lib/users';
 
 const stack = inject('stack');
-const MODEL = 'demo-llm';
+const { chat, chatUntilRefused } = gateway(stack.gatewayUrl);
 
 let browser: Browser;
 const contexts: BrowserContext[] = [];
@@ -34,89 +39,16 @@ function needs(ctx: { skip: (note?: string) => void }, ...steps: string[]) {
 
 const alice: User = makeUser('Alice', 'alice@e2e.test');
 const bob: User = makeUser('Bob', 'bob@e2e.test');
+const carol: User = makeUser('Carol', 'carol@e2e.test');
 let alicePage: Page;
 let adminPage: Page;
 let firstKey: { name: string; secret: string };
 let secondKey: { name: string; secret: string; id: string };
 
-function sdk(apiKey: string) {
-  return new OpenAI({ baseURL: `${stack.gatewayUrl}/v1`, apiKey, maxRetries: 0, timeout: 30_000 });
-}
-
-/** A short non-streamed chat completion; the gateway's cost headers and the usage. */
-async function chat(apiKey: string, content = 'Say hello') {
-  const { data, response } = await sdk(apiKey)
-    .chat.completions.create({ model: MODEL, messages: [{ role: 'user', content }], max_tokens: 8 })
-    .withResponse();
-  const header = (name: string) => response.headers.get(name);
-  return {
-    requestId: header('x-request-id') ?? '',
-    costMicros: Number(header('x-gateway-cost-micros')),
-    priceVersion: Number(header('x-gateway-price-version')),
-    promptTokens: data.usage?.prompt_tokens ?? NaN,
-    completionTokens: data.usage?.completion_tokens ?? NaN,
-  };
-}
-
 async function newUser() {
   const { context, page } = await newUserContext(browser, stack.dashboardUrl);
   contexts.push(context);
   return page;
-}
-
-/** The <dialog> (or role=dialog) on screen. */
-function dialog(page: Page) {
-  return page.getByRole('dialog').or(page.getByRole('alertdialog')).first();
-}
-
-/** Open "Create key", check every limit the gateway knows has a field, fill some, create. */
-async function createKeyInUi(page: Page, name: string, { shot }: { shot?: string } = {}) {
-  await page.goto('/keys');
-  await page.getByRole('heading', { name: 'API keys' }).waitFor();
-  await page.getByRole('button', { name: 'Create key' }).click();
-  await dialog(page).getByLabel('Name', { exact: true }).fill(name);
-  // Every limit of POST /api/account/keys (KeyLimitsInput) has a labelled field: allowedServices,
-  // expiresAt, requestsPerMinute, maxConcurrent, tokensPerMinute ("*" and per model),
-  // spendLimitMicros, periodSpendLimitMicros, period.
-  const limitFields = [
-    'Allowed models',
-    'Expires',
-    'Requests per minute',
-    'Max concurrent requests',
-    'Tokens per minute',
-    'Tokens per minute by model',
-    'Lifetime spend limit (USD)',
-    'Period spend limit (USD)',
-    'Period',
-  ];
-  const form = dialog(page);
-  const missing: string[] = [];
-  for (const label of limitFields) {
-    if ((await form.getByLabel(label, { exact: true }).count()) === 0) missing.push(label);
-  }
-  expect(missing, 'limit fields missing from the create-key form').toEqual([]);
-  await form.getByLabel('Requests per minute', { exact: true }).fill('120');
-  await form.getByLabel('Max concurrent requests', { exact: true }).fill('4');
-  await form.getByLabel('Lifetime spend limit (USD)', { exact: true }).fill('20');
-  await form.getByLabel('Period spend limit (USD)', { exact: true }).fill('10');
-  await form.getByRole('button', { name: 'Create', exact: true }).click();
-  const secretBox = page.getByTestId('new-key-secret');
-  await secretBox.waitFor();
-  const secret = ((await secretBox.inputValue().catch(() => null)) ?? (await secretBox.innerText())).trim();
-  expect(secret).toMatch(/^sk-gw-\S+$/);
-  await expect(page.getByRole('button', { name: 'Copy' }).first().isVisible()).resolves.toBe(true);
-  if (shot) await screenshot(page, shot, { phone: true });
-  // Close the once-only secret view.
-  const close = page.getByRole('button', { name: /^(done|close|ok|i('ve| have) (saved|copied|stored) it)/i }).first();
-  if ((await close.count()) > 0) await close.click();
-  else await page.keyboard.press('Escape');
-  await secretBox.waitFor({ state: 'hidden' });
-  return secret;
-}
-
-/** The row (or card) of the key list that shows `name`. */
-function keyRow(page: Page, name: string) {
-  return page.getByRole('row').or(page.getByRole('listitem')).filter({ hasText: name }).first();
 }
 
 beforeAll(async () => {
@@ -461,15 +393,7 @@ describe.sequential('the dashboard, end to end', () => {
     await page.getByText('e2e key cap').first().waitFor();
 
     // The SDK gets OpenAI's 402 shape once the budget cannot afford the next request.
-    let refused: InstanceType<typeof OpenAI.APIError> | null = null;
-    for (let i = 0; i < 60 && !refused; i++) {
-      try {
-        await chat(secondKey.secret);
-      } catch (error) {
-        if (!(error instanceof OpenAI.APIError)) throw error;
-        refused = error;
-      }
-    }
+    const refused = await chatUntilRefused(secondKey.secret);
     expect(refused?.status).toBe(402);
     expect(refused?.code).toBe('budget_exceeded');
     expect(refused?.message).toContain('e2e key cap');
@@ -482,6 +406,11 @@ describe.sequential('the dashboard, end to end', () => {
         await page.reload();
         await page.getByRole('heading', { name: 'Budgets' }).waitFor();
         const alertRows = page.locator('table tr').filter({ hasText: 'e2e key cap' }).filter({ hasText: '50%' });
+        // The alerts load after the heading: give them a moment before reloading again.
+        await alertRows
+          .first()
+          .waitFor({ timeout: 3_000 })
+          .catch(() => {});
         return (await alertRows.count()) > 0;
       },
       { message: 'no 50 % alert for the budget on the Budgets page' },
@@ -549,45 +478,131 @@ describe.sequential('the dashboard, end to end', () => {
     expect(response.status(), await response.text()).toBe(404);
     await revoke.locator('.live-responses-table .response-col_status').getByText('404').waitFor();
   });
+
+  it('l: the owner invites a developer into a new project; they accept, make a key there; a project budget refuses it with 402 and the owner sees the alert', async (ctx) => {
+    needs(ctx, 'alice', 'credit');
+    const owner = alicePage;
+    const org = (await me(owner)).organization;
+    expect(org.role).toBe('owner');
+    const projectName = 'e2e team project';
+
+    // The owner creates the project, limited to the demo model.
+    await owner.goto('/projects');
+    await owner.getByRole('heading', { name: 'Projects' }).waitFor();
+    await owner.getByRole('button', { name: 'New project' }).click();
+    const projectForm = dialog(owner);
+    await projectForm.getByLabel('Name', { exact: true }).fill(projectName);
+    await projectForm.getByLabel('Allowed models', { exact: true }).fill(MODEL);
+    await projectForm.getByRole('button', { name: 'Create project' }).click();
+    await projectForm.waitFor({ state: 'hidden' });
+    await owner.getByRole('row').filter({ hasText: projectName }).filter({ hasText: MODEL }).waitFor();
+    await screenshot(owner, 'projects');
+    const projects = (await api(owner, 'GET', '/api/account/projects', { organization: org.id })).body.projects as Array<{ id: string; name: string }>;
+    const projectId = projects.find((p) => p.name === projectName)?.id as string;
+    expect(projectId).toMatch(/\S/);
+
+    // ...and invites Carol into it as a developer.
+    await owner.goto('/members');
+    await owner.getByRole('heading', { name: 'Members' }).waitFor();
+    await owner.getByRole('button', { name: 'Invite member' }).click();
+    const invite = dialog(owner);
+    await invite.getByLabel('Email', { exact: true }).fill(carol.email);
+    await invite.getByLabel('Role', { exact: true }).selectOption('developer');
+    await invite.getByRole('group', { name: 'Projects' }).getByLabel(projectName).check();
+    await screenshot(owner, 'members-invite');
+    await invite.getByRole('button', { name: 'Send invitation' }).click();
+    await invite.waitFor({ state: 'hidden' });
+    await owner.getByRole('row').filter({ hasText: carol.email }).filter({ hasText: 'pending' }).waitFor();
+
+    // Carol opens the invitation from her mail, has no account yet, signs up from there and
+    // verifies her address; the verification brings her back to the invitation.
+    const page = await newUser();
+    const mail = await openMail(page, carol.email, /join/i);
+    const link = mail.locator('a[href*="/invite?token="]').first();
+    await link.waitFor();
+    const invitation = new URL((await link.getAttribute('href')) as string);
+    await link.click();
+    await page.waitForURL(/\/invite\?token=/);
+    await page.getByRole('link', { name: 'Create an account' }).click();
+    await signUp(page, carol, { open: false });
+    await verifyByOutbox(page, carol.email);
+    await page.getByRole('link', { name: 'Continue' }).click();
+    await page.waitForURL((url) => url.pathname === '/invite' && url.search === invitation.search);
+    await screenshot(page, 'invitation', { phone: true });
+    await page.getByRole('button', { name: 'Accept invitation' }).click();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+
+    // The dashboard now acts on the owner's organisation, as a developer; the switcher goes back and forth.
+    const switcher = page.getByLabel('Organisation', { exact: true });
+    await expect(switcher.inputValue()).resolves.toBe(org.id);
+    await page.getByTestId('org-role').filter({ hasText: 'Your role: Developer' }).waitFor();
+    const personal = (await me(page)).organizations.find((o) => o.personal);
+    expect(personal?.role).toBe('owner');
+    await switcher.selectOption(personal?.id as string);
+    await page.getByTestId('org-role').filter({ hasText: 'Your role: Owner' }).waitFor();
+    await switcher.selectOption(org.id);
+    await page.getByTestId('org-role').filter({ hasText: 'Your role: Developer' }).waitFor();
+
+    // The owner sees her as a developer in the project, and the invitation accepted.
+    await owner.goto('/members');
+    const carolRow = owner.getByRole('row').filter({ hasText: carol.email }).filter({ hasText: projectName });
+    await expect.poll(() => carolRow.getByRole('combobox').inputValue()).toBe('developer');
+    await owner.getByRole('row').filter({ hasText: carol.email }).filter({ hasText: 'accepted' }).waitFor();
+    await screenshot(owner, 'members', { phone: true });
+
+    // Carol creates a key in the project from the UI: it is her only project, so it is the default.
+    await page.goto('/keys');
+    await page.getByRole('heading', { name: 'API keys' }).waitFor();
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const keyForm = dialog(page);
+    await keyForm.getByLabel('Name', { exact: true }).fill('e2e carol key');
+    // Preselected once the projects have loaded.
+    await expect.poll(() => keyForm.getByLabel('Project', { exact: true }).inputValue()).toBe(projectId);
+    await keyForm.getByRole('button', { name: 'Create', exact: true }).click();
+    const secret = (await page.getByTestId('new-key-secret').innerText()).trim();
+    expect(secret).toMatch(/^sk-gw-\S+$/);
+    await page.getByRole('button', { name: 'Done' }).click();
+    await keyRow(page, 'e2e carol key').getByText(projectName).waitFor();
+    await screenshot(page, 'keys-developer');
+    const carolKeys = (await api(page, 'GET', '/api/account/keys', { organization: org.id })).body.keys as Array<{ name: string; projectId: string }>;
+    expect(carolKeys.map((k) => [k.name, k.projectId])).toEqual([['e2e carol key', projectId]]);
+
+    // The owner caps the project at $0.001 a day.
+    await owner.goto('/budgets');
+    await owner.getByRole('heading', { name: 'Budgets' }).waitFor();
+    await owner.getByRole('button', { name: 'New budget' }).first().click();
+    const form = dialog(owner);
+    await form.getByLabel('Name').fill('e2e project cap');
+    await form.getByLabel('Applies to').selectOption('project');
+    await form.getByLabel('Project', { exact: true }).selectOption(projectId);
+    await form.getByLabel('Amount (USD)').fill('0.001');
+    await form.getByLabel('Window').selectOption('day');
+    await form.getByLabel('Alert thresholds (%)').fill('50');
+    await form.getByRole('button', { name: 'Add budget' }).click();
+    await form.waitFor({ state: 'hidden' });
+    await owner.getByTestId('budget-card').filter({ hasText: 'e2e project cap' }).getByText(`Project “${projectName}”`).waitFor();
+
+    // Carol's key is refused once the project's budget cannot afford the next request.
+    const refused = await chatUntilRefused(secret);
+    expect(refused?.status).toBe(402);
+    expect(refused?.code).toBe('budget_exceeded');
+    expect(refused?.message).toContain('e2e project cap');
+
+    // The owner sees the project budget's alert on the Budgets page.
+    await eventually(
+      async () => {
+        await owner.reload();
+        await owner.getByRole('heading', { name: 'Budgets' }).waitFor();
+        const alertRows = owner.locator('table tr').filter({ hasText: 'e2e project cap' }).filter({ hasText: '50%' });
+        // The alerts load after the heading: give them a moment before reloading again.
+        await alertRows
+          .first()
+          .waitFor({ timeout: 3_000 })
+          .catch(() => {});
+        return (await alertRows.count()) > 0;
+      },
+      { message: 'no 50 % alert for the project budget on the Budgets page' },
+    );
+    await screenshot(owner, 'budgets-project', { phone: true });
+  });
 });
-
-/** "$1,234.56" → 1234.56; "—" (no balance) → null. */
-function dollars(text: string): number | null {
-  const match = /^(-)?\$([\d,]+\.\d+)$/.exec(text.trim());
-  return match ? (match[1] ? -1 : 1) * Number(match[2].replace(/,/g, '')) : null;
-}
-
-/** Known values in `direction` (1 ascending, -1 descending) order, rows without a value last. */
-function expectOrdered(values: Array<number | null>, direction: 1 | -1) {
-  const known = values.filter((v): v is number => v !== null);
-  expect(values.slice(0, known.length), 'rows without a balance come last').toEqual(known);
-  expect(known).toEqual([...known].sort((a, b) => direction * (a - b)));
-}
-
-/** RFC 4180 records (CRLF-terminated): quoted fields may hold commas, doubled quotes and line breaks. */
-function parseCsv(text: string): string[][] {
-  const records: string[][] = [];
-  let record: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (quoted && ch === '"' && text[i + 1] === '"') {
-      field += '"';
-      i++;
-    } else if (ch === '"') {
-      quoted = !quoted;
-    } else if (!quoted && ch === ',') {
-      record.push(field);
-      field = '';
-    } else if (!quoted && ch === '\r' && text[i + 1] === '\n') {
-      records.push([...record, field]);
-      record = [];
-      field = '';
-      i++;
-    } else {
-      field += ch;
-    }
-  }
-  return records;
-}

@@ -8,6 +8,7 @@ import { BrowserRouter, Navigate, Outlet, Route, Routes, useLocation } from 'rea
 import { SessionProvider, useMe, useSession } from './api/session';
 import { Layout } from './components/Layout';
 import { ErrorNote, Loading } from './components/states';
+import { AcceptInvitationPage } from './pages/auth/AcceptInvitation';
 import { ForgotPasswordPage } from './pages/auth/ForgotPassword';
 import { LoginPage } from './pages/auth/Login';
 import { ResetPasswordPage } from './pages/auth/ResetPassword';
@@ -17,8 +18,10 @@ import { BillingPage } from './pages/billing/Billing';
 import { BudgetsPage } from './pages/Budgets';
 import { DevMailPage } from './pages/DevMail';
 import { KeysPage } from './pages/keys/Keys';
+import { MembersPage } from './pages/members/Members';
 import { NotFoundPage } from './pages/NotFound';
 import { NotificationsPage } from './pages/Notifications';
+import { ProjectsPage } from './pages/projects/Projects';
 import { SettingsPage } from './pages/Settings';
 import './styles.css';
 
@@ -77,6 +80,7 @@ function App() {
       <Route path="/forgot-password" element={<ForgotPasswordPage />} />
       <Route path="/reset-password" element={<ResetPasswordPage />} />
       <Route path="/dev/mail" element={<DevMailPage />} />
+      <Route path="/invite" element={<AcceptInvitationPage />} />
       <Route element={<RequireSession />}>
         <Route
           index
@@ -87,6 +91,8 @@ function App() {
           }
         />
         <Route path="/keys" element={<KeysPage />} />
+        <Route path="/projects" element={<ProjectsPage />} />
+        <Route path="/members" element={<MembersPage />} />
         <Route
           path="/usage"
           element={

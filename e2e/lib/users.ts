@@ -17,9 +17,10 @@ export function makeUser(name: string, email: string): User {
   return { name, email, password: `e2e-${name.toLowerCase()}-Pa55word!` };
 }
 
-/** /signup: fill the form, submit, and see the "check your e-mail" message. */
-export async function signUp(page: Page, user: User, { shot }: { shot?: string } = {}) {
-  await page.goto('/signup');
+/** /signup (unless `open` is false: the page is on it already): fill the form, submit, and see the "check your e-mail" message. */
+export async function signUp(page: Page, user: User, { shot, open = true }: { shot?: string; open?: boolean } = {}) {
+  if (open) await page.goto('/signup');
+  await page.getByRole('button', { name: 'Create account' }).waitFor();
   await page.getByLabel('Name', { exact: true }).fill(user.name);
   await page.getByLabel('Email', { exact: true }).fill(user.email);
   await page.getByLabel('Password', { exact: true }).fill(user.password);
@@ -83,30 +84,35 @@ export async function signIn(page: Page, user: Pick<User, 'email' | 'password'>,
   await page.getByRole('heading', { name: 'Overview' }).waitFor();
 }
 
+export type Role = 'owner' | 'admin' | 'developer' | 'viewer';
+
 export interface Me {
   user: { id: string; email: string; name: string; role: string; emailVerified: boolean };
   account: { id: string; name: string };
+  organization: { id: string; name: string; role: Role };
+  organizations: Array<{ id: string; name: string; role: Role; personal: boolean }>;
   csrfToken: string;
 }
 
-/** GET /api/me with the page's session cookie. */
-export async function me(page: Page): Promise<Me> {
-  const response = await page.request.get('/api/me');
+/** GET /api/me with the page's session cookie (acting on `organization`, else the personal one). */
+export async function me(page: Page, organization?: string): Promise<Me> {
+  const response = await page.request.get('/api/me', { headers: organization ? { 'x-gateway-organization': organization } : {} });
   expect(response.status(), `GET /api/me: ${await response.text()}`).toBe(200);
   return (await response.json()) as Me;
 }
 
 /**
  * A same-origin JSON call with the page's cookies; unsafe methods carry the Origin header a
- * browser would send and, unless `csrf` is false, the CSRF token from /api/me.
+ * browser would send and, unless `csrf` is false, the CSRF token from /api/me. `organization`
+ * names the organisation it acts on (x-gateway-organization), as the dashboard's switcher does.
  */
 export async function api(
   page: Page,
   method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE',
   path: string,
-  { body, csrf = true }: { body?: unknown; csrf?: boolean | string } = {},
+  { body, csrf = true, organization }: { body?: unknown; csrf?: boolean | string; organization?: string } = {},
 ): Promise<{ status: number; body: any }> {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = organization ? { 'x-gateway-organization': organization } : {};
   if (method !== 'GET') {
     headers.origin = new URL(page.url()).origin;
     if (csrf) headers['x-csrf-token'] = typeof csrf === 'string' ? csrf : (await me(page)).csrfToken;

@@ -1,7 +1,8 @@
 /**
  * @module api/client
  * The one way the SPA talks to the gateway: same-origin fetch with the session cookie, the CSRF
- * token on every unsafe /api request outside /api/auth, and errors turned into plain words.
+ * token on every unsafe /api request outside /api/auth, the chosen organisation on every /api
+ * request, and errors turned into plain words.
  */
 
 /** An API failure with the server's public message (or a plain-words fallback). */
@@ -13,19 +14,36 @@ export class ApiError extends Error {
     readonly retryAfterSeconds: number | null = null,
     /** The request field the server named as at fault (`error.param`), if any. */
     readonly param: string | null = null,
+    /** The finer cause the server named (`error.reason`, e.g. 'last_owner'), if any. */
+    readonly reason: string | null = null,
   ) {
     super(message);
     this.name = 'ApiError';
   }
 }
 
-// The CSRF token of the current session, set from /api/me. The only module state: one tab has
-// one session, and signing out clears it.
+// The CSRF token of the current session, set from /api/me, and the organisation the dashboard
+// acts on. The only module state: one tab has one session and one chosen organisation; signing
+// out clears the token, the switcher (api/organization.ts) sets the organisation.
 let csrfToken: string | null = null;
+let organizationId: string | null = null;
 
 /** Remembers the CSRF token returned by /api/me (null after sign-out). */
 export function setCsrfToken(token: string | null): void {
   csrfToken = token;
+}
+
+/** The header naming the organisation an /api request acts on (docs/organizations.md). */
+export const ORGANIZATION_HEADER = 'x-gateway-organization';
+
+/** Sends `id` as x-gateway-organization from the next request on (null: the personal one). */
+export function setRequestOrganization(id: string | null): void {
+  organizationId = id;
+}
+
+/** The organisation requests name now (null: none named, the personal one). */
+export function requestOrganization(): string | null {
+  return organizationId;
 }
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -50,12 +68,18 @@ async function toError(response: Response): Promise<ApiError> {
   let code = `http_${response.status}`;
   let message = FALLBACK[response.status] ?? `The request failed (HTTP ${response.status}).`;
   let param: string | null = null;
+  let reason: string | null = null;
   try {
-    const body = (await response.json()) as { error?: { code?: string; message?: string; param?: string } | string; code?: string; message?: string };
+    const body = (await response.json()) as {
+      error?: { code?: string; message?: string; param?: string; reason?: string } | string;
+      code?: string;
+      message?: string;
+    };
     if (body.error && typeof body.error === 'object') {
       code = body.error.code ?? code;
       message = body.error.message || message;
       param = typeof body.error.param === 'string' ? body.error.param : null;
+      reason = typeof body.error.reason === 'string' ? body.error.reason : null;
     } else if (body.message || body.code) {
       code = body.code ?? code;
       message = body.message || message;
@@ -64,13 +88,14 @@ async function toError(response: Response): Promise<ApiError> {
     // Not JSON: keep the plain-words fallback.
   }
   const retry = Number(response.headers.get('retry-after') ?? response.headers.get('x-retry-after'));
-  return new ApiError(response.status, code, message, Number.isFinite(retry) && retry > 0 ? retry : null, param);
+  return new ApiError(response.status, code, message, Number.isFinite(retry) && retry > 0 ? retry : null, param, reason);
 }
 
-async function send(method: string, path: string, body: unknown): Promise<Response> {
-  const headers: Record<string, string> = { accept: 'application/json' };
+async function send(method: string, path: string, body: unknown, accept = 'application/json'): Promise<Response> {
+  const headers: Record<string, string> = { accept };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (needsCsrf(method, path) && csrfToken) headers['x-csrf-token'] = csrfToken;
+  if (organizationId && path.startsWith('/api/')) headers[ORGANIZATION_HEADER] = organizationId;
   try {
     return await fetch(path, { method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body) });
   } catch {
@@ -90,6 +115,18 @@ export async function api<T>(path: string, options: { method?: string; body?: un
   if (response.status === 204) return undefined as T;
   const text = await response.text();
   return (text ? JSON.parse(text) : undefined) as T;
+}
+
+/**
+ * Fetches an /api file (a CSV export) the way `api` fetches JSON, so it carries the organisation
+ * header a plain link could not; the name is the server's (Content-Disposition), if it gave one.
+ */
+export async function apiFile(path: string): Promise<{ blob: Blob; fileName: string | null }> {
+  const response = await send('GET', path, undefined, '*/*');
+  if (!response.ok) throw await toError(response);
+  const disposition = response.headers.get('content-disposition') ?? '';
+  const match = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition);
+  return { blob: await response.blob(), fileName: match ? decodeURIComponent(match[1]) : null };
 }
 
 /** Fetches a fresh CSRF token after the server refused the one we had (e.g. a new session). */

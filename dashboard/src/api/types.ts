@@ -2,10 +2,16 @@
  * @module api/types
  * The shapes the dashboard reads from the gateway's /api (money in integer µUSD).
  */
+import type { Organization, Role } from './organization-types';
+
+export type * from './organization-types';
 
 export interface Me {
   user: { id: string; email: string; name: string; role: string; emailVerified: boolean; twoFactorEnabled: boolean };
   account: { id: string; name: string } | null;
+  /** The organisation this request acted on (x-gateway-organization, else the personal one); null when the user has none. */
+  organization: { id: string; name: string; role: Role } | null;
+  organizations: Organization[];
   csrfToken: string;
 }
 
@@ -42,17 +48,24 @@ export interface KeyView {
   limits: KeyLimitsView;
   spentMicros: number;
   periodSpentMicros: number;
+  /** The project it is in (null for management keys). */
+  projectId: string | null;
+  /** The member (user id) who created it; null when made with a management key. */
+  createdBy: string | null;
 }
 
 /** The body of a key create or edit (null clears a limit). */
 export interface KeyInput extends Partial<KeyLimitsView> {
   name?: string;
   expiresAt?: number | null;
+  /** The project it goes in (create) or moves to (edit). */
+  projectId?: string;
 }
 
 export interface UsageRow {
   id: string;
   keyId: string;
+  projectId?: string | null;
   serviceId: string;
   model: string;
   endpoint: string;
@@ -260,7 +273,7 @@ export interface MailMessage {
   createdAt: string | number;
 }
 
-export type BudgetScope = 'organization' | 'key' | 'model' | 'end_user';
+export type BudgetScope = 'organization' | 'project' | 'member' | 'key' | 'model' | 'end_user';
 export type BudgetWindow = 'hour' | 'day' | 'week' | 'month' | 'lifetime';
 export type BudgetAction = 'block' | 'alert' | 'fallback';
 
@@ -281,6 +294,10 @@ export interface Budget {
   scope: BudgetScope;
   keyId: string | null;
   model: string | null;
+  /** The project (project budgets; a filter of model and end-user budgets). */
+  projectId: string | null;
+  /** The member, a user id (member budgets: every key they created). */
+  memberId: string | null;
   amountMicros: number;
   window: BudgetWindow;
   action: BudgetAction;
@@ -304,6 +321,8 @@ export interface BudgetInput {
   scope?: BudgetScope;
   keyId: string | null;
   model: string | null;
+  projectId: string | null;
+  memberId: string | null;
   amountMicros: number;
   window: BudgetWindow;
   action: BudgetAction;

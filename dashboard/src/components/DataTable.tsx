@@ -6,6 +6,7 @@
 import { useId, useState, type ReactNode } from 'react';
 import type { Resource } from '../api/use-resource';
 import { toCsv, type CsvValue } from '../../../shared/csv';
+import { saveBlob } from '../lib/save-file';
 import { toDateInput } from '../lib/time';
 import { Empty, ErrorNote, Loading } from './states';
 
@@ -177,13 +178,5 @@ function downloadCsv<Row>(fileName: string, columns: ReadonlyArray<Column<Row>>,
     fields.map(([header]) => header),
     rows.map((row) => fields.map(([, value]) => value(row))),
   );
-  const url = URL.createObjectURL(new Blob(['\uFEFF', text], { type: 'text/csv;charset=utf-8' }));
-  const link = document.createElement('a');
-  link.href = url;
-  link.download = fileName;
-  document.body.append(link);
-  link.click();
-  link.remove();
-  // The browser has taken the file once the click's task is over.
-  window.setTimeout(() => URL.revokeObjectURL(url), 1000);
+  saveBlob(new Blob(['\uFEFF', text], { type: 'text/csv;charset=utf-8' }), fileName);
 }

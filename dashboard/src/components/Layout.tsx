@@ -1,18 +1,25 @@
 /**
  * @module components/Layout
- * The signed-in shell: a sidebar on laptops that becomes a top bar with a menu on phones.
+ * The signed-in shell: a sidebar on laptops that becomes a top bar with a menu on phones, with the
+ * organisation switcher at its top. Each page is mounted afresh for the organisation it shows.
  */
 import { useEffect, useState } from 'react';
 import { NavLink, Outlet, useLocation } from 'react-router';
-import { useMe, useSession } from '../api/session';
+import { atLeast } from '../api/roles';
+import { useMe, useRole, useSession } from '../api/session';
+import type { Role } from '../api/types';
+import { CreateOrganizationDialog, OrgSwitcher } from './OrgSwitcher';
 
-const USER_LINKS = [
+/** `least`: the role a page needs to show anything (notification channels are read by admins only). */
+const USER_LINKS: Array<{ to: string; label: string; end?: boolean; least?: Role }> = [
   { to: '/', label: 'Overview', end: true },
   { to: '/keys', label: 'API keys' },
+  { to: '/projects', label: 'Projects' },
   { to: '/usage', label: 'Usage' },
   { to: '/budgets', label: 'Budgets' },
-  { to: '/notifications', label: 'Notifications' },
+  { to: '/notifications', label: 'Notifications', least: 'admin' },
   { to: '/billing', label: 'Billing' },
+  { to: '/members', label: 'Members' },
   { to: '/settings', label: 'Settings' },
 ];
 
@@ -29,9 +36,11 @@ const ADMIN_LINKS = [
 /** Sidebar + content for every signed-in page. */
 export function Layout() {
   const me = useMe();
+  const role = useRole();
   const { signOut } = useSession();
   const location = useLocation();
   const [menuOpen, setMenuOpen] = useState(false);
+  const [creatingOrg, setCreatingOrg] = useState(false);
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: navigating (a new pathname) is what closes the menu.
   useEffect(() => setMenuOpen(false), [location.pathname]);
@@ -54,8 +63,9 @@ export function Layout() {
           </button>
         </div>
         <nav id="main-nav" className={menuOpen ? 'nav open' : 'nav'} aria-label="Main">
+          <OrgSwitcher onCreate={() => setCreatingOrg(true)} />
           <ul>
-            {USER_LINKS.map((l) => (
+            {USER_LINKS.filter((l) => !l.least || atLeast(role, l.least)).map((l) => (
               <li key={l.to}>
                 <NavLink to={l.to} end={l.end}>
                   {l.label}
@@ -91,8 +101,10 @@ export function Layout() {
         </nav>
       </header>
       <main className="content" id="content" tabIndex={-1}>
-        <Outlet />
+        {/* A new organisation mounts the page again, so nothing of the last one's data stays. */}
+        <Outlet key={me.organization?.id ?? 'none'} />
       </main>
+      <CreateOrganizationDialog open={creatingOrg} onClose={() => setCreatingOrg(false)} />
     </div>
   );
 }

@@ -1,10 +1,14 @@
 /**
  * @module pages/Budgets
- * Budgets: spend caps (or alert-only limits) per organisation, key, model or end user, each over
- * a calendar window; the calendar those windows follow; and the alerts they raised.
+ * Budgets: spend caps (or alert-only limits) per organisation, project, member, key, model or end
+ * user, each over a calendar window; the calendar those windows follow; and the alerts they
+ * raised. Admins and owners change them; everyone else reads.
  */
 import { useState } from 'react';
 import { api, errorText } from '../api/client';
+import { useMembers, useProjects } from '../api/organization-data';
+import { atLeast } from '../api/roles';
+import { useRole } from '../api/session';
 import type { Budget, BudgetInput, Calendar, KeyView } from '../api/types';
 import { useResource } from '../api/use-resource';
 import { ConfirmDialog, Dialog } from '../components/Dialog';
@@ -12,7 +16,8 @@ import { PageHeader } from '../components/PageHeader';
 import { Empty, ErrorNote, Loading } from '../components/states';
 import { AlertsSection } from './budgets/Alerts';
 import { BudgetCard } from './budgets/BudgetCard';
-import { BudgetForm, EMPTY_BUDGET_FORM, valuesFromBudget } from './budgets/BudgetForm';
+import { BudgetForm } from './budgets/BudgetForm';
+import { EMPTY_BUDGET_FORM, valuesFromBudget } from './budgets/budget-form-values';
 import { amountWords, scopeWords } from './budgets/budget-words';
 import { CalendarCard } from './budgets/CalendarCard';
 
@@ -20,6 +25,9 @@ import { CalendarCard } from './budgets/CalendarCard';
 export function BudgetsPage() {
   const budgets = useResource<{ budgets: Budget[]; calendar: Calendar }>('/api/account/budgets');
   const keys = useResource<{ keys: KeyView[] }>('/api/account/keys');
+  const projects = useProjects();
+  const members = useMembers();
+  const admin = atLeast(useRole(), 'admin');
   const [creating, setCreating] = useState(false);
   const [editing, setEditing] = useState<Budget | null>(null);
   const [deleting, setDeleting] = useState<Budget | null>(null);
@@ -29,6 +37,7 @@ export function BudgetsPage() {
   const [saves, setSaves] = useState(0);
 
   const allKeys = keys.data?.keys;
+  const names = { keys: allKeys, projects: projects.data?.projects, members: members.data?.members };
   const calendar = budgets.data?.calendar;
 
   function saved() {
@@ -70,15 +79,17 @@ export function BudgetsPage() {
     <>
       <PageHeader
         title="Budgets"
-        description="Cap what your organisation, a key, a model or each end user may spend per hour, day, week, month or in total; or only get alerts."
+        description="Cap what your organisation, a project, a member, a key, a model or each end user may spend per hour, day, week, month or in total; or only get alerts."
         actions={
-          <button type="button" className="primary" onClick={() => setCreating(true)}>
-            New budget
-          </button>
+          admin && (
+            <button type="button" className="primary" onClick={() => setCreating(true)}>
+              New budget
+            </button>
+          )
         }
       />
 
-      <CalendarCard calendar={calendar} loading={budgets.status === 'loading'} onSaved={saved} />
+      <CalendarCard calendar={calendar} loading={budgets.status === 'loading'} editable={admin} onSaved={saved} />
 
       {budgets.status === 'error' && <ErrorNote message={budgets.message} onRetry={budgets.reload} />}
       {budgets.status === 'loading' && !list && <Loading what="Loading your budgets…" />}
@@ -93,12 +104,16 @@ export function BudgetsPage() {
             <BudgetCard
               key={b.id}
               budget={b}
-              keys={allKeys}
-              onEdit={() => setEditing(b)}
-              onDelete={() => {
-                setDeleteError(null);
-                setDeleting(b);
-              }}
+              names={names}
+              onEdit={admin ? () => setEditing(b) : undefined}
+              onDelete={
+                admin
+                  ? () => {
+                      setDeleteError(null);
+                      setDeleting(b);
+                    }
+                  : undefined
+              }
             />
           ))}
         </div>
@@ -111,6 +126,8 @@ export function BudgetsPage() {
           initial={EMPTY_BUDGET_FORM}
           keys={allKeys}
           keysError={keys.status === 'error' ? keys.message : null}
+          projects={names.projects}
+          members={names.members}
           calendar={calendar}
           submitLabel="Add budget"
           onSubmit={create}
@@ -125,6 +142,8 @@ export function BudgetsPage() {
             editing
             keys={allKeys}
             keysError={keys.status === 'error' ? keys.message : null}
+            projects={names.projects}
+            members={names.members}
             calendar={calendar}
             submitLabel="Save changes"
             onSubmit={update}
@@ -143,7 +162,7 @@ export function BudgetsPage() {
       >
         {deleting && (
           <p>
-            “{deleting.name}” ({scopeWords(deleting, allKeys)}, {amountWords(deleting)}) stops applying from the next request. Its past alerts stay in the list.
+            “{deleting.name}” ({scopeWords(deleting, names)}, {amountWords(deleting)}) stops applying from the next request. Its past alerts stay in the list.
           </p>
         )}
       </ConfirmDialog>

@@ -7,6 +7,8 @@
 import { useState } from 'react';
 import { api, errorText } from '../api/client';
 import type { NotificationChannel, NotificationChannelInput, NotificationChannelPatch, NotificationDelivery } from '../api/types';
+import { atLeast } from '../api/roles';
+import { useRole } from '../api/session';
 import { useAction } from '../api/use-action';
 import { useResource } from '../api/use-resource';
 import { actionsColumn, DataTable, resourceState, type Column } from '../components/DataTable';
@@ -63,8 +65,18 @@ const CHANNEL_COLUMNS: Column<NotificationChannel>[] = [
   },
 ];
 
-/** /notifications */
+/** /notifications: channels are read and changed by admins and owners only. */
 export function NotificationsPage() {
+  if (atLeast(useRole(), 'admin')) return <NotificationSettings />;
+  return (
+    <>
+      <PageHeader title="Notifications" description="Where alerts go: e-mail, signed webhooks and Slack." />
+      <Notice tone="info">Only admins and owners see and change where alerts go. The alerts themselves are on the Budgets page.</Notice>
+    </>
+  );
+}
+
+function NotificationSettings() {
   const channels = useResource<{ channels: NotificationChannel[] }>(CHANNELS);
   // What an edit or switch answered, shown until a reload brings the same (or newer).
   const [fresh, setFresh] = useState<Record<string, NotificationChannel>>({});

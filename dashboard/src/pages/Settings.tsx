@@ -39,10 +39,10 @@ export function SettingsPage() {
         description={
           <>
             Signed in as <strong>{me.user.email}</strong>
-            {me.account ? (
+            {me.organization ? (
               <>
                 {' '}
-                · account <code>{me.account.id}</code>
+                · organisation {me.organization.name} <code>{me.organization.id}</code>
               </>
             ) : null}
           </>

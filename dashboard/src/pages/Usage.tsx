@@ -6,8 +6,10 @@ import { useEffect, useMemo, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { api, errorText, query } from '../api/client';
 import type { AccountAnalytics, KeyView, UsagePage as UsagePageData, UsageRow } from '../api/types';
+import { useProjects } from '../api/organization-data';
 import { useResource } from '../api/use-resource';
 import { BarChart, chartUsd, LineChart } from '../components/charts';
+import { DownloadButton } from '../components/DownloadButton';
 import { DataTable, type Column } from '../components/DataTable';
 import { PageHeader, Stat } from '../components/PageHeader';
 import { ErrorNote } from '../components/states';
@@ -51,10 +53,11 @@ export function UsagePage() {
   const toDay = params.get('to') ?? fallback.to;
   const keyId = params.get('key') ?? '';
   const model = params.get('model') ?? '';
+  const projectId = params.get('project') ?? '';
   const validRange = /^\d{4}-\d{2}-\d{2}$/.test(fromDay) && /^\d{4}-\d{2}-\d{2}$/.test(toDay) && fromDay <= toDay;
   const from = validRange ? startOfLocalDay(fromDay) : null;
   const to = validRange ? endOfLocalDay(toDay) : null;
-  const filters = { from, to, keyId, model };
+  const filters = { from, to, keyId, model, projectId };
 
   function setFilter(name: string, value: string) {
     const next = new URLSearchParams(params);
@@ -64,9 +67,10 @@ export function UsagePage() {
   }
 
   const keys = useResource<{ keys: KeyView[] }>('/api/account/keys');
+  const projects = useProjects();
   const analytics = useResource<AccountAnalytics>(validRange ? `/api/account/analytics${query({ ...filters, tz: timeZone })}` : null);
   // The model list comes from an unfiltered-by-model analytics call, so picking one model keeps the others selectable.
-  const models = useResource<AccountAnalytics>(validRange ? `/api/account/analytics${query({ from, to, keyId, tz: timeZone })}` : null);
+  const models = useResource<AccountAnalytics>(validRange ? `/api/account/analytics${query({ from, to, keyId, projectId, tz: timeZone })}` : null);
 
   // The table belongs to the usage path it was loaded for: rows of another filter are never shown
   // while the new one loads, and a "Load more" that answers after the filters changed is dropped.
@@ -103,7 +107,7 @@ export function UsagePage() {
   const modelNames = [...new Set([...(models.data?.byModel ?? []).map((m) => m.model), ...(model ? [model] : [])])].sort();
   const a = analytics.status === 'ready' ? analytics.data : null;
   const labels = a ? a.series.map((p) => bucketLabel(p.t, a.bucket)) : [];
-  const csvHref = validRange ? `/api/account/usage.csv${query(filters)}` : undefined;
+  const csvPath = validRange ? `/api/account/usage.csv${query(filters)}` : undefined;
   const columns: Column<UsageRow>[] = [
     { key: 'time', header: 'Time', cell: (r) => formatDateTime(r.createdAt, true), sortValue: (r) => timeValue(r.createdAt) },
     {
@@ -158,13 +162,7 @@ export function UsagePage() {
       <PageHeader
         title="Usage"
         description="Every request your keys made, with its tokens and cost."
-        actions={
-          csvHref && (
-            <a className="button secondary" href={csvHref} download>
-              Export CSV
-            </a>
-          )
-        }
+        actions={csvPath && <DownloadButton path={csvPath} fileName="usage.csv" label="Export CSV" className="secondary" />}
       />
 
       <form className="filters card" onSubmit={(e) => e.preventDefault()} aria-label="Filters">
@@ -175,6 +173,17 @@ export function UsagePage() {
         <div className="field">
           <label htmlFor="usage-to">To</label>
           <input id="usage-to" type="date" value={toDay} min={fromDay} onChange={(e) => setFilter('to', e.target.value)} />
+        </div>
+        <div className="field">
+          <label htmlFor="usage-project">Project</label>
+          <select id="usage-project" value={projectId} onChange={(e) => setFilter('project', e.target.value)}>
+            <option value="">All projects</option>
+            {(projects.data?.projects ?? []).map((p) => (
+              <option key={p.id} value={p.id}>
+                {p.name}
+              </option>
+            ))}
+          </select>
         </div>
         <div className="field">
           <label htmlFor="usage-key">Key</label>

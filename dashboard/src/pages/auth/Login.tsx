@@ -10,6 +10,7 @@ import { useSession } from '../../api/session';
 import { useAction } from '../../api/use-action';
 import { AuthCard } from '../../components/AuthCard';
 import { ErrorNote, Notice } from '../../components/states';
+import { safeNext, withNext } from './next-path';
 
 function signInError(error: unknown): string {
   if (error instanceof ApiError) {
@@ -22,11 +23,6 @@ function signInError(error: unknown): string {
     }
   }
   return errorText(error);
-}
-
-/** Only same-site paths are followed after sign-in. */
-function safeNext(next: string | null): string {
-  return next?.startsWith('/') && !next.startsWith('//') ? next : '/';
 }
 
 /** /login */
@@ -202,7 +198,7 @@ export function LoginPage() {
         </button>
       </form>
       <p className="auth-alt">
-        New here? <Link to="/signup">Create an account</Link>
+        New here? <Link to={withNext('/signup', next)}>Create an account</Link>
       </p>
       {state.status === 'error' && <ErrorNote message={state.message} />}
     </AuthCard>

@@ -1,13 +1,15 @@
 /**
  * @module pages/auth/Signup
- * Create an account; the user then confirms the e-mail address from the mail we send.
+ * Create an account; the user then confirms the e-mail address from the mail we send. A `?next=`
+ * (an invitation, say) travels through the verification link to /verified, which offers it.
  */
 import { useState, type FormEvent } from 'react';
-import { Link } from 'react-router';
+import { Link, useSearchParams } from 'react-router';
 import { api } from '../../api/client';
 import { useAction } from '../../api/use-action';
 import { AuthCard } from '../../components/AuthCard';
 import { ErrorNote, Notice } from '../../components/states';
+import { safeNext, withNext } from './next-path';
 
 /** /signup */
 export function SignupPage() {
@@ -16,11 +18,16 @@ export function SignupPage() {
   const [password, setPassword] = useState('');
   const { busy, error, run } = useAction();
   const [sentTo, setSentTo] = useState<string | null>(null);
+  const [params] = useSearchParams();
+  const next = safeNext(params.get('next'));
 
   function onSubmit(event: FormEvent) {
     event.preventDefault();
     void run(async () => {
-      await api('/api/auth/sign-up/email', { method: 'POST', body: { name: name.trim(), email: email.trim(), password, callbackURL: '/verified' } });
+      await api('/api/auth/sign-up/email', {
+        method: 'POST',
+        body: { name: name.trim(), email: email.trim(), password, callbackURL: withNext('/verified', next) },
+      });
       setSentTo(email.trim());
     });
   }
@@ -35,7 +42,7 @@ export function SignupPage() {
           Running locally? Read the mail in the <Link to="/dev/mail">mail outbox</Link>.
         </p>
         <p>
-          <Link to="/login">Back to sign in</Link>
+          <Link to={withNext('/login', next)}>Back to sign in</Link>
         </p>
       </AuthCard>
     );
@@ -75,7 +82,7 @@ export function SignupPage() {
         </button>
       </form>
       <p className="auth-alt">
-        Already have an account? <Link to="/login">Sign in</Link>
+        Already have an account? <Link to={withNext('/login', next)}>Sign in</Link>
       </p>
     </AuthCard>
   );

@@ -1,11 +1,13 @@
 /**
  * @module pages/auth/Verified
- * Where the verification link lands (the worker has verified and signed the user in).
+ * Where the verification link lands (the worker has verified and signed the user in); a `?next=`
+ * from sign-up (an invitation, say) is where "Continue" goes.
  */
 import { useEffect } from 'react';
 import { Link } from 'react-router';
 import { useSession } from '../../api/session';
 import { AuthCard } from '../../components/AuthCard';
+import { safeNext, withNext } from './next-path';
 
 /** /verified */
 export function VerifiedPage() {
@@ -13,14 +15,16 @@ export function VerifiedPage() {
   useEffect(() => {
     void refresh();
   }, [refresh]);
-  const error = new URLSearchParams(window.location.search).get('error');
+  const search = new URLSearchParams(window.location.search);
+  const error = search.get('error');
+  const next = safeNext(search.get('next'));
 
   if (error) {
     return (
       <AuthCard title="This link did not work">
         <p className="muted">The verification link is invalid or has expired. Sign in to get a new one sent.</p>
         <p>
-          <Link to="/login" className="button primary">
+          <Link to={withNext('/login', next)} className="button primary">
             Go to sign in
           </Link>
         </p>
@@ -32,8 +36,12 @@ export function VerifiedPage() {
       <p className="muted">Thanks — your account is ready. You can create an API key and add credit.</p>
       <p>
         {state.status === 'signed-out' ? (
-          <Link to="/login" className="button primary">
+          <Link to={withNext('/login', next)} className="button primary">
             Sign in
+          </Link>
+        ) : next !== '/' ? (
+          <Link to={next} className="button primary">
+            Continue
           </Link>
         ) : (
           <Link to="/" className="button primary">

@@ -7,8 +7,11 @@ import { useState, type FormEvent } from 'react';
 import { useSearchParams } from 'react-router';
 import { api, errorText } from '../../api/client';
 import type { AccountView, BillingView, Topup, Transaction } from '../../api/types';
+import { atLeast } from '../../api/roles';
+import { useRole } from '../../api/session';
 import { useAction } from '../../api/use-action';
 import { useResource } from '../../api/use-resource';
+import { DownloadButton } from '../../components/DownloadButton';
 import { actionsColumn, DataTable, resourceState, type Column } from '../../components/DataTable';
 import { PageHeader, Stat } from '../../components/PageHeader';
 import { ErrorNote, Loading, Notice } from '../../components/states';
@@ -65,6 +68,7 @@ const TRANSACTION_COLUMNS: Column<Transaction>[] = [
 /** /billing */
 export function BillingPage() {
   const [params, setParams] = useSearchParams();
+  const admin = atLeast(useRole(), 'admin');
   const returnedTopup = params.get('topup');
   const account = useResource<{ account: AccountView }>('/api/account');
   const billing = useResource<BillingView>('/api/account/billing');
@@ -115,36 +119,43 @@ export function BillingPage() {
       </section>
       {account.status === 'error' && <ErrorNote message={account.message} onRetry={account.reload} />}
 
-      <div className="grid-2">
-        <section className="card">
-          <h2>Add credit</h2>
-          {billing.status === 'loading' && !billing.data && <Loading />}
-          {billing.status === 'error' && <ErrorNote message={billing.message} onRetry={billing.reload} />}
-          {billing.data && <TopupForm billing={billing.data} />}
-        </section>
-        <section className="card">
-          <h2>Redeem a code</h2>
-          <RedeemForm onRedeemed={reloadMoney} />
-        </section>
-      </div>
+      {/* Paying, redeeming and auto-recharge are admin work; everyone may read the money. */}
+      {admin ? (
+        <>
+          <div className="grid-2">
+            <section className="card">
+              <h2>Add credit</h2>
+              {billing.status === 'loading' && !billing.data && <Loading />}
+              {billing.status === 'error' && <ErrorNote message={billing.message} onRetry={billing.reload} />}
+              {billing.data && <TopupForm billing={billing.data} />}
+            </section>
+            <section className="card">
+              <h2>Redeem a code</h2>
+              <RedeemForm onRedeemed={reloadMoney} />
+            </section>
+          </div>
 
-      <section className="card">
-        <h2>Auto-recharge</h2>
-        {billing.data && (
-          <AutoRecharge
-            key={JSON.stringify(billing.data.autoRecharge)}
-            settings={billing.data.autoRecharge}
-            cardAvailable={billing.data.methods.card.available}
-            saved={autoRechargeSaved}
-            onSaving={() => setAutoRechargeSaved(false)}
-            onSaved={() => {
-              setAutoRechargeSaved(true);
-              billing.reload();
-            }}
-          />
-        )}
-        {billing.status === 'loading' && !billing.data && <Loading />}
-      </section>
+          <section className="card">
+            <h2>Auto-recharge</h2>
+            {billing.data && (
+              <AutoRecharge
+                key={JSON.stringify(billing.data.autoRecharge)}
+                settings={billing.data.autoRecharge}
+                cardAvailable={billing.data.methods.card.available}
+                saved={autoRechargeSaved}
+                onSaving={() => setAutoRechargeSaved(false)}
+                onSaved={() => {
+                  setAutoRechargeSaved(true);
+                  billing.reload();
+                }}
+              />
+            )}
+            {billing.status === 'loading' && !billing.data && <Loading />}
+          </section>
+        </>
+      ) : (
+        <Notice tone="info">Admins and owners add credit, redeem codes and set up auto-recharge; you can read the balance and the history.</Notice>
+      )}
 
       <section className="card flush">
         <DataTable
@@ -169,9 +180,7 @@ export function BillingPage() {
           loadingText="Loading transactions…"
           empty="No transactions yet. Payments and usage show up here a few seconds after they happen."
           actions={
-            <a className="button secondary small" href={`/api/account/transactions?format=csv&tz=${encodeURIComponent(timeZone)}`} download>
-              Export CSV
-            </a>
+            <DownloadButton path={`/api/account/transactions?format=csv&tz=${encodeURIComponent(timeZone)}`} fileName="transactions.csv" label="Export CSV" />
           }
         />
       </section>

@@ -4,10 +4,10 @@
  * reserved for requests in flight, remaining), or per end user as a table.
  */
 import { useId } from 'react';
-import type { Budget, BudgetUsage, KeyView } from '../../api/types';
+import type { Budget, BudgetUsage } from '../../api/types';
 import { DataTable, type Column } from '../../components/DataTable';
 import { usdTotal } from '../../lib/money';
-import { actionWords, amountWords, resetWords, scopeWords, StateBadge, usedPercent } from './budget-words';
+import { actionWords, amountWords, resetWords, scopeWords, StateBadge, type TargetNames, usedPercent } from './budget-words';
 
 /** The tone of the bar's filled part. */
 function tone(state: Budget['state']): string {
@@ -98,13 +98,14 @@ function userState(u: BudgetUsage, budget: Budget): Budget['state'] {
 
 interface BudgetCardProps {
   budget: Budget;
-  keys: KeyView[] | undefined;
-  onEdit(): void;
-  onDelete(): void;
+  names: TargetNames;
+  /** Absent: the caller's role cannot change budgets, so no Edit or Delete. */
+  onEdit?(): void;
+  onDelete?(): void;
 }
 
 /** A budget's card with Edit and Delete. */
-export function BudgetCard({ budget, keys, onEdit, onDelete }: BudgetCardProps) {
+export function BudgetCard({ budget, names, onEdit, onDelete }: BudgetCardProps) {
   const titleId = useId();
   const usersId = useId();
   const alerted = Math.max(0, ...budget.usage.map((u) => u.alertedPercent));
@@ -120,18 +121,20 @@ export function BudgetCard({ budget, keys, onEdit, onDelete }: BudgetCardProps) 
           <h2 id={titleId}>{budget.name}</h2>
           <StateBadge state={budget.state} />
         </div>
-        <div className="row-actions">
-          <button type="button" className="secondary small" onClick={onEdit} aria-label={`Edit ${budget.name}`}>
-            Edit
-          </button>
-          <button type="button" className="danger-outline small" onClick={onDelete} aria-label={`Delete ${budget.name}`}>
-            Delete
-          </button>
-        </div>
+        {onEdit && onDelete && (
+          <div className="row-actions">
+            <button type="button" className="secondary small" onClick={onEdit} aria-label={`Edit ${budget.name}`}>
+              Edit
+            </button>
+            <button type="button" className="danger-outline small" onClick={onDelete} aria-label={`Delete ${budget.name}`}>
+              Delete
+            </button>
+          </div>
+        )}
       </div>
       <dl className="kv budget-facts">
         <dt>Applies to</dt>
-        <dd>{scopeWords(budget, keys)}</dd>
+        <dd data-testid="budget-scope">{scopeWords(budget, names)}</dd>
         <dt>Amount</dt>
         <dd>{amountWords(budget)}</dd>
         <dt>Action</dt>

@@ -1,146 +1,19 @@
 /**
  * @module pages/budgets/BudgetForm
- * The create/edit budget form: its text fields ⇄ the API's budget body, with each error shown
- * beside the field it is about (the API names it in `param`, or as "field: …" in its message).
+ * The create/edit budget form, with each error shown beside the field it is about (the API names
+ * it in `param`, or as "field: …" in its message). Its fields ⇄ the body: ./budget-form-values.
  */
 import { useId, useState, type FormEvent, type ReactNode } from 'react';
-import { ApiError, errorText } from '../../api/client';
-import type { Budget, BudgetAction, BudgetInput, BudgetScope, BudgetWindow, Calendar, KeyView } from '../../api/types';
+import { errorText } from '../../api/client';
+import type { BudgetInput, BudgetScope, BudgetWindow, Calendar, KeyView, Member, Project } from '../../api/types';
 import { ErrorNote } from '../../components/states';
-import { microsToInput, parseUsdToMicros, usd } from '../../lib/money';
 import { WEEKDAYS } from './budget-words';
-
-/** The API's largest amount: $1,000,000 per window. */
-const MAX_MICROS = 1_000_000_000_000;
-const MAX_THRESHOLDS = 10;
-export const DEFAULT_THRESHOLDS = '50, 80, 95, 100';
-
-export interface BudgetFormValues {
-  name: string;
-  scope: BudgetScope;
-  keyId: string;
-  model: string;
-  amount: string;
-  window: BudgetWindow;
-  action: BudgetAction;
-  thresholds: string;
-  fallbackModel: string;
-}
-
-type Field = keyof BudgetFormValues;
-type FieldErrors = Partial<Record<Field, string>>;
-
-export const EMPTY_BUDGET_FORM: BudgetFormValues = {
-  name: '',
-  scope: 'organization',
-  keyId: '',
-  model: '',
-  amount: '',
-  window: 'month',
-  action: 'block',
-  thresholds: DEFAULT_THRESHOLDS,
-  fallbackModel: '',
-};
-
-/** The form filled from an existing budget. */
-export function valuesFromBudget(budget: Budget): BudgetFormValues {
-  return {
-    name: budget.name,
-    scope: budget.scope,
-    keyId: budget.keyId ?? '',
-    model: budget.model ?? '',
-    amount: microsToInput(budget.amountMicros),
-    window: budget.window,
-    action: budget.action,
-    thresholds: budget.thresholds.join(', '),
-    fallbackModel: budget.fallbackModel ?? '',
-  };
-}
-
-/** Reads "50, 80 %, 95" into sorted distinct whole percentages; a message when it cannot. */
-function parseThresholds(text: string): number[] | string {
-  const parts = text
-    .split(/[,;\s]+/)
-    .map((s) => s.trim().replace(/%$/, ''))
-    .filter(Boolean);
-  const list: number[] = [];
-  for (const part of parts) {
-    if (!/^\d+$/.test(part) || Number(part) < 1 || Number(part) > 100) return `“${part}” is not a whole percentage from 1 to 100.`;
-    list.push(Number(part));
-  }
-  const distinct = [...new Set(list)].sort((a, b) => a - b);
-  if (distinct.length > MAX_THRESHOLDS) return `At most ${MAX_THRESHOLDS} thresholds.`;
-  return distinct;
-}
-
-/** The API body for the form (without scope when editing), or the errors by field. */
-export function budgetInputFromValues(v: BudgetFormValues, editing: boolean): { input: BudgetInput } | { errors: FieldErrors } {
-  const errors: FieldErrors = {};
-  const name = v.name.trim();
-  if (!name) errors.name = 'Give the budget a name.';
-  else if (name.length > 100) errors.name = 'At most 100 characters.';
-
-  const amountMicros = parseUsdToMicros(v.amount);
-  if (amountMicros === null) errors.amount = 'An amount in dollars, such as 5 or 12.50.';
-  else if (amountMicros > MAX_MICROS) errors.amount = `At most ${usd(MAX_MICROS)}.`;
-
-  const thresholds = parseThresholds(v.thresholds);
-  if (typeof thresholds === 'string') errors.thresholds = thresholds;
-
-  const keyId = v.keyId || null;
-  const model = v.model.trim() || null;
-  if (v.scope === 'key' && !keyId) errors.keyId = 'Pick the key this budget is for.';
-  if (v.scope === 'model' && !model) errors.model = 'Name the model this budget is for.';
-  if (model && model.length > 200) errors.model = 'At most 200 characters.';
-  const fallbackModel = v.fallbackModel.trim() || null;
-  if (v.action === 'fallback' && !fallbackModel) errors.fallbackModel = 'Name the model to serve instead.';
-  if (fallbackModel && fallbackModel.length > 200) errors.fallbackModel = 'At most 200 characters.';
-
-  if (Object.keys(errors).length > 0) return { errors };
-  const input: BudgetInput = {
-    name,
-    keyId: v.scope === 'key' || v.scope === 'end_user' ? keyId : null,
-    model: v.scope === 'model' || v.scope === 'end_user' ? model : null,
-    amountMicros: amountMicros as number,
-    window: v.window,
-    action: v.action,
-    thresholds: thresholds as number[],
-    fallbackModel: v.action === 'fallback' ? fallbackModel : null,
-  };
-  return { input: editing ? input : { ...input, scope: v.scope } };
-}
-
-/** The API's field names → the form's. */
-const PARAM_FIELDS: Record<string, Field> = {
-  name: 'name',
-  scope: 'scope',
-  keyId: 'keyId',
-  model: 'model',
-  amountMicros: 'amount',
-  window: 'window',
-  action: 'action',
-  thresholds: 'thresholds',
-  fallbackModel: 'fallbackModel',
-};
-
-/**
- * The form field an API error is about, and its message without the "field: " prefix. The
- * gateway names the field in `error.param`; its message starts with that name too, which is how
- * it is read when the client did not keep `param`.
- */
-export function fieldOfError(error: unknown): { field: Field; message: string } | null {
-  if (!(error instanceof ApiError) || error.code !== 'invalid_request') return null;
-  const param = (error as ApiError & { param?: unknown }).param;
-  const match = /^([A-Za-z_]+)(?:\.[\w.]+)?:\s*(.+)$/s.exec(error.message);
-  const name = typeof param === 'string' ? param.split('.')[0] : match?.[1];
-  const field = name && Object.hasOwn(PARAM_FIELDS, name) ? PARAM_FIELDS[name] : undefined;
-  if (!field) return null;
-  const message = match && match[1] === name ? match[2] : error.message;
-  return { field, message: message.charAt(0).toUpperCase() + message.slice(1) };
-}
+import { type BudgetFormValues, budgetInputFromValues, DEFAULT_THRESHOLDS, type Field, type FieldErrors, fieldOfError } from './budget-form-values';
 
 const SCOPE_OPTIONS: Array<{ value: BudgetScope; label: string }> = [
   { value: 'organization', label: 'Organisation (every request)' },
+  { value: 'project', label: 'One project (its keys)' },
+  { value: 'member', label: 'One member (the keys they created)' },
   { value: 'key', label: 'One key' },
   { value: 'model', label: 'One model' },
   { value: 'end_user', label: 'Each end user' },
@@ -161,6 +34,9 @@ interface BudgetFormProps {
   /** The account's keys (undefined while they load); active inference keys can be chosen. */
   keys: KeyView[] | undefined;
   keysError?: string | null;
+  /** The organisation's projects and members (undefined while they load). */
+  projects: Project[] | undefined;
+  members: Member[] | undefined;
   calendar: Calendar | undefined;
   submitLabel: string;
   /** Saves the body; a thrown ApiError is shown by the field it names. */
@@ -169,7 +45,8 @@ interface BudgetFormProps {
 }
 
 /** The create/edit budget form. */
-export function BudgetForm({ initial, editing = false, keys, keysError, calendar, submitLabel, onSubmit, onCancel }: BudgetFormProps) {
+export function BudgetForm(props: BudgetFormProps) {
+  const { initial, editing = false, keys, keysError, projects, members, calendar, submitLabel, onSubmit, onCancel } = props;
   const id = useId();
   const [v, setV] = useState(initial);
   const [errors, setErrors] = useState<FieldErrors>({});
@@ -278,6 +155,36 @@ export function BudgetForm({ initial, editing = false, keys, keysError, calendar
     </div>
   );
 
+  // A project or member the budget names that is gone stays choosable, marked so.
+  const choiceSelect = (field: 'projectId' | 'memberId', label: string, options: Array<{ value: string; label: string }> | undefined, optional: boolean) => {
+    const what = field === 'projectId' ? 'project' : 'member';
+    const gone = v[field] && options && !options.some((o) => o.value === v[field]) ? v[field] : null;
+    return (
+      <div className="field">
+        <label htmlFor={fieldId(field)}>{label}</label>
+        <select {...describe(field, true)} value={v[field]} onChange={set(field)} required={!optional} disabled={options === undefined}>
+          <option value="">{options === undefined ? `Loading ${what}s…` : optional ? `Any ${what}` : `Choose a ${what}`}</option>
+          {options?.map((o) => (
+            <option key={o.value} value={o.value}>
+              {o.label}
+            </option>
+          ))}
+          {gone && <option value={gone}>{`${what} ${gone} (no longer listed)`}</option>}
+        </select>
+        {after(
+          field,
+          field === 'memberId'
+            ? 'Every key this member created counts, in any project.'
+            : optional
+              ? `Only requests with this ${what}’s keys count. Any ${what}: every request.`
+              : 'Only requests made with this project’s keys count.',
+        )}
+      </div>
+    );
+  };
+  const projectOptions = projects?.map((p) => ({ value: p.id, label: p.name }));
+  const memberOptions = members?.map((m) => ({ value: m.userId, label: m.name ? `${m.name} (${m.email})` : m.email }));
+
   const weekStart = calendar ? (WEEKDAYS[calendar.weekStart] ?? 'Monday') : null;
 
   return (
@@ -307,14 +214,22 @@ export function BudgetForm({ initial, editing = false, keys, keysError, calendar
         )}
       </div>
 
+      {v.scope === 'project' && choiceSelect('projectId', 'Project', projectOptions, false)}
+      {v.scope === 'member' && choiceSelect('memberId', 'Member', memberOptions, false)}
       {v.scope === 'key' && keySelect('Key', false)}
-      {v.scope === 'model' && modelInput('Model', false)}
+      {v.scope === 'model' && (
+        <div className="field-row">
+          {modelInput('Model', false)}
+          {choiceSelect('projectId', 'In project (optional)', projectOptions, true)}
+        </div>
+      )}
       {v.scope === 'end_user' && (
         <fieldset>
           <legend>Only count (optional)</legend>
           <div className="field-row">
             {keySelect('Key', true)}
             {modelInput('Model', true)}
+            {choiceSelect('projectId', 'Project', projectOptions, true)}
           </div>
         </fieldset>
       )}

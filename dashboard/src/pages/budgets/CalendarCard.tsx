@@ -21,26 +21,36 @@ function knownTimeZones(): string[] {
   }
 }
 
+interface CalendarCardProps {
+  calendar: Calendar | undefined;
+  loading: boolean;
+  /** The caller's role may change the calendar (admins and owners). */
+  editable: boolean;
+  onSaved(): void;
+}
+
 /** The calendar card: shows the settings and saves new ones (then `onSaved`). */
-export function CalendarCard({ calendar, loading, onSaved }: { calendar: Calendar | undefined; loading: boolean; onSaved(): void }) {
+export function CalendarCard({ calendar, loading, editable, onSaved }: CalendarCardProps) {
   const [editing, setEditing] = useState(false);
   const [saved, setSaved] = useState(false);
   return (
     <section className="card calendar-card" aria-labelledby="calendar-heading">
       <div className="budget-head">
         <h2 id="calendar-heading">Calendar</h2>
-        <button
-          type="button"
-          className="secondary small"
-          disabled={!calendar}
-          onClick={() => {
-            setSaved(false);
-            setEditing(true);
-          }}
-          aria-label="Edit calendar"
-        >
-          Edit
-        </button>
+        {editable && (
+          <button
+            type="button"
+            className="secondary small"
+            disabled={!calendar}
+            onClick={() => {
+              setSaved(false);
+              setEditing(true);
+            }}
+            aria-label="Edit calendar"
+          >
+            Edit
+          </button>
+        )}
       </div>
       {calendar ? (
         <dl className="kv calendar-facts">

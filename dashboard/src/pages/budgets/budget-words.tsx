@@ -2,7 +2,8 @@
  * @module pages/budgets/budget-words
  * Budgets in plain words: scopes, windows, actions, states and reset times.
  */
-import type { Budget, BudgetWindow, KeyView } from '../../api/types';
+import { memberName, projectName } from '../../api/organization-data';
+import type { Budget, BudgetWindow, KeyView, Member, Project } from '../../api/types';
 import { usd } from '../../lib/money';
 import { formatDateTime } from '../../lib/time';
 
@@ -29,18 +30,31 @@ export function keyName(keyId: string, keys: KeyView[] | undefined): string {
   return `“${key.name}”${key.status === 'active' ? '' : ' (revoked)'}`;
 }
 
-/** What a budget counts: "Organisation: every request", "Key “production”", "Each end user of key “x” on model y". */
-export function scopeWords(budget: Pick<Budget, 'scope' | 'keyId' | 'model'>, keys: KeyView[] | undefined): string {
+/** The names a budget's targets are shown by (each undefined while it loads). */
+export interface TargetNames {
+  keys: KeyView[] | undefined;
+  projects: Project[] | undefined;
+  members: Member[] | undefined;
+}
+
+/** What a budget counts: "Organisation: every request", "Project “Chat”", "Each end user of key “x” on model y". */
+export function scopeWords(budget: Pick<Budget, 'scope' | 'keyId' | 'model' | 'projectId' | 'memberId'>, names: TargetNames): string {
+  const project = budget.projectId ? `project “${projectName(budget.projectId, names.projects)}”` : null;
   switch (budget.scope) {
     case 'organization':
       return 'Organisation: every request';
+    case 'project':
+      return budget.projectId ? `Project “${projectName(budget.projectId, names.projects)}”` : 'One project';
+    case 'member':
+      return budget.memberId ? `Member ${memberName(budget.memberId, names.members)}: the keys they created` : 'One member';
     case 'key':
-      return budget.keyId ? `Key ${keyName(budget.keyId, keys)}` : 'One key';
+      return budget.keyId ? `Key ${keyName(budget.keyId, names.keys)}` : 'One key';
     case 'model':
-      return `Model ${budget.model ?? ''}`.trim();
-    case 'end_user': {
+      return [`Model ${budget.model ?? ''}`.trim(), project && `in ${project}`].filter(Boolean).join(' ');
+    default: {
       const parts = ['Each end user'];
-      if (budget.keyId) parts.push(`of key ${keyName(budget.keyId, keys)}`);
+      if (budget.keyId) parts.push(`of key ${keyName(budget.keyId, names.keys)}`);
+      if (project) parts.push(`in ${project}`);
       if (budget.model) parts.push(`on model ${budget.model}`);
       return parts.join(' ');
     }

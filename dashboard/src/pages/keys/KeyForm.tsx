@@ -1,23 +1,35 @@
 /**
  * @module pages/keys/KeyForm
- * Name and every limit a key can carry; used to create and to edit.
+ * Name, project and every limit a key can carry; used to create and to edit (where a new project
+ * moves the key).
  */
-import { useId, useState, type FormEvent } from 'react';
-import type { KeyInput } from '../../api/types';
+import { useEffect, useId, useState, type FormEvent } from 'react';
+import type { KeyInput, Project } from '../../api/types';
 import { ErrorNote } from '../../components/states';
+import { keyDefaultsWords } from '../projects/project-form-values';
 import { keyInputFromValues, type KeyFormValues } from './key-form-values';
 
 interface KeyFormProps {
   initial: KeyFormValues;
+  /** The projects the key may go in (undefined while they load). */
+  projects: Project[] | undefined;
+  /** Creating: empty limits take the project's defaults. */
+  creating?: boolean;
+  /** The project to preselect once the projects have loaded, unless one is chosen by then. */
+  defaultProjectId?: string;
   submitLabel: string;
   onSubmit(input: KeyInput): Promise<void>;
   onCancel(): void;
 }
 
 /** The create/edit key form; the API error (if any) is shown under it. */
-export function KeyForm({ initial, submitLabel, onSubmit, onCancel }: KeyFormProps) {
+export function KeyForm({ initial, projects, creating = false, defaultProjectId = '', submitLabel, onSubmit, onCancel }: KeyFormProps) {
   const id = useId();
   const [v, setV] = useState(initial);
+  // The projects may answer after the form opened.
+  useEffect(() => {
+    if (defaultProjectId) setV((old) => (old.projectId ? old : { ...old, projectId: defaultProjectId }));
+  }, [defaultProjectId]);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const set = (field: keyof KeyFormValues) => (e: { target: { value: string } }) => setV((old) => ({ ...old, [field]: e.target.value }));
@@ -52,9 +64,31 @@ export function KeyForm({ initial, submitLabel, onSubmit, onCancel }: KeyFormPro
     </div>
   );
 
+  const project = projects?.find((p) => p.id === v.projectId);
+  const defaults = project && keyDefaultsWords(project.keyDefaults);
+  const projectHint = !creating
+    ? 'Choosing another project moves the key; its allowed models apply from the next request.'
+    : defaults && defaults !== 'None'
+      ? `Limits you leave empty take the project’s defaults: ${defaults}.`
+      : 'The project decides which models the key may call.';
+
   return (
     <form className="form key-form" onSubmit={submit}>
       {field('name', 'Name', 'Something to recognise it by, e.g. "production" or "laptop".', { required: true, maxLength: 100, autoFocus: true })}
+      <div className="field">
+        <label htmlFor={`${id}-projectId`}>Project</label>
+        <select id={`${id}-projectId`} value={v.projectId} onChange={set('projectId')} aria-describedby={`${id}-projectId-hint`}>
+          {!project && <option value={v.projectId}>{!projects ? 'Loading projects…' : v.projectId ? `Project ${v.projectId}` : 'The default project'}</option>}
+          {projects?.map((p) => (
+            <option key={p.id} value={p.id}>
+              {p.name}
+            </option>
+          ))}
+        </select>
+        <p className="hint" id={`${id}-projectId-hint`}>
+          {projectHint}
+        </p>
+      </div>
       <fieldset>
         <legend>Access</legend>
         {field('allowedServices', 'Allowed models', 'Comma-separated model names. Empty: every model.', { placeholder: 'all models' })}

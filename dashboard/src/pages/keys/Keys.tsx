@@ -1,10 +1,14 @@
 /**
  * @module pages/keys/Keys
- * API keys: create (secret shown once), list, edit limits, revoke with confirmation.
+ * API keys: create in a project (secret shown once), list by project, edit limits or move to
+ * another project, revoke with confirmation. Developers and up manage keys; viewers only read.
  */
 import { useState } from 'react';
-import { api, errorText } from '../../api/client';
-import type { KeyInput, KeyView } from '../../api/types';
+import { api, errorText, query } from '../../api/client';
+import { defaultProjectId, projectName, useProjects } from '../../api/organization-data';
+import { atLeast } from '../../api/roles';
+import { useRole } from '../../api/session';
+import type { KeyInput, KeyView, Project } from '../../api/types';
 import { useResource } from '../../api/use-resource';
 import { CopyButton } from '../../components/CopyButton';
 import { actionsColumn, DataTable, resourceState, type Column } from '../../components/DataTable';
@@ -13,7 +17,7 @@ import { PageHeader } from '../../components/PageHeader';
 import { usdAuto, usdPlain, usdTotal } from '../../lib/money';
 import { formatCount, formatDateTime, isoTime, timeValue } from '../../lib/time';
 import { KeyForm } from './KeyForm';
-import { EMPTY_KEY_FORM, valuesFromKey } from './key-form-values';
+import { EMPTY_KEY_FORM, valuesFromKey, withoutUnset } from './key-form-values';
 
 /** A one-line summary of a key's limits. */
 function limitsSummary(key: KeyView): string {
@@ -80,9 +84,25 @@ const KEY_COLUMNS: Column<KeyView>[] = [
   { key: 'limits', header: 'Limits', className: 'limits', cell: limitsSummary, csv: { limits: limitsSummary } },
 ];
 
+/** The project column: its name (or id, for a project the caller does not see). */
+function projectColumn(projects: Project[] | undefined): Column<KeyView> {
+  return {
+    key: 'project',
+    header: 'Project',
+    cell: (k) => projectName(k.projectId, projects),
+    sortValue: (k) => projectName(k.projectId, projects),
+    csv: { project: (k) => projectName(k.projectId, projects), project_id: (k) => k.projectId ?? '' },
+  };
+}
+
 /** /keys */
 export function KeysPage() {
-  const keys = useResource<{ keys: KeyView[] }>('/api/account/keys');
+  const role = useRole();
+  const canWrite = atLeast(role, 'developer');
+  const projects = useProjects();
+  const projectList = projects.data?.projects;
+  const [projectFilter, setProjectFilter] = useState('');
+  const keys = useResource<{ keys: KeyView[] }>(`/api/account/keys${query({ projectId: projectFilter })}`);
   const [creating, setCreating] = useState(false);
   const [editing, setEditing] = useState<KeyView | null>(null);
   const [revoking, setRevoking] = useState<KeyView | null>(null);
@@ -92,7 +112,7 @@ export function KeysPage() {
 
   async function create(input: KeyInput) {
     try {
-      const result = await api<{ key: KeyView; secret: string }>('/api/account/keys', { method: 'POST', body: input });
+      const result = await api<{ key: KeyView; secret: string }>('/api/account/keys', { method: 'POST', body: withoutUnset(input) });
       setCreating(false);
       setCreated({ name: result.key.name, secret: result.secret });
       keys.reload();
@@ -129,10 +149,14 @@ export function KeysPage() {
 
   // Active keys first, each group in the server's order.
   const list = keys.data && [...keys.data.keys.filter((k) => k.status === 'active'), ...keys.data.keys.filter((k) => k.status !== 'active')];
+  const [nameColumn, ...otherColumns] = KEY_COLUMNS;
   const columns = [
-    ...KEY_COLUMNS,
+    nameColumn,
+    projectColumn(projectList),
+    ...otherColumns,
     actionsColumn<KeyView>(
       (k) =>
+        canWrite &&
         k.status === 'active' && (
           <>
             <button type="button" className="secondary small" onClick={() => setEditing(k)}>
@@ -157,18 +181,20 @@ export function KeysPage() {
     <>
       <PageHeader
         title="API keys"
-        description="Keys call the OpenAI-compatible /v1 API. Each can carry its own limits."
+        description="Keys call the OpenAI-compatible /v1 API. Each is in a project and can carry its own limits."
         actions={
-          <button
-            type="button"
-            className="primary"
-            onClick={() => {
-              setCreated(null);
-              setCreating(true);
-            }}
-          >
-            Create key
-          </button>
+          canWrite && (
+            <button
+              type="button"
+              className="primary"
+              onClick={() => {
+                setCreated(null);
+                setCreating(true);
+              }}
+            >
+              Create key
+            </button>
+          )
         }
       />
 
@@ -190,6 +216,20 @@ export function KeysPage() {
         </section>
       )}
 
+      <form className="filters card" onSubmit={(e) => e.preventDefault()} aria-label="Filters">
+        <div className="field">
+          <label htmlFor="keys-project">Project</label>
+          <select id="keys-project" value={projectFilter} onChange={(e) => setProjectFilter(e.target.value)}>
+            <option value="">All projects</option>
+            {projectList?.map((p) => (
+              <option key={p.id} value={p.id}>
+                {p.name}
+              </option>
+            ))}
+          </select>
+        </div>
+      </form>
+
       <section className="card flush">
         <DataTable
           columns={columns}
@@ -199,16 +239,31 @@ export function KeysPage() {
           {...resourceState(keys)}
           loadingText="Loading your keys…"
           csvName="api-keys"
-          empty="You have no API keys yet. Create one to start calling the API."
+          empty={projectFilter ? 'This project has no keys yet.' : 'There are no API keys yet. Create one to start calling the API.'}
         />
       </section>
 
       <Dialog open={creating} title="Create an API key" onClose={() => setCreating(false)}>
-        <KeyForm initial={EMPTY_KEY_FORM} submitLabel="Create" onSubmit={create} onCancel={() => setCreating(false)} />
+        <KeyForm
+          initial={{ ...EMPTY_KEY_FORM, projectId: projectFilter }}
+          projects={projectList}
+          creating
+          defaultProjectId={defaultProjectId(projectList, role === 'developer')}
+          submitLabel="Create"
+          onSubmit={create}
+          onCancel={() => setCreating(false)}
+        />
       </Dialog>
       <Dialog open={editing !== null} title={`Edit “${editing?.name ?? ''}”`} onClose={() => setEditing(null)}>
         {editing && (
-          <KeyForm key={editing.id} initial={valuesFromKey(editing)} submitLabel="Save changes" onSubmit={update} onCancel={() => setEditing(null)} />
+          <KeyForm
+            key={editing.id}
+            initial={valuesFromKey(editing)}
+            projects={projectList}
+            submitLabel="Save changes"
+            onSubmit={update}
+            onCancel={() => setEditing(null)}
+          />
         )}
       </Dialog>
       <ConfirmDialog

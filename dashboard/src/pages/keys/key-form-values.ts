@@ -8,6 +8,8 @@ import { toDateTimeInput } from '../../lib/time';
 
 export interface KeyFormValues {
   name: string;
+  /** '' lets the API choose (the default project, or a developer's first). */
+  projectId: string;
   allowedServices: string;
   requestsPerMinute: string;
   tokensPerMinute: string;
@@ -21,6 +23,7 @@ export interface KeyFormValues {
 
 export const EMPTY_KEY_FORM: KeyFormValues = {
   name: '',
+  projectId: '',
   allowedServices: '',
   requestsPerMinute: '',
   tokensPerMinute: '',
@@ -37,6 +40,7 @@ export function valuesFromKey(key: KeyView): KeyFormValues {
   const tpm = key.limits.tokensPerMinute ?? {};
   return {
     name: key.name,
+    projectId: key.projectId ?? '',
     allowedServices: (key.limits.allowedServices ?? []).join(', '),
     requestsPerMinute: key.limits.requestsPerMinute?.toString() ?? '',
     tokensPerMinute: tpm['*']?.toString() ?? '',
@@ -67,6 +71,14 @@ function dollars(text: string, label: string): number | null {
   return micros;
 }
 
+/**
+ * A new key's body without the limits left empty, so its project's defaults fill them (a limit
+ * the request names, even as null, wins over the project's).
+ */
+export function withoutUnset(input: KeyInput): KeyInput {
+  return Object.fromEntries(Object.entries(input).filter(([, value]) => value !== null)) as KeyInput;
+}
+
 /** The API body for the form; throws an Error with a plain-words message when a field is wrong. */
 export function keyInputFromValues(v: KeyFormValues): KeyInput {
   const name = v.name.trim();
@@ -94,6 +106,7 @@ export function keyInputFromValues(v: KeyFormValues): KeyInput {
   }
   return {
     name,
+    ...(v.projectId ? { projectId: v.projectId } : {}),
     allowedServices: models.length ? models : null,
     requestsPerMinute: whole(v.requestsPerMinute, 'Requests per minute'),
     tokensPerMinute: Object.keys(tokens).length ? tokens : null,
