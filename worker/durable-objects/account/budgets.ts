@@ -78,6 +78,7 @@ export class BudgetBook {
   private calendar: CalendarSettings | undefined;
   private clock: LocalClock | undefined;
   private readonly windows = new Map<string, WindowSpan>();
+  private readonly resets = new Map<number, string>();
   private readonly totals = new Map<string, WindowTotal>();
   private readonly dirty = new Set<string>();
 
@@ -152,6 +153,18 @@ export class BudgetBook {
     return w;
   }
 
+  /** How a refusal names the window's end; formatted once per window (formatting a local time is costly). */
+  private resetPhrase(sql: SqlStorage, w: WindowSpan): string {
+    if (w.end === null) return 'it does not reset (a lifetime budget)';
+    let phrase = this.resets.get(w.end);
+    if (phrase === undefined) {
+      if (this.resets.size >= MAX_CACHED_WINDOWS) this.resets.clear();
+      phrase = `it resets at ${this.localClock(sql).iso(w.end)}`;
+      this.resets.set(w.end, phrase);
+    }
+    return phrase;
+  }
+
   private total(sql: SqlStorage, budgetId: string, subject: string, windowStart: number): WindowTotal {
     const id = `${budgetId}\u0000${subject}\u0000${windowStart}`;
     let t = this.totals.get(id);
@@ -188,8 +201,7 @@ export class BudgetBook {
     for (const { budget, subject } of this.applicable(sql, key, service, endUser)) {
       const w = this.window(sql, budget, now);
       const used = this.total(sql, budget.id, subject, w.start).spent;
-      const reset = w.end === null ? 'it does not reset (a lifetime budget)' : `it resets at ${this.localClock(sql).iso(w.end)}`;
-      const whose = budget.scope === 'end_user' ? ` for end user '${subject}'` : '';
+      const resetPhrase = () => this.resetPhrase(sql, w);
       out.push({
         id: `budget.${budget.id}`,
         unit: 'micros',
@@ -197,7 +209,11 @@ export class BudgetBook {
         used,
         hold: budgetHold(budget.id, subject),
         reason: 'budget_exceeded',
-        message: `This request would exceed the budget '${budget.name}' (${describeAmount(budget)}${whose}); ${reset}.`,
+        // Read only by a refusal: formatting it for every admission is wasted work.
+        get message() {
+          const whose = budget.scope === 'end_user' ? ` for end user '${subject}'` : '';
+          return `This request would exceed the budget '${budget.name}' (${describeAmount(budget)}${whose}); ${resetPhrase()}.`;
+        },
         budget: {
           id: budget.id,
           name: budget.name,
@@ -355,6 +371,7 @@ export class BudgetBook {
     this.calendar = undefined;
     this.clock = undefined;
     this.windows.clear();
+    this.resets.clear();
     if (all) {
       this.totals.clear();
       this.dirty.clear();
