@@ -8,11 +8,13 @@ declare namespace Cloudflare {
 	}
 	interface Env {
 		KEYS: KVNamespace;
+		ARCHIVE: R2Bucket;
 		DB: D1Database;
 		USAGE: AnalyticsEngineDataset;
 		MAX_BODY_BYTES: "1048576";
 		ORIGIN_TIMEOUT_MS: "60000";
 		CLIENT_STALL_MS: "20000";
+		USAGE_RETENTION_DAYS: "35";
 		TOPUP_MIN_CENTS: "500";
 		TOPUP_MAX_CENTS: "1000000";
 		DASHBOARD_URL: "http://127.0.0.1:8788";
@@ -38,7 +40,7 @@ type StringifyValues<EnvType extends Record<string, unknown>> = {
 	[Binding in keyof EnvType]: EnvType[Binding] extends string ? EnvType[Binding] : string;
 };
 declare namespace NodeJS {
-	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "MAX_BODY_BYTES" | "ORIGIN_TIMEOUT_MS" | "CLIENT_STALL_MS" | "TOPUP_MIN_CENTS" | "TOPUP_MAX_CENTS" | "DASHBOARD_URL" | "MAIL_API_URL" | "MAIL_FROM" | "ADMIN_TOKEN" | "DEMO_ORIGIN_KEY" | "STRIPE_SECRET_KEY" | "STRIPE_WEBHOOK_SECRET" | "BTCPAY_API_KEY" | "BTCPAY_STORE_ID" | "BTCPAY_WEBHOOK_SECRET" | "STRIPE_API_BASE" | "BTCPAY_URL" | "BETTER_AUTH_SECRET" | "MAIL_MODE" | "ADMIN_EMAILS">> {}
+	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "MAX_BODY_BYTES" | "ORIGIN_TIMEOUT_MS" | "CLIENT_STALL_MS" | "USAGE_RETENTION_DAYS" | "TOPUP_MIN_CENTS" | "TOPUP_MAX_CENTS" | "DASHBOARD_URL" | "MAIL_API_URL" | "MAIL_FROM" | "ADMIN_TOKEN" | "DEMO_ORIGIN_KEY" | "STRIPE_SECRET_KEY" | "STRIPE_WEBHOOK_SECRET" | "BTCPAY_API_KEY" | "BTCPAY_STORE_ID" | "BTCPAY_WEBHOOK_SECRET" | "STRIPE_API_BASE" | "BTCPAY_URL" | "BETTER_AUTH_SECRET" | "MAIL_MODE" | "ADMIN_EMAILS">> {}
 }
 
 // Begin runtime types

@@ -14,6 +14,7 @@ import { jsonBodies } from './middleware/json-body';
 import { requestId } from './middleware/request-id';
 import { accountRoutes } from './routes/api/account';
 import { accountAnalyticsRoutes, adminAnalyticsRoutes } from './routes/api/analytics';
+import { archiveRoutes } from './routes/api/archives';
 import { adminAccountRoutes } from './routes/api/admin-accounts';
 import { adminBillingRoutes } from './routes/api/admin-billing';
 import { adminServiceRoutes } from './routes/api/admin-services';
@@ -69,6 +70,7 @@ export function createApp() {
   app.use('/api/account/*', requireAccount());
   app.route('/api/account', accountRoutes);
   app.route('/api/account/analytics', accountAnalyticsRoutes);
+  app.route('/api/account/usage-archives', archiveRoutes);
   app.route('/api/account/keys', keyRoutes);
   app.route('/api/account/projects', projectRoutes);
   app.route('/api/account/members', memberRoutes);

@@ -9,7 +9,16 @@ import type { Role } from './auth/roles';
 /** Bindings from wrangler.toml plus secrets (`wrangler secret` / `.dev.vars`). */
 // The identity and mail settings are declared here (optional strings) rather than taken from the
 // generated types, which type `wrangler.toml` vars as literals and pick up local .dev.vars names.
-type Declared = 'ACCOUNT' | 'BETTER_AUTH_SECRET' | 'ADMIN_EMAILS' | 'MAIL_MODE' | 'MAIL_API_URL' | 'MAIL_API_KEY' | 'MAIL_FROM' | 'LOCAL_DEV';
+type Declared =
+  | 'ACCOUNT'
+  | 'USAGE_RETENTION_DAYS'
+  | 'BETTER_AUTH_SECRET'
+  | 'ADMIN_EMAILS'
+  | 'MAIL_MODE'
+  | 'MAIL_API_URL'
+  | 'MAIL_API_KEY'
+  | 'MAIL_FROM'
+  | 'LOCAL_DEV';
 export interface Env extends Omit<Cloudflare.Env, Declared> {
   ACCOUNT: DurableObjectNamespace<AccountBooks>;
   /** Bearer token for `/api/admin/*` (automation; people sign in with an admin session). */
@@ -26,6 +35,8 @@ export interface Env extends Omit<Cloudflare.Env, Declared> {
   MAIL_API_URL?: string;
   MAIL_API_KEY?: string;
   MAIL_FROM?: string;
+  /** Days raw usage events stay in D1 before archival to R2 (default 35; analytics/archive.ts). */
+  USAGE_RETENTION_DAYS?: string;
   /** How long a request may live, streamed or not, before the gateway ends it (ms; default 15 min). */
   REQUEST_LIFETIME_MS?: string;
   /** How long a reservation outlives its request's lifetime before the alarm charges it in full (ms; default 5 min). */

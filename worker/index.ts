@@ -4,6 +4,7 @@
  */
 import { createApp } from './app';
 import type { Env } from './env';
+import { archiveUsage } from './analytics/archive';
 import { sweepIdentity } from './auth/sweep';
 import { replayPendingSettlements } from './metering/pending-settlements';
 import { deliverDue } from './notifications/deliver';
@@ -21,7 +22,8 @@ export default {
   /**
    * Cron, every minute: replay settles that could not reach their account object. Hourly (any
    * trigger but `EVERY_MINUTE`): reconcile every account's journal with D1 and every paid top-up with its
-   * credit; sweep expired identity rows (throttle counters, tokens, sessions, old outbox mail).
+   * credit; sweep expired identity rows (throttle counters, tokens, sessions, old outbox mail); move usage
+   * events past the retention window to R2.
    */
   async scheduled(controller, env, ctx) {
     ctx.waitUntil(
@@ -45,6 +47,14 @@ export default {
       reconcile(env).then((report) => {
         console.log(JSON.stringify({ level: report.problems.length ? 'error' : 'info', msg: 'reconciliation', ...report }));
       }),
+    );
+    ctx.waitUntil(
+      archiveUsage(env).then(
+        (run) => {
+          if (run.objects || run.raced) console.log(JSON.stringify({ level: 'info', msg: 'usage archived', ...run }));
+        },
+        (error: unknown) => console.log(JSON.stringify({ level: 'error', msg: 'usage archival failed', error: String(error) })),
+      ),
     );
     ctx.waitUntil(
       sweepIdentity(env).then(

@@ -177,7 +177,7 @@ describe('GET /api/account/analytics', () => {
 });
 
 describe('GET /api/admin/analytics', () => {
-  it('reports exact latency p50/p95, errors, revenue and top accounts per model', async () => {
+  it('reports latency p50/p95 (histogram bucket edges), errors, revenue, cost per request and top accounts per model', async () => {
     const a = await signedInUser('admin-a');
     const b = await signedInUser('admin-b');
     const base = Date.parse('2025-06-10T12:00:00Z');
@@ -194,8 +194,12 @@ describe('GET /api/admin/analytics', () => {
     expect(res.bucket).toBe('hour');
     expect(res.totals).toEqual({ requests: 120, inputTokens: 1200, outputTokens: 600, revenueMicros: 3000, errors: 3, errorRate: 3 / 120 });
     const byModel = Object.fromEntries(res.byModel.map((m: any) => [m.model, m]));
-    expect(byModel['p-model']).toMatchObject({ requests: 100, errors: 3, errorRate: 0.03, revenueMicros: 1000, latencyP50Ms: 50, latencyP95Ms: 95 });
-    expect(byModel['q-model']).toMatchObject({ requests: 20, errors: 0, revenueMicros: 2000, latencyP50Ms: 100, latencyP95Ms: 190 });
+    // Exact nearest-rank values are 50/95 and 100/190 ms; the histogram answers the upper edge of
+    // the bucket holding each (edges 1-1.25-1.5-2-2.5-3-4-5-6-8 per decade): 50/100 and 100/200.
+    expect(byModel['p-model']).toMatchObject({ requests: 100, errors: 3, errorRate: 0.03, revenueMicros: 1000, latencyP50Ms: 50, latencyP95Ms: 100 });
+    expect(byModel['q-model']).toMatchObject({ requests: 20, errors: 0, revenueMicros: 2000, latencyP50Ms: 100, latencyP95Ms: 200 });
+    expect(byModel['p-model'].costPerRequestMicros).toBe(10);
+    expect(byModel['q-model'].costPerRequestMicros).toBe(100);
     expect(res.topAccounts.map((t: any) => [t.accountId, t.requests, t.revenueMicros])).toEqual([
       [b.me.account.id, 20, 2000],
       [a.me.account.id, 100, 1000],

@@ -60,6 +60,9 @@ const ROUTES: Record<string, Route> = {
   'GET /api/account/usage': { guard: 'account' },
   'GET /api/account/usage.csv': { guard: 'account' },
   'GET /api/account/analytics': { guard: 'account' },
+  'GET /api/account/usage-archives': { guard: 'account', role: 'admin' },
+  // Cross-tenant downloads: test/flows/rollups.test.ts (another organisation's archive key is 404).
+  'GET /api/account/usage-archives/download': { guard: 'account', role: 'admin', path: () => '/api/account/usage-archives/download?key=usage%2Fnone' },
   'GET /api/account/keys': { guard: 'account' },
   'POST /api/account/keys': { guard: 'account', role: 'developer', json: { name: 'x' } },
   'GET /api/account/keys/:id': { guard: 'account', role: 'developer', path: (i) => `/api/account/keys/${i.keyId}`, crossTenant: 404 },

@@ -41,9 +41,10 @@ export async function checkAccount(env: Env, id: string, alert: Alerter): Promis
     // A settlement's usage event and its journal entry leave the outbox in one row and reach D1
     // in one batch, so over everything D1 holds the two sums agree at every instant; no
     // watermark is needed. (Corrections of expired reservations are usage entries too: their
-    // events must carry the corrected cost.)
+    // events must carry the corrected cost.) The events' side is their daily rollup, which
+    // triggers keep in the same transaction and which archival (usage/archive.ts) leaves alone.
     env.DB.prepare(
-      `SELECT (SELECT COALESCE(SUM(cost_micros), 0) FROM usage_events WHERE account_id = ?1) AS events,
+      `SELECT (SELECT COALESCE(SUM(cost_micros), 0) FROM usage_rollup_days WHERE account_id = ?1) AS events,
               (SELECT COALESCE(-SUM(amount_micros), 0) FROM journal_entries WHERE account_id = ?1 AND kind = 'usage') AS entries`,
     ).bind(id),
     // Every transfer touching the account's ledger account, whichever account filed it, except

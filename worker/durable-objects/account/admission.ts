@@ -182,6 +182,9 @@ function admitOnce(state: AdmissionState, req: AdmitRequest, now: number, ttlMs:
     expiresAt: now + ttlMs,
     holds: Object.fromEntries(held),
     ...(budgets.length > 0 ? { budgets } : {}),
+    ...(key.createdBy ? { memberId: key.createdBy } : {}),
+    ...(req.endUser ? { endUser: req.endUser } : {}),
+    ...(req.tags ? { tags: req.tags } : {}),
   };
   return {
     ok: true,

@@ -219,6 +219,9 @@ function charge(books: Books, grant: Grant, req: SettleRequest, now: number): Se
     status: req.status,
     estimated: req.estimated || !!req.chargeReserved,
     createdAt: grant.createdAt,
+    memberId: grant.memberId ?? books.keys.get(sql, grant.keyId)?.createdBy ?? null,
+    endUser: grant.endUser ?? null,
+    tags: grant.tags ?? null,
   };
   // One outbox row carries both the usage event and its journal entry to D1.
   sql.exec("INSERT INTO outbox (kind, payload) VALUES ('settled', ?)", JSON.stringify({ event, entry: entry && { accountId, ...entry } }));

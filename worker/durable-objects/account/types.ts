@@ -98,6 +98,8 @@ export interface AdmitRequest {
   lifetimeMs: number;
   /** The end user the request is for (OpenAI's `user` field or `x-gateway-user`), for end-user budgets. */
   endUser?: string | null;
+  /** Feature tags (name → value) the usage event is attributed to (routes/v1/tags.ts); absent when none. */
+  tags?: Record<string, string>;
   /**
    * Services the worker offers as fallbacks (the models this account's fallback budgets name, as
    * the account object last told it), so a fallback is decided in this one round trip.
@@ -238,6 +240,10 @@ export interface Grant {
   holds: Record<string, number>;
   /** The budget windows it counts in (absent on grants from before budgets). */
   budgets?: GrantBudget[];
+  /** Attribution for the usage event: the key's creator, the end user, the feature tags (each absent when none). */
+  memberId?: string;
+  endUser?: string;
+  tags?: Record<string, string>;
 }
 
 export type AdmitResult =
@@ -374,4 +380,8 @@ export interface UsageEvent {
   status: UsageStatus;
   estimated: boolean;
   createdAt: number;
+  /** Who created the key, the end user, the feature tags (null when none). */
+  memberId?: string | null;
+  endUser?: string | null;
+  tags?: Record<string, string> | null;
 }

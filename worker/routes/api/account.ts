@@ -31,6 +31,9 @@ const CSV_HEADER = [
   'latency_ms',
   'status',
   'project_id',
+  'member_id',
+  'end_user',
+  'tags',
 ];
 
 const UsageEventView = z
@@ -50,6 +53,9 @@ const UsageEventView = z
     status: z.string().describe('ok, client_closed, origin_error, origin_timeout, expired, …'),
     estimated: z.boolean().describe('Usage counted by the gateway because the origin reported none.'),
     createdAt: z.string(),
+    memberId: z.string().nullable().describe('The member who created the key.'),
+    endUser: z.string().nullable().describe('The end user (OpenAI user field or x-gateway-user).'),
+    tags: z.record(z.string(), z.string()).nullable().describe('Feature tags (x-gateway-tags, metadata).'),
   })
   .openapi('UsageEvent');
 const UsageTotals = z.object({ requests: z.number().int(), inputTokens: z.number().int(), outputTokens: z.number().int(), costMicros: z.number().int() });
@@ -96,7 +102,11 @@ const usage = defineRoute('management', {
  * The WHERE terms of a usage query: this organisation, the time range, optional key, model and
  * project, and for a developer only their projects (`projects`; null: all).
  */
-function usageFilters(accountId: string, q: { from?: string; to?: string; keyId?: string; model?: string; projectId?: string }, projects: string[] | null) {
+function usageFilters(
+  accountId: string,
+  q: { from?: string; to?: string; keyId?: string; model?: string; projectId?: string; tag?: string; endUser?: string },
+  projects: string[] | null,
+) {
   const now = Date.now();
   const from = instant(q.from, now - 30 * DAY_MS, 'from');
   const to = instant(q.to, now + 1, 'to');
@@ -104,9 +114,21 @@ function usageFilters(accountId: string, q: { from?: string; to?: string; keyId?
   if (q.keyId) filters.push(eq(usageEvents.keyId, q.keyId));
   if (q.model) filters.push(eq(usageEvents.model, q.model));
   if (q.projectId) filters.push(eq(usageEvents.projectId, q.projectId));
+  if (q.endUser) filters.push(eq(usageEvents.endUser, q.endUser));
+  if (q.tag) {
+    const eqAt = q.tag.indexOf('=');
+    filters.push(sql`EXISTS (SELECT 1 FROM json_each(${usageEvents.tags}) WHERE key = ${q.tag.slice(0, eqAt)} AND value = ${q.tag.slice(eqAt + 1)})`);
+  }
   if (projects) filters.push(projects.length ? inArray(usageEvents.projectId, projects) : sql`0 = 1`);
   return filters;
 }
+
+const parseTags = (json: string): Record<string, string> => JSON.parse(json) as Record<string, string>;
+/** Tags in a CSV cell: name=value pairs separated by ';'. */
+const tagText = (json: string): string =>
+  Object.entries(parseTags(json))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(';');
 
 export const accountRoutes = apiRouter()
   .openapi(summary, async (c) => {
@@ -144,6 +166,9 @@ export const accountRoutes = apiRouter()
       r.latencyMs,
       r.status,
       r.projectId ?? '',
+      r.memberId ?? '',
+      r.endUser ?? '',
+      r.tags ? tagText(r.tags) : '',
     ]);
     return c.body(toCsv(CSV_HEADER, lines), 200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="usage.csv"' });
   })
@@ -179,7 +204,11 @@ export const accountRoutes = apiRouter()
     const last = rows[rows.length - 1];
     return c.json(
       {
-        data: rows.map(({ accountId: _accountId, ...r }) => ({ ...r, createdAt: new Date(r.createdAt).toISOString() })),
+        data: rows.map(({ accountId: _accountId, ...r }) => ({
+          ...r,
+          createdAt: new Date(r.createdAt).toISOString(),
+          tags: r.tags ? parseTags(r.tags) : null,
+        })),
         totals: totals[0],
         nextCursor: rows.length === q.limit && last ? `${last.createdAt}.${last.id}` : null,
       },

@@ -2,20 +2,31 @@
  * @module routes/api/analytics
  * `GET /api/account/analytics` (the caller's spend over time, by key and by model) and
  * `GET /api/admin/analytics` (platform traffic, revenue, errors, latency p50/p95 per model,
- * top accounts). Both read D1's `usage_events`; buckets are local days (or hours for ranges of
- * 48 h or less) in the caller's `tz`. Money in integer µUSD, times in epoch ms.
+ * top accounts). Both read the usage rollups (analytics/rollups.ts), never raw events; buckets
+ * are local days (or hours for ranges of 48 h or less) in the caller's `tz`, and ranges resolve
+ * to 15 minutes. Money in integer µUSD, times in epoch ms.
  */
+import {
+  type DetailRow,
+  histogramPercentile,
+  organizationQueries,
+  platformQueries,
+  type RankedRow,
+  readWindowTotals,
+  slotRange,
+  windowTotals,
+} from '../../analytics/rollups';
 import { ApiError } from '../../errors';
 import { instant } from '../../lib/instant';
 import { accountObject } from '../../services/accounts';
 import { apiRouter, defineRoute, json, z } from './contract';
 import { callerAccount, visibleProjects } from './caller';
-import { type BucketKind, bucketKind, LocalClock, SLOT_MS, slotMapper } from './time-buckets';
+import { type BucketKind, bucketKind, LocalClock, slotMapper } from './time-buckets';
 
 const DAY_MS = 86_400_000;
 const MAX_RANGE_MS = 400 * DAY_MS;
-/** Usage statuses that are the platform's failures (client_closed is the client's choice). */
-const ERROR_STATUSES = `('origin_error', 'origin_timeout', 'expired')`;
+const TOP_TAGS = 10;
+const TOP_END_USERS = 50;
 
 export const AnalyticsQuery = z
   .object({
@@ -25,9 +36,15 @@ export const AnalyticsQuery = z
     keyId: z.string().max(100).optional(),
     model: z.string().max(200).optional(),
     projectId: z.string().max(100).optional(),
+    tag: z
+      .string()
+      .max(200)
+      .regex(/^[^=]+=.+$/, 'tag: name=value, e.g. feature=rag')
+      .optional()
+      .describe('A feature tag, name=value: every figure counts only requests carrying it.'),
   })
   .strict();
-export const AdminAnalyticsQuery = AnalyticsQuery.omit({ keyId: true, model: true, projectId: true }).strict();
+export const AdminAnalyticsQuery = AnalyticsQuery.omit({ keyId: true, model: true, projectId: true, tag: true }).strict();
 
 interface Range {
   from: number;
@@ -62,15 +79,48 @@ const Window = {
 };
 const CostSeries = z.array(z.object({ t: int.describe('Bucket start, epoch ms.'), costMicros: int }));
 const Spend = z.object({ requests: int, costMicros: int });
+const Ranked = { requests: int, inputTokens: int, outputTokens: int, costMicros: int };
+const MonthOverMonth = z
+  .object({
+    thisMonth: Spend.describe('From the first of the local month to now.'),
+    lastMonthToDate: Spend.describe('The same stretch of last month: its first day to the same elapsed time.'),
+    lastMonth: Spend.describe('All of last month.'),
+    changePercent: z.number().nullable().describe('thisMonth over lastMonthToDate, in percent (null when last month had no cost).'),
+  })
+  .describe('Month-over-month trend in tz.');
 
 const AccountAnalytics = z.object({
   ...Window,
   totals: z.object({ requests: int, inputTokens: int, outputTokens: int, costMicros: int }),
   series: z.array(z.object({ t: int, requests: int, inputTokens: int, outputTokens: int, costMicros: int })),
   byKey: z.array(z.object({ keyId: z.string(), name: z.string().nullable(), requests: int, costMicros: int, series: CostSeries })),
-  byModel: z.array(z.object({ model: z.string(), requests: int, costMicros: int, series: CostSeries })),
+  byModel: z.array(
+    z.object({
+      model: z.string(),
+      requests: int,
+      costMicros: int,
+      costPerRequestMicros: int.describe('costMicros / requests, rounded up.'),
+      series: CostSeries,
+    }),
+  ),
+  byProject: z.array(z.object({ projectId: z.string(), name: z.string().nullable(), requests: int, costMicros: int, series: CostSeries })),
+  byMember: z.array(
+    z.object({
+      memberId: z.string().nullable().describe('Who created the keys; null for keys made with a management key or the admin token.'),
+      email: z.string().nullable(),
+      requests: int,
+      costMicros: int,
+    }),
+  ),
+  byTag: z
+    .array(z.object({ tag: z.string().describe('name=value'), name: z.string(), value: z.string(), ...Ranked }))
+    .describe(`The top ${TOP_TAGS} feature tags by cost; a request counts under each of its tags.`),
+  byEndUser: z
+    .array(z.object({ endUser: z.string(), ...Ranked }))
+    .describe(`The top ${TOP_END_USERS} end users by cost (empty when a tag is filtered: end users are not rolled up by tag).`),
   today: Spend.describe('Since local midnight in tz.'),
   month: Spend.describe('Since the first of the local month in tz.'),
+  monthOverMonth: MonthOverMonth,
 });
 
 const AdminAnalytics = z.object({
@@ -93,10 +143,12 @@ const AdminAnalytics = z.object({
       revenueMicros: int,
       errors: int,
       errorRate: z.number(),
-      latencyP50Ms: int.nullable(),
+      costPerRequestMicros: int.describe('revenueMicros / requests, rounded up.'),
+      latencyP50Ms: int.nullable().describe('From the latency histogram: the upper edge of the bucket holding the 50th percentile.'),
       latencyP95Ms: int.nullable(),
     }),
   ),
+  monthOverMonth: MonthOverMonth,
   topAccounts: z.array(z.object({ accountId: z.string(), name: z.string().nullable(), requests: int, revenueMicros: int })),
 });
 
@@ -117,56 +169,57 @@ const adminAnalytics = defineRoute('admin', {
   responses: { 200: json(AdminAnalytics, 'Platform analytics over the range') },
 });
 
-interface AccountSlotRow {
-  slot: number;
-  key_id: string;
-  model: string;
-  requests: number;
-  input_tokens: number;
-  output_tokens: number;
-  cost_micros: number;
+const perRequest = (cost: number, requests: number) => (requests > 0 ? Math.ceil(cost / requests) : 0);
+
+/** This month to now, the same stretch of last month, and all of last month, in the clock's zone. */
+function monthWindows(clock: LocalClock, now: number): Array<[number, number]> {
+  const thisStart = clock.monthStart(now);
+  const lastStart = clock.monthStart(thisStart - 1);
+  const elapsed = now - thisStart;
+  return [
+    [thisStart, now + 1],
+    [lastStart, Math.min(lastStart + elapsed + 1, thisStart)],
+    [lastStart, thisStart],
+  ];
 }
+
+function monthOverMonth(windows: Array<{ requests: number; costMicros: number }>) {
+  const [thisMonth, lastMonthToDate, lastMonth] = windows;
+  const changePercent = lastMonthToDate.costMicros > 0 ? ((thisMonth.costMicros - lastMonthToDate.costMicros) * 100) / lastMonthToDate.costMicros : null;
+  return { thisMonth, lastMonthToDate, lastMonth, changePercent: changePercent === null ? null : Math.round(changePercent * 10) / 10 };
+}
+
+type Group = { requests: number; costMicros: number; series: Map<number, { t: number; costMicros: number }> };
 
 export const accountAnalyticsRoutes = apiRouter().openapi(accountAnalytics, async (c) => {
   const accountId = callerAccount(c);
   const q = c.req.valid('query');
   const r = range(q);
-  const filters = ['account_id = ?1', 'created_at >= ?2', 'created_at < ?3'];
-  const binds: unknown[] = [accountId, r.from, r.to];
-  if (q.keyId) filters.push(`key_id = ?${binds.push(q.keyId)}`);
-  if (q.model) filters.push(`model = ?${binds.push(q.model)}`);
-  if (q.projectId) filters.push(`project_id = ?${binds.push(q.projectId)}`);
   // A developer sees the usage of their projects only (today's and this month's totals too).
   const projects = await visibleProjects(c);
-  if (projects) filters.push(`project_id IN (${projects.map((p) => `?${binds.push(p)}`).join(', ') || 'NULL'})`);
-  // The totals query binds the same ids after its own three (?4…).
-  const mine = projects ? `project_id IN (${projects.map((_, i) => `?${i + 4}`).join(', ') || 'NULL'})` : '1 = 1';
   const now = Date.now();
-  const todayStart = r.clock.dayStart(now);
-  const monthStart = r.clock.monthStart(now);
-  const [slots, periods, keys] = await Promise.all([
-    c.env.DB.prepare(
-      `SELECT created_at / ${SLOT_MS} AS slot, key_id, model, count(*) AS requests, sum(input_tokens) AS input_tokens,
-              sum(output_tokens) AS output_tokens, sum(cost_micros) AS cost_micros
-       FROM usage_events WHERE ${filters.join(' AND ')} GROUP BY slot, key_id, model`,
-    )
-      .bind(...binds)
-      .all<AccountSlotRow>(),
-    c.env.DB.prepare(
-      `SELECT sum(created_at >= ?2) AS today_requests, coalesce(sum(CASE WHEN created_at >= ?2 THEN cost_micros END), 0) AS today_cost,
-              count(*) AS month_requests, coalesce(sum(cost_micros), 0) AS month_cost
-       FROM usage_events WHERE account_id = ?1 AND created_at >= ?3 AND ${mine}`,
-    )
-      .bind(accountId, todayStart, Math.min(monthStart, todayStart), ...(projects ?? []))
-      .first<{ today_requests: number | null; today_cost: number; month_requests: number; month_cost: number }>(),
-    accountObject(c.env, accountId).listKeys('inference'),
+  const db = c.env.DB;
+  const queries = organizationQueries(db, { accountId, keyId: q.keyId, model: q.model, projectId: q.projectId, tag: q.tag, projects }, r.from, r.to, {
+    tags: TOP_TAGS,
+    endUsers: TOP_END_USERS,
+  });
+  const months = monthWindows(r.clock, now);
+  const windows: Array<[number, number]> = [[r.clock.dayStart(now), now + 1], ...months];
+  const stub = accountObject(c.env, accountId);
+  const [[detail, tags, endUsers, periods], keys, projectList] = await Promise.all([
+    db.batch<Record<string, unknown>>([queries.detail, queries.tags, queries.endUsers, windowTotals(db, accountId, projects, windows)]),
+    stub.listKeys('inference'),
+    stub.listProjects(),
   ]);
   const toBucket = slotMapper(r.clock, r.bucket);
   const totals = { requests: 0, inputTokens: 0, outputTokens: 0, costMicros: 0 };
   const overall = series(r.starts, () => ({ requests: 0, inputTokens: 0, outputTokens: 0, costMicros: 0 }));
-  const byKey = new Map<string, { requests: number; costMicros: number; series: Map<number, { t: number; costMicros: number }> }>();
-  const byModel = new Map<string, { requests: number; costMicros: number; series: Map<number, { t: number; costMicros: number }> }>();
-  const group = (map: typeof byKey, id: string) => {
+  const byKey = new Map<string, Group>();
+  const byModel = new Map<string, Group>();
+  const byProject = new Map<string, Group>();
+  const byMember = new Map<string | null, { requests: number; costMicros: number }>();
+  const memberOfKey = new Map(keys.map((k) => [k.id, k.createdBy]));
+  const group = (map: Map<string, Group>, id: string) => {
     let g = map.get(id);
     if (!g) {
       g = { requests: 0, costMicros: 0, series: series(r.starts, () => ({ costMicros: 0 })) };
@@ -174,7 +227,7 @@ export const accountAnalyticsRoutes = apiRouter().openapi(accountAnalytics, asyn
     }
     return g;
   };
-  for (const row of slots.results) {
+  for (const row of detail.results as unknown as DetailRow[]) {
     const t = toBucket(row.slot);
     totals.requests += row.requests;
     totals.inputTokens += row.input_tokens;
@@ -187,15 +240,32 @@ export const accountAnalyticsRoutes = apiRouter().openapi(accountAnalytics, asyn
       point.outputTokens += row.output_tokens;
       point.costMicros += row.cost_micros;
     }
-    for (const g of [group(byKey, row.key_id), group(byModel, row.model)]) {
+    for (const g of [group(byKey, row.key_id), group(byModel, row.model), group(byProject, row.project_id)]) {
       g.requests += row.requests;
       g.costMicros += row.cost_micros;
       const s = g.series.get(t);
       if (s) s.costMicros += row.cost_micros;
     }
+    const member = row.member_id ?? memberOfKey.get(row.key_id) ?? null;
+    const m = byMember.get(member) ?? { requests: 0, costMicros: 0 };
+    m.requests += row.requests;
+    m.costMicros += row.cost_micros;
+    byMember.set(member, m);
   }
-  const names = new Map(keys.map((k) => [k.id, k.name]));
+  const memberIds = [...byMember.keys()].filter((id): id is string => id !== null);
+  const emails = new Map<string, string>();
+  if (memberIds.length > 0) {
+    const found = await db
+      .prepare(`SELECT id, email FROM auth_user WHERE id IN (${memberIds.map((_, i) => `?${i + 1}`).join(', ')})`)
+      .bind(...memberIds)
+      .all<{ id: string; email: string }>();
+    for (const u of found.results) emails.set(u.id, u.email);
+  }
+  const [today, ...monthly] = readWindowTotals(periods.results[0] as Record<string, number> | undefined, windows.length);
+  const keyNames = new Map(keys.map((k) => [k.id, k.name]));
+  const projectNames = new Map(projectList.map((p) => [p.id, p.name]));
   const byCost = <T extends { costMicros: number }>(a: T, b: T) => b.costMicros - a.costMicros;
+  const ranked = (row: RankedRow) => ({ requests: row.requests, inputTokens: row.input_tokens, outputTokens: row.output_tokens, costMicros: row.cost_micros });
   return c.json(
     {
       from: r.from,
@@ -205,11 +275,35 @@ export const accountAnalyticsRoutes = apiRouter().openapi(accountAnalytics, asyn
       totals,
       series: [...overall.values()],
       byKey: [...byKey]
-        .map(([keyId, g]) => ({ keyId, name: names.get(keyId) ?? null, requests: g.requests, costMicros: g.costMicros, series: [...g.series.values()] }))
+        .map(([keyId, g]) => ({ keyId, name: keyNames.get(keyId) ?? null, requests: g.requests, costMicros: g.costMicros, series: [...g.series.values()] }))
         .sort(byCost),
-      byModel: [...byModel].map(([model, g]) => ({ model, requests: g.requests, costMicros: g.costMicros, series: [...g.series.values()] })).sort(byCost),
-      today: { requests: periods?.today_requests ?? 0, costMicros: periods?.today_cost ?? 0 },
-      month: { requests: periods?.month_requests ?? 0, costMicros: periods?.month_cost ?? 0 },
+      byModel: [...byModel]
+        .map(([model, g]) => ({
+          model,
+          requests: g.requests,
+          costMicros: g.costMicros,
+          costPerRequestMicros: perRequest(g.costMicros, g.requests),
+          series: [...g.series.values()],
+        }))
+        .sort(byCost),
+      byProject: [...byProject]
+        .map(([projectId, g]) => ({
+          projectId,
+          name: projectNames.get(projectId) ?? null,
+          requests: g.requests,
+          costMicros: g.costMicros,
+          series: [...g.series.values()],
+        }))
+        .sort(byCost),
+      byMember: [...byMember].map(([memberId, m]) => ({ memberId, email: memberId ? (emails.get(memberId) ?? null) : null, ...m })).sort(byCost),
+      byTag: (tags.results as unknown as RankedRow[]).map((row) => {
+        const eq = row.id.indexOf('=');
+        return { tag: row.id, name: row.id.slice(0, eq), value: row.id.slice(eq + 1), ...ranked(row) };
+      }),
+      byEndUser: (endUsers.results as unknown as RankedRow[]).map((row) => ({ endUser: row.id, ...ranked(row) })),
+      today,
+      month: monthly[0],
+      monthOverMonth: monthOverMonth(monthly),
     },
     200,
   );
@@ -231,49 +325,28 @@ interface AdminModelRow {
   errors: number;
 }
 
-// The model of an expired reservation is not recorded; fall back to the service's name.
-const MODEL = `coalesce(nullif(u.model, ''), s.name, u.service_id)`;
+/** Platform requests and revenue in the month windows (the per-model rollup, every organisation). */
+function platformWindows(db: D1Database, windows: Array<[number, number]>): D1PreparedStatement {
+  const binds: number[] = [];
+  const cols = windows.map(([from, to], i) => {
+    const { first, end } = slotRange(from, to);
+    const a = binds.push(first);
+    const b = binds.push(end);
+    return `coalesce(sum(CASE WHEN slot >= ?${a} AND slot < ?${b} THEN requests END), 0) AS r${i},
+            coalesce(sum(CASE WHEN slot >= ?${a} AND slot < ?${b} THEN cost_micros END), 0) AS c${i}`;
+  });
+  const lo = Math.min(...windows.map(([from, to]) => slotRange(from, to).first));
+  const hi = Math.max(...windows.map(([from, to]) => slotRange(from, to).end));
+  return db.prepare(`SELECT ${cols.join(', ')} FROM usage_rollup_models WHERE slot >= ?${binds.push(lo)} AND slot < ?${binds.push(hi)}`).bind(...binds);
+}
 
 export const adminAnalyticsRoutes = apiRouter().openapi(adminAnalytics, async (c) => {
   const q = c.req.valid('query');
   const r = range(q);
-  const where = 'u.created_at >= ?1 AND u.created_at < ?2';
   const db = c.env.DB;
-  const [slots, models, latency, top] = await db.batch([
-    db
-      .prepare(
-        `SELECT u.created_at / ${SLOT_MS} AS slot, count(*) AS requests, sum(u.input_tokens + u.output_tokens) AS tokens,
-              sum(u.cost_micros) AS revenue, sum(u.status IN ${ERROR_STATUSES}) AS errors
-       FROM usage_events u WHERE ${where} GROUP BY slot`,
-      )
-      .bind(r.from, r.to),
-    db
-      .prepare(
-        `SELECT ${MODEL} AS model, count(*) AS requests, sum(u.input_tokens) AS input_tokens, sum(u.output_tokens) AS output_tokens,
-              sum(u.cost_micros) AS revenue, sum(u.status IN ${ERROR_STATUSES}) AS errors
-       FROM usage_events u LEFT JOIN services s ON s.id = u.service_id WHERE ${where} GROUP BY 1 ORDER BY revenue DESC, model`,
-      )
-      .bind(r.from, r.to),
-    // Exact nearest-rank percentiles: rank ⌈p·n/100⌉ of each model's latencies, in SQL, so only
-    // two rows per model leave the database.
-    db
-      .prepare(
-        `SELECT model, n, rn, latency_ms FROM (
-         SELECT ${MODEL} AS model, u.latency_ms,
-                row_number() OVER (PARTITION BY ${MODEL} ORDER BY u.latency_ms) AS rn,
-                count(*) OVER (PARTITION BY ${MODEL}) AS n
-         FROM usage_events u LEFT JOIN services s ON s.id = u.service_id WHERE ${where})
-       WHERE rn = (n * 50 + 99) / 100 OR rn = (n * 95 + 99) / 100`,
-      )
-      .bind(r.from, r.to),
-    db
-      .prepare(
-        `SELECT u.account_id, a.name, count(*) AS requests, sum(u.cost_micros) AS revenue
-       FROM usage_events u LEFT JOIN accounts a ON a.id = u.account_id WHERE ${where}
-       GROUP BY u.account_id ORDER BY revenue DESC, requests DESC LIMIT 10`,
-      )
-      .bind(r.from, r.to),
-  ]);
+  const p = platformQueries(db, r.from, r.to);
+  const months = monthWindows(r.clock, Date.now());
+  const [slots, models, latency, top, monthly] = await db.batch([p.series, p.models, p.latency, p.top, platformWindows(db, months)]);
   const toBucket = slotMapper(r.clock, r.bucket);
   const overall = series(r.starts, () => ({ requests: 0, tokens: 0, revenueMicros: 0, errors: 0 }));
   for (const row of slots.results as unknown as AdminSlotRow[]) {
@@ -284,12 +357,11 @@ export const adminAnalyticsRoutes = apiRouter().openapi(adminAnalytics, async (c
     point.revenueMicros += row.revenue;
     point.errors += row.errors;
   }
-  const percentiles = new Map<string, { p50: number | null; p95: number | null }>();
-  for (const row of latency.results as unknown as Array<{ model: string; n: number; rn: number; latency_ms: number }>) {
-    const p = percentiles.get(row.model) ?? { p50: null, p95: null };
-    if (row.rn === Math.floor((row.n * 50 + 99) / 100)) p.p50 = row.latency_ms;
-    if (row.rn === Math.floor((row.n * 95 + 99) / 100)) p.p95 = row.latency_ms;
-    percentiles.set(row.model, p);
+  const histograms = new Map<string, Array<{ le: number; n: number }>>();
+  for (const row of latency.results as unknown as Array<{ model: string; le_ms: number; n: number }>) {
+    const bins = histograms.get(row.model) ?? [];
+    bins.push({ le: row.le_ms, n: row.n });
+    histograms.set(row.model, bins);
   }
   const modelRows = models.results as unknown as AdminModelRow[];
   const totals = { requests: 0, inputTokens: 0, outputTokens: 0, revenueMicros: 0, errors: 0, errorRate: 0 };
@@ -317,8 +389,9 @@ export const adminAnalyticsRoutes = apiRouter().openapi(adminAnalytics, async (c
         revenueMicros: m.revenue,
         errors: m.errors,
         errorRate: m.requests ? m.errors / m.requests : 0,
-        latencyP50Ms: percentiles.get(m.model)?.p50 ?? null,
-        latencyP95Ms: percentiles.get(m.model)?.p95 ?? null,
+        costPerRequestMicros: perRequest(m.revenue, m.requests),
+        latencyP50Ms: histogramPercentile(histograms.get(m.model) ?? [], 50),
+        latencyP95Ms: histogramPercentile(histograms.get(m.model) ?? [], 95),
       })),
       topAccounts: (top.results as unknown as Array<{ account_id: string; name: string | null; requests: number; revenue: number }>).map((a) => ({
         accountId: a.account_id,
@@ -326,6 +399,7 @@ export const adminAnalyticsRoutes = apiRouter().openapi(adminAnalytics, async (c
         requests: a.requests,
         revenueMicros: a.revenue,
       })),
+      monthOverMonth: monthOverMonth(readWindowTotals(monthly.results[0] as Record<string, number> | undefined, months.length)),
     },
     200,
   );

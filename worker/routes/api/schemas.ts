@@ -139,6 +139,13 @@ export const UsageQuery = z.object({
   keyId: z.string().max(100).optional(),
   model: z.string().max(200).optional(),
   projectId: z.string().max(100).optional(),
+  tag: z
+    .string()
+    .max(600)
+    .regex(/^[^=]+=.+$/, 'tag: name=value, e.g. feature=rag')
+    .optional()
+    .describe('Only requests carrying this feature tag (name=value).'),
+  endUser: z.string().max(256).optional().describe('Only requests for this end user.'),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   cursor: z.string().max(200).optional().describe('nextCursor from the previous page.'),
 });

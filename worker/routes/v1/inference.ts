@@ -19,6 +19,7 @@ import { durationSetting } from '../../lib/duration';
 import { promptTokensEstimate, promptTokensUpperBound } from '../../lib/tokens';
 import { callOrigin, originFailure } from './origin-call';
 import { checkInference, readInferenceBody } from './request';
+import { requestTags } from './tags';
 import { LIMITS } from './validate-json';
 
 const DEFAULT_TIMEOUT_MS = 60_000;
@@ -148,6 +149,7 @@ async function handleInference(c: Context<AppEnv>, endpoint: Endpoint, release: 
   checkExtraFields(requested.extraFields, body);
   let service: CatalogService = requested;
   const endUser = endUserOf(c, body);
+  const tags = requestTags(c.req.header('x-gateway-tags'), body.metadata);
   const lifetimeMs = durationSetting(c.env.REQUEST_LIFETIME_MS, DEFAULT_LIFETIME_MS);
 
   const signal = c.req.raw.signal;
@@ -163,6 +165,7 @@ async function handleInference(c: Context<AppEnv>, endpoint: Endpoint, release: 
     lifetimeMs,
     endUser,
   };
+  if (tags) request.tags = tags;
   const offered = fallbackServices(catalog, accountId, requested, endpoint, body);
   if (offered.length > 0) request.fallbacks = offered.map((s) => admitService(s, endpoint));
   // One round trip; a second only when a fallback budget names a model this isolate did not offer yet.

@@ -1,0 +1,189 @@
+/**
+ * @module analytics/rollups
+ * Reads of the usage rollups (worker/db/schema.ts; kept by triggers, migrations/0007). Every
+ * analytics view reads these, never raw events, so its cost follows the number of rollup rows
+ * in the range (slots × active project/key/model combinations), not the number of requests.
+ * Ranges resolve to 15-minute slots: a range covers every slot it touches.
+ */
+export const SLOT_MS = 15 * 60_000;
+const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+
+/** The slots a range `[from, to)` touches: `[first, end)`. */
+export function slotRange(from: number, to: number): { first: number; end: number } {
+  return { first: Math.floor(from / SLOT_MS), end: Math.ceil(to / SLOT_MS) };
+}
+
+/** Filters of an organisation's views; `projects` null means every project. */
+export interface ScopeFilter {
+  accountId: string;
+  keyId?: string;
+  model?: string;
+  projectId?: string;
+  /** `name=value`. */
+  tag?: string;
+  projects: string[] | null;
+}
+
+/** A WHERE clause over one rollup table with its binds, for the organisation and slot range. */
+function where(f: ScopeFilter, first: number, end: number, opts: { tag?: boolean } = {}): { sql: string; binds: unknown[] } {
+  const binds: unknown[] = [f.accountId, first, end];
+  const terms = ['account_id = ?1', 'slot >= ?2', 'slot < ?3'];
+  if (f.keyId) terms.push(`key_id = ?${binds.push(f.keyId)}`);
+  if (f.model) terms.push(`model = ?${binds.push(f.model)}`);
+  if (f.projectId) terms.push(`project_id = ?${binds.push(f.projectId)}`);
+  if (opts.tag && f.tag) terms.push(`tag = ?${binds.push(f.tag)}`);
+  if (f.projects) terms.push(f.projects.length ? `project_id IN (${f.projects.map((p) => `?${binds.push(p)}`).join(', ')})` : '0 = 1');
+  return { sql: terms.join(' AND '), binds };
+}
+
+export interface DetailRow {
+  slot: number;
+  project_id: string;
+  key_id: string;
+  model: string;
+  member_id: string | null;
+  requests: number;
+  input_tokens: number;
+  output_tokens: number;
+  cost_micros: number;
+}
+
+export interface RankedRow {
+  id: string;
+  requests: number;
+  input_tokens: number;
+  output_tokens: number;
+  cost_micros: number;
+}
+
+const SUMS = 'sum(requests) AS requests, sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens, sum(cost_micros) AS cost_micros';
+
+/**
+ * The statements of an organisation's analytics over `[from, to)`: the detail rows (slot ×
+ * project × key × model, from the tag rollup when a tag is filtered), the top feature tags and
+ * the top end users.
+ */
+export function organizationQueries(db: D1Database, f: ScopeFilter, from: number, to: number, top: { tags: number; endUsers: number }) {
+  const { first, end } = slotRange(from, to);
+  const detailTable = f.tag ? 'usage_rollup_tags' : 'usage_rollup';
+  const d = where(f, first, end, { tag: true });
+  const detail = db
+    .prepare(
+      f.tag
+        ? `SELECT slot, project_id, key_id, model, NULL AS member_id, ${SUMS} FROM ${detailTable} WHERE ${d.sql} GROUP BY slot, project_id, key_id, model`
+        : `SELECT slot, project_id, key_id, model, member_id, requests, input_tokens, output_tokens, cost_micros FROM ${detailTable} WHERE ${d.sql}`,
+    )
+    .bind(...d.binds);
+  const t = where(f, first, end, { tag: true });
+  const tags = db
+    .prepare(`SELECT tag AS id, ${SUMS} FROM usage_rollup_tags WHERE ${t.sql} GROUP BY tag ORDER BY cost_micros DESC, requests DESC LIMIT ${top.tags}`)
+    .bind(...t.binds);
+  // The end-user rollup carries no tags: with a tag filter it answers nothing rather than the unfiltered figures.
+  const e = where(f, first, end);
+  const endUsers = db
+    .prepare(
+      `SELECT end_user AS id, ${SUMS} FROM usage_rollup_end_users WHERE ${e.sql} ${f.tag ? 'AND 0 = 1' : ''}
+       GROUP BY end_user ORDER BY cost_micros DESC, requests DESC LIMIT ${top.endUsers}`,
+    )
+    .bind(...e.binds);
+  return { detail, tags, endUsers };
+}
+
+/**
+ * Requests and cost in several windows at once (today, this month, last month…), for an
+ * organisation or only some of its projects. `windows` are `[from, to)` in epoch ms.
+ */
+export function windowTotals(db: D1Database, accountId: string, projects: string[] | null, windows: Array<[number, number]>): D1PreparedStatement {
+  const binds: unknown[] = [accountId];
+  const cols = windows.map(([from, to], i) => {
+    const { first, end } = slotRange(from, to);
+    const a = binds.push(first);
+    const b = binds.push(end);
+    return `coalesce(sum(CASE WHEN slot >= ?${a} AND slot < ?${b} THEN requests END), 0) AS r${i},
+            coalesce(sum(CASE WHEN slot >= ?${a} AND slot < ?${b} THEN cost_micros END), 0) AS c${i}`;
+  });
+  const spans = windows.map(([from, to]) => slotRange(from, to));
+  const lo = binds.push(Math.min(...spans.map((s) => s.first)));
+  const hi = binds.push(Math.max(...spans.map((s) => s.end)));
+  const table = projects ? 'usage_rollup' : 'usage_rollup_accounts';
+  const restrict = projects ? ` AND ${projects.length ? `project_id IN (${projects.map((p) => `?${binds.push(p)}`).join(', ')})` : '0 = 1'}` : '';
+  return db.prepare(`SELECT ${cols.join(', ')} FROM ${table} WHERE account_id = ?1 AND slot >= ?${lo} AND slot < ?${hi}${restrict}`).bind(...binds);
+}
+
+/** Reads `windowTotals`' row. */
+export function readWindowTotals(row: Record<string, number> | null | undefined, n: number): Array<{ requests: number; costMicros: number }> {
+  return Array.from({ length: n }, (_, i) => ({ requests: row?.[`r${i}`] ?? 0, costMicros: row?.[`c${i}`] ?? 0 }));
+}
+
+/** Platform statements over `[from, to)`: per slot, per model, the latency histogram, top organisations. */
+export function platformQueries(db: D1Database, from: number, to: number) {
+  const { first, end } = slotRange(from, to);
+  const series = db
+    .prepare(
+      `SELECT slot, sum(requests) AS requests, sum(input_tokens + output_tokens) AS tokens, sum(cost_micros) AS revenue, sum(errors) AS errors
+       FROM usage_rollup_models WHERE slot >= ?1 AND slot < ?2 GROUP BY slot`,
+    )
+    .bind(first, end);
+  const models = db
+    .prepare(
+      `SELECT model, sum(requests) AS requests, sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens,
+              sum(cost_micros) AS revenue, sum(errors) AS errors
+       FROM usage_rollup_models WHERE slot >= ?1 AND slot < ?2 GROUP BY model ORDER BY revenue DESC, model`,
+    )
+    .bind(first, end);
+  const latency = db
+    .prepare('SELECT model, le_ms, sum(n) AS n FROM usage_latency WHERE hour >= ?1 AND hour < ?2 GROUP BY model, le_ms HAVING sum(n) > 0 ORDER BY model, le_ms')
+    .bind(Math.floor(from / HOUR_MS), Math.ceil(to / HOUR_MS));
+  // Whole UTC days from the daily rollup, the partial days at the edges from the 15-minute one.
+  const firstDay = Math.ceil(from / DAY_MS);
+  const endDay = Math.floor(to / DAY_MS);
+  const slotsPerDay = DAY_MS / SLOT_MS;
+  const parts: string[] = [];
+  const binds: number[] = [];
+  const slots = (a: number, b: number) => {
+    if (a >= b) return;
+    parts.push(`SELECT account_id, requests, cost_micros FROM usage_rollup_accounts WHERE slot >= ?${binds.push(a)} AND slot < ?${binds.push(b)}`);
+  };
+  if (endDay > firstDay) {
+    parts.push(`SELECT account_id, requests, cost_micros FROM usage_rollup_days WHERE day >= ?${binds.push(firstDay)} AND day < ?${binds.push(endDay)}`);
+    slots(first, firstDay * slotsPerDay);
+    slots(endDay * slotsPerDay, end);
+  } else slots(first, end);
+  const top = db
+    .prepare(
+      `SELECT r.account_id, a.name, sum(r.requests) AS requests, sum(r.cost_micros) AS revenue FROM (${parts.join(' UNION ALL ')}) AS r
+       LEFT JOIN accounts a ON a.id = r.account_id GROUP BY r.account_id ORDER BY revenue DESC, requests DESC LIMIT 10`,
+    )
+    .bind(...binds);
+  return { series, models, latency, top };
+}
+
+/**
+ * Nearest-rank percentiles from a histogram: the upper edge of the bucket holding rank ⌈p·n/100⌉.
+ * `bins` must be in ascending `le` order.
+ */
+export function histogramPercentile(bins: Array<{ le: number; n: number }>, p: number): number | null {
+  const total = bins.reduce((a, b) => a + b.n, 0);
+  if (total === 0) return null;
+  const rank = Math.ceil((p * total) / 100);
+  let seen = 0;
+  for (const b of bins) {
+    seen += b.n;
+    if (seen >= rank) return b.le;
+  }
+  return bins[bins.length - 1].le;
+}
+
+/** The histogram's bucket edges (ms): 1-1.25-1.5-2-2.5-3-4-5-6-8 steps per decade, as the trigger in migrations/0007 bins them. */
+export const LATENCY_EDGES: readonly number[] = (() => {
+  const out: number[] = [];
+  for (let k = 0; k < 6; k++) {
+    for (const m of [1, 1.25, 1.5, 2, 2.5, 3, 4, 5, 6, 8]) {
+      const v = Math.ceil(m * 10 ** k);
+      if (!out.includes(v)) out.push(v);
+    }
+  }
+  out.push(1_000_000);
+  return out;
+})();
