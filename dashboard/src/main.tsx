@@ -23,6 +23,7 @@ import { NotFoundPage } from './pages/NotFound';
 import { NotificationsPage } from './pages/Notifications';
 import { ProjectsPage } from './pages/projects/Projects';
 import { SettingsPage } from './pages/Settings';
+import { UsageArchivesPage } from './pages/UsageArchives';
 import './styles.css';
 
 // Pages with charts load chart.js with them (a separate chunk, so the sign-in pages stay
@@ -101,6 +102,7 @@ function App() {
             </Page>
           }
         />
+        <Route path="/usage-archives" element={<UsageArchivesPage />} />
         <Route path="/budgets" element={<BudgetsPage />} />
         <Route path="/notifications" element={<NotificationsPage />} />
         <Route path="/billing" element={<BillingPage />} />

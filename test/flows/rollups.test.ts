@@ -391,6 +391,64 @@ describe('analytics views from rollups', () => {
   });
 });
 
+describe("daily rollups in the organisation's zone", () => {
+  it('answer a view in whole local days exactly as the 15-minute rollups do, and give way to them in another zone or across a zone change', async () => {
+    installOrigin();
+    const world = await createWorld();
+    const auth = `Bearer ${world.managementKey}`;
+    await callJson('/api/account/calendar', { method: 'PUT', auth, expect: 200, json: { timezone: 'Asia/Kolkata' } });
+    for (let i = 0; i < 5; i++)
+      await world.client.chat.completions.create(
+        { model: world.model, messages: [{ role: 'user', content: `d ${i}` }], max_tokens: 3 + i, user: `c${i % 2}` },
+        { headers: { 'x-gateway-tags': `feature=f${i % 3}` } },
+      );
+    await settled(world.accountId);
+    await drainAlarms(world.accountId);
+    const rows = await env.DB.prepare('SELECT DISTINCT tz FROM usage_rollup_local_days WHERE account_id = ?').bind(world.accountId).all<{ tz: string }>();
+    // The zone as the runtime names it (ICU may canonicalise Asia/Kolkata as Asia/Calcutta).
+    const india = new Intl.DateTimeFormat('en-US', { timeZone: 'Asia/Kolkata' }).resolvedOptions().timeZone;
+    expect(rows.results.map((r) => r.tz)).toEqual([india]);
+    // Local midnight in India three days ago: a view in whole local days.
+    const now = Date.now();
+    const dayMs = 86_400_000;
+    const ist = 5.5 * 3_600_000;
+    const midnight = Math.floor((now + ist) / dayMs) * dayMs - ist - 3 * dayMs;
+    const view = (from: number, tz: string) =>
+      callJson(`/api/account/analytics?tz=${encodeURIComponent(tz)}&from=${new Date(from).toISOString()}`, { auth, expect: 200 });
+    const daily = await view(midnight, 'Asia/Kolkata');
+    expect(daily.resolution).toBe('day');
+    // One minute later the first day is partial: the 15-minute rollups answer, with the same figures.
+    const fine = await view(midnight + 60_000, 'Asia/Kolkata');
+    expect(fine.resolution).toBe('15m');
+    for (const field of ['totals', 'series', 'byKey', 'byModel', 'byProject', 'byMember', 'byTag', 'byEndUser', 'today', 'month']) {
+      expect(daily[field], field).toEqual(fine[field]);
+    }
+    expect(daily.totals.requests).toBe(5);
+    // In another zone the days were not counted in it: the 15-minute rollups answer.
+    const utcMidnight = Math.floor(now / dayMs) * dayMs - 3 * dayMs;
+    const utc = await view(utcMidnight, 'UTC');
+    expect(utc.resolution).toBe('15m');
+    expect(utc.totals).toEqual(daily.totals);
+    // After a zone change, a range spanning it is answered from the 15-minute rollups, and new
+    // days count in the new zone.
+    await callJson('/api/account/calendar', { method: 'PUT', auth, expect: 200, json: { timezone: 'UTC' } });
+    await world.client.chat.completions.create({ model: world.model, messages: [{ role: 'user', content: 'after' }], max_tokens: 3 });
+    await settled(world.accountId);
+    await drainAlarms(world.accountId);
+    const zones = await env.DB.prepare('SELECT DISTINCT tz FROM usage_rollup_local_days WHERE account_id = ? ORDER BY tz')
+      .bind(world.accountId)
+      .all<{ tz: string }>();
+    expect(zones.results.map((r) => r.tz)).toEqual([india, 'UTC']);
+    const spanning = await view(midnight, 'Asia/Kolkata');
+    expect(spanning.resolution).toBe('15m');
+    expect(spanning.totals.requests).toBe(6);
+    const utcAfter = await view(utcMidnight, 'UTC');
+    expect(utcAfter.resolution).toBe('15m');
+    expect(utcAfter.totals.requests).toBe(6);
+    expectRollupsMatch(await recount(world.accountId));
+  });
+});
+
 describe('archival', () => {
   it('moves events past the retention window to R2 exactly once, and changes no figure', async () => {
     installOrigin();

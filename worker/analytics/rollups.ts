@@ -25,10 +25,24 @@ export interface ScopeFilter {
   projects: string[] | null;
 }
 
-/** A WHERE clause over one rollup table with its binds, for the organisation and slot range. */
-function where(f: ScopeFilter, first: number, end: number, opts: { tag?: boolean } = {}): { sql: string; binds: unknown[] } {
-  const binds: unknown[] = [f.accountId, first, end];
-  const terms = ['account_id = ?1', 'slot >= ?2', 'slot < ?3'];
+/**
+ * Which rollups a view reads: the 15-minute ones (`slots`, any zone and range), or the daily ones
+ * in the organisation's zone (`days`, when the view is in local days of that zone and every day in
+ * the range was counted in it).
+ */
+export type Tier = { kind: 'slots'; first: number; end: number } | { kind: 'days'; tz: string; firstDay: number; endDay: number };
+
+const TABLES = {
+  slots: { detail: 'usage_rollup', tags: 'usage_rollup_tags', endUsers: 'usage_rollup_end_users', unit: 'slot' },
+  days: { detail: 'usage_rollup_local_days', tags: 'usage_rollup_tags_local_days', endUsers: 'usage_rollup_end_users_local_days', unit: 'day' },
+} as const;
+
+/** A WHERE clause over one rollup table of the tier with its binds, for the organisation and range. */
+function where(f: ScopeFilter, tier: Tier, opts: { tag?: boolean } = {}): { sql: string; binds: unknown[] } {
+  const binds: unknown[] = tier.kind === 'slots' ? [f.accountId, tier.first, tier.end] : [f.accountId, tier.firstDay, tier.endDay, tier.tz];
+  const unit = TABLES[tier.kind].unit;
+  const terms = ['account_id = ?1', `${unit} >= ?2`, `${unit} < ?3`];
+  if (tier.kind === 'days') terms.push('tz = ?4');
   if (f.keyId) terms.push(`key_id = ?${binds.push(f.keyId)}`);
   if (f.model) terms.push(`model = ?${binds.push(f.model)}`);
   if (f.projectId) terms.push(`project_id = ?${binds.push(f.projectId)}`);
@@ -37,8 +51,16 @@ function where(f: ScopeFilter, first: number, end: number, opts: { tag?: boolean
   return { sql: terms.join(' AND '), binds };
 }
 
+/** Whether any day of an organisation in `[firstDay, endDay)` was counted in another zone than `tz` (then the daily tier cannot answer in `tz`). */
+export function otherZoneDays(db: D1Database, accountId: string, tz: string, firstDay: number, endDay: number): D1PreparedStatement {
+  return db
+    .prepare('SELECT 1 AS found FROM usage_rollup_local_days WHERE account_id = ?1 AND day >= ?2 AND day < ?3 AND tz <> ?4 LIMIT 1')
+    .bind(accountId, firstDay, endDay, tz);
+}
+
 export interface DetailRow {
-  slot: number;
+  /** The slot or the local day number, by tier. */
+  unit: number;
   project_id: string;
   key_id: string;
   model: string;
@@ -60,30 +82,28 @@ export interface RankedRow {
 const SUMS = 'sum(requests) AS requests, sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens, sum(cost_micros) AS cost_micros';
 
 /**
- * The statements of an organisation's analytics over `[from, to)`: the detail rows (slot ×
+ * The statements of an organisation's analytics over the tier's range: the detail rows (unit ×
  * project × key × model, from the tag rollup when a tag is filtered), the top feature tags and
  * the top end users.
  */
-export function organizationQueries(db: D1Database, f: ScopeFilter, from: number, to: number, top: { tags: number; endUsers: number }) {
-  const { first, end } = slotRange(from, to);
-  const detailTable = f.tag ? 'usage_rollup_tags' : 'usage_rollup';
-  const d = where(f, first, end, { tag: true });
+export function organizationQueries(db: D1Database, f: ScopeFilter, tier: Tier, top: { tags: number; endUsers: number }) {
+  const t = TABLES[tier.kind];
+  const d = where(f, tier, { tag: true });
   const detail = db
     .prepare(
       f.tag
-        ? `SELECT slot, project_id, key_id, model, NULL AS member_id, ${SUMS} FROM ${detailTable} WHERE ${d.sql} GROUP BY slot, project_id, key_id, model`
-        : `SELECT slot, project_id, key_id, model, member_id, requests, input_tokens, output_tokens, cost_micros FROM ${detailTable} WHERE ${d.sql}`,
+        ? `SELECT ${t.unit} AS unit, project_id, key_id, model, NULL AS member_id, ${SUMS} FROM ${t.tags} WHERE ${d.sql} GROUP BY 1, project_id, key_id, model`
+        : `SELECT ${t.unit} AS unit, project_id, key_id, model, member_id, requests, input_tokens, output_tokens, cost_micros FROM ${t.detail} WHERE ${d.sql}`,
     )
     .bind(...d.binds);
-  const t = where(f, first, end, { tag: true });
   const tags = db
-    .prepare(`SELECT tag AS id, ${SUMS} FROM usage_rollup_tags WHERE ${t.sql} GROUP BY tag ORDER BY cost_micros DESC, requests DESC LIMIT ${top.tags}`)
-    .bind(...t.binds);
+    .prepare(`SELECT tag AS id, ${SUMS} FROM ${t.tags} WHERE ${d.sql} GROUP BY tag ORDER BY cost_micros DESC, requests DESC LIMIT ${top.tags}`)
+    .bind(...d.binds);
   // The end-user rollup carries no tags: with a tag filter it answers nothing rather than the unfiltered figures.
-  const e = where(f, first, end);
+  const e = where(f, tier);
   const endUsers = db
     .prepare(
-      `SELECT end_user AS id, ${SUMS} FROM usage_rollup_end_users WHERE ${e.sql} ${f.tag ? 'AND 0 = 1' : ''}
+      `SELECT end_user AS id, ${SUMS} FROM ${t.endUsers} WHERE ${e.sql} ${f.tag ? 'AND 0 = 1' : ''}
        GROUP BY end_user ORDER BY cost_micros DESC, requests DESC LIMIT ${top.endUsers}`,
     )
     .bind(...e.binds);

@@ -5,6 +5,7 @@
 import type { Organization, Role } from './organization-types';
 
 export type * from './organization-types';
+export type * from './analytics-types';
 
 export interface Me {
   user: { id: string; email: string; name: string; role: string; emailVerified: boolean; twoFactorEnabled: boolean };
@@ -60,68 +61,6 @@ export interface KeyInput extends Partial<KeyLimitsView> {
   expiresAt?: number | null;
   /** The project it goes in (create) or moves to (edit). */
   projectId?: string;
-}
-
-export interface UsageRow {
-  id: string;
-  keyId: string;
-  projectId?: string | null;
-  serviceId: string;
-  model: string;
-  endpoint: string;
-  inputTokens: number;
-  outputTokens: number;
-  costMicros: number;
-  priceVersion: number;
-  latencyMs: number;
-  ttftMs: number | null;
-  status: string;
-  estimated: boolean;
-  createdAt: string;
-}
-
-export interface UsagePage {
-  data: UsageRow[];
-  totals: { requests: number; inputTokens: number; outputTokens: number; costMicros: number };
-  nextCursor: string | null;
-}
-
-export interface CostSeries {
-  series: Array<{ t: number; costMicros: number }>;
-}
-
-export interface AccountAnalytics {
-  from: number;
-  to: number;
-  tz: string;
-  bucket: 'day' | 'hour';
-  totals: { requests: number; inputTokens: number; outputTokens: number; costMicros: number };
-  series: Array<{ t: number; requests: number; inputTokens: number; outputTokens: number; costMicros: number }>;
-  byKey: Array<CostSeries & { keyId: string; name: string; requests: number; costMicros: number }>;
-  byModel: Array<CostSeries & { model: string; requests: number; costMicros: number }>;
-  today: { requests: number; costMicros: number };
-  month: { requests: number; costMicros: number };
-}
-
-export interface AdminAnalytics {
-  from: number;
-  to: number;
-  tz: string;
-  bucket: 'day' | 'hour';
-  totals: { requests: number; inputTokens: number; outputTokens: number; revenueMicros: number; errors: number; errorRate: number };
-  series: Array<{ t: number; requests: number; tokens: number; revenueMicros: number; errors: number }>;
-  byModel: Array<{
-    model: string;
-    requests: number;
-    inputTokens: number;
-    outputTokens: number;
-    revenueMicros: number;
-    errors: number;
-    errorRate: number;
-    latencyP50Ms: number | null;
-    latencyP95Ms: number | null;
-  }>;
-  topAccounts: Array<{ accountId: string; name: string; requests: number; revenueMicros: number }>;
 }
 
 export interface MethodStatus {

@@ -55,6 +55,8 @@ export interface DataTableProps<Row> {
   actions?: ReactNode;
   /** Offers "Download CSV" as <csvName>-YYYY-MM-DD.csv, with the columns' csv fields. */
   csvName?: string;
+  /** Narrower cell padding on wide screens, for a table of many columns (the request list). */
+  dense?: boolean;
 }
 
 type Sort = { key: string; direction: 'ascending' | 'descending' } | null;
@@ -71,7 +73,7 @@ export function actionsColumn<Row>(cell: (row: Row) => ReactNode, header = 'Acti
 
 /** A table with its states; see DataTableProps. */
 export function DataTable<Row>(props: DataTableProps<Row>) {
-  const { columns, rows, rowKey, rowClassName, empty, loading = false, loadingText, error, onRetry, title, actions, csvName } = props;
+  const { columns, rows, rowKey, rowClassName, empty, loading = false, loadingText, error, onRetry, title, actions, csvName, dense = false } = props;
   const titleId = useId();
   const [sort, setSort] = useState<Sort>(null);
   const shown = sortRows(rows ?? [], columns, sort);
@@ -106,7 +108,7 @@ export function DataTable<Row>(props: DataTableProps<Row>) {
       {rows?.length === 0 && <Empty>{empty}</Empty>}
       {shown.length > 0 && (
         <div className="table-wrap">
-          <table aria-labelledby={title ? titleId : undefined}>
+          <table aria-labelledby={title ? titleId : undefined} className={dense ? 'dense' : undefined}>
             <thead>
               <tr>
                 {columns.map((c) => (

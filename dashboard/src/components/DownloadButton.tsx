@@ -13,17 +13,20 @@ interface DownloadButtonProps {
   /** Used when the server names no file. */
   fileName: string;
   label: string;
+  /** Names the button for screen readers where several share one label (a download per row). */
+  ariaLabel?: string;
   className?: string;
 }
 
 /** A button that downloads `path`; a failure shows beside it. */
-export function DownloadButton({ path, fileName, label, className = 'secondary small' }: DownloadButtonProps) {
+export function DownloadButton({ path, fileName, label, ariaLabel, className = 'secondary small' }: DownloadButtonProps) {
   const { busy, error, run } = useAction();
   return (
     <>
       <button
         type="button"
         className={className}
+        aria-label={ariaLabel}
         disabled={busy}
         onClick={() =>
           void run(async () => {

@@ -1,21 +1,17 @@
 /**
  * @module pages/Overview
- * Balance, spend today and this month, requests, and daily cost by key and by model.
+ * Balance, spend today and this month, month over month, and daily cost by project, key and model.
  */
 import { Link } from 'react-router';
 import { query } from '../api/client';
-import type { AccountAnalytics, AccountView, CostSeries } from '../api/types';
+import type { AccountAnalytics, AccountView } from '../api/types';
 import { useResource } from '../api/use-resource';
-import { BarChart, chartUsd, type Series } from '../components/charts';
+import { BarChart, chartUsd, costSeries } from '../components/charts';
+import { MonthOverMonthCard } from '../components/MonthOverMonth';
 import { PageHeader, Stat } from '../components/PageHeader';
 import { Empty, ErrorNote, Loading } from '../components/states';
-import { microsToChartDollars, usd, usdTotal } from '../lib/money';
+import { usd, usdTotal } from '../lib/money';
 import { bucketLabel, formatCount, timeZone } from '../lib/time';
-
-/** One stacked series per key or model, on the shared bucket labels. */
-export function costSeries<T extends CostSeries>(rows: T[], label: (row: T) => string, limit = 8): Series[] {
-  return rows.slice(0, limit).map((row) => ({ label: label(row), values: row.series.map((p) => microsToChartDollars(p.costMicros)) }));
-}
 
 /** / */
 export function OverviewPage() {
@@ -59,26 +55,33 @@ export function OverviewPage() {
       {account.status === 'error' && <ErrorNote message={account.message} onRetry={account.reload} />}
       {analytics.status === 'loading' && <Loading what="Loading your spend…" />}
       {analytics.status === 'error' && <ErrorNote message={analytics.message} onRetry={analytics.reload} />}
-      {a &&
-        (a.totals.requests === 0 ? (
+      {a && (
+        <div className="grid-2">
+          <MonthOverMonthCard data={a.monthOverMonth} />
           <section className="card">
-            <h2>Daily cost</h2>
-            <Empty>
-              No requests in the last 30 days yet. <Link to="/keys">Create an API key</Link> and make your first call.
-            </Empty>
+            <h2>Daily cost by project</h2>
+            {a.totals.requests === 0 ? (
+              <Empty>
+                No requests in the last 30 days yet. <Link to="/keys">Create an API key</Link> and make your first call.
+              </Empty>
+            ) : (
+              <BarChart title="Daily cost by project" labels={labels} series={costSeries(a.byProject, (p) => p.name ?? p.projectId)} format={chartUsd} legend />
+            )}
           </section>
-        ) : (
-          <div className="grid-2">
-            <section className="card">
-              <h2>Daily cost by key</h2>
-              <BarChart title="Daily cost by key" labels={labels} series={costSeries(a.byKey, (k) => k.name || k.keyId)} format={chartUsd} legend />
-            </section>
-            <section className="card">
-              <h2>Daily cost by model</h2>
-              <BarChart title="Daily cost by model" labels={labels} series={costSeries(a.byModel, (m) => m.model)} format={chartUsd} legend />
-            </section>
-          </div>
-        ))}
+        </div>
+      )}
+      {a && a.totals.requests > 0 && (
+        <div className="grid-2">
+          <section className="card">
+            <h2>Daily cost by key</h2>
+            <BarChart title="Daily cost by key" labels={labels} series={costSeries(a.byKey, (k) => k.name || k.keyId)} format={chartUsd} legend />
+          </section>
+          <section className="card">
+            <h2>Daily cost by model</h2>
+            <BarChart title="Daily cost by model" labels={labels} series={costSeries(a.byModel, (m) => m.model)} format={chartUsd} legend />
+          </section>
+        </div>
+      )}
     </>
   );
 }

@@ -1,6 +1,7 @@
 /**
  * @module pages/Usage
- * Usage over a date range, filtered by key and model: charts, the request table, CSV export.
+ * Usage over a date range, filtered by project, key, model and feature tag: totals and charts,
+ * where the cost went (pages/usage/CostBreakdown), the request table and its CSV export.
  */
 import { useEffect, useMemo, useState } from 'react';
 import { useSearchParams } from 'react-router';
@@ -10,11 +11,15 @@ import { useProjects } from '../api/organization-data';
 import { useResource } from '../api/use-resource';
 import { BarChart, chartUsd, LineChart } from '../components/charts';
 import { DownloadButton } from '../components/DownloadButton';
-import { DataTable, type Column } from '../components/DataTable';
+import { DataTable } from '../components/DataTable';
 import { PageHeader, Stat } from '../components/PageHeader';
 import { ErrorNote } from '../components/states';
-import { microsToChartDollars, usdPrecise, usdTotal } from '../lib/money';
-import { bucketLabel, endOfLocalDay, formatCount, formatDateTime, startOfLocalDay, timeValue, timeZone, toDateInput } from '../lib/time';
+import { microsToChartDollars, usdTotal } from '../lib/money';
+import { parseTagFilter } from '../lib/tag-filter';
+import { bucketLabel, endOfLocalDay, formatCount, startOfLocalDay, timeZone, toDateInput } from '../lib/time';
+import { CostBreakdown } from './usage/CostBreakdown';
+import { requestColumns } from './usage/request-columns';
+import { TagFilterField } from './usage/TagFilterField';
 
 const PAGE_SIZE = 50;
 
@@ -37,14 +42,6 @@ interface UsageTable {
 /** What the table shows for filters whose first page has not answered yet. */
 const LOADING_TABLE: Omit<UsageTable, 'path'> = { rows: [], cursor: null, status: 'loading', error: '' };
 
-const STATUS_WORDS: Record<string, string> = {
-  ok: 'OK',
-  client_closed: 'Client closed',
-  origin_error: 'Origin error',
-  origin_timeout: 'Origin timeout',
-  expired: 'Expired',
-};
-
 /** /usage */
 export function UsagePage() {
   const [params, setParams] = useSearchParams();
@@ -54,10 +51,14 @@ export function UsagePage() {
   const keyId = params.get('key') ?? '';
   const model = params.get('model') ?? '';
   const projectId = params.get('project') ?? '';
+  // A tag in the address (typed there, or an old link) is checked like one typed in the field.
+  const tagParam = parseTagFilter(params.get('tag') ?? '');
+  const tag = tagParam?.ok ? tagParam.tag : '';
   const validRange = /^\d{4}-\d{2}-\d{2}$/.test(fromDay) && /^\d{4}-\d{2}-\d{2}$/.test(toDay) && fromDay <= toDay;
+  const valid = validRange && tagParam?.ok !== false;
   const from = validRange ? startOfLocalDay(fromDay) : null;
   const to = validRange ? endOfLocalDay(toDay) : null;
-  const filters = { from, to, keyId, model, projectId };
+  const filters = { from, to, keyId, model, projectId, tag };
 
   function setFilter(name: string, value: string) {
     const next = new URLSearchParams(params);
@@ -68,14 +69,14 @@ export function UsagePage() {
 
   const keys = useResource<{ keys: KeyView[] }>('/api/account/keys');
   const projects = useProjects();
-  const analytics = useResource<AccountAnalytics>(validRange ? `/api/account/analytics${query({ ...filters, tz: timeZone })}` : null);
+  const analytics = useResource<AccountAnalytics>(valid ? `/api/account/analytics${query({ ...filters, tz: timeZone })}` : null);
   // The model list comes from an unfiltered-by-model analytics call, so picking one model keeps the others selectable.
-  const models = useResource<AccountAnalytics>(validRange ? `/api/account/analytics${query({ from, to, keyId, projectId, tz: timeZone })}` : null);
+  const models = useResource<AccountAnalytics>(valid ? `/api/account/analytics${query({ from, to, keyId, projectId, tag, tz: timeZone })}` : null);
 
   // The table belongs to the usage path it was loaded for: rows of another filter are never shown
   // while the new one loads, and a "Load more" that answers after the filters changed is dropped.
   const [table, setTable] = useState<UsageTable>({ path: null, ...LOADING_TABLE });
-  const usagePath = validRange ? `/api/account/usage${query({ ...filters, limit: PAGE_SIZE })}` : null;
+  const usagePath = valid ? `/api/account/usage${query({ ...filters, limit: PAGE_SIZE })}` : null;
   const { rows, cursor, status: tableState, error: tableError } = table.path === usagePath ? table : LOADING_TABLE;
 
   useEffect(() => {
@@ -104,59 +105,11 @@ export function UsagePage() {
   }
 
   const keyById = new Map((keys.data?.keys ?? []).map((k) => [k.id, k]));
+  const columns = requestColumns(keyById);
   const modelNames = [...new Set([...(models.data?.byModel ?? []).map((m) => m.model), ...(model ? [model] : [])])].sort();
   const a = analytics.status === 'ready' ? analytics.data : null;
   const labels = a ? a.series.map((p) => bucketLabel(p.t, a.bucket)) : [];
-  const csvPath = validRange ? `/api/account/usage.csv${query(filters)}` : undefined;
-  const columns: Column<UsageRow>[] = [
-    { key: 'time', header: 'Time', cell: (r) => formatDateTime(r.createdAt, true), sortValue: (r) => timeValue(r.createdAt) },
-    {
-      key: 'key',
-      header: 'Key',
-      cell: (r) => <KeyName keyId={r.keyId} keyView={keyById.get(r.keyId)} />,
-      sortValue: (r) => keyById.get(r.keyId)?.name ?? r.keyId,
-    },
-    {
-      key: 'model',
-      header: 'Model',
-      cell: (r) => (
-        <>
-          {r.model}
-          <div className="sub">
-            {r.endpoint} · price v{r.priceVersion}
-          </div>
-        </>
-      ),
-      sortValue: (r) => r.model,
-    },
-    { key: 'input', header: 'Input', align: 'right', cell: (r) => formatCount(r.inputTokens), sortValue: (r) => r.inputTokens },
-    {
-      key: 'output',
-      header: 'Output',
-      align: 'right',
-      sortValue: (r) => r.outputTokens,
-      cell: (r) => (
-        <>
-          {formatCount(r.outputTokens)}
-          {r.estimated && (
-            <span className="sub" title="Counted by the gateway's tokenizer">
-              {' '}
-              est.
-            </span>
-          )}
-        </>
-      ),
-    },
-    { key: 'cost', header: 'Cost', align: 'right', cell: (r) => usdPrecise(r.costMicros), sortValue: (r) => r.costMicros },
-    { key: 'latency', header: 'Latency', align: 'right', cell: (r) => `${formatCount(r.latencyMs)} ms`, sortValue: (r) => r.latencyMs },
-    {
-      key: 'status',
-      header: 'Status',
-      sortValue: (r) => STATUS_WORDS[r.status] ?? r.status,
-      cell: (r) => <span className={`status ${r.status === 'ok' ? 'good' : 'bad'}`}>{STATUS_WORDS[r.status] ?? r.status}</span>,
-    },
-  ];
-
+  const csvPath = valid ? `/api/account/usage.csv${query(filters)}` : undefined;
   return (
     <>
       <PageHeader
@@ -207,8 +160,10 @@ export function UsagePage() {
             ))}
           </select>
         </div>
+        <TagFilterField key={tag} applied={tag} onApply={(t) => setFilter('tag', t)} />
       </form>
       {!validRange && <ErrorNote message="Pick a range whose start is on or before its end." />}
+      {tagParam?.ok === false && <ErrorNote message={`The tag in the address is not a filter: ${tagParam.message}`} />}
 
       {analytics.status === 'error' && <ErrorNote message={analytics.message} onRetry={analytics.reload} />}
       {a && (
@@ -256,19 +211,21 @@ export function UsagePage() {
               </section>
             </div>
           )}
+          {a.totals.requests > 0 && <CostBreakdown analytics={a} labels={labels} tag={tag} onTag={(t) => setFilter('tag', t)} />}
         </>
       )}
 
       <section className="card flush">
         <DataTable
           title="Requests"
+          dense
           columns={columns}
           rows={tableState === 'ready' || rows.length > 0 ? rows : undefined}
           rowKey={(r) => r.id}
-          loading={validRange && tableState === 'loading'}
+          loading={valid && tableState === 'loading'}
           loadingText="Loading requests…"
           error={tableState === 'error' ? tableError : null}
-          empty="No requests in this range yet."
+          empty={tag ? `No requests carried the tag ${tag} in this range.` : 'No requests in this range yet.'}
         />
         {cursor && (
           <div className="table-foot">
@@ -278,19 +235,6 @@ export function UsagePage() {
           </div>
         )}
       </section>
-    </>
-  );
-}
-
-/** A key's name over its prefix…last4; the bare id when the key is not in the list. */
-function KeyName({ keyId, keyView }: { keyId: string; keyView: KeyView | undefined }) {
-  if (!keyView) return <code>{keyId}</code>;
-  return (
-    <>
-      {keyView.name}
-      <div className="sub nowrap">
-        {keyView.prefix}…{keyView.last4}
-      </div>
     </>
   );
 }

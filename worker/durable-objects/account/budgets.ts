@@ -79,6 +79,7 @@ export class BudgetBook {
   private clock: LocalClock | undefined;
   private readonly windows = new Map<string, WindowSpan>();
   private readonly resets = new Map<number, string>();
+  private day: { tz: string; day: number; start: number; end: number } | undefined;
   private readonly totals = new Map<string, WindowTotal>();
   private readonly dirty = new Set<string>();
 
@@ -101,6 +102,22 @@ export class BudgetBook {
       }
     }
     return this.clock;
+  }
+
+  /**
+   * The organisation's local calendar day of an instant, as usage events carry it for the daily
+   * rollups: its zone and the day number (days since 1970-01-01 of the local date). The day's
+   * span is cached, so consecutive settlements cost two comparisons.
+   */
+  localDay(sql: SqlStorage, ms: number): { tz: string; day: number } {
+    const d = this.day;
+    if (d && ms >= d.start && ms < d.end) return { tz: d.tz, day: d.day };
+    const clock = this.localClock(sql);
+    const p = clock.parts(ms);
+    const day = Date.UTC(p.year, p.month - 1, p.day) / 86_400_000;
+    const span = clock.window('day', ms);
+    this.day = { tz: clock.tz, day, start: span.start, end: span.end ?? span.start };
+    return { tz: clock.tz, day };
   }
 
   /** Every budget, oldest first. */
@@ -370,6 +387,7 @@ export class BudgetBook {
     this.all = undefined;
     this.calendar = undefined;
     this.clock = undefined;
+    this.day = undefined;
     this.windows.clear();
     this.resets.clear();
     if (all) {

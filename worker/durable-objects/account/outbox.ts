@@ -14,7 +14,7 @@ export const FLUSH_BATCH = 100;
 const MAX_PARAMS = 100;
 
 const USAGE_INSERT = `INSERT OR IGNORE INTO usage_events (id, account_id, key_id, project_id, service_id, model, endpoint, input_tokens,
-  output_tokens, cost_micros, price_version, latency_ms, ttft_ms, status, estimated, created_at, member_id, end_user, tags) VALUES `;
+  output_tokens, cost_micros, price_version, latency_ms, ttft_ms, status, estimated, created_at, member_id, end_user, tags, tz, local_day) VALUES `;
 const JOURNAL_INSERT = `INSERT OR IGNORE INTO journal_entries (account_id, seq, idempotency_key, kind, amount_micros,
   balance_after_micros, ref, reason, created_at) VALUES `;
 const TRANSFER_INSERT = `INSERT OR IGNORE INTO ledger_transfers (idempotency_key, debit_account, credit_account, amount_micros,
@@ -46,6 +46,8 @@ function usageRow(e: UsageEvent): Value[] {
     e.memberId ?? null,
     e.endUser ?? null,
     e.tags ? JSON.stringify(e.tags) : null,
+    e.tz ?? null,
+    e.day ?? null,
   ];
 }
 

@@ -219,6 +219,7 @@ function charge(books: Books, grant: Grant, req: SettleRequest, now: number): Se
     status: req.status,
     estimated: req.estimated || !!req.chargeReserved,
     createdAt: grant.createdAt,
+    ...books.budgets.localDay(sql, grant.createdAt),
     memberId: grant.memberId ?? books.keys.get(sql, grant.keyId)?.createdBy ?? null,
     endUser: grant.endUser ?? null,
     tags: grant.tags ?? null,

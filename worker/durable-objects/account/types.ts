@@ -380,6 +380,9 @@ export interface UsageEvent {
   status: UsageStatus;
   estimated: boolean;
   createdAt: number;
+  /** The organisation's zone and local day number (days since 1970-01-01) at `createdAt`, for the daily rollups. */
+  tz?: string;
+  day?: number;
   /** Who created the key, the end user, the feature tags (null when none). */
   memberId?: string | null;
   endUser?: string | null;

@@ -10,10 +10,12 @@ import {
   type DetailRow,
   histogramPercentile,
   organizationQueries,
+  otherZoneDays,
   platformQueries,
   type RankedRow,
   readWindowTotals,
   slotRange,
+  type Tier,
   windowTotals,
 } from '../../analytics/rollups';
 import { ApiError } from '../../errors';
@@ -47,6 +49,8 @@ export const AnalyticsQuery = z
 export const AdminAnalyticsQuery = AnalyticsQuery.omit({ keyId: true, model: true, projectId: true, tag: true }).strict();
 
 interface Range {
+  /** When the range was read (a range ending after it holds every event there is). */
+  now: number;
   from: number;
   to: number;
   clock: LocalClock;
@@ -62,7 +66,7 @@ function range(q: { from?: string; to?: string; tz?: string }): Range {
   if (to - from > MAX_RANGE_MS) throw new ApiError({ code: 'invalid_request', param: 'from', message: 'from: the range may span at most 400 days.' });
   const clock = new LocalClock(q.tz ?? 'UTC');
   const bucket = bucketKind(from, to);
-  return { from, to, clock, bucket, starts: clock.buckets(bucket, from, to) };
+  return { now, from, to, clock, bucket, starts: clock.buckets(bucket, from, to) };
 }
 
 /** A zero-filled series over the range's buckets. */
@@ -121,6 +125,9 @@ const AccountAnalytics = z.object({
   today: Spend.describe('Since local midnight in tz.'),
   month: Spend.describe('Since the first of the local month in tz.'),
   monthOverMonth: MonthOverMonth,
+  resolution: z
+    .enum(['day', '15m'])
+    .describe("Which rollups answered: the organisation's daily ones (a view in whole local days of its zone) or the 15-minute ones."),
 });
 
 const AdminAnalytics = z.object({
@@ -191,6 +198,32 @@ function monthOverMonth(windows: Array<{ requests: number; costMicros: number }>
 
 type Group = { requests: number; costMicros: number; series: Map<number, { t: number; costMicros: number }> };
 
+/** The local date of an instant as a day number (days since 1970-01-01), as the daily rollups count it. */
+function dayNumber(clock: LocalClock, ms: number): number {
+  const p = clock.parts(ms);
+  return Date.UTC(p.year, p.month - 1, p.day) / DAY_MS;
+}
+
+/**
+ * The daily rollups answer a view in local days whose range starts at a local midnight and ends
+ * at one (or now), when every day in it was counted in the view's zone (the organisation's zone,
+ * unchanged over the range). Anything else reads the 15-minute rollups, exact in every zone.
+ */
+async function chooseTier(db: D1Database, accountId: string, r: Range): Promise<{ tier: Tier; toBucket: (unit: number) => number }> {
+  const alignedEnd = r.to > r.now || r.clock.dayStart(r.to) === r.to;
+  if (r.bucket === 'day' && r.starts[0] === r.from && alignedEnd) {
+    const firstDay = dayNumber(r.clock, r.from);
+    const endDay = dayNumber(r.clock, r.starts[r.starts.length - 1]) + 1;
+    const other = await otherZoneDays(db, accountId, r.clock.tz, firstDay, endDay).first();
+    if (!other) {
+      const startOf = new Map(r.starts.map((t) => [dayNumber(r.clock, t), t]));
+      return { tier: { kind: 'days', tz: r.clock.tz, firstDay, endDay }, toBucket: (day) => startOf.get(day) ?? Number.NaN };
+    }
+  }
+  const { first, end } = slotRange(r.from, r.to);
+  return { tier: { kind: 'slots', first, end }, toBucket: slotMapper(r.clock, r.bucket) };
+}
+
 export const accountAnalyticsRoutes = apiRouter().openapi(accountAnalytics, async (c) => {
   const accountId = callerAccount(c);
   const q = c.req.valid('query');
@@ -199,7 +232,8 @@ export const accountAnalyticsRoutes = apiRouter().openapi(accountAnalytics, asyn
   const projects = await visibleProjects(c);
   const now = Date.now();
   const db = c.env.DB;
-  const queries = organizationQueries(db, { accountId, keyId: q.keyId, model: q.model, projectId: q.projectId, tag: q.tag, projects }, r.from, r.to, {
+  const { tier, toBucket } = await chooseTier(db, accountId, r);
+  const queries = organizationQueries(db, { accountId, keyId: q.keyId, model: q.model, projectId: q.projectId, tag: q.tag, projects }, tier, {
     tags: TOP_TAGS,
     endUsers: TOP_END_USERS,
   });
@@ -211,7 +245,6 @@ export const accountAnalyticsRoutes = apiRouter().openapi(accountAnalytics, asyn
     stub.listKeys('inference'),
     stub.listProjects(),
   ]);
-  const toBucket = slotMapper(r.clock, r.bucket);
   const totals = { requests: 0, inputTokens: 0, outputTokens: 0, costMicros: 0 };
   const overall = series(r.starts, () => ({ requests: 0, inputTokens: 0, outputTokens: 0, costMicros: 0 }));
   const byKey = new Map<string, Group>();
@@ -228,7 +261,7 @@ export const accountAnalyticsRoutes = apiRouter().openapi(accountAnalytics, asyn
     return g;
   };
   for (const row of detail.results as unknown as DetailRow[]) {
-    const t = toBucket(row.slot);
+    const t = toBucket(row.unit);
     totals.requests += row.requests;
     totals.inputTokens += row.input_tokens;
     totals.outputTokens += row.output_tokens;
@@ -304,6 +337,7 @@ export const accountAnalyticsRoutes = apiRouter().openapi(accountAnalytics, asyn
       today,
       month: monthly[0],
       monthOverMonth: monthOverMonth(monthly),
+      resolution: tier.kind === 'days' ? ('day' as const) : ('15m' as const),
     },
     200,
   );

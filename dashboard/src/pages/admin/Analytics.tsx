@@ -1,6 +1,8 @@
 /**
  * @module pages/admin/Analytics
- * Platform analytics: requests, tokens, revenue, error rate and latency per model, top accounts.
+ * Platform analytics: requests, tokens, revenue (month over month too), cost per request, error
+ * rate and latency per model, top accounts. Latency percentiles come from a histogram, so they
+ * are bucket upper edges, and say so.
  */
 import { useState } from 'react';
 import { query } from '../../api/client';
@@ -8,9 +10,10 @@ import type { AdminAnalytics } from '../../api/types';
 import { useResource } from '../../api/use-resource';
 import { BarChart, chartUsd, LineChart } from '../../components/charts';
 import { DataTable, type Column } from '../../components/DataTable';
+import { MonthOverMonthCard } from '../../components/MonthOverMonth';
 import { PageHeader, Stat } from '../../components/PageHeader';
 import { Empty, ErrorNote, Loading } from '../../components/states';
-import { microsToChartDollars, usdPlain, usdTotal } from '../../lib/money';
+import { microsToChartDollars, usdPlain, usdPrecise, usdTotal } from '../../lib/money';
 import { bucketLabel, formatCount, timeZone } from '../../lib/time';
 
 const RANGES = [
@@ -59,6 +62,15 @@ const MODEL_COLUMNS: Column<ModelRow>[] = [
     csv: { revenue_usd: (m) => usdPlain(m.revenueMicros) },
   },
   {
+    key: 'perRequest',
+    header: 'Cost per request',
+    label: 'Per request',
+    align: 'right',
+    cell: (m) => usdPrecise(m.costPerRequestMicros),
+    sortValue: (m) => m.costPerRequestMicros,
+    csv: { cost_per_request_usd: (m) => usdPlain(m.costPerRequestMicros) },
+  },
+  {
     key: 'errors',
     header: 'Error rate',
     align: 'right',
@@ -67,22 +79,13 @@ const MODEL_COLUMNS: Column<ModelRow>[] = [
     csv: { errors: (m) => m.errors, error_rate: (m) => m.errorRate },
   },
   {
-    key: 'p50',
-    header: 'Latency p50',
-    label: 'p50',
+    key: 'latency',
+    header: 'p50/p95 (histogram)',
+    label: 'Latency p50/p95',
     align: 'right',
-    cell: (m) => latency(m.latencyP50Ms),
-    sortValue: (m) => m.latencyP50Ms,
-    csv: { latency_p50_ms: (m) => m.latencyP50Ms },
-  },
-  {
-    key: 'p95',
-    header: 'Latency p95',
-    label: 'p95',
-    align: 'right',
-    cell: (m) => latency(m.latencyP95Ms),
+    cell: (m) => `${latency(m.latencyP50Ms)} / ${latency(m.latencyP95Ms)}`,
     sortValue: (m) => m.latencyP95Ms,
-    csv: { latency_p95_ms: (m) => m.latencyP95Ms },
+    csv: { latency_p50_histogram_ms: (m) => m.latencyP50Ms, latency_p95_histogram_ms: (m) => m.latencyP95Ms },
   },
 ];
 
@@ -169,6 +172,7 @@ export function AdminAnalyticsPage() {
             <Stat label="Revenue" value={usdTotal(a.totals.revenueMicros)} />
             <Stat label="Error rate" value={percent(a.totals.errorRate)} hint={`${formatCount(a.totals.errors)} errors`} />
           </section>
+          <MonthOverMonthCard data={a.monthOverMonth} what="Revenue" />
           {a.totals.requests === 0 ? (
             <section className="card">
               <Empty>No requests in this range yet.</Empty>
@@ -226,6 +230,10 @@ export function AdminAnalyticsPage() {
                   empty="No model served a request in this range."
                   csvName="analytics-by-model"
                 />
+                <p className="hint table-note">
+                  Latency p50/p95 come from a histogram: each is the upper edge of the bucket holding that percentile, so at most 25 % above the exact figure
+                  (up to double under 2 ms).
+                </p>
               </section>
               <section className="card flush">
                 <DataTable
