@@ -8,7 +8,7 @@ import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { archiveUsage, PAGE_EVENTS } from '../../worker/analytics/archive';
+import { archiveUsage, listArchives, PAGE_EVENTS } from '../../worker/analytics/archive';
 import { LATENCY_EDGES } from '../../worker/analytics/rollups';
 import { flushOutbox } from '../../worker/durable-objects/account/outbox';
 import type { Env } from '../../worker/env';
@@ -479,6 +479,8 @@ describe('archival', () => {
     expect(left?.n).toBe(0);
     const list = await callJson('/api/account/usage-archives', { auth, expect: 200 });
     expect(list.retentionDays).toBe(35);
+    expect(list.nextCursor).toBeNull();
+    expect((await call('/api/account/usage-archives?cursor=bogus', { auth })).status).toBe(400);
     expect(list.data.reduce((n: number, a: any) => n + a.events, 0)).toBe(6);
     const archived: Array<Record<string, any>> = [];
     for (const a of list.data) {
@@ -552,6 +554,11 @@ describe('archival', () => {
       .bind(accountId)
       .all<{ object_key: string; events: number }>();
     expect(index.results.map((r) => r.events)).toEqual([PAGE_EVENTS, 8]);
+    // Paging within one day: a cursor after the first object reaches the second.
+    const [newest] = await listArchives(env.DB, accountId, 1);
+    const rest = await listArchives(env.DB, accountId, 10, { after: { day: newest.day, firstAt: newest.first_at, key: newest.object_key } });
+    expect([newest, ...rest].map((r) => r.object_key).sort()).toEqual(index.results.map((r) => r.object_key).sort());
+    expect(rest).toHaveLength(1);
     let total = 0;
     for (const r of index.results) {
       const object = await env.ARCHIVE.get(r.object_key);

@@ -144,14 +144,23 @@ export async function archiveUsage(
   return run;
 }
 
-/** An organisation's archive objects, newest day first. */
-export async function listArchives(db: D1Database, accountId: string, limit: number, before?: string) {
+/** Where a page of archives ended: the last row's day, first event and key (the list's order). */
+export interface ArchiveCursor {
+  day: string;
+  firstAt: number;
+  key: string;
+}
+
+/** An organisation's archive objects, newest day first, then newest first event; `after` continues a page. */
+export async function listArchives(db: D1Database, accountId: string, limit: number, options: { before?: string; after?: ArchiveCursor } = {}) {
+  const { before, after } = options;
   const rows = await db
     .prepare(
       `SELECT object_key, day, events, bytes, cost_micros, first_at, last_at, created_at FROM usage_archives
-       WHERE account_id = ?1 AND (?2 IS NULL OR day < ?2) ORDER BY day DESC, first_at DESC LIMIT ?3`,
+       WHERE account_id = ?1 AND (?2 IS NULL OR day < ?2) AND (?3 IS NULL OR (day, first_at, object_key) < (?3, ?4, ?5))
+       ORDER BY day DESC, first_at DESC, object_key DESC LIMIT ?6`,
     )
-    .bind(accountId, before ?? null, limit)
+    .bind(accountId, before ?? null, after?.day ?? null, after?.firstAt ?? null, after?.key ?? null, limit)
     .all<{ object_key: string; day: string; events: number; bytes: number; cost_micros: number; first_at: number; last_at: number; created_at: number }>();
   return rows.results;
 }

@@ -22,6 +22,7 @@ export interface ScopeFilter {
   projectId?: string;
   /** `name=value`. */
   tag?: string;
+  endUser?: string;
   projects: string[] | null;
 }
 
@@ -30,7 +31,22 @@ export interface ScopeFilter {
  * in the organisation's zone (`days`, when the view is in local days of that zone and every day in
  * the range was counted in it).
  */
-export type Tier = { kind: 'slots'; first: number; end: number } | { kind: 'days'; tz: string; firstDay: number; endDay: number };
+export type Tier = { kind: 'slots'; first: number; end: number; buckets?: number[] } | { kind: 'days'; tz: string; firstDay: number; endDay: number };
+
+/**
+ * The SQL that names each row's unit: the slot or day itself, or, when the slot tier knows its
+ * buckets (the first slot of each, ascending), the bucket's index, so SQLite folds the slots into
+ * buckets and a few rows per combination leave the database instead of every slot.
+ */
+function unitSql(tier: Tier): { expr: string; grouped: boolean } {
+  if (tier.kind === 'days') return { expr: 'day', grouped: false };
+  if (!tier.buckets || tier.buckets.length === 0) return { expr: 'slot', grouped: false };
+  const whens = tier.buckets
+    .slice(1)
+    .map((b, i) => `WHEN slot < ${Math.trunc(b)} THEN ${i}`)
+    .join(' ');
+  return { expr: whens ? `CASE ${whens} ELSE ${tier.buckets.length - 1} END` : '0', grouped: true };
+}
 
 const TABLES = {
   slots: { detail: 'usage_rollup', tags: 'usage_rollup_tags', endUsers: 'usage_rollup_end_users', unit: 'slot' },
@@ -38,7 +54,7 @@ const TABLES = {
 } as const;
 
 /** A WHERE clause over one rollup table of the tier with its binds, for the organisation and range. */
-function where(f: ScopeFilter, tier: Tier, opts: { tag?: boolean } = {}): { sql: string; binds: unknown[] } {
+function where(f: ScopeFilter, tier: Tier, opts: { tag?: boolean; endUser?: boolean } = {}): { sql: string; binds: unknown[] } {
   const binds: unknown[] = tier.kind === 'slots' ? [f.accountId, tier.first, tier.end] : [f.accountId, tier.firstDay, tier.endDay, tier.tz];
   const unit = TABLES[tier.kind].unit;
   const terms = ['account_id = ?1', `${unit} >= ?2`, `${unit} < ?3`];
@@ -47,6 +63,7 @@ function where(f: ScopeFilter, tier: Tier, opts: { tag?: boolean } = {}): { sql:
   if (f.model) terms.push(`model = ?${binds.push(f.model)}`);
   if (f.projectId) terms.push(`project_id = ?${binds.push(f.projectId)}`);
   if (opts.tag && f.tag) terms.push(`tag = ?${binds.push(f.tag)}`);
+  if (opts.endUser && f.endUser) terms.push(`end_user = ?${binds.push(f.endUser)}`);
   if (f.projects) terms.push(f.projects.length ? `project_id IN (${f.projects.map((p) => `?${binds.push(p)}`).join(', ')})` : '0 = 1');
   return { sql: terms.join(' AND '), binds };
 }
@@ -89,11 +106,15 @@ const SUMS = 'sum(requests) AS requests, sum(input_tokens) AS input_tokens, sum(
 export function organizationQueries(db: D1Database, f: ScopeFilter, tier: Tier, top: { tags: number; endUsers: number }) {
   const t = TABLES[tier.kind];
   const d = where(f, tier, { tag: true });
+  const unit = unitSql(tier);
   const detail = db
     .prepare(
       f.tag
-        ? `SELECT ${t.unit} AS unit, project_id, key_id, model, NULL AS member_id, ${SUMS} FROM ${t.tags} WHERE ${d.sql} GROUP BY 1, project_id, key_id, model`
-        : `SELECT ${t.unit} AS unit, project_id, key_id, model, member_id, requests, input_tokens, output_tokens, cost_micros FROM ${t.detail} WHERE ${d.sql}`,
+        ? `SELECT ${unit.expr} AS unit, project_id, key_id, model, NULL AS member_id, ${SUMS} FROM ${t.tags} WHERE ${d.sql} GROUP BY 1, project_id, key_id, model`
+        : unit.grouped
+          ? `SELECT ${unit.expr} AS unit, project_id, key_id, model, max(member_id) AS member_id, ${SUMS} FROM ${t.detail} WHERE ${d.sql}
+             GROUP BY 1, project_id, key_id, model`
+          : `SELECT ${unit.expr} AS unit, project_id, key_id, model, member_id, requests, input_tokens, output_tokens, cost_micros FROM ${t.detail} WHERE ${d.sql}`,
     )
     .bind(...d.binds);
   const tags = db
@@ -108,6 +129,24 @@ export function organizationQueries(db: D1Database, f: ScopeFilter, tier: Tier, 
     )
     .bind(...e.binds);
   return { detail, tags, endUsers };
+}
+
+/**
+ * Requests, tokens and cost of whole slots `[first, end)` for the usage list's filters, from the
+ * rollup that carries them (the tag or end-user rollup when filtered by one), or null when one
+ * rollup cannot answer (a tag and an end user at once).
+ */
+export function rollupTotals(db: D1Database, f: ScopeFilter, first: number, end: number): D1PreparedStatement | null {
+  if (f.tag && f.endUser) return null;
+  const tier: Tier = { kind: 'slots', first, end };
+  const table = f.tag ? 'usage_rollup_tags' : f.endUser ? 'usage_rollup_end_users' : 'usage_rollup';
+  const w = where(f, tier, { tag: true, endUser: true });
+  return db
+    .prepare(
+      `SELECT coalesce(sum(requests), 0) AS requests, coalesce(sum(input_tokens), 0) AS inputTokens, coalesce(sum(output_tokens), 0) AS outputTokens,
+              coalesce(sum(cost_micros), 0) AS costMicros FROM ${table} WHERE ${w.sql}`,
+    )
+    .bind(...w.binds);
 }
 
 /**

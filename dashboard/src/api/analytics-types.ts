@@ -153,4 +153,6 @@ export interface UsageArchivePage {
   /** Days raw events stay in D1 before they are archived. */
   retentionDays: number;
   data: UsageArchive[];
+  /** Pass as cursor= for the next page; null on the last. */
+  nextCursor: string | null;
 }

@@ -36,25 +36,6 @@ function formatBytes(bytes: number): string {
   return `${value.toLocaleString(undefined, { maximumFractionDigits: 1 })} ${units[unit]}`;
 }
 
-/** The UTC day after a "YYYY-MM-DD" day. */
-function nextDay(day: string): string {
-  return new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
-}
-
-/**
- * The rows to show from one page and the `before` of the next (null: this was the last page).
- * The API pages by whole days (`day < before`), so a full page that ends inside a day keeps that
- * day for the next page, which asks for it again from its start.
- */
-function wholeDays(rows: UsageArchive[]): { rows: UsageArchive[]; before: string | null } {
-  if (rows.length < PAGE_SIZE) return { rows, before: null };
-  const last = rows[rows.length - 1].day;
-  const whole = rows.filter((r) => r.day !== last);
-  // One day fills the whole page: show it and go on before it (its further files cannot be paged to).
-  if (whole.length === 0) return { rows, before: last };
-  return { rows: whole, before: nextDay(last) };
-}
-
 const COLUMNS: Column<UsageArchive>[] = [
   {
     key: 'day',
@@ -125,20 +106,18 @@ export function UsageArchivesPage() {
 function ArchiveList() {
   const first = useResource<UsageArchivePage>(`${ARCHIVES}${query({ limit: PAGE_SIZE })}`);
   // Older pages, appended below the first; they belong to the first page they followed.
-  const [older, setOlder] = useState<{ after: UsageArchivePage; rows: UsageArchive[]; before: string | null } | null>(null);
+  const [older, setOlder] = useState<{ after: UsageArchivePage; rows: UsageArchive[]; cursor: string | null } | null>(null);
   const more = useAction();
   const page = first.status === 'ready' ? first.data : undefined;
-  const start = page ? wholeDays(page.data) : undefined;
   const continued = older && older.after === page ? older : null;
-  const rows = start ? [...start.rows, ...(continued?.rows ?? [])] : undefined;
-  const before = continued ? continued.before : (start?.before ?? null);
+  const rows = page ? [...page.data, ...(continued?.rows ?? [])] : undefined;
+  const cursor = continued ? continued.cursor : (page?.nextCursor ?? null);
 
   function loadOlder() {
-    if (!page || !before) return;
+    if (!page || !cursor) return;
     void more.run(async () => {
-      const next = await api<UsageArchivePage>(`${ARCHIVES}${query({ before, limit: PAGE_SIZE })}`);
-      const { rows: added, before: after } = wholeDays(next.data);
-      setOlder((o) => ({ after: page, rows: [...(o?.after === page ? o.rows : []), ...added], before: after }));
+      const next = await api<UsageArchivePage>(`${ARCHIVES}${query({ cursor, limit: PAGE_SIZE })}`);
+      setOlder((o) => ({ after: page, rows: [...(o?.after === page ? o.rows : []), ...next.data], cursor: next.nextCursor }));
     });
   }
 
@@ -163,7 +142,7 @@ function ArchiveList() {
           csvName="usage-archives"
         />
         {more.error && <ErrorNote message={more.error} onRetry={loadOlder} />}
-        {before && (
+        {cursor && (
           <div className="table-foot">
             <button type="button" className="secondary" onClick={loadOlder} disabled={more.busy}>
               {more.busy ? 'Loading…' : 'Load older'}

@@ -14,6 +14,7 @@ import {
   platformQueries,
   type RankedRow,
   readWindowTotals,
+  SLOT_MS,
   slotRange,
   type Tier,
   windowTotals,
@@ -220,8 +221,11 @@ async function chooseTier(db: D1Database, accountId: string, r: Range): Promise<
       return { tier: { kind: 'days', tz: r.clock.tz, firstDay, endDay }, toBucket: (day) => startOf.get(day) ?? Number.NaN };
     }
   }
+  // Every bucket starts on a slot (local hours and days begin at quarter hours); SQLite folds the
+  // slots into them and answers the bucket's index.
   const { first, end } = slotRange(r.from, r.to);
-  return { tier: { kind: 'slots', first, end }, toBucket: slotMapper(r.clock, r.bucket) };
+  const buckets = r.starts.map((t) => t / SLOT_MS);
+  return { tier: { kind: 'slots', first, end, buckets }, toBucket: (index) => r.starts[index] ?? Number.NaN };
 }
 
 export const accountAnalyticsRoutes = apiRouter().openapi(accountAnalytics, async (c) => {

@@ -5,7 +5,7 @@
  * (gzipped NDJSON, one event per line). Archives hold every project's events, so they need the
  * admin role (a developer sees only their projects' usage).
  */
-import { listArchives, retentionDays } from '../../analytics/archive';
+import { type ArchiveCursor, listArchives, retentionDays } from '../../analytics/archive';
 import { ApiError } from '../../errors';
 import { apiRouter, defineRoute, json, z } from './contract';
 import { callerAccount } from './caller';
@@ -38,14 +38,19 @@ const list = defineRoute('management', {
           .string()
           .regex(/^\d{4}-\d{2}-\d{2}$/, 'before: a day, YYYY-MM-DD')
           .optional()
-          .describe('Only days before this one (paging: pass the last day of the previous page).'),
+          .describe('Only days before this one.'),
+        cursor: z.string().max(800).optional().describe('nextCursor of the previous page.'),
         limit: z.coerce.number().int().min(1).max(500).default(100),
       })
       .strict(),
   },
   responses: {
     200: json(
-      z.object({ retentionDays: z.number().int().describe('Days raw events stay in D1 before they are archived.'), data: z.array(ArchiveView) }),
+      z.object({
+        retentionDays: z.number().int().describe('Days raw events stay in D1 before they are archived.'),
+        data: z.array(ArchiveView),
+        nextCursor: z.string().nullable().describe('Pass as cursor= for the next page (null: this was the last).'),
+      }),
       'Archived usage',
     ),
   },
@@ -61,10 +66,23 @@ const download = defineRoute('management', {
   responses: { 200: { description: 'The gzipped NDJSON file', content: { 'application/gzip': { schema: z.string() } } } },
 });
 
+const writeCursor = (c: ArchiveCursor): string => btoa(JSON.stringify([c.day, c.firstAt, c.key])).replace(/=+$/, '');
+
+function readCursor(cursor: string): ArchiveCursor {
+  try {
+    const [day, firstAt, key] = JSON.parse(atob(cursor)) as unknown[];
+    if (typeof day === 'string' && Number.isSafeInteger(firstAt) && typeof key === 'string') return { day, firstAt: firstAt as number, key };
+  } catch {
+    // fall through
+  }
+  throw new ApiError({ code: 'invalid_request', param: 'cursor', message: 'cursor: not a cursor from this API.' });
+}
+
 export const archiveRoutes = apiRouter()
   .openapi(list, async (c) => {
     const q = c.req.valid('query');
-    const rows = await listArchives(c.env.DB, callerAccount(c), q.limit, q.before);
+    const rows = await listArchives(c.env.DB, callerAccount(c), q.limit, { before: q.before, after: q.cursor ? readCursor(q.cursor) : undefined });
+    const last = rows[rows.length - 1];
     return c.json(
       {
         retentionDays: retentionDays(c.env),
@@ -78,6 +96,7 @@ export const archiveRoutes = apiRouter()
           lastAt: new Date(r.last_at).toISOString(),
           archivedAt: new Date(r.created_at).toISOString(),
         })),
+        nextCursor: rows.length === q.limit && last ? writeCursor({ day: last.day, firstAt: last.first_at, key: last.object_key }) : null,
       },
       200,
     );
