@@ -139,6 +139,7 @@ describe('attribution', () => {
         { metadata: Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`m${i}`, 'y'])) },
         /at most 16 tags/,
       ],
+      [{}, { metadata: { feature: 7 } }, /metadata\.feature/],
     ];
     for (const [headers, extra, message] of cases) {
       const res = await call('/v1/chat/completions', {
@@ -150,8 +151,16 @@ describe('attribution', () => {
       expect(res.status).toBe(400);
       const body = (await res.json()) as { error: { message: string; param: string } };
       expect(body.error.message).toMatch(message);
-      expect(['x-gateway-tags', 'metadata']).toContain(body.error.param);
+      expect(body.error.param).toMatch(/^(x-gateway-tags|metadata)/);
     }
+    // Endpoints whose bodies carry no metadata in OpenAI's API get the same bounds on it.
+    const embeddings = await call('/v1/embeddings', {
+      method: 'POST',
+      auth: `Bearer ${world.apiKey}`,
+      json: { model: world.model, input: 'x', metadata: { feature: 'v'.repeat(513) } },
+    });
+    expect(embeddings.status).toBe(400);
+    expect(((await embeddings.json()) as { error: { param: string } }).error.param).toBe('metadata');
     expect(origin.upstream).toHaveLength(0);
     expect((await accountStub(world.accountId).summary()).balanceMicros).toBe(before);
   });

@@ -10,6 +10,8 @@
 import { ApiError } from '../../errors';
 
 export const TAG_LIMITS = { headerTags: 8, tags: 16, name: 32, value: 64 } as const;
+/** OpenAI's bounds on `metadata` (16 keys are checked as the tag count). */
+const METADATA = { key: 64, value: 512 } as const;
 
 const NAME = /^[A-Za-z0-9_.:-]+$/;
 // Printable, without the separators and control characters.
@@ -49,11 +51,15 @@ export function parseTagHeader(header: string): Record<string, string> {
 export function requestTags(header: string | undefined, metadata: unknown): Record<string, string> | null {
   const fromHeader = header === undefined || header.trim() === '' ? {} : parseTagHeader(header);
   const tags: Record<string, string> = { ...fromHeader };
-  if (metadata && typeof metadata === 'object' && !Array.isArray(metadata)) {
+  if (metadata !== undefined && metadata !== null) {
+    // Chat bodies were checked against OpenAI's bounds already; the other endpoints are checked here, the same way.
+    if (typeof metadata !== 'object' || Array.isArray(metadata)) bad('metadata', "Invalid 'metadata': expected an object of strings.");
     for (const [name, value] of Object.entries(metadata as Record<string, unknown>)) {
-      if (Object.hasOwn(fromHeader, name) || typeof value !== 'string') continue;
-      if (name.length === 0) bad('metadata', 'metadata: a key must not be empty.');
-      tags[name] = value;
+      if (name.length === 0 || name.length > METADATA.key) bad('metadata', `Invalid 'metadata': keys are 1 to ${METADATA.key} characters.`);
+      if (typeof value !== 'string' || value.length > METADATA.value) {
+        bad('metadata', `Invalid 'metadata.${name.slice(0, 64)}': expected a string of at most ${METADATA.value} characters.`);
+      }
+      if (!Object.hasOwn(fromHeader, name)) tags[name] = value as string;
     }
   }
   const count = Object.keys(tags).length;
