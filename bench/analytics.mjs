@@ -215,21 +215,29 @@ async function main() {
     const timings = [];
     for (const [name, path, headers] of endpoints) {
       const ms = [];
-      let status = 0;
-      for (let i = 0; i < SAMPLES + 1; i++) {
-        const { ms: took, out } = await time(async () => {
-          const res = await fetch(url + path, { headers });
-          await res.arrayBuffer();
-          return res.status;
-        });
-        status = out;
-        if (i > 0) ms.push(took); // the first call warms the isolate's caches
+      try {
+        let status = 0;
+        for (let i = 0; i < SAMPLES + 1; i++) {
+          const { ms: took, out } = await time(async () => {
+            const res = await fetch(url + path, { headers });
+            await res.arrayBuffer();
+            return res.status;
+          });
+          status = out;
+          if (i > 0) ms.push(took); // the first call warms the isolate's caches
+        }
+        if (status !== 200) throw new Error(`HTTP ${status}`);
+        const resolution = path.startsWith('/api/account/analytics')
+          ? /** @type {any} */ (await (await fetch(url + path, { headers })).json()).resolution
+          : null;
+        timings.push({ name, p50: percentile(ms, 50), p95: percentile(ms, 95), resolution });
+        console.error(`bench:analytics ${n}: ${name}: p50 ${percentile(ms, 50)?.toFixed(1)} ms, p95 ${percentile(ms, 95)?.toFixed(1)} ms`);
+      } catch (error) {
+        // A view that fails (the runtime dropped the connection, an error status) is reported, not fatal.
+        const message = error instanceof Error ? (error.cause instanceof Error ? `${error.message}: ${error.cause.message}` : error.message) : String(error);
+        timings.push({ name, p50: null, p95: null, resolution: null, error: message });
+        console.error(`bench:analytics ${n}: ${name}: FAILED after ${ms.length} calls: ${message}`);
       }
-      if (status !== 200) throw new Error(`${name}: ${status}`);
-      const resolution = path.startsWith('/api/account/analytics') ? /** @type {any} */ (await (await fetch(url + path, { headers })).json()).resolution : null;
-      ms.sort((a, b) => a - b);
-      timings.push({ name, p50: percentile(ms, 50), p95: percentile(ms, 95), resolution });
-      console.error(`bench:analytics ${n}: ${name}: p50 ${percentile(ms, 50).toFixed(1)} ms, p95 ${percentile(ms, 95).toFixed(1)} ms`);
     }
     results.push({
       events: n,
@@ -254,7 +262,13 @@ async function main() {
   md.push('| endpoint | ' + results.map((r) => `${r.events.toLocaleString('en-US')} events p50 / p95 ms`).join(' | ') + ' |');
   md.push('|---|' + results.map(() => '---:').join('|') + '|');
   for (let i = 0; i < results[0].timings.length; i++) {
-    md.push(`| ${results[0].timings[i].name} | ` + results.map((r) => `${r.timings[i].p50.toFixed(1)} / ${r.timings[i].p95.toFixed(1)}`).join(' | ') + ' |');
+    md.push(
+      `| ${results[0].timings[i].name} | ` +
+        results
+          .map((r) => (r.timings[i].error ? `failed: ${r.timings[i].error}` : `${r.timings[i].p50.toFixed(1)} / ${r.timings[i].p95.toFixed(1)}`))
+          .join(' | ') +
+        ' |',
+    );
   }
   md.push('', '| storage and cost | ' + results.map((r) => `${r.events.toLocaleString('en-US')} events`).join(' | ') + ' |');
   md.push('|---|' + results.map(() => '---:').join('|') + '|');
