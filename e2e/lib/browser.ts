@@ -25,7 +25,9 @@ export function launchBrowser(): Promise<Browser> {
 export async function newUserContext(browser: Browser, baseURL: string): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ baseURL, viewport: DESKTOP, locale: 'en-US', timezoneId: 'Europe/Berlin' });
   context.setDefaultTimeout(15_000);
-  context.setDefaultNavigationTimeout(30_000);
+  // wrangler pages dev serves the dashboard through Node; on 2 busy cores a page's load event has
+  // been seen to take over 30 s once in several runs (step l's /members), so navigations get 60 s.
+  context.setDefaultNavigationTimeout(60_000);
   const page = await context.newPage();
   return { context, page };
 }
