@@ -112,9 +112,9 @@ async function main() {
     profile: settings.profile,
     say,
   });
-  const { targets, accountTarget, floorTargets, expectedText } = env;
+  const { targets, accountTarget, floorTargets, streamFloorTargets, expectedText } = env;
   /** @type {Record<string, string>} */
-  const labels = Object.fromEntries([...targets, accountTarget, ...floorTargets].map((t) => [t.id, t.label]));
+  const labels = Object.fromEntries([...targets, accountTarget, ...floorTargets, ...streamFloorTargets].map((t) => [t.id, t.label]));
 
   // Correctness first: a target that answers wrongly is not measured, it is reported.
   for (const target of targets) {
@@ -123,9 +123,14 @@ async function main() {
       if (!result.ok) failures.push(`${target.id} ${kind}: ${result.reason}`);
     }
   }
-  for (const target of floorTargets) {
-    const result = await probe(target, 'json', chatBody('json'), expectedText);
-    if (!result.ok) failures.push(`${target.id} json: ${result.reason}`);
+  for (const [kind, floorSet] of /** @type {const} */ ([
+    ['json', floorTargets],
+    ['stream', streamFloorTargets],
+  ])) {
+    for (const target of floorSet) {
+      const result = await probe(target, kind, chatBody(kind), expectedText);
+      if (!result.ok) failures.push(`${target.id} ${kind}: ${result.reason}`);
+    }
   }
   if (failures.length) throw new Error(`targets answered incorrectly:\n  ${failures.join('\n  ')}`);
   say(`all ${targets.length} targets answer correctly (JSON and stream)`);
@@ -135,7 +140,8 @@ async function main() {
   const cells = await measureMatrix(targets, settings, measure, say);
   const gatewayTarget = /** @type {import('./lib/targets.mjs').Target} */ (targets.find((t) => t.id === 'gateway'));
   const busy = await measureBusyAccount(settings.smoke ? [accountTarget] : [gatewayTarget, accountTarget], settings, measure, say);
-  const floor = await measureFloor(floorTargets, settings, measure, GOAL_CONCURRENCY, say);
+  const floor = await measureFloor(floorTargets, 'json', settings, measure, GOAL_CONCURRENCY, say);
+  const streamFloor = await measureFloor(streamFloorTargets, 'stream', settings, measure, GOAL_CONCURRENCY, say);
 
   // Last, so the inspector session cannot disturb the measurements above (it slows workerd).
   const profile = settings.profile ? await profileGateway(gatewayTarget, measure, env.bundle.scriptPath) : undefined;
@@ -150,7 +156,7 @@ async function main() {
     bundle: env.bundle && { bytes: env.bundle.bytes, gzipBytes: env.bundle.gzipBytes, wranglerGzipKiB: env.bundle.wranglerGzipKiB },
     targets: Object.entries(labels).map(([id, label]) => ({ id, label })),
     labels,
-    ...summarise({ cells, busy, floor, bundle: env.bundle, billing }),
+    ...summarise({ cells, busy, floor, streamFloor, bundle: env.bundle, billing }),
     billing,
     validation,
     ...(profile ? { profile } : {}),

@@ -13,6 +13,11 @@
  *                   soon as the origin answers, then — in `waitUntil` — one settle RPC that the
  *                   object group-commits (every settle waiting, in one write transaction) and
  *                   answers once its batch is written
+ *   /relay/…        streams: forward only, but through a JavaScript relay that does nothing (each
+ *                   origin read enqueued as is): the least any gateway that reads a stream and
+ *                   appends to it (a receipt, a synthesised usage chunk) pays in workerd, where a
+ *                   body produced by JavaScript costs far more than a native pass-through
+ *   /mem-relay/…    streams: the contract now around that relay, the settle sent once the stream ends
  *
  * So the gateway can never be faster than the matching row, whatever it does in JavaScript.
  */
@@ -104,12 +109,18 @@ export default {
     else if (mode === 'write' || mode === 'write2') await stub.reserve(id);
     else if (mode === 'mem') {
       if (!(await stub.admitInMemory(id))) return new Response('no credit', { status: 402 });
-    } else if (mode !== 'direct') return new Response('not found', { status: 404 });
+    } else if (mode === 'mem-relay') {
+      if (!(await stub.admitInMemory(id))) return new Response('no credit', { status: 402 });
+    } else if (mode !== 'direct' && mode !== 'relay') return new Response('not found', { status: 404 });
     const response = await fetch(env.ORIGIN_URL + pathname.slice(slash) + search, {
       method: request.method,
       headers: { 'content-type': 'application/json', authorization: `Bearer ${env.ORIGIN_KEY}` },
       body: request.body,
     });
+    if ((mode === 'relay' || mode === 'mem-relay') && response.body) {
+      const settle = mode === 'mem-relay' ? () => ctx.waitUntil(stub.settleGrouped(id)) : () => {};
+      return new Response(relay(response.body, settle), response);
+    }
     if (mode === 'mem') {
       // The settle follows the response (the gateway counts the body as it passes, then settles).
       const body = await response.arrayBuffer();
@@ -122,3 +133,27 @@ export default {
     return new Response(body, response);
   },
 };
+
+/**
+ * A pull relay that changes nothing: one origin read per client pull, no buffer of its own.
+ * @param {ReadableStream<Uint8Array>} origin @param {() => void} ended
+ */
+function relay(origin, ended) {
+  const reader = origin.getReader();
+  return new ReadableStream(
+    {
+      async pull(controller) {
+        const chunk = await reader.read();
+        if (chunk.done) {
+          ended();
+          controller.close();
+        } else controller.enqueue(chunk.value);
+      },
+      cancel(reason) {
+        ended();
+        return reader.cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}

@@ -112,24 +112,25 @@ export async function measureBusyAccount(targets, settings, measure, say) {
 
 /**
  * The runtime's floor for the design's contract (bench/floor/worker.js): each variant of one
- * worker at the goal concurrency, JSON, all variants back to back in every round (rotated), so
- * ratios to the forward-only variant are paired within a round.
+ * worker at the goal concurrency, JSON or streams, all variants back to back in every round
+ * (rotated), so ratios to the forward-only variant are paired within a round.
  * @param {Target[]} targets  the floor variants, forward-only first
+ * @param {'json' | 'stream'} kind
  * @param {{ runs: number, durationS: number, warmupS: number }} settings
  * @param {Measure} measure
  * @param {number} connections
  * @param {(line: string) => void} say
  * @returns {Promise<import('./report.mjs').FloorCell>}
  */
-export async function measureFloor(targets, settings, measure, connections, say) {
+export async function measureFloor(targets, kind, settings, measure, connections, say) {
   /** @type {import('./report.mjs').FloorCell} */
-  const cell = { concurrency: connections, byTarget: Object.fromEntries(targets.map((t) => [t.id, []])) };
-  if (settings.warmupS > 0) for (const t of targets) await measure(t, { tool: 'autocannon', kind: 'json', connections, seconds: settings.warmupS });
+  const cell = { kind, concurrency: connections, byTarget: Object.fromEntries(targets.map((t) => [t.id, []])) };
+  if (settings.warmupS > 0) for (const t of targets) await measure(t, { tool: 'autocannon', kind, connections, seconds: settings.warmupS });
   for (let run = 0; run < settings.runs; run++) {
     for (const t of rotate(targets, run)) {
-      const r = await measure(t, { tool: 'autocannon', kind: 'json', connections, seconds: settings.durationS });
+      const r = await measure(t, { tool: 'autocannon', kind, connections, seconds: settings.durationS });
       cell.byTarget[t.id].push(r);
-      say(`floor c=${connections} run ${run + 1}/${settings.runs} ${t.id}: ${Math.round(r.rps)} req/s`);
+      say(`floor ${kind} c=${connections} run ${run + 1}/${settings.runs} ${t.id}: ${Math.round(r.rps)} req/s`);
     }
   }
   return cell;

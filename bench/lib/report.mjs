@@ -16,7 +16,7 @@ const MIB = 1024;
  * @typedef {{ load: Run[], streams: Run[] }} TargetRuns
  * @typedef {{ mode: 'json' | 'stream', concurrency: number, byTarget: Record<string, TargetRuns> }} Cell
  * @typedef {{ target: string, concurrency: number, runs: Run[] }} BusyCell
- * @typedef {{ concurrency: number, byTarget: Record<string, Run[]> }} FloorCell  floor variants, forward-only first
+ * @typedef {{ kind?: 'json' | 'stream', concurrency: number, byTarget: Record<string, Run[]> }} FloorCell  floor variants, forward-only first
  */
 
 /** CPU µs per answered request in the server's process tree. @param {Run} run */
@@ -62,9 +62,9 @@ function summariseTarget(runs, origin) {
 }
 
 /**
- * @param {{ cells: Cell[], busy: BusyCell[], floor?: FloorCell, bundle: { bytes: number, gzipBytes: number, wranglerGzipKiB: number | null }, billing?: Record<string, number> }} raw
+ * @param {{ cells: Cell[], busy: BusyCell[], floor?: FloorCell, streamFloor?: FloorCell, bundle: { bytes: number, gzipBytes: number, wranglerGzipKiB: number | null }, billing?: Record<string, number> }} raw
  */
-export function summarise({ cells, busy, floor, bundle, billing }) {
+export function summarise({ cells, busy, floor, streamFloor, bundle, billing }) {
   const measurements = cells.flatMap((cell) =>
     Object.entries(cell.byTarget).map(([target, runs]) => ({
       target,
@@ -150,7 +150,7 @@ export function summarise({ cells, busy, floor, bundle, billing }) {
       met: exact,
     });
   }
-  return { measurements, ratios, goals, busyAccount, floor: floorRows };
+  return { measurements, ratios, goals, busyAccount, floor: floorRows, streamFloor: streamFloor ? summariseFloor(streamFloor) : [] };
 }
 
 /** Medians per busy-account target and concurrency. @param {BusyCell[]} busy */
@@ -243,13 +243,17 @@ export function toMarkdown(results) {
       );
     }
   }
-  if (results.floor?.length) {
+  for (const [kind, rows] of /** @type {const} */ ([
+    ['JSON', results.floor],
+    ['streams', results.streamFloor],
+  ])) {
+    if (!rows?.length) continue;
     lines.push(
       '',
-      `| the runtime's floor (JSON, c=${results.floor[0].concurrency}, no gateway code) | req/s | p50 ms | CPU µs/req | over forward only |`,
+      `| the runtime's floor (${kind}, c=${rows[0].concurrency}, no gateway code) | req/s | p50 ms | CPU µs/req | over forward only |`,
       '|---|---:|---:|---:|---:|',
     );
-    for (const f of results.floor) {
+    for (const f of rows) {
       lines.push(
         `| ${labels[f.target] ?? f.target} | ${fmt.int(f.rps)} | ${fmt.ms(f.p50Ms)} | ${fmt.int(f.cpuUsPerRequest)} | ${fmt.x(f.overForwardOnlyRps)} |`,
       );

@@ -174,10 +174,23 @@ export async function startTargets(supervisor, { ports, buildDir, chunks, chunkD
       pids: floor.pids,
     },
   ];
+  /** The same for streams: what reading a stream in JavaScript costs before any metering. @type {Target[]} */
+  const streamFloorTargets = [
+    { id: 'floor-direct', label: 'forward only', url: `${floor.url}/direct${chat}`, headers: {}, pids: floor.pids },
+    { id: 'floor-relay', label: '+ a JavaScript relay that changes nothing', url: `${floor.url}/relay${chat}`, headers: {}, pids: floor.pids },
+    {
+      id: 'floor-mem-relay',
+      label: '+ the contract now around that relay (admit in memory, settle at the end, group-committed)',
+      url: `${floor.url}/mem-relay${chat}`,
+      headers: {},
+      pids: floor.pids,
+    },
+  ];
   return {
     targets,
     accountTarget,
     floorTargets,
+    streamFloorTargets,
     bundle,
     portkey,
     gateway: { url: gateway.url, adminToken, accountId: seeded.accountId, mf: gateway.mf },

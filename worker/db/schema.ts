@@ -307,6 +307,8 @@ export const alerts = sqliteTable(
     requestId: text('request_id'),
     /** What makes it one alert (e.g. budget:<id>:<subject>:<window start>:<percent>). */
     dedupeKey: text('dedupe_key').notNull().unique(),
+    /** JSON: the numbers behind an anomaly or a forecast alert (null for the others). */
+    details: text('details'),
     createdAt: integer('created_at').notNull(),
   },
   (t) => [index('alerts_account').on(t.accountId, t.createdAt)],

@@ -9,8 +9,15 @@
  * uses it.
  */
 
-export type AlertType = 'budget.threshold' | 'balance.low' | 'auto_recharge.failed';
-export const ALERT_TYPES: readonly AlertType[] = ['budget.threshold', 'balance.low', 'auto_recharge.failed'];
+export type AlertType = 'budget.threshold' | 'balance.low' | 'auto_recharge.failed' | 'anomaly.key_spend' | 'anomaly.daily' | 'budget.forecast';
+export const ALERT_TYPES: readonly AlertType[] = [
+  'budget.threshold',
+  'balance.low',
+  'auto_recharge.failed',
+  'anomaly.key_spend',
+  'anomaly.daily',
+  'budget.forecast',
+];
 
 /** An alert as the account object raises it (the outbox payload of kind 'alert'). */
 export interface RaisedAlert {
@@ -32,14 +39,16 @@ export interface RaisedAlert {
   amountMicros?: number;
   action?: string;
   requestId?: string;
+  /** The numbers behind an anomaly or a forecast (kept as JSON, sent as `data.details`). */
+  details?: Record<string, unknown>;
 }
 
 /** The D1 id of an alert: stable, so a replayed flush inserts nothing twice. */
 export const alertId = (dedupeKey: string): string => `alr_${dedupeKey}`;
 
 const ALERT_INSERT = `INSERT OR IGNORE INTO alerts (id, account_id, type, message, budget_id, budget_name, scope, end_user, window_kind,
-  window_start, resets_at, percent, spent_micros, amount_micros, action, request_id, dedupe_key, created_at)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+  window_start, resets_at, percent, spent_micros, amount_micros, action, request_id, dedupe_key, created_at, details)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
 // One pending delivery per enabled channel of the account that takes this type of alert.
 const DELIVERIES_INSERT = `INSERT OR IGNORE INTO notification_deliveries (id, account_id, channel_id, event_id, event_type, status, attempts,
@@ -72,6 +81,7 @@ export function alertStatements(db: D1Database, a: RaisedAlert): D1PreparedState
         a.requestId ?? null,
         a.dedupeKey,
         a.createdAt,
+        a.details ? JSON.stringify(a.details) : null,
       ),
     // A replay finds the alert already there and queues nothing new: the unique (channel, event) index.
     db.prepare(DELIVERIES_INSERT).bind(id, a.type, a.createdAt, a.accountId),

@@ -74,6 +74,7 @@ interface AlertRow {
   action: string | null;
   request_id: string | null;
   created_at: number;
+  details: string | null;
 }
 
 /** The event a channel receives: the webhook body (also what Slack and mail are written from). */
@@ -106,8 +107,17 @@ function eventOf(alert: AlertRow): NotificationEvent {
       amountMicros: alert.amount_micros,
       action: alert.action,
       requestId: alert.request_id,
+      ...(alert.details ? { details: parseDetails(alert.details) } : {}),
     },
   };
+}
+
+function parseDetails(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
 }
 
 /** A test event for a channel (the dashboard's "Send test"). */
@@ -249,7 +259,7 @@ export async function deliverDue(
        c.previous_secret_expires_at AS c_previous_secret_expires_at, c.enabled AS c_enabled, a.type AS a_type, a.message AS a_message,
        a.budget_id AS a_budget_id, a.budget_name AS a_budget_name, a.scope AS a_scope, a.end_user AS a_end_user, a.window_kind AS a_window_kind,
        a.window_start AS a_window_start, a.resets_at AS a_resets_at, a.percent AS a_percent, a.spent_micros AS a_spent_micros,
-       a.amount_micros AS a_amount_micros, a.action AS a_action, a.request_id AS a_request_id, a.created_at AS a_created_at
+       a.amount_micros AS a_amount_micros, a.action AS a_action, a.request_id AS a_request_id, a.created_at AS a_created_at, a.details AS a_details
      FROM notification_deliveries d JOIN notification_channels c ON c.id = d.channel_id LEFT JOIN alerts a ON a.id = d.event_id
      WHERE d.status = 'pending' AND d.next_attempt_at <= ? ${where} ORDER BY d.next_attempt_at LIMIT ?`,
   )
@@ -304,6 +314,7 @@ export async function deliverDue(
             action: r.a_action as string | null,
             request_id: r.a_request_id as string | null,
             created_at: Number(r.a_created_at),
+            details: r.a_details as string | null,
           });
     const after = await attempt(env, d, channel, event, now);
     if (!after) continue;

@@ -278,7 +278,7 @@ export interface Calendar {
 /** An alert (GET /api/account/alerts): a budget threshold, a low balance or an auto-recharge failure. Budget fields are null for the others. */
 export interface BudgetAlert {
   id: string;
-  type: 'budget.threshold' | 'balance.low' | 'auto_recharge.failed';
+  type: AlertType;
   /** One sentence for people. */
   message: string;
   budgetId: string | null;
@@ -293,11 +293,13 @@ export interface BudgetAlert {
   amountMicros: number | null;
   action: BudgetAction | null;
   requestId: string | null;
+  /** The numbers behind an anomaly or a forecast alert. */
+  details: Record<string, unknown> | null;
   createdAt: number;
 }
 
 /** What raises an alert (docs/notifications.md). */
-export type AlertType = 'budget.threshold' | 'balance.low' | 'auto_recharge.failed';
+export type AlertType = 'budget.threshold' | 'balance.low' | 'auto_recharge.failed' | 'anomaly.key_spend' | 'anomaly.daily' | 'budget.forecast';
 
 export type NotificationChannelKind = 'email' | 'webhook' | 'slack';
 

@@ -10,6 +10,7 @@ import { roleIn } from '../../auth/organizations';
 import { isTimeZone } from '../../lib/local-clock';
 import type { BudgetInput } from '../../durable-objects/account/types';
 import { ApiError } from '../../errors';
+import { ALERT_TYPES, type AlertType } from '../../notifications/alerts';
 import type { Env } from '../../env';
 import { accountObject } from '../../services/accounts';
 import { getCatalog } from '../../services/catalog';
@@ -159,7 +160,7 @@ const Calendar = z
 const AlertView = z
   .object({
     id: z.string(),
-    type: z.enum(['budget.threshold', 'balance.low', 'auto_recharge.failed']),
+    type: z.enum(ALERT_TYPES as [AlertType, ...AlertType[]]),
     message: z.string().describe('One sentence for people.'),
     budgetId: z.string().nullable(),
     budgetName: z.string().nullable(),
@@ -173,6 +174,7 @@ const AlertView = z
     amountMicros: z.number().int().nullable(),
     action: Action.nullable(),
     requestId: z.string().nullable().describe('The request whose settlement raised it.'),
+    details: z.record(z.string(), z.unknown()).nullable().describe('The numbers behind an anomaly or a forecast alert.'),
     createdAt: z.number().int(),
   })
   .openapi('Alert');
@@ -346,14 +348,14 @@ const listAlerts = defineRoute('management', {
   method: 'get',
   path: '/',
   tags: TAGS,
-  summary: 'Alerts (budget thresholds, low balance, auto-recharge failures), newest first',
+  summary: 'Alerts (budget thresholds and forecasts, low balance, auto-recharge failures, anomalies), newest first',
   request: { query: AlertQuery },
   responses: { 200: json(z.object({ alerts: z.array(AlertView) }), 'Alerts') },
 });
 
 interface AlertRow {
   id: string;
-  type: 'budget.threshold' | 'balance.low' | 'auto_recharge.failed';
+  type: AlertType;
   message: string;
   budget_id: string | null;
   budget_name: string | null;
@@ -368,7 +370,17 @@ interface AlertRow {
   action: 'block' | 'alert' | 'fallback' | null;
   request_id: string | null;
   created_at: number;
+  details: string | null;
 }
+
+const detailsOf = (text: string | null): Record<string, unknown> | null => {
+  if (!text) return null;
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+};
 
 export const alertRoutes = apiRouter().openapi(listAlerts, async (c) => {
   const { limit, before } = c.req.valid('query');
@@ -391,6 +403,7 @@ export const alertRoutes = apiRouter().openapi(listAlerts, async (c) => {
     amountMicros: r.amount_micros,
     action: r.action,
     requestId: r.request_id,
+    details: detailsOf(r.details),
     createdAt: r.created_at,
   }));
   return c.json({ alerts }, 200);

@@ -27,6 +27,9 @@ const TYPE_WORDS: Record<BudgetAlert['type'], string> = {
   'budget.threshold': 'Budget threshold',
   'balance.low': 'Low balance',
   'auto_recharge.failed': 'Auto-recharge failed',
+  'anomaly.key_spend': 'Key spend anomaly',
+  'anomaly.daily': 'Daily cost anomaly',
+  'budget.forecast': 'Budget forecast to run out',
 };
 
 const ALERT_COLUMNS: Column<BudgetAlert>[] = [

@@ -6,14 +6,24 @@
 import type { AlertType, DeliveryAttempt, NotificationChannel, NotificationChannelKind, NotificationDelivery } from '../../api/types';
 import { formatDateTime } from '../../lib/time';
 
-/** Every alert type, in the order the dashboard lists them (all three is the API's default). */
-export const ALERT_TYPES: readonly AlertType[] = ['budget.threshold', 'balance.low', 'auto_recharge.failed'];
+/** Every alert type, in the order the dashboard lists them (all of them is the API's default). */
+export const ALERT_TYPES: readonly AlertType[] = [
+  'budget.threshold',
+  'budget.forecast',
+  'balance.low',
+  'auto_recharge.failed',
+  'anomaly.key_spend',
+  'anomaly.daily',
+];
 
 /** The alert types a channel takes, as a list of kinds of alert. */
 export const EVENT_WORDS: Record<AlertType, string> = {
   'budget.threshold': 'Budget thresholds',
   'balance.low': 'Low balance',
   'auto_recharge.failed': 'Auto-recharge failures',
+  'anomaly.key_spend': 'Key spend anomalies (real time)',
+  'anomaly.daily': 'Daily cost anomalies',
+  'budget.forecast': 'Budgets forecast to run out',
 };
 
 /** One delivery's event. */
@@ -21,6 +31,9 @@ const DELIVERY_EVENT_WORDS: Record<NotificationDelivery['eventType'], string> = 
   'budget.threshold': 'Budget threshold',
   'balance.low': 'Low balance',
   'auto_recharge.failed': 'Auto-recharge failed',
+  'anomaly.key_spend': 'Key spend anomaly',
+  'anomaly.daily': 'Daily cost anomaly',
+  'budget.forecast': 'Budget forecast to run out',
   test: 'Test',
 };
 
