@@ -27,6 +27,7 @@ export default defineConfig({
           BETTER_AUTH_SECRET: 'test-better-auth-secret-0123456789abcdef0123',
           MAIL_MODE: 'outbox',
           LOCAL_DEV: '1',
+          DEMO_HISTORY: '', // npm start's .dev.vars sets it; the tests turn it on per request (demo-history.test.ts)
           ADMIN_EMAILS: 'admin@example.test, Root@Example.test,seed-admin@example.test',
           DASHBOARD_URL: 'http://dashboard.test',
         },

@@ -31,6 +31,8 @@ export interface Env extends Omit<Cloudflare.Env, Declared> {
   MAIL_MODE?: string;
   /** '1' on a local deployment (npm start's .dev.vars, the e2e stack, the tests); enables the mail outbox. */
   LOCAL_DEV?: string;
+  /** '1' only in `npm start`'s .dev.vars: enables the demo-history route (routes/api/admin-demo.ts), together with LOCAL_DEV. */
+  DEMO_HISTORY?: string;
   /** Production mail: the HTTP e-mail API's endpoint (Resend-style), its key (secret) and the From address. */
   MAIL_API_URL?: string;
   MAIL_API_KEY?: string;

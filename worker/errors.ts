@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'model_not_allowed'
   | 'key_revoked'
   | 'key_expired'
+  | 'key_paused'
   | 'account_suspended'
   | 'insufficient_credit'
   | 'spend_limit_exceeded'
@@ -49,6 +50,7 @@ const STATUS: Record<ErrorCode, number> = {
   model_not_allowed: 403,
   key_revoked: 401,
   key_expired: 401,
+  key_paused: 403,
   account_suspended: 403,
   insufficient_credit: 402,
   spend_limit_exceeded: 402,

@@ -5,10 +5,13 @@
 import { createApp } from './app';
 import type { Env } from './env';
 import { archiveUsage } from './analytics/archive';
+import { raiseForecastAlerts } from './analytics/forecast-alerts';
+import { detectDailyAnomalies } from './analytics/anomalies-job';
 import { sweepIdentity } from './auth/sweep';
 import { replayPendingSettlements } from './metering/pending-settlements';
 import { deliverDue } from './notifications/deliver';
 import { reconcile } from './payments/reconcile';
+import { issueStatements } from './statements/run';
 
 export { AccountObject } from './account-object';
 
@@ -43,6 +46,31 @@ export default {
       ),
     );
     if (controller.cron === EVERY_MINUTE) return;
+    ctx.waitUntil(
+      raiseForecastAlerts(env, Date.now()).then(
+        (run) => {
+          if (run.alerts) console.log(JSON.stringify({ level: 'info', msg: 'forecast alerts', ...run }));
+        },
+        (error: unknown) => console.log(JSON.stringify({ level: 'error', msg: 'forecast alert run failed', error: String(error) })),
+      ),
+    );
+    ctx.waitUntil(
+      issueStatements(env, Date.now()).then(
+        (run) => {
+          if (run.issued || run.emailed || run.waiting || run.failed)
+            console.log(JSON.stringify({ level: run.failed ? 'error' : 'info', msg: 'monthly statements', ...run }));
+        },
+        (error: unknown) => console.log(JSON.stringify({ level: 'error', msg: 'statement run failed', error: String(error) })),
+      ),
+    );
+    ctx.waitUntil(
+      detectDailyAnomalies(env, Date.now()).then(
+        (run) => {
+          if (run.recorded || run.more) console.log(JSON.stringify({ level: 'info', msg: 'daily anomalies', ...run }));
+        },
+        (error: unknown) => console.log(JSON.stringify({ level: 'error', msg: 'daily anomaly detection failed', error: String(error) })),
+      ),
+    );
     ctx.waitUntil(
       reconcile(env).then((report) => {
         console.log(JSON.stringify({ level: report.problems.length ? 'error' : 'info', msg: 'reconciliation', ...report }));

@@ -15,6 +15,7 @@ import { ResetPasswordPage } from './pages/auth/ResetPassword';
 import { SignupPage } from './pages/auth/Signup';
 import { VerifiedPage } from './pages/auth/Verified';
 import { BillingPage } from './pages/billing/Billing';
+import { AnomaliesPage } from './pages/Anomalies';
 import { BudgetsPage } from './pages/Budgets';
 import { DevMailPage } from './pages/DevMail';
 import { KeysPage } from './pages/keys/Keys';
@@ -24,6 +25,8 @@ import { NotificationsPage } from './pages/Notifications';
 import { ProjectsPage } from './pages/projects/Projects';
 import { SettingsPage } from './pages/Settings';
 import { UsageArchivesPage } from './pages/UsageArchives';
+import { StatementsPage } from './pages/Statements';
+import { ForecastPage } from './pages/Forecast';
 import './styles.css';
 
 // Pages with charts load chart.js with them (a separate chunk, so the sign-in pages stay
@@ -103,9 +106,12 @@ function App() {
           }
         />
         <Route path="/usage-archives" element={<UsageArchivesPage />} />
+        <Route path="/forecast" element={<ForecastPage />} />
         <Route path="/budgets" element={<BudgetsPage />} />
+        <Route path="/anomalies" element={<AnomaliesPage />} />
         <Route path="/notifications" element={<NotificationsPage />} />
         <Route path="/billing" element={<BillingPage />} />
+        <Route path="/statements" element={<StatementsPage />} />
         <Route path="/settings" element={<SettingsPage />} />
         <Route path="/admin" element={<RequireAdmin />}>
           <Route index element={<Navigate to="/admin/analytics" replace />} />

@@ -34,8 +34,8 @@ function token(length, alphabet) {
 /**
  * Make sure `.dev.vars` holds the local secrets: ADMIN_TOKEN, DEMO_ORIGIN_KEY, the fake
  * payment providers' keys (Stripe test-mode key and webhook secret, BTCPay API key, store id and
- * webhook secret), BETTER_AUTH_SECRET, and the local-only settings MAIL_MODE=outbox, LOCAL_DEV=1 and
- * ADMIN_EMAILS=admin@example.com, plus `fixed` values such as the fakes' URLs. A missing file is created; a
+ * webhook secret), BETTER_AUTH_SECRET, and the local-only settings MAIL_MODE=outbox, LOCAL_DEV=1,
+ * ADMIN_EMAILS=admin@example.com and DEMO_HISTORY=1, plus `fixed` values such as the fakes' URLs. A missing file is created; a
  * file missing some of them gets those appended; existing values are never changed.
  * @param {string} file
  * @param {Record<string, string>} [fixed] values to write when absent, e.g. STRIPE_API_BASE
@@ -67,6 +67,8 @@ export async function ensureDevVars(file, fixed = {}) {
     LOCAL_DEV: () => '1',
     // The demo admin (scripts/lib/seed.mjs) gets the admin role at sign-up.
     ADMIN_EMAILS: () => 'admin@example.com',
+    // The seed's ~60 days of demo history (POST /api/admin/demo/{id}/history answers 404 without it).
+    DEMO_HISTORY: () => '1',
     ...Object.fromEntries(Object.entries(fixed).map(([key, value]) => [key, () => value])),
   };
   const created = Object.keys(wanted).filter((key) => !existing[key]);

@@ -33,6 +33,23 @@ export interface DemoRecord {
     /** The developer's Research key, when this run issued it (shown once). */
     researchApiKey: string | null;
   };
+  /** The demo history this run found or imported (scripts/lib/seed-history.mjs); null without DEMO_HISTORY=1. */
+  history?: DemoHistory | null;
+}
+
+/** What POST /api/admin/demo/{id}/history reports (local day numbers are days since 1970-01-01). */
+export interface DemoHistory {
+  imported: boolean;
+  alreadyImported: boolean;
+  events: number;
+  totalMicros: number;
+  firstDay: number;
+  lastDay: number;
+  spikeDay: number;
+  monthToDateMicros: number;
+  monthStart: number;
+  monthEnd: number;
+  timezone: string;
 }
 
 export interface SeedOptions {

@@ -7,6 +7,7 @@
 import { gatewayClient } from './gateway-api.mjs';
 import { demoPassword, ensureUser, field } from './demo-users.mjs';
 import { seedOrganization } from './seed-org.mjs';
+import { seedHistory } from './seed-history.mjs';
 
 /** @typedef {import('./seed.d.mts').DemoRecord} DemoRecord */
 /** @typedef {import('./seed.d.mts').SeedOptions} SeedOptions */
@@ -100,6 +101,7 @@ export async function seedDemo({
     fetch: fetchImpl,
   });
   const organization = await seedOrganization(site, user, { adminToken, accountId });
+  const history = await seedHistory(api, user, { accountId, projects: organization.projects, organizationBudgetId: budgets.organization });
   const low = await createFundedAccount(api, 'Low balance demo', LOW_BALANCE_CREDIT_MICROS);
   return {
     gatewayUrl,
@@ -118,6 +120,7 @@ export async function seedDemo({
     adminToken: '(in .dev.vars as ADMIN_TOKEN)',
     budgets,
     organization,
+    history,
   };
 }
 

@@ -6,6 +6,7 @@
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../worker/app';
+import { DEFAULT_ANOMALY_SETTINGS } from '../../worker/durable-objects/account/anomaly-settings';
 import { ADMIN, call, callJson } from '../helpers';
 import { Browser, invitedMember, signedInUser, signUp, verifyByMail } from '../session';
 
@@ -95,6 +96,14 @@ const ROUTES: Record<string, Route> = {
   'GET /api/account/calendar': { guard: 'account' },
   'PUT /api/account/calendar': { guard: 'account', json: { weekStart: 1 } },
   'GET /api/account/alerts': { guard: 'account' },
+  'GET /api/account/anomalies': { guard: 'account' },
+  'POST /api/account/anomalies/:id/resolve': { guard: 'account', role: 'admin', path: () => '/api/account/anomalies/anm_none/resolve' },
+  'GET /api/account/anomaly-settings': { guard: 'account' },
+  'PUT /api/account/anomaly-settings': { guard: 'account', role: 'admin', json: DEFAULT_ANOMALY_SETTINGS },
+  'GET /api/account/forecast': { guard: 'account', role: 'admin' },
+  'GET /api/account/statements': { guard: 'account', role: 'admin' },
+  'GET /api/account/statements/:period/pdf': { guard: 'account', role: 'admin', path: () => '/api/account/statements/2000-01/pdf' },
+  'GET /api/account/statements/:period/csv': { guard: 'account', role: 'admin', path: () => '/api/account/statements/2000-01/csv' },
   'GET /api/account/alert-settings': { guard: 'account' },
   'PUT /api/account/alert-settings': { guard: 'account', json: { lowBalanceMicros: null } },
   'GET /api/account/notification-channels': { guard: 'account', role: 'admin' },
@@ -155,6 +164,8 @@ const ROUTES: Record<string, Route> = {
   },
   'GET /api/admin/accounts/:id/keys': { guard: 'admin', path: (i) => `/api/admin/accounts/${i.accountId}/keys` },
   'GET /api/admin/accounts/:id/journal': { guard: 'admin', path: (i) => `/api/admin/accounts/${i.accountId}/journal` },
+  // Local demo only (DEMO_HISTORY=1 and LOCAL_DEV=1, else 404): test/flows/demo-history.test.ts.
+  'POST /api/admin/demo/:id/history': { guard: 'admin', path: (i) => `/api/admin/demo/${i.accountId}/history`, json: { models: ['demo-llm'] } },
   'GET /api/admin/services': { guard: 'admin' },
   'POST /api/admin/services': { guard: 'admin', json: { name: 'x' } },
   'GET /api/admin/services/:id': { guard: 'admin', path: (i) => `/api/admin/services/${i.serviceId}` },

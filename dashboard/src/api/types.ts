@@ -53,6 +53,9 @@ export interface KeyView {
   projectId: string | null;
   /** The member (user id) who created it; null when made with a management key. */
   createdBy: string | null;
+  /** When a spend anomaly paused it (refused until a member resumes it in Anomalies). */
+  pausedAt: string | null;
+  pausedReason: string | null;
 }
 
 /** The body of a key create or edit (null clears a limit). */

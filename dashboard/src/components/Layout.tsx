@@ -10,16 +10,19 @@ import { useMe, useRole, useSession } from '../api/session';
 import type { Role } from '../api/types';
 import { CreateOrganizationDialog, OrgSwitcher } from './OrgSwitcher';
 
-/** `least`: the role a page needs to show anything (notification channels and usage archives are read by admins only). */
+/** `least`: the role a page needs to show anything (notification channels, usage archives, forecasts and statements are read by admins only). */
 const USER_LINKS: Array<{ to: string; label: string; end?: boolean; least?: Role }> = [
   { to: '/', label: 'Overview', end: true },
   { to: '/keys', label: 'API keys' },
   { to: '/projects', label: 'Projects' },
   { to: '/usage', label: 'Usage' },
   { to: '/usage-archives', label: 'Usage archives', least: 'admin' },
+  { to: '/forecast', label: 'Forecast', least: 'admin' },
   { to: '/budgets', label: 'Budgets' },
+  { to: '/anomalies', label: 'Anomalies' },
   { to: '/notifications', label: 'Notifications', least: 'admin' },
   { to: '/billing', label: 'Billing' },
+  { to: '/statements', label: 'Statements', least: 'admin' },
   { to: '/members', label: 'Members' },
   { to: '/settings', label: 'Settings' },
 ];

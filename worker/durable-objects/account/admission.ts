@@ -38,6 +38,7 @@ function keyDenial(key: KeyRecord | null, project: Project | null, req: AdmitReq
   if (key?.kind !== 'inference') return { ok: false, reason: 'invalid_api_key', message: 'Incorrect API key provided.' };
   if (key.status !== 'active') return { ok: false, reason: 'key_revoked', message: 'This API key has been revoked.' };
   if (key.expiresAt !== null && key.expiresAt <= now) return { ok: false, reason: 'key_expired', message: 'This API key has expired.' };
+  if (key.pausedAt !== null) return { ok: false, reason: 'key_paused', message: key.pausedReason ?? 'This API key is paused.' };
   if (key.allowedServices && !key.allowedServices.includes(req.service.name)) {
     return { ok: false, reason: 'model_not_allowed', message: `This API key may not use the model '${req.service.name}'.` };
   }

@@ -18,6 +18,8 @@ import { LowBalanceAlert } from './low-balance';
 import { Holds } from './holds';
 import { KeyCache, type KeyPatch, type NewKey, insertKey, readKey, rowToKey, updateKeyRow } from './keys';
 import { ProjectBook, type ProjectRemoval } from './projects';
+import { type AnomalySettings, anomalySettingsProblem } from './anomaly-settings';
+import { KeySpendWatch } from './spend-watch';
 import { type AccountRow, findEntry, post, rowToEntry } from './ledger';
 import {
   readAutoRecharge,
@@ -120,6 +122,8 @@ export abstract class AccountBooks<E extends AccountEnv = AccountEnv> extends Du
   private readonly budgets = new BudgetBook();
   /** Projects: their allowed models apply at admission (projects.ts). */
   private readonly projects = new ProjectBook();
+  /** Each key's 5-minute spend against its own baseline: real-time anomalies (spend-watch.ts). */
+  private readonly watch = new KeySpendWatch();
   /** Settles waiting for the next group commit, and its timer. */
   private batch: Waiting[] = [];
   private commitTimer: ReturnType<typeof setTimeout> | undefined;
@@ -200,10 +204,21 @@ export abstract class AccountBooks<E extends AccountEnv = AccountEnv> extends Du
       return this.tx((row) => {
         if (!row) throw new Error('account object not initialised');
         const lastSeq = row.last_seq;
-        const out = fn({ sql: this.sql, accountId, row, holds: this.holds, rates: this.rates, keys: this.keys, budgets: this.budgets, undo });
+        const out = fn({
+          sql: this.sql,
+          accountId,
+          row,
+          holds: this.holds,
+          rates: this.rates,
+          keys: this.keys,
+          budgets: this.budgets,
+          watch: this.watch,
+          undo,
+        });
         if (row.last_seq !== lastSeq) this.sql.exec('UPDATE account SET balance_micros = ?, last_seq = ?', row.balance_micros, row.last_seq);
         this.keys.persist(this.sql);
         this.budgets.persist(this.sql);
+        this.watch.persist(this.sql);
         this.rates.persist(this.sql);
         this.holds.persist(this.sql);
         return out;
@@ -212,6 +227,7 @@ export abstract class AccountBooks<E extends AccountEnv = AccountEnv> extends Du
       for (const step of undo.reverse()) step();
       this.keys.forget();
       this.budgets.forget(true);
+      this.watch.forget();
       this.rates.markAllDirty();
       this.holds.markAllDirty();
       throw error;
@@ -289,6 +305,30 @@ export abstract class AccountBooks<E extends AccountEnv = AccountEnv> extends Du
   setAlertSettings(settings: { lowBalanceMicros: number | null }): { lowBalanceMicros: number | null } {
     this.lowBalance.set(this.sql, settings.lowBalanceMicros);
     return this.alertSettings();
+  }
+
+  /** The organisation's anomaly thresholds (anomaly-settings.ts). */
+  anomalySettings(): AnomalySettings {
+    return this.watch.settings(this.sql);
+  }
+
+  /** Replaces the anomaly thresholds; out-of-bounds values are refused (the field is named). */
+  setAnomalySettings(next: AnomalySettings): AnomalySettings | { problem: string } {
+    const problem = anomalySettingsProblem(next);
+    if (problem) return { problem };
+    this.settledReads();
+    return this.watch.setSettings(this.sql, next);
+  }
+
+  /** Lifts a spend anomaly's pause: the key is admitted again from the very next request. */
+  resumeKey(keyId: string, byUserId: string): { resumed: boolean } {
+    this.settledReads();
+    const key = this.keys.get(this.sql, keyId);
+    if (!key || key.pausedAt === null) return { resumed: false };
+    this.sql.exec('UPDATE keys SET paused_at = NULL, paused_reason = NULL WHERE id = ?', keyId);
+    this.keys.forget(keyId);
+    console.log(JSON.stringify({ level: 'info', msg: 'key resumed after a spend anomaly', keyId, by: byUserId }));
+    return { resumed: true };
   }
 
   /** After a credit: the low-balance alert is re-armed once the available balance is back over its threshold. */
@@ -691,5 +731,17 @@ export abstract class AccountBooks<E extends AccountEnv = AccountEnv> extends Du
     const earliest = this.holds.nextExpiry(Date.now());
     if (earliest !== null) next = next === null ? earliest : Math.min(next, earliest);
     if (next !== null) await this.ensureAlarm(next);
+  }
+
+  /** Demo history for `npm start` (history.ts); reached only through the admin demo route, which exists only with DEMO_HISTORY=1. */
+  async importDemoHistory(input: import('./history').HistoryInput): Promise<import('./history').HistoryResult> {
+    const { importHistory } = await import('./history');
+    this.settledReads();
+    return importHistory(input, {
+      inBooks: (fn) => this.inBooks(fn),
+      project: (id) => this.projects.get(this.sql, id),
+      db: this.env.DB,
+      flushSoon: () => this.ensureAlarm(Date.now()),
+    });
   }
 }

@@ -35,6 +35,8 @@ export function rowToKey(row: Row): KeyRecord {
     periodStart: num(row.period_start),
     projectId: row.project_id === null || row.project_id === undefined ? null : String(row.project_id),
     createdBy: row.created_by === null || row.created_by === undefined ? null : String(row.created_by),
+    pausedAt: num(row.paused_at ?? null),
+    pausedReason: row.paused_reason === null || row.paused_reason === undefined ? null : String(row.paused_reason),
   };
 }
 
@@ -136,17 +138,32 @@ export class KeyCache {
     };
   }
 
-  /** Writes the spend of every key charged since the last call. Must run inside the caller's transaction. */
+  /** Pauses a key in the settling transaction (a spend anomaly); the very next admission refuses it. Returns the undo. */
+  pause(sql: SqlStorage, keyId: string, at: number, reason: string): () => void {
+    const before = this.get(sql, keyId);
+    if (!before) return () => {};
+    const wasDirty = this.dirty.has(keyId);
+    this.records.set(keyId, { ...before, pausedAt: at, pausedReason: reason });
+    this.dirty.add(keyId);
+    return () => {
+      this.records.set(keyId, before);
+      if (!wasDirty) this.dirty.delete(keyId);
+    };
+  }
+
+  /** Writes the spend (and pause) of every key charged since the last call. Must run inside the caller's transaction. */
   persist(sql: SqlStorage): void {
     for (const keyId of this.dirty) {
       const k = this.records.get(keyId);
       if (!k) continue;
       sql.exec(
-        'UPDATE keys SET spent_micros = ?, period_spent_micros = ?, period_start = ?, last_used_at = ? WHERE id = ?',
+        'UPDATE keys SET spent_micros = ?, period_spent_micros = ?, period_start = ?, last_used_at = ?, paused_at = ?, paused_reason = ? WHERE id = ?',
         k.spentMicros,
         k.periodSpentMicros,
         k.periodStart,
         k.lastUsedAt,
+        k.pausedAt,
+        k.pausedReason,
         keyId,
       );
     }

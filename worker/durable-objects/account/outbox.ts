@@ -7,6 +7,7 @@
  */
 import { alertStatements, type RaisedAlert } from '../../notifications/alerts';
 import type { JournalEntry, UsageEvent } from './types';
+import type { DetectedAnomaly } from './spend-watch';
 
 export const FLUSH_BATCH = 100;
 
@@ -81,6 +82,9 @@ const USAGE_CORRECTION = `UPDATE usage_events SET input_tokens = ?, output_token
 const REVIEW_INSERT = `INSERT OR IGNORE INTO review_items (id, kind, account_id, topup_id, dedupe_key, message, status, created_at, resolved_at)
   VALUES (?, ?, ?, NULL, ?, ?, 'open', ?, NULL)`;
 
+const ANOMALY_INSERT = `INSERT OR IGNORE INTO anomalies (id, account_id, kind, key_id, window_start, window_end, observed_micros, baseline_micros,
+  threshold_micros, requests, details, action, status, dedupe_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)`;
+
 /** A late settle's figures for a usage event written at expiry (absolute values, so replaying is harmless). */
 interface UsageCorrection {
   id: string;
@@ -104,7 +108,8 @@ interface QueuedReview {
 /**
  * D1 statements for a batch of outbox rows: `settled` (usage event + its journal entry), `usage`,
  * `journal`, `usage_correction` (after the inserts, so a correction follows its event even within
- * one batch), `review` and `alert` (the alert and its deliveries, notifications/alerts.ts).
+ * one batch), `review`, `anomaly` (a key's spend anomaly, spend-watch.ts) and `alert` (the alert and its
+ * deliveries, notifications/alerts.ts).
  */
 function statementsFor(db: D1Database, rows: Array<{ kind: string; payload: string }>): D1PreparedStatement[] {
   const usage: Value[][] = [];
@@ -128,6 +133,28 @@ function statementsFor(db: D1Database, rows: Array<{ kind: string; payload: stri
       after.push(db.prepare(USAGE_CORRECTION).bind(c.inputTokens, c.outputTokens, c.costMicros, c.status, c.estimated ? 1 : 0, c.latencyMs, c.ttftMs, c.id));
     } else if (kind === 'alert') {
       after.push(...alertStatements(db, JSON.parse(payload) as RaisedAlert));
+    } else if (kind === 'anomaly') {
+      const a = JSON.parse(payload) as DetectedAnomaly;
+      after.push(
+        db
+          .prepare(ANOMALY_INSERT)
+          .bind(
+            a.id,
+            a.accountId,
+            a.kind,
+            a.keyId,
+            a.windowStart,
+            a.windowEnd,
+            a.observedMicros,
+            a.baselineMicros,
+            a.thresholdMicros,
+            a.requests,
+            JSON.stringify(a.details),
+            a.action,
+            a.dedupeKey,
+            a.createdAt,
+          ),
+      );
     } else if (kind === 'review') {
       const r = JSON.parse(payload) as QueuedReview;
       after.push(db.prepare(REVIEW_INSERT).bind(`rev_${r.dedupeKey}`, r.kind, r.accountId, r.dedupeKey, r.message, Date.now()));

@@ -222,7 +222,23 @@ ALTER TABLE budgets ADD COLUMN project_id TEXT;
 ALTER TABLE budgets ADD COLUMN member_id TEXT;
 `;
 
-export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11];
+// Real-time spend anomalies (spend-watch.ts): each key's 5-minute spend windows over the past 7 days
+// (its baseline), whether a window was flagged, the organisation's thresholds, and a key's pause.
+const V12 = `
+CREATE TABLE IF NOT EXISTS key_spend_windows (
+  key_id TEXT NOT NULL,
+  window_start INTEGER NOT NULL,
+  spent_micros INTEGER NOT NULL,
+  requests INTEGER NOT NULL,
+  flagged INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (key_id, window_start)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS anomaly_settings (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), settings TEXT NOT NULL);
+ALTER TABLE keys ADD COLUMN paused_at INTEGER;
+ALTER TABLE keys ADD COLUMN paused_reason TEXT;
+`;
+
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12];
 
 /** Applies the migrations this object has not seen yet. */
 export function migrate(sql: SqlStorage): void {

@@ -24,6 +24,7 @@ import { type AccountRow, post } from './ledger';
 import { periodStart } from './period';
 import type { RateCells } from './rate-window';
 import type { KeyCache } from './keys';
+import type { KeySpendWatch } from './spend-watch';
 import type { Grant, JournalEntry, SettleRequest, SettleResult, UsageEvent } from './types';
 
 interface SettlementRow extends Record<string, SqlStorageValue> {
@@ -60,6 +61,8 @@ export interface Books {
   rates: RateCells;
   keys: KeyCache;
   budgets: BudgetBook;
+  /** Each key's 5-minute spend against its baseline (spend anomalies). */
+  watch: KeySpendWatch;
   /** Memory changes to revert, newest last, if the transaction throws. */
   undo: Array<() => void>;
 }
@@ -151,6 +154,15 @@ export function settleOne(books: Books, req: SettleRequest, now: number): Settle
   return charge(books, grant, req, now);
 }
 
+/** Counts a charge in its key's spend window; a window past the key's baseline is an anomaly, and may pause the key. */
+function watchSpend(books: Books, keyId: string, cost: number, now: number): void {
+  const key = books.keys.get(books.sql, keyId);
+  if (!key) return;
+  const { undo, pause } = books.watch.record(books.sql, books.accountId, key, cost, now);
+  books.undo.push(undo);
+  if (pause) books.undo.push(books.keys.pause(books.sql, keyId, now, pause));
+}
+
 /** Posts the charge of one grant: journal, key spend, token window, settlement record, usage event. */
 function charge(books: Books, grant: Grant, req: SettleRequest, now: number): SettleResult {
   const { sql, accountId, row } = books;
@@ -184,6 +196,7 @@ function charge(books: Books, grant: Grant, req: SettleRequest, now: number): Se
   }
   books.undo.push(books.keys.charge(sql, grant.keyId, cost, periodStart(grant.keyPeriod, now), now));
   books.undo.push(books.budgets.charge(sql, accountId, grant, cost, now));
+  if (cost > 0) watchSpend(books, grant.keyId, cost, now);
   // The tokens-per-minute window: from the reserved figure to the real one.
   const undoTokens = books.rates.correct(
     grant.keyId,

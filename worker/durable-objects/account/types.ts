@@ -42,6 +42,10 @@ export interface KeyRecord extends KeyLimits {
   projectId: string | null;
   /** The member (user id) who created it; null when created with a management key or by an admin. */
   createdBy: string | null;
+  /** When a spend anomaly paused it (spend-watch.ts); admission refuses it until a member resumes it. */
+  pausedAt: number | null;
+  /** What the refusal of a paused key says: why, and where to resume it. */
+  pausedReason: string | null;
 }
 
 /** The id of the project every organisation has from the start; keys made before projects are in it. */
@@ -125,6 +129,7 @@ export type DenyReason =
   | 'invalid_api_key'
   | 'key_revoked'
   | 'key_expired'
+  | 'key_paused'
   | 'account_suspended'
   | 'model_not_allowed'
   | 'rate_limit_requests'

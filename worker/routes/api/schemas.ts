@@ -179,6 +179,8 @@ export const KeyView = z
     periodSpentMicros: z.number().int(),
     projectId: z.string().nullable().describe('The project (null for management keys).'),
     createdBy: z.string().nullable().describe('The member (user id) who created it; null when made with a management key.'),
+    pausedAt: isoOrNull.describe('When a spend anomaly paused it (refused with 403 until a member resumes it); null when not paused.'),
+    pausedReason: z.string().nullable().describe('Why it is paused, and where to resume it.'),
   })
   .openapi('Key');
 
@@ -208,6 +210,8 @@ export function keyView(k: KeyRecord): z.infer<typeof KeyView> {
     periodSpentMicros: k.periodSpentMicros,
     projectId: k.projectId,
     createdBy: k.createdBy,
+    pausedAt: iso(k.pausedAt),
+    pausedReason: k.pausedReason,
   };
 }
 

@@ -38,11 +38,16 @@ const KEY_COLUMNS: Column<KeyView>[] = [
     key: 'name',
     header: 'Name',
     sortValue: (k) => k.name,
-    csv: { name: (k) => k.name, status: (k) => k.status, created_at: (k) => isoTime(k.createdAt) },
+    csv: { name: (k) => k.name, status: (k) => (k.pausedAt && k.status === 'active' ? 'paused' : k.status), created_at: (k) => isoTime(k.createdAt) },
     cell: (k) => (
       <>
         <strong>{k.name}</strong>
         {k.status !== 'active' && <span className="badge">revoked</span>}
+        {k.status === 'active' && k.pausedAt && (
+          <span className="badge warn" title={k.pausedReason ?? undefined}>
+            paused: <a href="/anomalies">resume in Anomalies</a>
+          </span>
+        )}
         <div className="sub">Created {formatDateTime(k.createdAt)}</div>
       </>
     ),
