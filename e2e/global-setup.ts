@@ -25,6 +25,8 @@ export interface E2EStack {
   adminToken: string;
   /** The demo admin seeded like npm start seeds it (sign-up + outbox verification; role admin). */
   admin: { email: string; password: string };
+  /** The demo user: owner of the demo organisation, with its ~60 days of demo history. */
+  user: { email: string; password: string };
   logFile: string;
   startedAt: number;
 }
@@ -86,6 +88,7 @@ export default async function setup(project: TestProject) {
     inboxUrl: stack.urls.inbox,
     adminToken: stack.vars.ADMIN_TOKEN,
     admin: { email: String(stack.demo?.adminEmail), password: String(stack.demo?.adminPassword) },
+    user: { email: String(stack.demo?.userEmail), password: String(stack.demo?.userPassword) },
     logFile,
     startedAt,
   };
