@@ -124,6 +124,27 @@ describe('attribution', () => {
     expect(lines.some((l) => l.endsWith(',customer-42,feature=rag;env=prod;team=search'))).toBe(true);
   });
 
+  it('forwards the tags to the origin only for a service configured to pass them, percent-encoded and never the metadata', async () => {
+    const origin = installOrigin();
+    const world = await createWorld({ serviceDefaults: { forwardTags: true } });
+    const service = await callJson(`/api/admin/services/${world.serviceId}`, { auth: ADMIN, expect: 200 });
+    expect(service.service.forwardTags).toBe(true);
+    await call('/v1/chat/completions', {
+      method: 'POST',
+      auth: `Bearer ${world.apiKey}`,
+      headers: { 'x-gateway-tags': 'feature=rag' },
+      json: { model: world.model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 4, metadata: { team: 'search & rescue, west' } },
+    });
+    await world.client.chat.completions.create({ model: world.model, messages: [{ role: 'user', content: 'plain' }], max_tokens: 4 });
+    expect(origin.upstream).toHaveLength(2);
+    const [tagged, plain] = origin.upstream;
+    expect(tagged.headers.get('x-gateway-tags')).toBe('feature=rag,team=search%20%26%20rescue%2C%20west');
+    expect(tagged.body.metadata).toBeUndefined();
+    expect(plain.headers.get('x-gateway-tags')).toBeNull();
+    // Off by default, and can be switched off again.
+    await callJson(`/api/admin/services/${world.serviceId}`, { method: 'PATCH', auth: ADMIN, json: { forwardTags: false }, expect: 200 });
+  });
+
   it('refuses bad tags with a 400 that names them, charging nothing', async () => {
     const origin = installOrigin();
     const world = await createWorld();

@@ -54,6 +54,8 @@ export const services = sqliteTable('services', {
    * token meaning ('sampling' | 'max_output_tokens' | 'min_output_tokens'); see origins/fields.ts.
    */
   extraFields: text('extra_fields'),
+  /** Send the request's feature tags to the origin (as an `x-gateway-tags` header); off by default. */
+  forwardTags: integer('forward_tags', { mode: 'boolean' }).notNull().default(false),
   priceVersion: integer('price_version').notNull(),
   status: text('status', { enum: ['active', 'disabled'] })
     .notNull()

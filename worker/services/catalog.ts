@@ -25,6 +25,8 @@ export interface CatalogService {
   maxOutputTokens: number;
   /** Vendor request fields this service's origin accepts, with their token meaning (origins/fields.ts). */
   extraFields: ExtraFields;
+  /** Whether the request's feature tags go to the origin (`x-gateway-tags`, percent-encoded values). */
+  forwardTags: boolean;
   defaults: { requestsPerMinute: number | null; tokensPerMinute: number | null; maxConcurrent: number | null };
   price: Price;
   priceVersion: number;
@@ -61,6 +63,7 @@ export function toCatalogService(s: typeof services.$inferSelect, p: typeof serv
     originCredentialSecret: s.originCredentialSecret,
     maxOutputTokens: s.maxOutputTokens,
     extraFields: s.extraFields ? (JSON.parse(s.extraFields) as ExtraFields) : {},
+    forwardTags: s.forwardTags === true,
     defaults: { requestsPerMinute: s.defaultRequestsPerMinute, tokensPerMinute: s.defaultTokensPerMinute, maxConcurrent: s.defaultMaxConcurrent },
     price: { inputMicrosPer1M: p.inputMicrosPer1M, outputMicrosPer1M: p.outputMicrosPer1M, requestMicros: p.requestMicros },
     priceVersion: s.priceVersion,

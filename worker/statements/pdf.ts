@@ -8,7 +8,7 @@
  * drawn goes through `winAnsi` first, so a name in any script renders (as close as it can) and
  * never fails the statement.
  */
-import { PDFDocument, type PDFFont, type PDFPage, rgb, StandardFonts } from 'pdf-lib';
+import type { PDFDocument, PDFFont, PDFPage } from 'pdf-lib';
 import { LocalClock } from '../lib/local-clock';
 import { usdText } from '../lib/money';
 import type { Statement } from './build';
@@ -17,7 +17,6 @@ const A4: [number, number] = [595.28, 841.89];
 const MARGIN = 50;
 const LINE = 15;
 const FOOTER_SPACE = 60;
-const GREY = rgb(0.4, 0.4, 0.4);
 
 // The WinAnsi (CP-1252) characters above Latin-1's printable range that standard fonts can draw.
 const WIN_ANSI_EXTRA = new Set('€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ');
@@ -100,6 +99,9 @@ function totalLine(pen: Pen, s: Statement, label: string, micros: number, bold =
 
 /** Renders the statement; the bytes start with `%PDF-`. */
 export async function statementPdf(s: Statement, generatedAt: number): Promise<Uint8Array> {
+  // Loaded when a statement is rendered, not when the worker starts (it is most of the bundle's growth).
+  const { PDFDocument, StandardFonts, rgb } = await import('pdf-lib');
+  const GREY = rgb(0.4, 0.4, 0.4);
   const doc = await PDFDocument.create();
   doc.setTitle(winAnsi(`Statement ${s.span.period} - ${s.accountName}`));
   doc.setCreator('GPU gateway');

@@ -147,6 +147,8 @@ export interface Service {
   originFlavour: string;
   originModel: string;
   maxOutputTokens: number;
+  /** Whether the request's feature tags are sent to the origin (x-gateway-tags). */
+  forwardTags: boolean;
   price: Price;
   priceVersion: number;
   status: 'active' | 'disabled';

@@ -83,6 +83,9 @@ const ServiceSettings = z.object({
     .describe('Name of the worker secret holding the origin bearer token.'),
   maxOutputTokens: positive,
   extraFields: ExtraFieldsInput,
+  forwardTags: z
+    .boolean()
+    .describe("Send the request's feature tags to the origin as an x-gateway-tags header (name=value pairs, values percent-encoded). Off by default."),
   defaultRequestsPerMinute: positive.nullable(),
   defaultTokensPerMinute: positive.nullable(),
   defaultMaxConcurrent: positive.nullable(),

@@ -257,6 +257,7 @@ async function handleInference(c: Context<AppEnv>, endpoint: Endpoint, release: 
     abortOnClientGone: req.stream,
     ...(req.stream ? {} : { bodyDeadline: startedAt + lifetimeMs }),
     clientGoneGraceMs: stalledClientMs,
+    tags,
   });
   if (!call.ok) {
     // Abandoned: the client left and the origin was still working when the runtime's grace ran

@@ -33,6 +33,18 @@ export interface OriginCallInput {
    * lose the settle; past this the origin is abandoned (aborted) and the call says so.
    */
   clientGoneGraceMs: number;
+  /** The request's feature tags, sent only to a service that forwards them. */
+  tags?: Record<string, string> | null;
+}
+
+/**
+ * Feature tags as one header value, in W3C Baggage's syntax: `name=value` pairs joined by commas,
+ * values percent-encoded (names are already limited to `[A-Za-z0-9_.:-]`).
+ */
+export function tagsHeader(tags: Record<string, string>): string {
+  return Object.entries(tags)
+    .map(([name, value]) => `${name}=${encodeURIComponent(value)}`)
+    .join(',');
 }
 
 export type OriginCall =
@@ -72,11 +84,13 @@ export async function callOrigin(input: OriginCallInput): Promise<OriginCall> {
     return { ok: false, status: 'client_closed', httpStatus: null, detail: 'client disconnected before the origin was called', abandoned: false };
   }
   const secret = service.originCredentialSecret ? input.env[service.originCredentialSecret] : null;
+  const headers = adapter.headers(typeof secret === 'string' ? secret : null);
+  if (service.forwardTags && input.tags) headers.set('x-gateway-tags', tagsHeader(input.tags));
   let response: Response;
   try {
     response = await fetch(adapter.url(service, endpoint), {
       method: 'POST',
-      headers: adapter.headers(typeof secret === 'string' ? secret : null),
+      headers,
       body: adapter.body(input.body, service, endpoint, input.maxTokens),
       signal: controller.signal,
     });

@@ -32,6 +32,7 @@ export function NewServiceForm({ onCreated, onCancel }: { onCreated(): void; onC
     defaultMaxConcurrent: '',
   });
   const [endpoints, setEndpoints] = useState<string[]>(['chat', 'completions']);
+  const [forwardTags, setForwardTags] = useState(false);
   const { busy, error, setError, run } = useAction();
   const set = (field: keyof typeof v) => (e: { target: { value: string } }) => setV((old) => ({ ...old, [field]: e.target.value }));
 
@@ -56,6 +57,7 @@ export function NewServiceForm({ onCreated, onCancel }: { onCreated(): void; onC
           originModel: v.originModel.trim() || null,
           originCredentialSecret: v.originCredentialSecret.trim() || null,
           maxOutputTokens,
+          forwardTags,
           defaultRequestsPerMinute: defaults[0],
           defaultTokensPerMinute: defaults[1],
           defaultMaxConcurrent: defaults[2],
@@ -109,6 +111,10 @@ export function NewServiceForm({ onCreated, onCancel }: { onCreated(): void; onC
           { placeholder: 'none' },
           'Name of the worker secret with the origin bearer token, e.g. ORIGIN_GPU1.',
         )}
+        <label className="check">
+          <input type="checkbox" checked={forwardTags} onChange={(e) => setForwardTags(e.target.checked)} /> Send the request's feature tags to the origin (an
+          x-gateway-tags header; off, they stay with the gateway)
+        </label>
       </fieldset>
       <fieldset>
         <legend>Prices and limits</legend>

@@ -1,0 +1,1 @@
+ALTER TABLE `services` ADD `forward_tags` integer DEFAULT false NOT NULL;
