@@ -100,7 +100,7 @@ const COLUMNS: Column<BudgetForecast>[] = [
   },
 ];
 
-/** /forecast: any member. */
+/** /forecast: admins and owners (the whole organisation's money). */
 export function ForecastPage() {
   const forecast = useResource<Forecast>('/api/account/forecast');
   const f = forecast.status === 'ready' ? forecast.data : undefined;
