@@ -10,6 +10,7 @@
  *   npm run bench:analytics                          1M events (about 3 minutes)
  *   npm run bench:analytics -- --events 1000000,10000000
  *   npm run bench:analytics -- --smoke               20k events, to check it runs
+ *   npm run bench:analytics -- --keep                keep the local D1 in bench/.build to inspect it
  */
 import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -41,6 +42,7 @@ const { values: flags } = parseArgs({
     samples: { type: 'string', default: '15' },
     port: { type: 'string', default: '9390' },
     smoke: { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
   },
 });
 const sizes = flags.smoke ? [20_000] : flags.events.split(',').map(Number);
@@ -291,7 +293,8 @@ async function main() {
   await writeFile(join(RESULTS_DIR, `${name}.md`), `${md.join('\n')}\n`);
   console.log(md.join('\n'));
   await supervisor.stopAll();
-  for (const dir of stateDirs) await rm(dir, { recursive: true, force: true });
+  if (flags.keep) console.error(`bench:analytics: kept ${stateDirs.join(', ')}`);
+  else for (const dir of stateDirs) await rm(dir, { recursive: true, force: true });
 }
 
 main()

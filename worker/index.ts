@@ -5,6 +5,7 @@
 import { createApp } from './app';
 import type { Env } from './env';
 import { archiveUsage } from './analytics/archive';
+import { pruneRollups } from './analytics/prune-rollups';
 import { raiseForecastAlerts } from './analytics/forecast-alerts';
 import { detectDailyAnomalies } from './analytics/anomalies-job';
 import { sweepIdentity } from './auth/sweep';
@@ -26,7 +27,7 @@ export default {
    * Cron, every minute: replay settles that could not reach their account object. Hourly (any
    * trigger but `EVERY_MINUTE`): reconcile every account's journal with D1 and every paid top-up with its
    * credit; sweep expired identity rows (throttle counters, tokens, sessions, old outbox mail); move usage
-   * events past the retention window to R2.
+   * events past the retention window to R2; prune 15-minute rollups past their horizon.
    */
   async scheduled(controller, env, ctx) {
     ctx.waitUntil(
@@ -82,6 +83,14 @@ export default {
           if (run.objects || run.raced) console.log(JSON.stringify({ level: 'info', msg: 'usage archived', ...run }));
         },
         (error: unknown) => console.log(JSON.stringify({ level: 'error', msg: 'usage archival failed', error: String(error) })),
+      ),
+    );
+    ctx.waitUntil(
+      pruneRollups(env).then(
+        (run) => {
+          if (run.slots) console.log(JSON.stringify({ level: 'info', msg: 'rollups pruned', ...run }));
+        },
+        (error: unknown) => console.log(JSON.stringify({ level: 'error', msg: 'rollup pruning failed', error: String(error) })),
       ),
     );
     ctx.waitUntil(

@@ -422,7 +422,7 @@ describe('analytics views from rollups', () => {
 });
 
 describe("daily rollups in the organisation's zone", () => {
-  it('answer a view in whole local days exactly as the 15-minute rollups do, and give way to them in another zone or across a zone change', async () => {
+  it('answer a view in whole local days exactly as the 15-minute rollups do, corrected by them in another zone, and give way to them across a zone change', async () => {
     installOrigin();
     const world = await createWorld();
     const auth = `Bearer ${world.managementKey}`;
@@ -447,17 +447,17 @@ describe("daily rollups in the organisation's zone", () => {
       callJson(`/api/account/analytics?tz=${encodeURIComponent(tz)}&from=${new Date(from).toISOString()}`, { auth, expect: 200 });
     const daily = await view(midnight, 'Asia/Kolkata');
     expect(daily.resolution).toBe('day');
-    // One minute later the first day is partial: the 15-minute rollups answer, with the same figures.
+    // One minute later the first day is partial: the days corrected by 15-minute slots answer, with the same figures.
     const fine = await view(midnight + 60_000, 'Asia/Kolkata');
-    expect(fine.resolution).toBe('15m');
+    expect(fine.resolution).toBe('day+15m');
     for (const field of ['totals', 'series', 'byKey', 'byModel', 'byProject', 'byMember', 'byTag', 'byEndUser', 'today', 'month']) {
       expect(daily[field], field).toEqual(fine[field]);
     }
     expect(daily.totals.requests).toBe(5);
-    // In another zone the days were not counted in it: the 15-minute rollups answer.
+    // In another zone the days were not counted in it: India's days, corrected at each end, answer.
     const utcMidnight = Math.floor(now / dayMs) * dayMs - 3 * dayMs;
     const utc = await view(utcMidnight, 'UTC');
-    expect(utc.resolution).toBe('15m');
+    expect(utc.resolution).toBe('day+15m');
     expect(utc.totals).toEqual(daily.totals);
     // After a zone change, a range spanning it is answered from the 15-minute rollups, and new
     // days count in the new zone.

@@ -27,18 +27,80 @@ export interface ScopeFilter {
 }
 
 /**
- * Which rollups a view reads: the 15-minute ones (`slots`, any zone and range), or the daily ones
+ * Which rollups a view reads: the 15-minute ones (`slots`, any zone and range), the daily ones
  * in the organisation's zone (`days`, when the view is in local days of that zone and every day in
- * the range was counted in it).
+ * the range was counted in it), or both (`shifted`, local days of another zone or a range that
+ * does not start at a local midnight): each bucket is the organisation's whole days between the
+ * midnights nearest to its ends, corrected at each end by the 15-minute slots between the
+ * boundary and that midnight (added or taken away), so a view in any zone reads at most half a
+ * day of slots per bucket instead of all of them.
  */
-export type Tier = { kind: 'slots'; first: number; end: number; buckets?: number[] } | { kind: 'days'; tz: string; firstDay: number; endDay: number };
+export type Tier =
+  | { kind: 'slots'; first: number; end: number; buckets?: number[] }
+  | { kind: 'days'; tz: string; firstDay: number; endDay: number }
+  | ShiftedTier;
+
+/** A bucket boundary's correction: the slots `[first, end)` between it and the organisation's nearest midnight. */
+export interface Edge {
+  first: number;
+  end: number;
+  /** What the bucket ending at the boundary counts of those slots (+1 or -1); the bucket starting there counts the opposite. */
+  sign: 1 | -1;
+}
+
+export interface ShiftedTier {
+  kind: 'shifted';
+  /** The organisation's zone, in which the daily rollups were counted. */
+  tz: string;
+  /** Per boundary (the range's start, each bucket start after it, the range's end): the organisation's local day number of its nearest midnight. */
+  days: number[];
+  /** Per boundary, its correction. */
+  edges: Edge[];
+}
+
+/**
+ * The shifted tier over boundaries `bounds` (ms, ascending: the range's start, every later bucket
+ * start, the range's end; all on 15-minute slots) for an organisation whose daily rollups count
+ * days of `clock`'s zone. `dayNumber` names a local midnight's day as the rollups do.
+ */
+export function shiftedTier(clock: { tz: string; dayStart(ms: number): number }, bounds: number[], dayNumber: (midnight: number) => number): ShiftedTier {
+  const days: number[] = [];
+  const edges: Edge[] = [];
+  for (const p of bounds) {
+    const before = clock.dayStart(p);
+    // A local day lasts 23 to 25 hours, so 36 hours after its start is inside the next one.
+    const after = clock.dayStart(before + 36 * HOUR_MS);
+    const nearest = p - before <= after - p ? before : after;
+    days.push(dayNumber(nearest));
+    const a = Math.round(Math.min(p, nearest) / SLOT_MS);
+    const b = Math.round(Math.max(p, nearest) / SLOT_MS);
+    edges.push({ first: a, end: b, sign: nearest <= p ? 1 : -1 });
+  }
+  return { kind: 'shifted', tz: clock.tz, days, edges };
+}
+
+/**
+ * For a detail row of the shifted tier, the buckets it counts in and with which sign: a day row's
+ * unit is its bucket; the unit `n + i` (n buckets) is boundary i's correction, which the bucket
+ * before the boundary counts with the edge's sign and the one after it with the opposite.
+ */
+export function shiftedContributions(tier: ShiftedTier, unit: number): Array<[bucket: number, sign: number]> {
+  const n = tier.days.length - 1;
+  if (unit < n) return [[unit, 1]];
+  const i = unit - n;
+  const sign = tier.edges[i]?.sign ?? 0;
+  const out: Array<[number, number]> = [];
+  if (i > 0) out.push([i - 1, sign]);
+  if (i < n) out.push([i, -sign]);
+  return out;
+}
 
 /**
  * The SQL that names each row's unit: the slot or day itself, or, when the slot tier knows its
  * buckets (the first slot of each, ascending), the bucket's index, so SQLite folds the slots into
  * buckets and a few rows per combination leave the database instead of every slot.
  */
-function unitSql(tier: Tier): { expr: string; grouped: boolean } {
+function unitSql(tier: Exclude<Tier, ShiftedTier>): { expr: string; grouped: boolean } {
   if (tier.kind === 'days') return { expr: 'day', grouped: false };
   if (!tier.buckets || tier.buckets.length === 0) return { expr: 'slot', grouped: false };
   const whens = tier.buckets
@@ -53,26 +115,26 @@ const TABLES = {
   days: { detail: 'usage_rollup_local_days', tags: 'usage_rollup_tags_local_days', endUsers: 'usage_rollup_end_users_local_days', unit: 'day' },
 } as const;
 
-/** A WHERE clause over one rollup table of the tier with its binds, for the organisation and range. */
-function where(f: ScopeFilter, tier: Tier, opts: { tag?: boolean; endUser?: boolean } = {}): { sql: string; binds: unknown[] } {
-  const binds: unknown[] = tier.kind === 'slots' ? [f.accountId, tier.first, tier.end] : [f.accountId, tier.firstDay, tier.endDay, tier.tz];
-  const unit = TABLES[tier.kind].unit;
-  const terms = ['account_id = ?1', `${unit} >= ?2`, `${unit} < ?3`];
-  if (tier.kind === 'days') terms.push('tz = ?4');
+/** The filters' terms (key, model, project, tag, end user, visible projects), their binds appended to `binds`. */
+function filterTerms(f: ScopeFilter, binds: unknown[], opts: { tag?: boolean; endUser?: boolean }): string[] {
+  const terms: string[] = [];
   if (f.keyId) terms.push(`key_id = ?${binds.push(f.keyId)}`);
   if (f.model) terms.push(`model = ?${binds.push(f.model)}`);
   if (f.projectId) terms.push(`project_id = ?${binds.push(f.projectId)}`);
   if (opts.tag && f.tag) terms.push(`tag = ?${binds.push(f.tag)}`);
   if (opts.endUser && f.endUser) terms.push(`end_user = ?${binds.push(f.endUser)}`);
   if (f.projects) terms.push(f.projects.length ? `project_id IN (${f.projects.map((p) => `?${binds.push(p)}`).join(', ')})` : '0 = 1');
-  return { sql: terms.join(' AND '), binds };
+  return terms;
 }
 
-/** Whether any day of an organisation in `[firstDay, endDay)` was counted in another zone than `tz` (then the daily tier cannot answer in `tz`). */
-export function otherZoneDays(db: D1Database, accountId: string, tz: string, firstDay: number, endDay: number): D1PreparedStatement {
-  return db
-    .prepare('SELECT 1 AS found FROM usage_rollup_local_days WHERE account_id = ?1 AND day >= ?2 AND day < ?3 AND tz <> ?4 LIMIT 1')
-    .bind(accountId, firstDay, endDay, tz);
+/** A WHERE clause over one rollup table of the tier with its binds, for the organisation and range. */
+function where(f: ScopeFilter, tier: Exclude<Tier, ShiftedTier>, opts: { tag?: boolean; endUser?: boolean } = {}): { sql: string; binds: unknown[] } {
+  const binds: unknown[] = tier.kind === 'slots' ? [f.accountId, tier.first, tier.end] : [f.accountId, tier.firstDay, tier.endDay, tier.tz];
+  const unit = TABLES[tier.kind].unit;
+  const terms = ['account_id = ?1', `${unit} >= ?2`, `${unit} < ?3`];
+  if (tier.kind === 'days') terms.push('tz = ?4');
+  terms.push(...filterTerms(f, binds, opts));
+  return { sql: terms.join(' AND '), binds };
 }
 
 export interface DetailRow {
@@ -104,6 +166,7 @@ const SUMS = 'sum(requests) AS requests, sum(input_tokens) AS input_tokens, sum(
  * the top end users.
  */
 export function organizationQueries(db: D1Database, f: ScopeFilter, tier: Tier, top: { tags: number; endUsers: number }) {
+  if (tier.kind === 'shifted') return shiftedQueries(db, f, tier, top);
   const t = TABLES[tier.kind];
   const d = where(f, tier, { tag: true });
   const unit = unitSql(tier);
@@ -128,6 +191,77 @@ export function organizationQueries(db: D1Database, f: ScopeFilter, tier: Tier, 
        GROUP BY end_user ORDER BY cost_micros DESC, requests DESC LIMIT ${top.endUsers}`,
     )
     .bind(...e.binds);
+  return { detail, tags, endUsers };
+}
+
+const int = (n: number) => String(Math.trunc(n));
+
+/**
+ * The shifted tier's statements (see Tier): the detail rows are the organisation's days, each
+ * unit its bucket, and each boundary's correction grouped over its slots (unit n + boundary);
+ * the top tags and end users are the whole range's days plus the first and last corrections,
+ * signed, summed in SQLite. The corrections are a VALUES table joined to the slots (D1 allows few
+ * terms in a compound SELECT; VALUES rows are not counted), ranges inlined as integers (D1 binds
+ * at most 100 parameters).
+ */
+function shiftedQueries(db: D1Database, f: ScopeFilter, tier: ShiftedTier, top: { tags: number; endUsers: number }) {
+  const n = tier.days.length - 1;
+  const binds: unknown[] = [f.accountId, tier.tz];
+  const tagged = filterTerms(f, binds, { tag: true })
+    .map((t) => ` AND ${t}`)
+    .join('');
+  const endUserBinds: unknown[] = [f.accountId, tier.tz];
+  const plain = [...filterTerms(f, endUserBinds, {}), ...(f.tag ? ['0 = 1'] : [])].map((t) => ` AND ${t}`).join('');
+  const firstDay = int(tier.days[0]);
+  const endDay = int(tier.days[n]);
+  const bucketOfDay = tier.days
+    .slice(1, n)
+    .map((d, i) => `WHEN day < ${int(d)} THEN ${i}`)
+    .join(' ');
+  const dayUnit = bucketOfDay ? `CASE ${bucketOfDay} ELSE ${n - 1} END` : '0';
+  const sums = 'sum(requests) AS requests, sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens, sum(cost_micros) AS cost_micros';
+  const cols = 'requests, input_tokens, output_tokens, cost_micros';
+  /** A CTE `e(i, s, a, b)` of the non-empty corrections among `edges` (index, sign, slots), or null when there are none. */
+  const edgesCte = (edges: Array<{ i: number; s: number; e: Edge }>) => {
+    const rows = edges.filter(({ e }) => e.end > e.first).map(({ i, s, e }) => `(${int(i)}, ${int(s)}, ${int(e.first)}, ${int(e.end)})`);
+    return rows.length ? `WITH e(i, s, a, b) AS (VALUES ${rows.join(', ')}) ` : null;
+  };
+
+  const detailTables = f.tag
+    ? { days: 'usage_rollup_tags_local_days', slots: 'usage_rollup_tags', member: 'NULL' }
+    : { days: 'usage_rollup_local_days', slots: 'usage_rollup', member: 'r.member_id' };
+  const days = `SELECT ${dayUnit} AS unit, project_id, key_id, model, ${f.tag ? 'NULL' : 'member_id'} AS member_id, ${cols} FROM ${detailTables.days}
+     WHERE account_id = ?1 AND day >= ${firstDay} AND day < ${endDay} AND tz = ?2${tagged}`;
+  const allEdges = edgesCte(tier.edges.map((e, i) => ({ i, s: 1, e })));
+  const detail = db
+    .prepare(
+      allEdges
+        ? `${allEdges}${days} UNION ALL SELECT ${n} + e.i AS unit, project_id, key_id, model, max(${detailTables.member}) AS member_id, ${sums}
+           FROM e JOIN ${detailTables.slots} AS r ON r.account_id = ?1 AND r.slot >= e.a AND r.slot < e.b WHERE 1 = 1${tagged}
+           GROUP BY e.i, project_id, key_id, model`
+        : days,
+    )
+    .bind(...binds);
+
+  // The whole range: its days, the first boundary's correction as the first bucket counts it, the last's as the last bucket does.
+  const ranked = (daysTable: string, slotsTable: string, column: string, terms: string, limit: number) => {
+    const cte = edgesCte([
+      { i: 0, s: -tier.edges[0].sign, e: tier.edges[0] },
+      { i: n, s: tier.edges[n].sign, e: tier.edges[n] },
+    ]);
+    const union = [
+      `SELECT ${column} AS id, requests, input_tokens, output_tokens, cost_micros FROM ${daysTable}
+       WHERE account_id = ?1 AND day >= ${firstDay} AND day < ${endDay} AND tz = ?2${terms}`,
+    ];
+    if (cte)
+      union.push(`SELECT ${column} AS id, e.s * requests, e.s * input_tokens, e.s * output_tokens, e.s * cost_micros
+         FROM e JOIN ${slotsTable} AS r ON r.account_id = ?1 AND r.slot >= e.a AND r.slot < e.b WHERE 1 = 1${terms}`);
+    return `${cte ?? ''}SELECT id, ${sums} FROM (${union.join(' UNION ALL ')}) GROUP BY id HAVING sum(requests) > 0
+            ORDER BY cost_micros DESC, requests DESC LIMIT ${int(limit)}`;
+  };
+  const tags = db.prepare(ranked('usage_rollup_tags_local_days', 'usage_rollup_tags', 'tag', tagged, top.tags)).bind(...binds);
+  // The end-user rollup carries no tags: with a tag filter it answers nothing rather than the unfiltered figures.
+  const endUsers = db.prepare(ranked('usage_rollup_end_users_local_days', 'usage_rollup_end_users', 'end_user', plain, top.endUsers)).bind(...endUserBinds);
   return { detail, tags, endUsers };
 }
 

@@ -189,3 +189,12 @@ export const usageArchives = sqliteTable(
   },
   (t) => [index('usage_archives_account').on(t.accountId, t.day)],
 );
+
+/**
+ * How far the 15-minute rollups were pruned (analytics/prune-rollups.ts): every slot before
+ * `before_slot` is gone for every organisation. One row, written in the batch of each step.
+ */
+export const rollupPruned = sqliteTable('rollup_pruned', {
+  id: integer('id').primaryKey(),
+  beforeSlot: integer('before_slot').notNull(),
+});

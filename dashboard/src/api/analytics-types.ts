@@ -105,7 +105,7 @@ export interface AccountAnalytics {
   month: Spend;
   monthOverMonth: MonthOverMonth;
   /** Which rollups answered: the organisation's daily ones, or the 15-minute ones. */
-  resolution: 'day' | '15m';
+  resolution: 'day' | 'day+15m' | '15m';
 }
 
 export interface AdminAnalytics {

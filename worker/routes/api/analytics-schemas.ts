@@ -60,8 +60,10 @@ export const AccountAnalytics = z.object({
   month: Spend.describe('Since the first of the local month in tz.'),
   monthOverMonth: MonthOverMonth,
   resolution: z
-    .enum(['day', '15m'])
-    .describe("Which rollups answered: the organisation's daily ones (a view in whole local days of its zone) or the 15-minute ones."),
+    .enum(['day', 'day+15m', '15m'])
+    .describe(
+      "Which rollups answered: the organisation's daily ones (a view in whole local days of its zone), those days corrected at each bucket's ends by 15-minute ones (local days of another zone, or a range that does not start at midnight), or the 15-minute ones alone.",
+    ),
 });
 
 export const AdminAnalytics = z.object({

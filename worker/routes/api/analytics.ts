@@ -10,15 +10,18 @@ import {
   type DetailRow,
   histogramPercentile,
   organizationQueries,
-  otherZoneDays,
   platformQueries,
   type RankedRow,
   readWindowTotals,
+  shiftedContributions,
+  shiftedTier,
   SLOT_MS,
   slotRange,
   type Tier,
   windowTotals,
 } from '../../analytics/rollups';
+import { prunedBefore, slotHorizon } from '../../analytics/prune-rollups';
+import type { Env } from '../../env';
 import { ApiError } from '../../errors';
 import { instant } from '../../lib/instant';
 import { accountObject } from '../../services/accounts';
@@ -119,27 +122,53 @@ function dayNumber(clock: LocalClock, ms: number): number {
   return Date.UTC(p.year, p.month - 1, p.day) / DAY_MS;
 }
 
+/** The one zone whose daily rollups counted an organisation's days `[firstDay, endDay)`, or null (none, or the zone changed). */
+async function countedZone(db: D1Database, accountId: string, firstDay: number, endDay: number): Promise<string | null> {
+  const zones = await db
+    .prepare('SELECT tz FROM usage_rollup_local_days WHERE account_id = ?1 AND day >= ?2 AND day < ?3 GROUP BY tz LIMIT 2')
+    .bind(accountId, firstDay, endDay)
+    .all<{ tz: string }>();
+  return zones.results.length === 1 ? zones.results[0].tz : null;
+}
+
+type Contributions = (unit: number) => Array<[t: number, sign: number]>;
+
 /**
- * The daily rollups answer a view in local days whose range starts at a local midnight and ends
- * at one (or now), when every day in it was counted in the view's zone (the organisation's zone,
- * unchanged over the range). Anything else reads the 15-minute rollups, exact in every zone.
+ * Which rollups answer a view. In local days: the daily rollups alone when the view is in the
+ * organisation's zone from one local midnight to another (or now); else those days corrected at
+ * each bucket boundary by 15-minute slots (the shifted tier; where those slots were pruned, past
+ * their horizon, a boundary keeps the organisation's nearest midnight). Hours, and days
+ * counted in more than one zone, read the 15-minute rollups alone, exact in every zone.
  */
-async function chooseTier(db: D1Database, accountId: string, r: Range): Promise<{ tier: Tier; toBucket: (unit: number) => number }> {
-  const alignedEnd = r.to > r.now || r.clock.dayStart(r.to) === r.to;
-  if (r.bucket === 'day' && r.starts[0] === r.from && alignedEnd) {
-    const firstDay = dayNumber(r.clock, r.from);
-    const endDay = dayNumber(r.clock, r.starts[r.starts.length - 1]) + 1;
-    const other = await otherZoneDays(db, accountId, r.clock.tz, firstDay, endDay).first();
-    if (!other) {
+async function chooseTier(c: { env: Env }, accountId: string, r: Range): Promise<{ tier: Tier; contributions: Contributions }> {
+  const db = c.env.DB;
+  if (r.bucket === 'day') {
+    // Day numbers are local dates: two days either side cover the range in any zone.
+    const zone = await countedZone(db, accountId, dayNumber(r.clock, r.from) - 2, dayNumber(r.clock, r.to) + 2);
+    const alignedEnd = r.to > r.now || r.clock.dayStart(r.to) === r.to;
+    if (zone === r.clock.tz && r.starts[0] === r.from && alignedEnd) {
+      const firstDay = dayNumber(r.clock, r.from);
+      const endDay = dayNumber(r.clock, r.starts[r.starts.length - 1]) + 1;
       const startOf = new Map(r.starts.map((t) => [dayNumber(r.clock, t), t]));
-      return { tier: { kind: 'days', tz: r.clock.tz, firstDay, endDay }, toBucket: (day) => startOf.get(day) ?? Number.NaN };
+      return { tier: { kind: 'days', tz: r.clock.tz, firstDay, endDay }, contributions: (day) => [[startOf.get(day) ?? Number.NaN, 1]] };
+    }
+    if (zone) {
+      const own = zone === r.clock.tz ? r.clock : new LocalClock(zone);
+      const bounds = [Math.floor(r.from / SLOT_MS) * SLOT_MS, ...r.starts.slice(1), Math.ceil(r.to / SLOT_MS) * SLOT_MS];
+      const tier = shiftedTier(own, bounds, (midnight) => dayNumber(own, midnight));
+      // Past the horizon the slots may be pruned: a correction there keeps the organisation's midnight.
+      if (tier.edges[0].first < slotHorizon(c.env, r.now)) {
+        const gone = await prunedBefore(db);
+        tier.edges = tier.edges.map((e) => (e.first < gone ? { first: e.first, end: e.first, sign: 1 } : e));
+      }
+      return { tier, contributions: (unit) => shiftedContributions(tier, unit).map(([i, sign]) => [r.starts[i] ?? Number.NaN, sign]) };
     }
   }
   // Every bucket starts on a slot (local hours and days begin at quarter hours); SQLite folds the
   // slots into them and answers the bucket's index.
   const { first, end } = slotRange(r.from, r.to);
   const buckets = r.starts.map((t) => t / SLOT_MS);
-  return { tier: { kind: 'slots', first, end, buckets }, toBucket: (index) => r.starts[index] ?? Number.NaN };
+  return { tier: { kind: 'slots', first, end, buckets }, contributions: (index) => [[r.starts[index] ?? Number.NaN, 1]] };
 }
 
 export const accountAnalyticsRoutes = apiRouter().openapi(accountAnalytics, async (c) => {
@@ -150,7 +179,7 @@ export const accountAnalyticsRoutes = apiRouter().openapi(accountAnalytics, asyn
   const projects = await visibleProjects(c);
   const now = Date.now();
   const db = c.env.DB;
-  const { tier, toBucket } = await chooseTier(db, accountId, r);
+  const { tier, contributions } = await chooseTier(c, accountId, r);
   const queries = organizationQueries(db, { accountId, keyId: q.keyId, model: q.model, projectId: q.projectId, tag: q.tag, projects }, tier, {
     tags: TOP_TAGS,
     endUsers: TOP_END_USERS,
@@ -179,30 +208,36 @@ export const accountAnalyticsRoutes = apiRouter().openapi(accountAnalytics, asyn
     return g;
   };
   for (const row of detail.results as unknown as DetailRow[]) {
-    const t = toBucket(row.unit);
-    totals.requests += row.requests;
-    totals.inputTokens += row.input_tokens;
-    totals.outputTokens += row.output_tokens;
-    totals.costMicros += row.cost_micros;
-    const point = overall.get(t);
-    if (point) {
-      point.requests += row.requests;
-      point.inputTokens += row.input_tokens;
-      point.outputTokens += row.output_tokens;
-      point.costMicros += row.cost_micros;
+    for (const [t, sign] of contributions(row.unit)) {
+      const requests = sign * row.requests;
+      const costMicros = sign * row.cost_micros;
+      totals.requests += requests;
+      totals.inputTokens += sign * row.input_tokens;
+      totals.outputTokens += sign * row.output_tokens;
+      totals.costMicros += costMicros;
+      const point = overall.get(t);
+      if (point) {
+        point.requests += requests;
+        point.inputTokens += sign * row.input_tokens;
+        point.outputTokens += sign * row.output_tokens;
+        point.costMicros += costMicros;
+      }
+      for (const g of [group(byKey, row.key_id), group(byModel, row.model), group(byProject, row.project_id)]) {
+        g.requests += requests;
+        g.costMicros += costMicros;
+        const s = g.series.get(t);
+        if (s) s.costMicros += costMicros;
+      }
+      const member = row.member_id ?? memberOfKey.get(row.key_id) ?? null;
+      const m = byMember.get(member) ?? { requests: 0, costMicros: 0 };
+      m.requests += requests;
+      m.costMicros += costMicros;
+      byMember.set(member, m);
     }
-    for (const g of [group(byKey, row.key_id), group(byModel, row.model), group(byProject, row.project_id)]) {
-      g.requests += row.requests;
-      g.costMicros += row.cost_micros;
-      const s = g.series.get(t);
-      if (s) s.costMicros += row.cost_micros;
-    }
-    const member = row.member_id ?? memberOfKey.get(row.key_id) ?? null;
-    const m = byMember.get(member) ?? { requests: 0, costMicros: 0 };
-    m.requests += row.requests;
-    m.costMicros += row.cost_micros;
-    byMember.set(member, m);
   }
+  // A correction that cancels out leaves no trace: groups whose every figure is zero are dropped.
+  for (const map of [byKey, byModel, byProject]) for (const [id, g] of map) if (g.requests === 0 && g.costMicros === 0) map.delete(id);
+  for (const [id, m] of byMember) if (m.requests === 0 && m.costMicros === 0) byMember.delete(id);
   const memberIds = [...byMember.keys()].filter((id): id is string => id !== null);
   const emails = new Map<string, string>();
   if (memberIds.length > 0) {
@@ -255,7 +290,7 @@ export const accountAnalyticsRoutes = apiRouter().openapi(accountAnalytics, asyn
       today,
       month: monthly[0],
       monthOverMonth: monthOverMonth(monthly),
-      resolution: tier.kind === 'days' ? ('day' as const) : ('15m' as const),
+      resolution: tier.kind === 'days' ? ('day' as const) : tier.kind === 'shifted' ? ('day+15m' as const) : ('15m' as const),
     },
     200,
   );
