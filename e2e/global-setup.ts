@@ -57,6 +57,8 @@ export default async function setup(project: TestProject) {
 
     tokensPerSecond: 0,
     watchConfig: false,
+    // No cron ticker: a test that needs a scheduled job runs it itself, so none runs behind its back.
+    cron: false,
     // Its own build of the dashboard, so a run never disturbs (or is disturbed by) another stack
     // serving dashboard/dist. E2E_BUILD=0 serves dashboard/dist as it is instead.
     build: process.env.E2E_BUILD !== '0',

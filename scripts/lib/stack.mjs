@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { startDemoOrigin } from '../../demo-origin/server.mjs';
 import { startFakeBtcpay, startFakeStripe, startWebhookInbox } from '../../fake-providers/server.mjs';
 import { killChildrenNow, spawnChild, stopChildren } from './children.mjs';
+import { startCronTicker } from './cron-ticker.mjs';
 import { ensureDemo } from './demo-file.mjs';
 import { ensureDevVars } from './dev-vars.mjs';
 import { waitForHealth, waitForUrl } from './gateway-api.mjs';
@@ -72,6 +73,7 @@ export class PortInUseError extends Error {
  * @property {boolean} [watchConfig] whether wrangler reloads when a wrangler.toml changes (default
  *   true; tests turn it off so an edit in progress cannot take their stack down mid-run)
  * @property {number} [tokensPerSecond] the demo origin's generation speed (default 40)
+ * @property {boolean} [cron] fire the cron triggers on their schedules (default true; cron-ticker.mjs)
  * @property {OutputFactory} [output] printers for each source's lines; default tagged stdout
  * @property {(line: string) => void} [say] progress messages; default output('start')
  * @property {(reason: string) => void} [onUnexpectedExit] a server process died while running
@@ -110,6 +112,7 @@ export function createStack({
   dashboardDir,
   watchConfig = true,
   tokensPerSecond = 40,
+  cron = true,
   output = (tag) => tagged(tag, { filter: true }),
   say: sayOption,
   onUnexpectedExit,
@@ -145,6 +148,8 @@ export function createStack({
   let stopping = false;
   /** @type {Promise<string[]> | undefined} */
   let stopped;
+  /** @type {{ stop(): void } | undefined} */
+  let ticker;
   const exitHandler = () => killChildrenNow(children); // last resort if the process dies some other way
   const childExited = new AbortController();
 
@@ -260,6 +265,7 @@ export function createStack({
             state,
             '--inspector-port',
             String(gatewayInspector),
+            ...(cron ? ['--test-scheduled'] : []),
             ...envFileArgs,
           ],
           cwd: ROOT,
@@ -318,6 +324,7 @@ export function createStack({
       });
       stack.demo = demo;
       stack.reusedDemo = reused;
+      if (cron) ticker = startCronTicker({ gatewayUrl: urls.gateway, say });
       say(reused ? `demo data from ${displayPath(demoFile)} still works; kept it` : `seeded demo data into ${displayPath(demoFile)}`);
       // The dashboard needs no seeding; wait for it so it answers once start() resolves.
       stack.dashboardUp = await waitForUrl({ url: `${urls.dashboard}/`, timeoutMs: 60_000, signal: childExited.signal });
@@ -333,6 +340,7 @@ export function createStack({
     stop() {
       if (stopped) return stopped;
       stopping = true;
+      ticker?.stop();
       stopped = (async () => {
         const killed = await stopChildren(children);
         await Promise.all(servers.map((server) => server.close()));
