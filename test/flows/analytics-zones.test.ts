@@ -4,7 +4,7 @@
  * organisation's days corrected at each bucket's ends by 15-minute slots. Every figure must equal a
  * recount of the raw events in the view's zone, across DST changes of either zone, for zones a
  * quarter hour off, and for a zone almost a day away; and past the slots' horizon the pruning
- * leaves the daily rollups answering.
+ * leaves the daily rollups answering. The usage list's totals are exact at any range.
  */
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
@@ -182,6 +182,30 @@ describe('analytics in any zone', () => {
     expect(filtered.resolution).toBe('day+15m');
     expect(filtered.totals).toEqual(want.totals);
     expect(filtered.byEndUser).toEqual([]);
+  });
+
+  it('give the usage list totals exact to the millisecond: whole slots from the rollups, each partial end from its events', async () => {
+    const world = await createWorld();
+    const auth = `Bearer ${world.managementKey}`;
+    const now = Date.now();
+    const events = makeEvents(world.accountId, now, 10, 600, 23);
+    await insertEvents(world.accountId, events);
+    const r = random(5);
+    for (let i = 0; i < 8; i++) {
+      // Ends anywhere inside a slot, including ranges inside one slot.
+      const from = now - Math.floor(r() * 10 * DAY_MS);
+      const to = i === 0 ? from + 60_000 : from + Math.floor(r() * (now - from)) + 1;
+      const model = i % 3 === 0 ? 'm-mid' : undefined;
+      const query = new URLSearchParams({ from: String(from), to: String(to), limit: '1', ...(model ? { model } : {}) });
+      const list = await callJson(`/api/account/usage?${query}`, { auth, expect: 200 });
+      const want = events.filter((e) => e.at >= from && e.at < to && (!model || e.model === model));
+      expect(list.totals, `range ${i}`).toEqual({
+        requests: want.length,
+        inputTokens: want.reduce((a, e) => a + e.input, 0),
+        outputTokens: want.reduce((a, e) => a + e.output, 0),
+        costMicros: want.reduce((a, e) => a + e.cost, 0),
+      });
+    }
   });
 
   it('prune 15-minute rollups past the horizon, a day per step, and the daily rollups still answer the old days', async () => {
