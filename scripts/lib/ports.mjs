@@ -41,3 +41,29 @@ export async function freePorts(count, host = '127.0.0.1') {
     await Promise.all(servers.map((server) => new Promise((resolve) => server.close(() => resolve(undefined)))));
   }
 }
+
+/** What each port is for, in the words of the "port in use" message. */
+export const PORT_USERS = {
+  gateway: 'the gateway (wrangler dev)',
+  dashboard: 'the dashboard (wrangler pages dev)',
+  origin: 'the demo origin (fake GPU server)',
+  stripe: 'the fake Stripe',
+  btcpay: 'the fake BTCPay Server',
+  inbox: 'the local webhook inbox',
+};
+
+/** A port the stack needs is taken. */
+export class PortInUseError extends Error {
+  /**
+   * @param {number} port
+   * @param {string} host
+   * @param {string} what
+   */
+  constructor(port, host, what) {
+    super(`Port ${port} on ${host} is already in use; the stack needs it for ${what}.`);
+    this.name = 'PortInUseError';
+    this.port = port;
+    this.host = host;
+    this.what = what;
+  }
+}

@@ -17,7 +17,7 @@ import { ensureDemo } from './demo-file.mjs';
 import { ensureDevVars } from './dev-vars.mjs';
 import { waitForHealth, waitForUrl } from './gateway-api.mjs';
 import { tagged } from './output.mjs';
-import { freePorts, isPortFree } from './ports.mjs';
+import { freePorts, isPortFree, PORT_USERS, PortInUseError } from './ports.mjs';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const DEFAULT_HOST = '127.0.0.1';
@@ -26,31 +26,7 @@ export const DEFAULT_PORTS = Object.freeze({ gateway: 8787, dashboard: 8788, ori
 const HEALTH_TIMEOUT_MS = 120_000;
 const WRANGLER = createRequire(import.meta.url).resolve('wrangler/bin/wrangler.js');
 
-/** What each port is for, in the words of the "port in use" message. */
-const PORT_USERS = {
-  gateway: 'the gateway (wrangler dev)',
-  dashboard: 'the dashboard (wrangler pages dev)',
-  origin: 'the demo origin (fake GPU server)',
-  stripe: 'the fake Stripe',
-  btcpay: 'the fake BTCPay Server',
-  inbox: 'the local webhook inbox',
-};
-
-/** A port the stack needs is taken. */
-export class PortInUseError extends Error {
-  /**
-   * @param {number} port
-   * @param {string} host
-   * @param {string} what
-   */
-  constructor(port, host, what) {
-    super(`Port ${port} on ${host} is already in use; the stack needs it for ${what}.`);
-    this.name = 'PortInUseError';
-    this.port = port;
-    this.host = host;
-    this.what = what;
-  }
-}
+export { PortInUseError };
 
 /**
  * @typedef {keyof typeof DEFAULT_PORTS} PortName
