@@ -127,51 +127,32 @@ function usageFilters(
 /**
  * The usage list's totals: the whole 15-minute slots of the range from the rollups, the partial
  * slots at its two ends from the events themselves (so the figures are exact to the millisecond
- * and cost no scan of the range's events). Each end is its own query: SQLite searches the index
- * over a range's bounds and would read every event in between for an `OR` of the two ends.
+ * and cost no scan of the range's events).
  */
 async function usageTotals(d1: D1Database, scope: ScopeFilter, filters: ReturnType<typeof usageFilters>) {
   const first = Math.ceil(filters.from / SLOT_MS);
   const end = Math.floor(filters.to / SLOT_MS);
   const whole = end > first ? rollupTotals(d1, scope, first, end) : null;
-  const sums = () =>
-    database(d1).select({
-      requests: sql<number>`count(*)`,
-      inputTokens: sql<number>`coalesce(sum(${usageEvents.inputTokens}), 0)`,
-      outputTokens: sql<number>`coalesce(sum(${usageEvents.outputTokens}), 0)`,
-      costMicros: sql<number>`coalesce(sum(${usageEvents.costMicros}), 0)`,
-    });
-  const ends = whole
-    ? [
-        sums()
-          .from(usageEvents)
-          .where(and(...filters, lt(usageEvents.createdAt, first * SLOT_MS))),
-        sums()
-          .from(usageEvents)
-          .where(and(...filters, gte(usageEvents.createdAt, end * SLOT_MS))),
-      ]
-    : [
-        sums()
-          .from(usageEvents)
-          .where(and(...filters)),
-      ];
-  const [rolled, ...raw] = await Promise.all([
-    whole?.first<{ requests: number; inputTokens: number; outputTokens: number; costMicros: number }>() ?? null,
-    ...ends,
+  const edges = whole ? or(lt(usageEvents.createdAt, first * SLOT_MS), gte(usageEvents.createdAt, end * SLOT_MS)) : undefined;
+  const [raw, rolled] = await Promise.all([
+    database(d1)
+      .select({
+        requests: sql<number>`count(*)`,
+        inputTokens: sql<number>`coalesce(sum(${usageEvents.inputTokens}), 0)`,
+        outputTokens: sql<number>`coalesce(sum(${usageEvents.outputTokens}), 0)`,
+        costMicros: sql<number>`coalesce(sum(${usageEvents.costMicros}), 0)`,
+      })
+      .from(usageEvents)
+      .where(and(...filters, ...(edges ? [edges] : []))),
+    whole?.first<{ requests: number; inputTokens: number; outputTokens: number; costMicros: number }>(),
   ]);
-  const out = {
-    requests: rolled?.requests ?? 0,
-    inputTokens: rolled?.inputTokens ?? 0,
-    outputTokens: rolled?.outputTokens ?? 0,
-    costMicros: rolled?.costMicros ?? 0,
+  const a = raw[0];
+  return {
+    requests: a.requests + (rolled?.requests ?? 0),
+    inputTokens: a.inputTokens + (rolled?.inputTokens ?? 0),
+    outputTokens: a.outputTokens + (rolled?.outputTokens ?? 0),
+    costMicros: a.costMicros + (rolled?.costMicros ?? 0),
   };
-  for (const [r] of raw) {
-    out.requests += r.requests;
-    out.inputTokens += r.inputTokens;
-    out.outputTokens += r.outputTokens;
-    out.costMicros += r.costMicros;
-  }
-  return out;
 }
 
 const parseTags = (json: string): Record<string, string> => JSON.parse(json) as Record<string, string>;
